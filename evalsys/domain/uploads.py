@@ -1,0 +1,194 @@
+"""Pure checks of uploaded bytes: sniffed type allow-list, size, active PDF content; download names."""
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import BinaryIO
+from urllib.parse import quote
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # security.md: 20 MB a file
+
+
+@dataclass(frozen=True)
+class UploadKind:
+    """What the bytes really are, decided from content, never from the name or the browser."""
+
+    kind: str
+    mime: str
+    extension: str
+
+
+PDF = UploadKind("pdf", "application/pdf", ".pdf")
+PNG = UploadKind("png", "image/png", ".png")
+JPEG = UploadKind("jpeg", "image/jpeg", ".jpg")
+KINDS = {k.kind: k for k in (PDF, PNG, JPEG)}
+IMAGE_KINDS = frozenset({"png", "jpeg"})
+
+
+class UploadRejected(Exception):
+    """An upload that is not accepted; `message` is Chinese and safe to show."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# Objects, names, actions: the things a PDF uses to run code or programs.
+_ACTIVE_KEYS = frozenset({"/JavaScript", "/JS", "/Launch"})
+_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+# Plain-text occurrence of the long names, delimited as PDF tokens: catches objects the parser
+# never reaches (orphans, old revisions). Not "/JS": three bytes turn up by chance in megabytes
+# of compressed scan data; the object walk finds /JS keys instead.
+_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)(?=[\s/<>\[\]()%{}]|\Z)")
+_MAX_PDF_OBJECTS = 200_000
+_MAX_IMAGE_PIXELS = 50_000_000
+
+
+def sniff(data: bytes) -> UploadKind:
+    """The type of `data` from its first bytes; anything but PDF, PNG and JPEG is refused."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    raise UploadRejected("type", "文件类型不被接受：只能上传PDF文件或PNG、JPEG图片")
+
+
+def read_limited(stream: BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
+    """Read at most max_bytes + 1 bytes, refusing a larger stream without reading all of it."""
+    data = stream.read(max_bytes + 1)
+    check_size(data, max_bytes)
+    return data
+
+
+def check_size(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
+    """Refuse empty files and files above `max_bytes`."""
+    if not data:
+        raise UploadRejected("empty", "文件为空")
+    if len(data) > max_bytes:
+        limit = f"{max_bytes / 1024 / 1024:g} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} 字节"
+        raise UploadRejected("size", f"文件过大：每个文件不能超过 {limit}")
+
+
+def _walk_active(reader: object) -> str | None:
+    """Walk every reachable and every listed object; return the first active name found."""
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    stack: list[object] = [reader.trailer]  # type: ignore[attr-defined]
+    for gen, numbers in reader.xref.items():  # type: ignore[attr-defined]
+        stack.extend(IndirectObject(num, gen, reader) for num in numbers)
+    stack.extend(IndirectObject(num, 0, reader) for num in reader.xref_objStm)  # type: ignore[attr-defined]
+    seen: set[tuple[int, int]] = set()
+    visited = 0
+    while stack:
+        obj = stack.pop()
+        visited += 1
+        if visited > _MAX_PDF_OBJECTS:
+            return "too many objects"
+        if isinstance(obj, IndirectObject):
+            ref = (obj.idnum, obj.generation)
+            if ref in seen:
+                continue
+            seen.add(ref)
+            obj = obj.get_object()
+        if isinstance(obj, DictionaryObject):  # streams are dictionaries too
+            for key, value in obj.items():
+                if key in _ACTIVE_KEYS:
+                    return str(key)
+                if key == "/S" and value in _ACTIVE_ACTIONS:
+                    return str(value)
+                stack.append(value)
+        elif isinstance(obj, ArrayObject):
+            stack.extend(obj)
+    return None
+
+
+def scan_pdf(data: bytes) -> None:
+    """Refuse a PDF with JavaScript or launch actions, also inside compressed object streams.
+
+    The whole object graph is walked (catalog, names tree, OpenAction, AA, annotations and every
+    object in the cross-reference tables), so hiding an action in an object stream or behind a
+    hex-escaped name (/J#53) does not help. A PDF that cannot be parsed, or is encrypted (its
+    objects cannot be inspected), is refused: fail closed.
+    """
+    if _RAW_ACTIVE.search(data):
+        raise UploadRejected("pdf_active", "PDF文件包含脚本或启动程序的动作，不能上传")
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadRejected("pdf_encrypted", "PDF文件已加密，无法检查，请上传未加密的文件")
+        found = _walk_active(reader)
+    except UploadRejected:
+        raise
+    except Exception as exc:  # any parser failure means we cannot vouch for the file
+        raise UploadRejected("pdf_unreadable", "PDF文件无法解析，请重新生成后上传") from exc
+    if found is not None:
+        raise UploadRejected("pdf_active", "PDF文件包含脚本或启动程序的动作，不能上传")
+
+
+def _check_image(data: bytes) -> None:
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            width, height = im.size
+            im.verify()  # checks structure and checksums without decoding the pixels
+    except Exception as exc:
+        raise UploadRejected("image_unreadable", "图片文件已损坏或格式不正确") from exc
+    if width * height > _MAX_IMAGE_PIXELS:
+        raise UploadRejected("image_size", "图片尺寸过大")
+
+
+def check_upload(
+    data: bytes, *, max_bytes: int = MAX_UPLOAD_BYTES,
+    allowed: Collection[str] = ("pdf", "png", "jpeg"),
+) -> UploadKind:
+    """Check an upload's content: size, sniffed kind within `allowed`, PDF scan, image structure."""
+    check_size(data, max_bytes)
+    found = sniff(data)
+    if found.kind not in allowed:
+        names = "、".join("PDF" if k == "pdf" else k.upper() for k in allowed)
+        raise UploadRejected("type", f"此处只接受以下类型的文件：{names}")
+    if found is PDF:
+        scan_pdf(data)
+    else:
+        _check_image(data)
+    return found
+
+
+_UNSAFE_FALLBACK = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 150
+
+
+def clean_filename(original: str) -> str:
+    """The name part of a client-supplied file name: no path, no control characters, bounded."""
+    name = re.split(r"[\\/]", original or "")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip().strip(".")
+    if len(name) > _MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        ext = ext[:16] if dot else ""
+        name = name[: _MAX_NAME - len(ext) - 1] + ("." + ext if ext else "")
+    return name or "download"
+
+
+def safe_download_name(original: str) -> str:
+    """A Content-Disposition value keeping a Chinese name (RFC 6266 / RFC 5987):
+    attachment; filename="<ascii fallback>"; filename*=UTF-8''<percent-encoded>."""
+    name = clean_filename(original)
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    ascii_stem = _UNSAFE_FALLBACK.sub("_", ascii_stem).strip("._")
+    if not stem.isascii():  # "申报书 (1)" would shrink to "1": say it is only a stand-in
+        ascii_stem = "_".join(filter(None, ("download", ascii_stem)))
+    ascii_ext = _UNSAFE_FALLBACK.sub("", ext)
+    fallback = (ascii_stem or "download") + ("." + ascii_ext if ascii_ext else "")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
