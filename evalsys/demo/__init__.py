@@ -1,0 +1,90 @@
+"""Demo data, loaded idempotently by `flask --app evalsys demo` (refused under production)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ..domain import uscc
+from ..extensions import db
+from ..models import Authority, Organisation, OrganisationState, Role, SystemFlag, User
+from ..models.types import utcnow
+from ..services import audit
+from ..services.passwords import hash_password
+from .data import (BASE_NAMES, ENTERPRISE_KINDS, ENTERPRISE_STEMS, GIVEN, REGIONS, REVIEWER_HOMES,
+                   SURNAMES)
+
+DEMO_PASSWORD = "Demo@2015-evalsys"
+N_ENTERPRISES = 45
+N_BASE_OPERATORS = 15
+
+
+def person_name(i: int) -> str:
+    """A deterministic fictional Chinese name."""
+    return SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)]
+
+
+def demo_uscc(region: str, serial: int) -> str:
+    """A valid USCC of a company (91…) registered in `region`, unique per serial."""
+    body = f"MA{serial:07d}"  # 9 characters standing in for the organisation code
+    return uscc.make("91", region, body)
+
+
+def applicant_plan() -> list[dict]:
+    """The 60 demo applicants: 45 enterprises and 15 base operators, spread over the authorities."""
+    authorities = list(REGIONS)
+    plan = []
+    for i in range(N_ENTERPRISES + N_BASE_OPERATORS):
+        code = authorities[(i * 5) % len(authorities)]
+        region, place = REGIONS[code][i % len(REGIONS[code])]
+        if i < N_ENTERPRISES:
+            name = f"{place}{ENTERPRISE_STEMS[i % len(ENTERPRISE_STEMS)]}{ENTERPRISE_KINDS[i % len(ENTERPRISE_KINDS)]}"
+            if i >= len(ENTERPRISE_STEMS):
+                name = f"{place}{ENTERPRISE_STEMS[i % len(ENTERPRISE_STEMS)]}{'智慧' if i % 2 else '数字'}{ENTERPRISE_KINDS[(i + 1) % len(ENTERPRISE_KINDS)]}"
+            kind = "enterprise"
+        else:
+            name = f"{place}{BASE_NAMES[i % len(BASE_NAMES)]}运营管理有限公司"
+            kind = "base_operator"
+        plan.append({"username": f"applicant{i + 1:02d}", "org_name": name, "authority": code,
+                     "uscc": demo_uscc(region, 1000 + i), "kind": kind, "contact": person_name(i)})
+    return plan
+
+
+def _ensure_user(username: str, role: Role, pw_hash: str, **fields) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, role=role, password_hash=pw_hash, demo_password=True, **fields)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user_created", obj=user, detail={"role": role.value, "source": "demo"})
+    return user
+
+
+def load_demo() -> dict[str, int]:
+    """Create the demo accounts and organisations that do not exist yet; returns counts created."""
+    before = db.session.scalar(select(db.func.count(User.id))) or 0
+    pw_hash = hash_password(DEMO_PASSWORD)  # one hash for all: demo accounts only
+    _ensure_user("admin", Role.ADMIN, pw_hash, display_name="商务部管理员")
+    _ensure_user("secadmin", Role.SECADMIN, pw_hash, display_name="安全管理员")
+    _ensure_user("auditor", Role.AUDITOR, pw_hash, display_name="审计员")
+    for i, home in enumerate(REVIEWER_HOMES, start=1):
+        _ensure_user(f"reviewer{i:02d}", Role.REVIEWER, pw_hash, display_name=f"{person_name(i + 40)}（专家）",
+                     authority_code=home)
+    for authority in db.session.scalars(select(Authority).order_by(Authority.code)):
+        _ensure_user(f"authority-{authority.code}", Role.AUTHORITY, pw_hash,
+                     display_name=f"{authority.full_name}联系人", authority_code=authority.code)
+    now = utcnow()
+    for item in applicant_plan():
+        org = db.session.scalar(select(Organisation).where(Organisation.uscc == item["uscc"]))
+        if org is None:
+            org = Organisation(uscc=item["uscc"], name=item["org_name"], authority_code=item["authority"],
+                               state=OrganisationState.VERIFIED, verified_at=now)
+            db.session.add(org)
+            db.session.flush()
+            audit.record("organisation_registered", obj=org, detail={"source": "demo"})
+        _ensure_user(item["username"], Role.APPLICANT, pw_hash, display_name=item["contact"],
+                     organisation_id=org.id, is_org_main=True,
+                     email=f"{item['username']}@example.com", phone="010-12345678")
+    if db.session.get(SystemFlag, "demo_data") is None:
+        db.session.add(SystemFlag(key="demo_data", value="loaded"))
+    db.session.flush()
+    after = db.session.scalar(select(db.func.count(User.id))) or 0
+    return {"users_created": after - before}

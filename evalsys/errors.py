@@ -1,0 +1,88 @@
+"""Error pages in Chinese with an incident id; never a traceback. Refusals are audited."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, current_app, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+from .services import audit
+
+STALE_MESSAGE = "数据已被他人修改，请刷新后重试"
+
+TITLES = {
+    400: "请求无效",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    409: "操作冲突",
+    413: "上传内容过大",
+    429: "请求过于频繁",
+    500: "系统内部错误",
+}
+DEFAULT_MESSAGES = {
+    400: "请求无法处理，请返回上一页重试。",
+    403: "您没有执行此操作的权限。",
+    404: "您访问的页面不存在或已被删除。",
+    405: "该地址不接受此种请求方式。",
+    409: "当前状态不允许此操作。",
+    413: "上传的文件超过大小限制（每个文件不超过20MB）。",
+    429: "请求过于频繁，请稍后再试。",
+    500: "系统发生错误，请稍后重试。如问题持续，请将事件编号告知管理员。",
+}
+
+
+def render_error(code: int, message: str | None = None):
+    """The error page for an HTTP status, with the request's incident id."""
+    incident = g.get("request_id") or str(uuid.uuid4())
+    return (
+        render_template("errors/error.html", code=code, title=TITLES.get(code, "错误"),
+                        message=message or DEFAULT_MESSAGES.get(code, ""), incident=incident),
+        code,
+    )
+
+
+def _description(e: HTTPException) -> str | None:
+    """Our own aborts carry a Chinese description; werkzeug's English defaults are not shown."""
+    desc = e.description
+    if not desc or desc == type(e).description:
+        return None
+    return str(desc)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install handlers for the statuses the UI knows and for every unexpected exception."""
+
+    @app.errorhandler(CSRFError)
+    def _csrf(e: CSRFError):
+        audit.record_security("csrf_failure", outcome="failure", detail={"path": request.path})
+        return render_error(400, "页面已过期或请求来源无效，请刷新页面后重试。")
+
+    @app.errorhandler(StaleDataError)
+    def _stale(e: StaleDataError):
+        audit.record_security("stale_edit", outcome="failure", detail={"path": request.path})
+        return render_error(409, STALE_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        code = e.code or 500
+        if code == 403:
+            audit.record_security("access_denied", outcome="failure",
+                                  detail={"endpoint": request.endpoint, "path": request.path})
+        if code == 429:
+            audit.record_security("rate_limited", outcome="failure", detail={"path": request.path})
+        if code in TITLES:
+            return render_error(code, _description(e))
+        return e
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):
+        db.session.rollback()  # the page itself may need the database (navigation, current user)
+        current_app.logger.exception("incident %s at %s", g.get("request_id"), request.path)
+        return render_error(500)
+
+    # Werkzeug raises InternalServerError around unhandled errors in some paths; same page.
+    app.register_error_handler(InternalServerError, lambda e: render_error(500))

@@ -1,0 +1,68 @@
+"""The base form: refuses NUL and control characters and over-long text in every text field."""
+from __future__ import annotations
+
+import json
+import re
+
+from flask import request, session
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectChoice, StringField, TextAreaField
+
+from ..extensions import db
+from ..models import FormStash
+
+# Control characters other than TAB, LF and CR (allowed in multi-line text only).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+DEFAULT_MAX_TEXT = 200
+DEFAULT_MAX_TEXTAREA = 20_000
+
+
+def _restored_formdata() -> MultiDict | None:
+    """Input stashed when this user's session expired mid-form, for this path (used once)."""
+    if request.method != "GET" or not current_user.is_authenticated:
+        return None
+    stash = db.session.query(FormStash).filter_by(user_id=current_user.id, path=request.path) \
+        .order_by(FormStash.id.desc()).first()
+    if stash is None:
+        return None
+    pairs = json.loads(stash.data)
+    db.session.delete(stash)
+    db.session.commit()
+    session.pop("stash_notice", None)
+    return MultiDict(pairs)
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs (WTForms 3.3 deprecates bare tuples)."""
+    return [SelectChoice(str(value), label) for value, label in pairs]
+
+
+class BaseForm(FlaskForm):
+    """Every form of the app derives from this one."""
+
+    def __init__(self, *args, **kwargs):
+        if "formdata" not in kwargs and not args:
+            restored = _restored_formdata()
+            if restored is not None:
+                kwargs["formdata"] = restored
+                self.restored = True
+        super().__init__(*args, **kwargs)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in self:
+            if not isinstance(field, StringField | TextAreaField) or not isinstance(field.data, str):
+                continue
+            multi = isinstance(field, TextAreaField)
+            pattern = _CONTROL if multi else _CONTROL_SINGLE_LINE
+            if pattern.search(field.data):
+                field.errors = list(field.errors) + ["含有不允许的控制字符"]
+                ok = False
+            limit = (field.render_kw or {}).get("maxlength") or (DEFAULT_MAX_TEXTAREA if multi else DEFAULT_MAX_TEXT)
+            if len(field.data) > int(limit):
+                field.errors = list(field.errors) + [f"不能超过{limit}个字符"]
+                ok = False
+        return ok

@@ -1,0 +1,16 @@
+"""The models, one module per aggregate; importing this package registers every table."""
+from .account import (  # noqa: F401
+    ROLE_LABELS,
+    AccountState,
+    FormStash,
+    LoginFailure,
+    Organisation,
+    OrganisationState,
+    Role,
+    SystemFlag,
+    User,
+    UserSession,
+)
+from .audit import AuditChain, AuditHead, AuditRecord  # noqa: F401
+from .authority import Authority, AuthorityKind  # noqa: F401
+from .types import UTCDateTime, utcnow  # noqa: F401

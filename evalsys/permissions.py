@@ -1,0 +1,58 @@
+"""Access control by declaration: every view names its roles; everything undeclared is refused.
+
+Object rules (`can_<verb>(user, obj)`) live here too, so who may do what is readable in one place.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .models import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Marker for views anyone may open, logged in or not.
+PUBLIC = "public"
+ALL_ROLES = frozenset(Role)
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Declare the roles allowed to call a view; checked by the app-wide before_request hook."""
+    if not roles:
+        raise ValueError("declare at least one role")
+    allowed = frozenset(roles)
+
+    def mark(view: F) -> F:
+        view.allowed_roles = allowed  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def public(view: F) -> F:
+    """Declare a view open to everyone (login page, public lists, static files)."""
+    view.allowed_roles = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def any_logged_in(view: F) -> F:
+    """Declare a view open to every logged-in account whatever its role (e.g. change password)."""
+    view.allowed_roles = ALL_ROLES  # type: ignore[attr-defined]
+    return view
+
+
+def declared_roles(view: Callable[..., Any] | None) -> frozenset[Role] | str | None:
+    """What a view declared: a set of roles, PUBLIC, or None (undeclared → refused)."""
+    return getattr(view, "allowed_roles", None) if view is not None else None
+
+
+# --- object rules ---------------------------------------------------------------------------------
+
+def can_manage_account(actor: Any, target: Any) -> bool:
+    """The security admin manages every account but its own role and state."""
+    return actor.role == Role.SECADMIN and actor.id != target.id
+
+
+def can_verify_organisation(actor: Any, org: Any) -> bool:
+    """An authority verifies organisations of its own jurisdiction only."""
+    return actor.role == Role.AUTHORITY and actor.authority_code == org.authority_code

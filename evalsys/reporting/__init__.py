@@ -1,0 +1,1 @@
+"""Reporting: plain data in, bytes out (spreadsheets, charts, PDFs)."""

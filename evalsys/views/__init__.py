@@ -1,0 +1,72 @@
+"""Blueprints, one per URL prefix (audience): auth, public, applicant, authority, review, admin, security, audit."""
+from __future__ import annotations
+
+import functools
+
+from flask import Flask, redirect, url_for
+from flask_login import current_user
+
+from ..models import Role
+from .. import permissions
+
+HOME_ENDPOINTS = {
+    Role.APPLICANT: "applicant.home",
+    Role.AUTHORITY: "authority.home",
+    Role.REVIEWER: "review.home",
+    Role.ADMIN: "admin.home",
+    Role.SECADMIN: "security.home",
+    Role.AUDITOR: "audit.home",
+}
+
+
+def home_url() -> str:
+    """The landing page of the current user's role, or the public front page."""
+    if current_user.is_authenticated:
+        return url_for(HOME_ENDPOINTS[current_user.role])
+    return url_for("public.index")
+
+
+def _public_wrapper(view):
+    """Static-file views are bound methods, which take no attributes: declare a wrapper instead."""
+
+    @functools.wraps(view)
+    def serve(*args, **kwargs):
+        return view(*args, **kwargs)
+
+    return permissions.public(serve)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every blueprint and declare Flask's own static endpoints public."""
+    from . import admin, applicant, audit, auth, authority, public as public_views, review, security
+
+    for module in (auth, public_views, applicant, authority, review, admin, security, audit):
+        app.register_blueprint(module.bp)
+
+    for endpoint in ("static", "bootstrap.static"):
+        if endpoint in app.view_functions:
+            app.view_functions[endpoint] = _public_wrapper(app.view_functions[endpoint])
+
+    @app.route("/")
+    @permissions.public
+    def root():
+        return redirect(home_url())
+
+    app.jinja_env.globals["nav_items"] = nav_items
+
+
+NAV = {
+    Role.APPLICANT: [("applicant.home", "本单位")],
+    Role.AUTHORITY: [("authority.home", "工作台"), ("authority.organisations", "申报单位核验")],
+    Role.REVIEWER: [("review.home", "评审任务")],
+    Role.ADMIN: [("admin.home", "管理首页")],
+    Role.SECADMIN: [("security.home", "账户管理"), ("security.create", "新建账户")],
+    Role.AUDITOR: [("audit.home", "审计日志")],
+}
+
+
+def nav_items(user) -> list[tuple[str, str]]:
+    """Navigation entries of a role: only pages that role may open."""
+    from flask_babel import gettext
+
+    return [(endpoint, gettext(label)) for endpoint, label in NAV.get(user.role, [])]

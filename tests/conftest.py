@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated template database cloned per test, the app, clients, login helpers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dbutil import TemplateDatabase
+
+TEST_PASSWORD = "Kx7#mQ2!vR9pLw"
+
+
+def _migrate_to_head(url: str, instance: str) -> None:
+    from flask_migrate import upgrade
+
+    from evalsys import create_app
+    from evalsys.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """The migrated template every test database is cloned from."""
+    workdir = tmp_path_factory.mktemp("db")
+    tpl = TemplateDatabase(workdir)
+    tpl.build(lambda url: _migrate_to_head(url, str(workdir / "instance")))
+    yield tpl
+    tpl.destroy()
+
+
+@pytest.fixture
+def db_url(template_db):
+    """A fresh database for this test."""
+    url = template_db.clone()
+    yield url
+    template_db.drop(url)
+
+
+def make_test_config(db_url: str, instance_path: str, **overrides) -> dict:
+    """The configuration tests run with: real CSRF, real hashing, throttle off unless asked for."""
+    cfg = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": db_url,
+        "INSTANCE_PATH": instance_path,
+        "SECRET_KEY": "test-secret-key-0123456789abcdef",
+        "AUDIT_HMAC_KEY": "test-audit-key",
+        "RATELIMIT_ENABLED": False,
+    }
+    cfg.update(overrides)
+    return cfg
+
+
+@pytest.fixture
+def app_config():
+    """Per-test configuration overrides (tests may update the dict before using `app`)."""
+    return {}
+
+
+@pytest.fixture
+def app(db_url, tmp_path, app_config):
+    """The application bound to this test's fresh database.
+
+    No app context stays pushed: a request made inside one would share its `g` and database
+    session with the test. Tests wrap direct database work in `with app.app_context():`.
+    """
+    from evalsys import create_app
+    from evalsys.extensions import db
+
+    application = create_app(make_test_config(db_url, str(tmp_path / "instance"), **app_config))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client (cookies kept)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for the app's commands."""
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """The CSRF token of the client's session, read from a page that renders a form."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    m = CSRF_RE.search(html)
+    assert m, f"no csrf token on {path}"
+    return m.group(1)
+
+
+def login(client, username: str, password: str = TEST_PASSWORD, *, follow: bool = False):
+    """Post the login form like a browser does."""
+    token = csrf_token(client)
+    return client.post("/auth/login", data={"username": username, "password": password, "csrf_token": token},
+                       follow_redirects=follow)
+
+
+def post(client, path: str, data: dict | None = None, *, token_from: str | None = None, **kwargs):
+    """POST with the session's CSRF token (read from `token_from`, default the login page)."""
+    payload = dict(data or {})
+    payload.setdefault("csrf_token", csrf_token(client, token_from or "/auth/login"))
+    return client.post(path, data=payload, **kwargs)
