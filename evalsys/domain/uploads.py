@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import quote
 
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # security.md: 20 MB a file
 
 
@@ -75,14 +79,12 @@ def check_size(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         raise UploadRejected("size", f"文件过大：每个文件不能超过 {limit}")
 
 
-def _walk_active(reader: object) -> str | None:
+def _walk_active(reader: PdfReader) -> str | None:
     """Walk every reachable and every listed object; return the first active name found."""
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
-    stack: list[object] = [reader.trailer]  # type: ignore[attr-defined]
-    for gen, numbers in reader.xref.items():  # type: ignore[attr-defined]
+    stack: list[object] = [reader.trailer]
+    for gen, numbers in reader.xref.items():
         stack.extend(IndirectObject(num, gen, reader) for num in numbers)
-    stack.extend(IndirectObject(num, 0, reader) for num in reader.xref_objStm)  # type: ignore[attr-defined]
+    stack.extend(IndirectObject(num, 0, reader) for num in reader.xref_objStm)
     seen: set[tuple[int, int]] = set()
     visited = 0
     while stack:
@@ -119,8 +121,6 @@ def scan_pdf(data: bytes) -> None:
     if _RAW_ACTIVE.search(data):
         raise UploadRejected("pdf_active", "PDF文件包含脚本或启动程序的动作，不能上传")
     try:
-        from pypdf import PdfReader
-
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise UploadRejected("pdf_encrypted", "PDF文件已加密，无法检查，请上传未加密的文件")
@@ -134,8 +134,6 @@ def scan_pdf(data: bytes) -> None:
 
 
 def _check_image(data: bytes) -> None:
-    from PIL import Image
-
     try:
         with Image.open(io.BytesIO(data)) as im:
             width, height = im.size
