@@ -55,13 +55,18 @@ def register_blueprints(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
 
 
+def N_(message: str) -> str:
+    """Mark a string for extraction into the catalogues; it is translated where it is shown."""
+    return message
+
+
 NAV = {
-    Role.APPLICANT: [("applicant.home", "本单位")],
-    Role.AUTHORITY: [("authority.home", "工作台"), ("authority.organisations", "申报单位核验")],
-    Role.REVIEWER: [("review.home", "评审任务")],
-    Role.ADMIN: [("admin.home", "管理首页")],
-    Role.SECADMIN: [("security.home", "账户管理"), ("security.create", "新建账户")],
-    Role.AUDITOR: [("audit.home", "审计日志")],
+    Role.APPLICANT: [("applicant.home", N_("本单位"))],
+    Role.AUTHORITY: [("authority.home", N_("工作台")), ("authority.organisations", N_("申报单位核验"))],
+    Role.REVIEWER: [("review.home", N_("评审任务"))],
+    Role.ADMIN: [("admin.home", N_("管理首页"))],
+    Role.SECADMIN: [("security.home", N_("账户管理")), ("security.create", N_("新建账户"))],
+    Role.AUDITOR: [("audit.home", N_("审计日志"))],
 }
 
 
