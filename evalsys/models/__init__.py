@@ -13,4 +13,5 @@ from .account import (  # noqa: F401
 )
 from .audit import AuditChain, AuditHead, AuditRecord  # noqa: F401
 from .authority import Authority, AuthorityKind  # noqa: F401
+from .file import StoredFile  # noqa: F401
 from .types import UTCDateTime, utcnow  # noqa: F401
