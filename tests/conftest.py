@@ -111,3 +111,36 @@ def post(client, path: str, data: dict | None = None, *, token_from: str | None 
     payload = dict(data or {})
     payload.setdefault("csrf_token", csrf_token(client, token_from or "/auth/login"))
     return client.post(path, data=payload, **kwargs)
+
+
+def session_cookie(app, client) -> dict:
+    """The client's decoded Flask session cookie (empty when it has none)."""
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    if cookie is None:
+        return {}
+    return dict(app.session_interface.get_signing_serializer(app).loads(cookie.value))
+
+
+def is_logged_in(client) -> bool:
+    """True when the client's session still opens a page every logged-in account may open."""
+    r = client.get("/auth/password")
+    if r.status_code == 200:
+        return True
+    assert r.status_code == 302 and r.headers["Location"].startswith("/auth/login"), r.status_code
+    return False
+
+
+def audit_events(app, **where) -> list:
+    """Audit records (detached AuditRecord objects, in id order) matching column=value filters."""
+    from sqlalchemy import select
+
+    from evalsys.extensions import db
+    from evalsys.models import AuditRecord
+
+    with app.app_context():
+        stmt = select(AuditRecord).order_by(AuditRecord.id)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(AuditRecord, column) == value)
+        rows = db.session.scalars(stmt).all()
+        db.session.expunge_all()
+        return rows
