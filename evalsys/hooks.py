@@ -43,7 +43,9 @@ def check_access():
         abort(403)  # deny by default; the 403 handler writes the audit record
     if allowed == PUBLIC:
         return None
-    user = current_user
+    # Resolve the proxy first: loading the user touches (or expires) the session row, and that
+    # must be committed here, since GET views commit nothing and teardown rolls back.
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
     db.session.commit()  # persist the session touch / expiry done while loading the user
     if not user.is_authenticated:
         expired = g.get("expired_user_id")
