@@ -6,6 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms.auth import LoginForm, PasswordChangeForm, RegisterForm
+from ..forms.base import options
 from ..hooks import is_safe_next
 from ..permissions import any_logged_in, public
 from ..services import audit
