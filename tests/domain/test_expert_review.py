@@ -93,3 +93,41 @@ def test_expert_score_steps():
     assert not is_valid_expert_score(8.1, 8)
     assert not is_valid_expert_score(-0.1, 8)
     assert not is_valid_expert_score(float("nan"), 8)
+
+
+def test_a_reviewer_who_gives_the_same_score_is_shifted_not_scaled():
+    # np.std([0.1, 0.1, 0.1]) is 1.4e-17, not 0: dividing by it would be nonsense.
+    scores = [ExpertScore("A", c, "j", 0.1) for c in "xyz"]
+    scores += [ExpertScore("B", c, "j", s) for c, s in zip("xyz", [0.2, 0.5, 0.9])]
+    adjusted = adjust_for_bias(scores, {"j": 1})
+    mu_j = (0.3 + 1.6) / 6
+    assert adjusted[("A", "x", "j")] == pytest.approx(0.1 - 0.1 + mu_j)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ABCDEFG"), st.sampled_from("xyz"),
+                          st.sampled_from(["j", "k"]), st.integers(0, 50)),
+                min_size=1, max_size=60, unique_by=lambda t: t[:3]))
+def test_vectorised_sheets_match_the_definition(rows):
+    scores = [ExpertScore(r, c, j, v / 10) for r, c, j, v in rows]
+    maxima = {"j": 5.0, "k": 4.0}
+    result = aggregate_sheets(scores, maxima)
+    adjusted = adjust_for_bias(scores, maxima)
+    for (c, j), agg in result.items():
+        cell = [s for s in scores if s.candidate == c and s.indicator == j]
+        assert agg.sheets == len(cell)
+        assert agg.raw == pytest.approx(aggregate_scores([s.score for s in cell]), abs=1e-12)
+        assert agg.adjusted == pytest.approx(
+            aggregate_scores([adjusted[(s.reviewer, c, j)] for s in cell]), abs=1e-12)
+    # The adjusted scores follow the formula, computed here the slow way.
+    for s in scores:
+        on_j = [t.score for t in scores if t.indicator == s.indicator]
+        mine = [t.score for t in scores if t.indicator == s.indicator and t.reviewer == s.reviewer]
+        mu_j, sigma_j = np.mean(on_j), np.std(on_j)
+        mu_k, sigma_k = np.mean(mine), np.std(mine)
+        if len(mine) < 3 or len(set(mine)) == 1:
+            expected = s.score - mu_k + mu_j
+        else:
+            expected = mu_j + sigma_j * (s.score - mu_k) / sigma_k
+        expected = min(max(expected, 0), maxima[s.indicator])
+        assert adjusted[(s.reviewer, s.candidate, s.indicator)] == pytest.approx(expected, abs=1e-9)
