@@ -16,7 +16,7 @@ from evalsys.domain.criteria import (
 from evalsys.domain.matrix import MatrixError, parse_matrix, parse_weights, weights_sha256
 from evalsys.domain.ranking import DEFAULT_METHOD, METHODS, RankingError
 from evalsys.domain.run import RankingRun, rank_candidates
-from evalsys.domain.scoring import ScoringInputError
+from evalsys.domain.scoring import ScoringInputError, round_half_up
 
 BAD_INPUT = 2
 
@@ -179,7 +179,7 @@ def _as_table(run: RankingRun) -> str:
         header += f"  {'p05':>5} {'p95':>5} {'P(≤K)':>8}"
     lines.append(header)
     for res in run.results:
-        line = f"{res.rank:>4}  {res.id:<20} {res.score:>10} {res.expert_subtotal:>8.2f}"
+        line = f"{res.rank:>4}  {res.id:<20} {res.score:>10} {round_half_up(res.expert_subtotal, 2):>8}"
         if res.robustness is not None:
             p = res.robustness.p_within_places
             line += (f"  {res.robustness.rank_p05:>5} {res.robustness.rank_p95:>5} "

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalsys.domain.formula import Formula, FormulaError, parse_formula
+from evalsys.domain.formula import Formula, FormulaError
 
 FIELD_KINDS = ("integer", "decimal", "money", "ratio", "boolean", "date")
 FIELD_SOURCES = ("form", "plan", "system")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from evalsys.domain.criteria import CriteriaSystem
 from evalsys.domain.ranking import METHODS, RankingError, evaluate
-from evalsys.domain.robustness import DEFAULT_SAMPLES, RankInterval, kendall_tau, rank_intervals
+from evalsys.domain.robustness import RankInterval, kendall_tau, rank_intervals
 from evalsys.domain.scoring import (
     achievement_ratios, compute_points, display_order, expert_subtotal, round_half_up)
 

@@ -15,3 +15,14 @@ from .audit import AuditChain, AuditHead, AuditRecord  # noqa: F401
 from .authority import Authority, AuthorityKind  # noqa: F401
 from .file import StoredFile  # noqa: F401
 from .types import UTCDateTime, utcnow  # noqa: F401
+from .funds import (  # noqa: F401
+    Allocation,
+    BaseTarget,
+    ComplianceFlag,
+    Expenditure,
+    FirstBatchBase,
+    FlagEvent,
+    FlagState,
+    FundAccount,
+    Tranche,
+)
