@@ -75,7 +75,12 @@ def rank_candidates(system: CriteriaSystem, ids: Sequence[str], rows: Sequence[M
     if len(ids) != len(rows) or not ids:
         raise RankingError("one row per candidate, at least one candidate")
     inds = system.scored_indicators
+    if category is not None and category not in {c.code for c in system.categories}:
+        raise RankingError(f"unknown category {category!r} for {system.id}")
     used = dict(weights) if weights is not None else system.default_weights(category)
+    missing = [i.id for i in inds if i.id not in used]
+    if missing:
+        raise RankingError(f"no weight for {', '.join(missing)}")
     vector = [float(used[i.id]) for i in inds]
     points = compute_points(system, rows)
     ratios = achievement_ratios(system, points)

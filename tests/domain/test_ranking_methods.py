@@ -255,4 +255,10 @@ def test_run_uses_category_weights():
     assert run.weights["innovation"] == 12
     default = rank_candidates(system, ["a", "b", "c"], rows)
     assert default.weights["innovation"] == 8
+    from evalsys.domain.ranking import RankingError
+
+    with pytest.raises(RankingError, match="unknown category"):
+        rank_candidates(system, ["a", "b", "c"], rows, category="nope")
+    with pytest.raises(RankingError, match="no weight for"):
+        rank_candidates(system, ["a", "b", "c"], rows, weights={"innovation": 1})
     assert np.isclose(sum(default.weights.values()), 100)
