@@ -56,3 +56,17 @@ def can_manage_account(actor: Any, target: Any) -> bool:
 def can_verify_organisation(actor: Any, org: Any) -> bool:
     """An authority verifies organisations of its own jurisdiction only."""
     return actor.role == Role.AUTHORITY and actor.authority_code == org.authority_code
+
+
+def can_view_application(user: Any, app: Any) -> bool:
+    """Applicants see their own organisation's, authorities their jurisdiction's, the ministry all."""
+    if user.role == Role.APPLICANT:
+        return user.organisation_id == app.organisation_id
+    if user.role == Role.AUTHORITY:
+        return user.authority_code is not None and user.authority_code == app.authority_code
+    return user.role == Role.ADMIN
+
+
+def can_edit_application(user: Any, app: Any) -> bool:
+    """Only the applicant organisation's own accounts edit, attach, submit or withdraw."""
+    return user.role == Role.APPLICANT and user.organisation_id == app.organisation_id

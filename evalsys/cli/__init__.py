@@ -8,14 +8,9 @@ def register_cli(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from .accounts import create_user_command, unlock_user_command
     from .demo import demo_command
+    from .mcda import criteria_group, mcda_command
     from .ops import check_deploy_command, verify_audit_command
 
     for command in (create_user_command, unlock_user_command, check_deploy_command, verify_audit_command,
-                    demo_command):
+                    demo_command, criteria_group, mcda_command):
         app.cli.add_command(command)
-    try:  # TEMPORARY until the ranking engine's commands land
-        from .mcda import criteria_group, mcda_command
-    except ImportError:
-        return
-    app.cli.add_command(criteria_group)
-    app.cli.add_command(mcda_command)

@@ -14,6 +14,14 @@ from .account import (  # noqa: F401
 from .audit import AuditChain, AuditHead, AuditRecord  # noqa: F401
 from .authority import Authority, AuthorityKind  # noqa: F401
 from .file import StoredFile  # noqa: F401
+from .call import Call, CallKind, QuotaCounter, RecommendationLetter  # noqa: F401
+from .application import (  # noqa: F401
+    Application,
+    ApplicationAttachment,
+    AttachmentKind,
+    Notification,
+    Transition,
+)
 from .types import UTCDateTime, utcnow  # noqa: F401
 from .funds import (  # noqa: F401
     Allocation,

@@ -39,6 +39,7 @@ def _public_wrapper(view):
 def register_blueprints(app: Flask) -> None:
     """Register every blueprint and declare Flask's own static endpoints public."""
     from . import admin, applicant, audit, auth, authority, public as public_views, review, security
+    from . import admin_calls  # noqa: F401  (adds /admin/calls routes to the admin blueprint)
 
     for module in (auth, public_views, applicant, authority, review, admin, security, audit):
         app.register_blueprint(module.bp)
@@ -61,10 +62,11 @@ def N_(message: str) -> str:
 
 
 NAV = {
-    Role.APPLICANT: [("applicant.home", N_("本单位"))],
-    Role.AUTHORITY: [("authority.home", N_("工作台")), ("authority.organisations", N_("申报单位核验"))],
+    Role.APPLICANT: [("applicant.home", N_("本单位")), ("applicant.notifications", N_("站内通知"))],
+    Role.AUTHORITY: [("authority.home", N_("工作台")), ("authority.applications", N_("申报推荐")),
+                     ("authority.organisations", N_("申报单位核验"))],
     Role.REVIEWER: [("review.home", N_("评审任务"))],
-    Role.ADMIN: [("admin.home", N_("管理首页"))],
+    Role.ADMIN: [("admin.home", N_("管理首页")), ("admin.calls", N_("申报批次"))],
     Role.SECADMIN: [("security.home", N_("账户管理")), ("security.create", N_("新建账户"))],
     Role.AUDITOR: [("audit.home", N_("审计日志"))],
 }

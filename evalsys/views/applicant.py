@@ -1,29 +1,51 @@
-"""/applicant: an applicant's own organisation, its accounts and (later) its applications."""
+"""/applicant: an applicant's organisation, its accounts, its applications and notifications."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain import figures as fig
+from ..domain.workflow import TransitionError, is_open_for_applications
+from ..errors import STALE_MESSAGE
 from ..extensions import db
+from ..forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
+                                  figure_fields, section_fields)
 from ..forms.security import ConfirmForm
-from ..models import AccountState, Role, User
-from ..permissions import roles_required
+from ..models import AccountState, Application, AttachmentKind, Call, Notification, Role, User
+from ..models.types import utcnow
+from ..permissions import can_edit_application, roles_required
+from ..services import applications as svc
 from ..services.accounts import AccountError, approve_member, can_approve_member
+from ..services.files import UploadRejected
+from .application_pages import detail_context, form_pdf_response, load_application, send_attachment
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
 
 
 @bp.route("/")
 @roles_required(Role.APPLICANT)
 def home():
-    """The organisation's verification state; for the main account, further accounts to approve."""
+    """The organisation, its applications, open calls; for the main account, accounts to approve."""
     pending = []
     if current_user.is_org_main:
         pending = db.session.scalars(select(User).where(
             User.organisation_id == current_user.organisation_id, User.state == AccountState.PENDING)).all()
-    return render_template("applicant/home.html", org=current_user.organisation, pending=pending,
-                           confirm=ConfirmForm())
+    apps = db.session.scalars(select(Application).where(Application.organisation_id == current_user.organisation_id)
+                              .order_by(Application.id.desc())).all()
+    applied = {a.call_id for a in apps}
+    now = utcnow()
+    calls = [c for c in db.session.scalars(select(Call).order_by(Call.closes_at))
+             if is_open_for_applications(c.times, now) and c.id not in applied]
+    unread = db.session.scalar(select(db.func.count(Notification.id)).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+    return render_template("applicant/home.html", org=current_user.organisation, pending=pending, apps=apps,
+                           calls=calls, unread=unread, confirm=ConfirmForm())
 
 
 @bp.route("/members/<int:user_id>/<any(approve,refuse):action>", methods=["POST"])
@@ -35,10 +57,177 @@ def decide_member(user_id: int, action: str):
         abort(403)
     if ConfirmForm().validate_on_submit():
         try:
-            approve_member(member, actor=current_user._get_current_object(), approve=action == "approve")
+            approve_member(member, actor=_actor(), approve=action == "approve")
         except AccountError as e:
             flash(str(e), "danger")
             return redirect(url_for("applicant.home"))
         db.session.commit()
         flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
     return redirect(url_for("applicant.home"))
+
+
+@bp.route("/calls/<code>/apply", methods=["POST"])
+@roles_required(Role.APPLICANT)
+def start(code: str):
+    """Start the organisation's draft for an open call."""
+    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        app = svc.start_application(call, current_user.organisation, actor=_actor())
+    except svc.ApplicationError as e:
+        flash(str(e), "danger")
+        return redirect(url_for("applicant.home"))
+    db.session.commit()
+    return redirect(url_for("applicant.application_edit", app_id=app.id))
+
+
+@bp.route("/applications/<int:app_id>")
+@roles_required(Role.APPLICANT)
+def application_detail(app_id: int):
+    """State, reasons, timeline (acting unit and reason only), data and attachments."""
+    app = load_application(app_id)
+    problems = svc.submission_problems(app) if app.state in svc.EDITABLE else []
+    return render_template("applicant/application.html", problems=problems, confirm=ConfirmForm(),
+                           attachment_form=AttachmentForm(), editable=app.state in svc.EDITABLE,
+                           **detail_context(app, staff=False, download_endpoint="applicant.download_attachment"))
+
+
+def _initial(app: Application, form_cls) -> dict:
+    system = svc.system_of(app)
+    data = {"version": app.version_id, "contact_name": app.contact_name, "contact_phone": app.contact_phone,
+            "contact_email": app.contact_email, "address": app.address,
+            "legal_representative": app.legal_representative, "parent_uscc": app.parent_uscc or "",
+            "category": app.category or ""}
+    stored = app.figure_values
+    for f in system.fields:
+        if hasattr(form_cls, FIGURE_PREFIX + f.id):
+            data[FIGURE_PREFIX + f.id] = fig.display(f, stored.get(f.id))
+    for key, text in app.narrative_sections.items():
+        data[SECTION_PREFIX + key] = text
+    return data
+
+
+def _draft_from(form) -> svc.DraftData:
+    return svc.DraftData(
+        contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
+        contact_email=form.contact_email.data or "", address=form.address.data or "",
+        legal_representative=form.legal_representative.data or "",
+        category=(form.category.data or None) if hasattr(form, "category") else None,
+        parent_uscc=form.parent_uscc.data or None,
+        figures={f.name[len(FIGURE_PREFIX):]: getattr(f, "parsed", None) for f in figure_fields(form)},
+        narrative={f.name[len(SECTION_PREFIX):]: f.data or "" for f in section_fields(form)},
+    )
+
+
+@bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
+@roles_required(Role.APPLICANT)
+def application_edit(app_id: int):
+    """Fill the form: save a draft at any time, or save and submit (completeness and gates checked)."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    if app.state not in svc.EDITABLE:
+        flash(f"申报当前状态为“{app.state.label}”，不能修改", "warning")
+        return redirect(url_for("applicant.application_detail", app_id=app.id))
+    system = svc.system_of(app)
+    categories = [(c.code, c.label) for c in system.categories if c.code in app.call.category_codes]
+    form_cls = build_application_form(system, svc.outline_of(app.call), categories)
+    form = form_cls(data=_initial(app, form_cls)) if request.method == "GET" else form_cls()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            svc.save_draft(app, _draft_from(form), actor=_actor(), expected_version=int(form.version.data or 0))
+            db.session.flush()
+        except StaleDataError:
+            db.session.rollback()
+            flash(STALE_MESSAGE, "danger")
+            return render_template("applicant/edit.html", form=form, app=app, problems=[]), 409
+        if form.submit_application.data:
+            try:
+                svc.submit(app, actor=_actor())
+            except (svc.ApplicationError, TransitionError) as e:
+                problems = str(e).split("；")
+                status = 409 if isinstance(e, TransitionError) else 200
+        db.session.commit()
+        if not problems:
+            flash("申报已提交。" if form.submit_application.data else "草稿已保存。", "success")
+            return redirect(url_for("applicant.application_detail", app_id=app.id))
+        form.version.data = app.version_id
+    elif request.method == "POST":
+        problems = ["表单有错误，请按提示修改（已填写的内容已保留）"]
+    return render_template("applicant/edit.html", form=form, app=app, problems=problems), status
+
+
+@bp.route("/applications/<int:app_id>/attachments", methods=["POST"])
+@roles_required(Role.APPLICANT)
+def upload_attachment(app_id: int):
+    """Attach a document (checked by content, ≤ 20 MB, stored outside static files)."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            svc.attach(app, AttachmentKind(form.kind.data), request.files.get(form.file.name), actor=_actor())
+        except (UploadRejected, svc.ApplicationError) as e:
+            flash(getattr(e, "message", None) or str(e), "danger")
+            return redirect(url_for("applicant.application_detail", app_id=app.id))
+        db.session.commit()
+        flash(f"已上传：{AttachmentKind(form.kind.data).label}", "success")
+    else:
+        flash("请选择附件类型和文件", "danger")
+    return redirect(url_for("applicant.application_detail", app_id=app.id))
+
+
+@bp.route("/applications/<int:app_id>/attachments/<int:attachment_id>")
+@roles_required(Role.APPLICANT)
+def download_attachment(app_id: int, attachment_id: int):
+    """Download an attachment of one's own application."""
+    return send_attachment(load_application(app_id), attachment_id)
+
+
+@bp.route("/applications/<int:app_id>/<any(withdraw,submit):action>", methods=["POST"])
+@roles_required(Role.APPLICANT)
+def act(app_id: int, action: str):
+    """Withdraw a submitted application (before the closing time) or submit a complete draft."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "withdraw":
+            svc.withdraw(app, actor=_actor())
+        else:
+            svc.submit(app, actor=_actor())
+    except TransitionError as e:
+        abort(409, description=e.message)
+    except svc.ApplicationError as e:
+        flash(str(e), "danger")
+        return redirect(url_for("applicant.application_detail", app_id=app.id))
+    db.session.commit()
+    flash("申报已撤回为草稿，可修改后重新提交。" if action == "withdraw" else "申报已提交。", "success")
+    return redirect(url_for("applicant.application_detail", app_id=app.id))
+
+
+@bp.route("/notifications")
+@roles_required(Role.APPLICANT)
+def notifications():
+    """The user's in-app notifications, newest first; opening the page marks them read."""
+    stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    unread = [n for n in page.items if n.read_at is None]
+    for n in unread:
+        n.read_at = utcnow()
+    if unread:
+        db.session.commit()
+    return render_template("applicant/notifications.html", page=page)
+
+
+@bp.route("/applications/<int:app_id>/form.pdf")
+@roles_required(Role.APPLICANT)
+def application_form_pdf(app_id: int):
+    """The filled application form as a PDF to print, seal and upload back."""
+    return form_pdf_response(load_application(app_id))

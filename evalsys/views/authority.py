@@ -5,11 +5,18 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.workflow import ApplicationState, Role as FlowRole, TransitionError, allowed_actions
 from ..extensions import db
+from ..forms.applications import LetterForm, ReasonForm, RecommendForm
 from ..forms.security import ConfirmForm
-from ..models import AccountState, Organisation, OrganisationState, Role, User
+from ..models import AccountState, Application, Call, Organisation, OrganisationState, Role, StoredFile, User
+from ..models.types import utcnow
 from ..permissions import can_verify_organisation, roles_required
+from ..services import recommendations as rec
 from ..services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
+from ..services.applications import ApplicationError
+from ..services.files import UploadRejected, send_stored
+from .application_pages import detail_context, export_response, load_application, send_attachment
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
 
@@ -70,3 +77,127 @@ def decide_member(user_id: int, action: str):
         db.session.commit()
         flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
     return redirect(url_for("authority.organisations"))
+
+
+# --- applications of the jurisdiction ----------------------------------------------------------
+
+def _my_application(app_id: int) -> Application:
+    return load_application(app_id)  # 403 for another jurisdiction's
+
+
+@bp.route("/applications")
+@roles_required(Role.AUTHORITY)
+def applications():
+    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated."""
+    code = current_user.authority_code
+    call_code = request.args.get("call") or ""
+    state = request.args.get("state") or ""
+    stmt = select(Application).where(Application.authority_code == code,
+                                     Application.state != ApplicationState.DRAFT)
+    call = db.session.scalar(select(Call).where(Call.code == call_code)) if call_code else None
+    if call is not None:
+        stmt = stmt.where(Application.call_id == call.id)
+    if state in {s.value for s in ApplicationState}:
+        stmt = stmt.where(Application.state == ApplicationState(state))
+    stmt = stmt.order_by(Application.call_id.desc(), Application.recommend_order, Application.id)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
+    quota = None
+    if call is not None:
+        quota = {"used": rec.quota_used(call, code), "max": call.quota_per_authority,
+                 "letter": rec.current_letter(call, code)}
+    return render_template("authority/applications.html", page=page, calls=calls, call=call, state=state,
+                           states=[s for s in ApplicationState if s != ApplicationState.DRAFT], quota=quota,
+                           letter_form=LetterForm(), args={"call": call_code, "state": state})
+
+
+@bp.route("/applications/<int:app_id>")
+@roles_required(Role.AUTHORITY)
+def application_detail(app_id: int):
+    """One application of the jurisdiction with the actions its state allows now."""
+    app = _my_application(app_id)
+    actions = allowed_actions(app.state, role=FlowRole.AUTHORITY, now=utcnow(), deadlines=app.call.times.deadlines())
+    return render_template("authority/application.html", actions=[a.value for a in actions],
+                           recommend_form=RecommendForm(), reason_form=ReasonForm(), confirm=ConfirmForm(),
+                           quota_used=rec.quota_used(app.call, current_user.authority_code),
+                           letter=rec.current_letter(app.call, current_user.authority_code),
+                           **detail_context(app, staff=True, download_endpoint="authority.download_attachment"))
+
+
+@bp.route("/applications/<int:app_id>/attachments/<int:attachment_id>")
+@roles_required(Role.AUTHORITY)
+def download_attachment(app_id: int, attachment_id: int):
+    """Download an attachment of an application of the jurisdiction."""
+    return send_attachment(_my_application(app_id), attachment_id)
+
+
+def _decide(app_id: int, form, service, kwargs):
+    app = _my_application(app_id)
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        return redirect(url_for("authority.application_detail", app_id=app.id))
+    try:
+        service(app, actor=current_user._get_current_object(), **kwargs(form))
+    except TransitionError as e:
+        abort(409, description=e.message)
+    except ApplicationError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash(f"已办理：{app.organisation.name} → {app.state.label}", "success")
+    return redirect(url_for("authority.application_detail", app_id=app.id))
+
+
+@bp.route("/applications/<int:app_id>/recommend", methods=["POST"])
+@roles_required(Role.AUTHORITY)
+def recommend(app_id: int):
+    """Recommend within the quota, with an order (the sealed letter must be uploaded first)."""
+    return _decide(app_id, RecommendForm(), rec.recommend, kwargs=lambda f: {"order": f.order.data})
+
+
+@bp.route('/applications/<int:app_id>/<any("return","not-recommend"):decision>', methods=["POST"])
+@roles_required(Role.AUTHORITY)
+def decide_with_reason(app_id: int, decision: str):
+    """Return for revision or decline to recommend; a reason is required."""
+    service = rec.return_for_revision if decision == "return" else rec.not_recommend
+    return _decide(app_id, ReasonForm(), service, kwargs=lambda f: {"reason": f.reason.data})
+
+
+@bp.route("/applications/<int:app_id>/take-back", methods=["POST"])
+@roles_required(Role.AUTHORITY)
+def take_back(app_id: int):
+    """Take a recommendation back before the formal check (frees the quota place)."""
+    return _decide(app_id, ConfirmForm(), rec.take_back, kwargs=lambda f: {})
+
+
+@bp.route("/calls/<code>/letter", methods=["POST"])
+@roles_required(Role.AUTHORITY)
+def upload_letter(code: str):
+    """Upload the sealed recommendation letter (PDF) for a call."""
+    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    form = LetterForm()
+    if form.validate_on_submit():
+        try:
+            rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
+        except UploadRejected as e:
+            flash(e.message, "danger")
+            return redirect(url_for("authority.applications", call=code))
+        db.session.commit()
+        flash("推荐函已上传。", "success")
+    return redirect(url_for("authority.applications", call=code))
+
+
+@bp.route("/calls/<code>/letter/download")
+@roles_required(Role.AUTHORITY)
+def download_letter(code: str):
+    """Download this authority's own current letter for a call."""
+    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    letter = rec.current_letter(call, current_user.authority_code) or abort(404)
+    return send_stored(db.session.get(StoredFile, letter.file_id))
+
+
+@bp.route("/calls/<code>/export.xlsx")
+@roles_required(Role.AUTHORITY)
+def export(code: str):
+    """This jurisdiction's applications of a call as XLSX (every field and the state)."""
+    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    return export_response(call, authority_code=current_user.authority_code)
