@@ -169,7 +169,8 @@ def _decorate(canvas: Canvas, page: int, total: int, *, doc: ApplicationFormDoc,
     side = (PAGE_WIDTH - 2 * MARGIN_X) / 2 - 18 * mm  # leaves the middle to the page number
     canvas.drawString(MARGIN_X, bottom, _fit(f"生成时间：{_CONTROL.sub('', doc.generated_at)}", font, 9, side))
     canvas.drawCentredString(PAGE_WIDTH / 2, bottom, f"第 {page} 页 共 {total} 页")
-    canvas.drawRightString(PAGE_WIDTH - MARGIN_X, bottom, _fit(_CONTROL.sub("", doc.call_code), font, 9, side))
+    code = _fit(_CONTROL.sub("", doc.call_code), font, 9, side)
+    canvas.drawRightString(PAGE_WIDTH - MARGIN_X, bottom, code)
     canvas.restoreState()
 
 
