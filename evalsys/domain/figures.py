@@ -117,6 +117,23 @@ def display_human(field: Field, stored: Any) -> str:
     return f"{stored} {field.unit}".strip()
 
 
+def export_value(field: Field, stored: Any) -> Any:
+    """The stored value for a spreadsheet cell: numbers stay numbers (yuan, percent), yes/no in Chinese."""
+    if stored is None:
+        return None
+    if field.kind == "boolean":
+        return "是" if stored else "否"
+    if field.kind == "money":
+        return fen_to_decimal(int(stored))
+    if field.kind == "ratio":
+        return Decimal(int(stored)) / 100
+    if field.kind == "integer":
+        return int(stored)
+    if field.kind == "decimal":
+        return Decimal(str(stored))
+    return str(stored)
+
+
 def to_matrix(field: Field, stored: Any) -> float | bool | None:
     """The value in matrix units: yuan, fractions, plain numbers; booleans stay booleans."""
     if stored is None:

@@ -22,7 +22,18 @@ from .application import (  # noqa: F401
     Notification,
     Transition,
 )
+from .review import (  # noqa: F401
+    Assignment,
+    AssignmentState,
+    ConflictDeclaration,
+    ReviewerProfile,
+    ReviewerState,
+    Score,
+    ScoreSheet,
+    SheetState,
+)
 from .types import UTCDateTime, utcnow  # noqa: F401
+from .weights import WeightVersion  # noqa: F401
 from .funds import (  # noqa: F401
     Allocation,
     BaseTarget,

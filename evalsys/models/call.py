@@ -58,6 +58,13 @@ class Call(db.Model):
     publicity_days: Mapped[int] = mapped_column(Integer, default=7)
     categories: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of category codes
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Locked when scoring starts (domain.md §7): runs with other settings are comparisons only.
+    official_method: Mapped[str] = mapped_column(String(20), default="weighted-total")
+    weight_rule: Mapped[str] = mapped_column(String(10), default="direct")  # direct | ahp | entropy | critic
+    # A plain id (no foreign key) so adding it needs no table rebuild on SQLite.
+    weight_version_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    adjusted_aggregation: Mapped[bool] = mapped_column(Boolean, default=False)  # bias-adjusted official runs
+    settings_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version_id}

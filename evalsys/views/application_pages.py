@@ -114,7 +114,8 @@ def export_response(call, *, authority_code: str | None):
                                                                                Application.id)
     if authority_code is not None:
         stmt = stmt.where(Application.authority_code == authority_code)
-    columns = [*EXPORT_FIXED, *(f"{f.label}{'（' + f.unit + '）' if f.unit else ''}" for f in fields),
+    columns = [*EXPORT_FIXED, *(f"{f.label}（{'%' if f.kind == 'ratio' else f.unit}）" if f.unit or f.kind == "ratio"
+                               else f.label for f in fields),
                *(s.title for s in outline)]
 
     def rows():
@@ -125,7 +126,7 @@ def export_response(call, *, authority_code: str | None):
                    app.organisation.authority.full_name, category_label(app), app.state.label,
                    app.recommend_order, app.legal_representative, app.address, app.contact_name,
                    app.contact_phone, app.contact_email, format_beijing(app.submitted_at),
-                   *(fig.display(f, stored.get(f.id)) if not f.derived else "" for f in fields),
+                   *(fig.export_value(f, stored.get(f.id)) if not f.derived else None for f in fields),
                    *(narrative.get(s.id, "") for s in outline)]
 
     data = applications_workbook(columns, rows(), sheet_title="申报汇总")
