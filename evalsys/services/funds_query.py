@@ -1,0 +1,137 @@
+"""Read-only fund queries: which bases a user sees, execution figures per base, year and category,
+the ministry summary (the `funds summary` JSON contract) and sorting of dashboard tables."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from ..domain import funds as rules
+from ..domain.money import rate_bp
+from ..extensions import db
+from ..models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role, Tranche
+
+VERIFIED = rules.ExpenditureStatus.VERIFIED
+
+
+def visible_bases(user: Any) -> Select:
+    """Bases a user may see: the ministry all, an authority its jurisdiction, an operator its own."""
+    stmt = select(FirstBatchBase).order_by(FirstBatchBase.code)
+    if user.role == Role.ADMIN:
+        return stmt
+    if user.role == Role.AUTHORITY and user.authority_code:
+        return stmt.where(FirstBatchBase.authority_code == user.authority_code)
+    if user.role == Role.APPLICANT and user.organisation_id:
+        return stmt.where(FirstBatchBase.organisation_id == user.organisation_id)
+    return stmt.where(False)
+
+
+@dataclass(frozen=True)
+class BaseFigures:
+    """One dashboard row: a base, its figures and its open flags."""
+
+    base: FirstBatchBase
+    figures: rules.Figures
+    open_flags: int
+
+    @property
+    def arrival_bp(self) -> int | None:
+        return rate_bp(self.figures.received_fen, self.figures.allocated_fen)
+
+    @property
+    def execution_bp(self) -> int | None:
+        return rate_bp(self.figures.spent_fen, self.figures.received_fen)
+
+
+def _load(base_ids: list[int], year: int | None) -> tuple[list[rules.Allocation], list[rules.Tranche],
+                                                         list[rules.Expenditure]]:
+    stmt = select(Allocation).where(Allocation.base_id.in_(base_ids))
+    if year is not None:
+        stmt = stmt.where(Allocation.year == year)
+    allocations = [rules.Allocation(a.id, a.base_id, a.year, a.amount_fen, a.period_start, a.period_end)
+                   for a in db.session.scalars(stmt)]
+    ids = [a.id for a in allocations]
+    tranches = [rules.Tranche(t.id, t.allocation_id, t.date, t.amount_fen)
+                for t in db.session.scalars(select(Tranche).where(Tranche.allocation_id.in_(ids)))]
+    entries = [rules.Expenditure(id=e.id, allocation_id=e.allocation_id, date=e.date, category=e.category,
+                                 amount_fen=e.amount_fen, status=e.status, reverses=e.reverses_id)
+               for e in db.session.scalars(select(Expenditure).where(Expenditure.allocation_id.in_(ids),
+                                                                     Expenditure.status == VERIFIED))]
+    return allocations, tranches, entries
+
+
+def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, int]:
+    """Open flags per base (of that year's allocations when a year is given)."""
+    stmt = (select(Allocation.base_id, func.count(ComplianceFlag.id))
+            .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .where(ComplianceFlag.state == FlagState.OPEN, Allocation.base_id.in_(base_ids))
+            .group_by(Allocation.base_id))
+    if year is not None:
+        stmt = stmt.where(Allocation.year == year)
+    return dict(db.session.execute(stmt).all())
+
+
+def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[BaseFigures]:
+    """Figures per base over all allocation years, or one year; rows in the order given."""
+    ids = [b.id for b in bases]
+    per_key = rules.figures_by_base_year(*_load(ids, year))
+    grouped: dict[int, dict] = defaultdict(dict)
+    for (base_id, y), figures in per_key.items():
+        grouped[base_id][y] = figures
+    flags = open_flag_counts(ids, year)
+    return [BaseFigures(b, rules.total_figures(grouped.get(b.id, {})), flags.get(b.id, 0)) for b in bases]
+
+
+def year_figures(base: FirstBatchBase) -> list[tuple[int, rules.Figures]]:
+    """Figures of one base per allocation year."""
+    per_key = rules.figures_by_base_year(*_load([base.id], None))
+    return [(y, f) for (_, y), f in sorted(per_key.items())]
+
+
+def category_spending(base_ids: list[int], year: int | None = None) -> dict[str, int]:
+    """Verified spending per category over the given bases (reversals included)."""
+    allocations, _, entries = _load(base_ids, year)
+    totals: dict[str, int] = defaultdict(int)
+    for (_, _, category), fen in rules.spent_by_category(allocations, entries).items():
+        totals[category] += fen
+    return {code: totals[code] for code in rules.CATEGORY_LABELS if totals.get(code)}
+
+
+def summary(year: int | None = None) -> list[dict[str, Any]]:
+    """The ministry summary, one object per base ordered by code (the `funds summary` contract)."""
+    bases = list(db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)))
+    return [{"base": row.base.code, "authority": row.base.authority_code,
+             "allocated_fen": row.figures.allocated_fen, "received_fen": row.figures.received_fen,
+             "spent_fen": row.figures.spent_fen, "arrival_rate": row.figures.arrival_rate,
+             "execution_rate": row.figures.execution_rate, "open_flags": row.open_flags}
+            for row in base_figures(bases, year)]
+
+
+SORT_KEYS = {
+    "code": lambda r: r.base.code,
+    "name": lambda r: r.base.name,
+    "authority": lambda r: r.base.authority_code,
+    "allocated": lambda r: r.figures.allocated_fen,
+    "received": lambda r: r.figures.received_fen,
+    "spent": lambda r: r.figures.spent_fen,
+    "arrival": lambda r: r.arrival_bp,
+    "execution": lambda r: r.execution_bp,
+    "flags": lambda r: r.open_flags,
+}
+
+
+def sort_rows(rows: list[BaseFigures], key: str, descending: bool) -> list[BaseFigures]:
+    """Sort dashboard rows by a known key (unknown → code); rows without a rate always come last."""
+    getter = SORT_KEYS.get(key, SORT_KEYS["code"])
+    known = [r for r in rows if getter(r) is not None]
+    missing = [r for r in rows if getter(r) is None]
+    known.sort(key=lambda r: (getter(r), r.base.code), reverse=descending)
+    return known + missing
+
+
+def available_years() -> list[int]:
+    """Allocation years present, for the year filters."""
+    return list(db.session.scalars(select(Allocation.year).distinct().order_by(Allocation.year)))
