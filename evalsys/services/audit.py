@@ -177,14 +177,16 @@ def verify_chain() -> ChainReport:
         .order_by(AuditChain.seq)
         .execution_options(yield_per=2000)
     )
-    for link, rec in rows:
-        expected_seq += 1
-        if link.seq != expected_seq:
-            return ChainReport(False, count, f"记录 {rec.id}：链序号不连续（缺少第 {expected_seq} 号）")
-        mac = link_mac(key, prev, rec)
-        if not hmac.compare_digest(mac, link.mac):
-            return ChainReport(False, count, f"记录 {rec.id}：内容与审计链不符（已被篡改）")
-        prev, count = mac, count + 1
+    # yield_per streams through a server-side cursor on PostgreSQL: close it on the early returns.
+    with rows:
+        for link, rec in rows:
+            expected_seq += 1
+            if link.seq != expected_seq:
+                return ChainReport(False, count, f"记录 {rec.id}：链序号不连续（缺少第 {expected_seq} 号）")
+            mac = link_mac(key, prev, rec)
+            if not hmac.compare_digest(mac, link.mac):
+                return ChainReport(False, count, f"记录 {rec.id}：内容与审计链不符（已被篡改）")
+            prev, count = mac, count + 1
     if expected_seq != head.seq or prev != head.mac:
         return ChainReport(False, count, f"审计链尾部缺失：应至第 {head.seq} 号，实际至第 {expected_seq} 号")
     return ChainReport(True, count)
