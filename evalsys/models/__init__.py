@@ -32,6 +32,7 @@ from .review import (  # noqa: F401
     ScoreSheet,
     SheetState,
 )
+from .run import RankingRun  # noqa: F401
 from .types import UTCDateTime, utcnow  # noqa: F401
 from .weights import WeightVersion  # noqa: F401
 from .funds import (  # noqa: F401
