@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from pathlib import Path
@@ -14,6 +12,7 @@ import click
 from evalsys.domain.criteria import (
     CriteriaError, CriteriaSystem, check_directory, default_criteria_dir, load_system, system_as_dict)
 from evalsys.domain.matrix import MatrixError, parse_matrix, parse_weights, weights_sha256
+from evalsys.domain.mcda_io import run_as_csv, run_as_json
 from evalsys.domain.ranking import DEFAULT_METHOD, METHODS, RankingError
 from evalsys.domain.run import RankingRun, rank_candidates
 from evalsys.domain.scoring import ScoringInputError, round_half_up
@@ -128,48 +127,12 @@ def mcda_command(file: str, matrix_csv: str, method: str, weights_csv: str | Non
     except RankingError as exc:
         _fail(str(exc))
     if fmt == "json":
-        click.echo(json.dumps(_as_json(system, run, weights_sha256(system, weights)),
+        click.echo(json.dumps(run_as_json(system, run, weights_sha256(system, weights)),
                               ensure_ascii=False, indent=2))
     elif fmt == "csv":
-        click.echo(_as_csv(system, run), nl=False)
+        click.echo(run_as_csv(system, run), nl=False)
     else:
         click.echo(_as_table(run), nl=False)
-
-
-def _as_json(system: CriteriaSystem, run: RankingRun, weights_hash: str) -> dict[str, Any]:
-    results = []
-    for res in run.results:
-        item: dict[str, Any] = {"id": res.id, "rank": res.rank, "score": res.score,
-                                "points": dict(res.points)}
-        if res.robustness is not None:
-            item["robustness"] = {"rank_p05": res.robustness.rank_p05,
-                                  "rank_p95": res.robustness.rank_p95,
-                                  "p_within_places": res.robustness.p_within_places}
-        results.append(item)
-    sens = run.sensitivity
-    return {
-        "method": run.method, "score_direction": run.score_direction,
-        "criteria": {"id": system.id, "version": system.version, "sha256": system.sha256},
-        "weights_sha256": weights_hash, "results": results,
-        "sensitivity": None if sens is None else {"n": sens.n, "seed": sens.seed,
-                                                  "places": sens.places,
-                                                  "kendall_tau": dict(sens.kendall_tau)},
-    }
-
-
-def _as_csv(system: CriteriaSystem, run: RankingRun) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    ids = [i.id for i in system.scored_indicators]
-    extra = ["rank_p05", "rank_p95", "p_within_places"] if run.sensitivity else []
-    writer.writerow(["rank", "id", "score", *ids, *extra])
-    for res in run.results:
-        row: list[Any] = [res.rank, res.id, res.score, *(res.points[i] for i in ids)]
-        if res.robustness is not None:
-            p = res.robustness.p_within_places
-            row += [res.robustness.rank_p05, res.robustness.rank_p95, "" if p is None else p]
-        writer.writerow(row)
-    return out.getvalue()
 
 
 def _as_table(run: RankingRun) -> str:

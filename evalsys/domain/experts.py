@@ -99,10 +99,21 @@ def _group_stats(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...
     return count, mean, np.sqrt(spread), hi == lo
 
 
-def _adjusted_array(scores: Sequence[ExpertScore], maxima: Mapping[str, float]) -> np.ndarray:
-    s = np.fromiter((x.score for x in scores), dtype=np.float64, count=len(scores))
-    ind = _encode([x.indicator for x in scores])
-    pair = _encode([(x.reviewer, x.indicator) for x in scores])
+def adjust_array(scores: np.ndarray, indicator: np.ndarray, reviewer: np.ndarray,
+                 maxima: np.ndarray) -> np.ndarray:
+    """Bias-adjusted scores (see adjust_for_bias) from parallel arrays, for callers holding columns.
+
+    ``indicator`` holds codes 0..J-1 (any order), ``reviewer`` any integer codes, ``maxima`` the
+    maximum points per indicator code. Grouping by codes gives the same sums as grouping by keys.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    ind = np.asarray(indicator, dtype=np.int64)
+    _, pair = np.unique(np.asarray(reviewer, dtype=np.int64) * (int(ind.max()) + 1) + ind,
+                        return_inverse=True)
+    return _adjust(s, ind, pair.reshape(-1), np.asarray(maxima, dtype=np.float64)[ind])
+
+
+def _adjust(s: np.ndarray, ind: np.ndarray, pair: np.ndarray, top: np.ndarray) -> np.ndarray:
     _, mu_j, sigma_j, _ = _group_stats(ind, s)
     n_k, mu_k, sigma_k, flat_k = _group_stats(pair, s)
     mu_j, sigma_j = mu_j[ind], sigma_j[ind]
@@ -110,8 +121,15 @@ def _adjusted_array(scores: Sequence[ExpertScore], maxima: Mapping[str, float]) 
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = mu_j + sigma_j * (s - mu_k) / np.where(shift_only, 1.0, sigma_k)
     adjusted = np.where(shift_only, s - mu_k + mu_j, scaled)
-    top = np.fromiter((maxima[x.indicator] for x in scores), dtype=np.float64, count=len(scores))
     return np.clip(adjusted, 0.0, top)
+
+
+def _adjusted_array(scores: Sequence[ExpertScore], maxima: Mapping[str, float]) -> np.ndarray:
+    s = np.fromiter((x.score for x in scores), dtype=np.float64, count=len(scores))
+    ind = _encode([x.indicator for x in scores])
+    pair = _encode([(x.reviewer, x.indicator) for x in scores])
+    top = np.fromiter((maxima[x.indicator] for x in scores), dtype=np.float64, count=len(scores))
+    return _adjust(s, ind, pair, top)
 
 
 def adjust_for_bias(scores: Sequence[ExpertScore], maxima: Mapping[str, float]
@@ -129,8 +147,8 @@ def adjust_for_bias(scores: Sequence[ExpertScore], maxima: Mapping[str, float]
     return {(x.reviewer, x.candidate, x.indicator): float(v) for x, v in zip(scores, adjusted)}
 
 
-def _aggregate_cells(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """aggregate_scores per cell code, vectorised: trimmed mean with ≥ 5 values, else mean."""
+def aggregate_cells(cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """aggregate_scores per cell code 0..C-1, vectorised: trimmed mean with ≥ 5 values, else mean."""
     order = np.lexsort((values, cells))
     sorted_cells, sorted_values = cells[order], values[order]
     groups = int(cells.max()) + 1
@@ -162,8 +180,8 @@ def aggregate_sheets(scores: Sequence[ExpertScore], maxima: Mapping[str, float],
     keys = [(x.candidate, x.indicator) for x in scores]
     cells = _encode(keys)
     raw = np.fromiter((x.score for x in scores), dtype=np.float64, count=len(scores))
-    raw_agg = _aggregate_cells(cells, raw)
-    adj_agg = _aggregate_cells(cells, _adjusted_array(scores, maxima))
+    raw_agg = aggregate_cells(cells, raw)
+    adj_agg = aggregate_cells(cells, _adjusted_array(scores, maxima))
     sheets = np.bincount(cells)
     result: dict[tuple[Hashable, str], AggregatedScore] = {}
     for key, code in zip(keys, cells):
