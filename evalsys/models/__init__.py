@@ -44,5 +44,20 @@ from .funds import (  # noqa: F401
     FlagEvent,
     FlagState,
     FundAccount,
+    FundRecovery,
     Tranche,
+)
+from .evaluation import (  # noqa: F401
+    BatchItem,
+    BatchJob,
+    Evaluation,
+    EvaluationAttachment,
+    EvaluationEvent,
+    EvaluationRound,
+    EvaluationScore,
+    EvaluationValue,
+    IssuedReport,
+    JobState,
+    Rectification,
+    ReportStatus,
 )

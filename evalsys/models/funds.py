@@ -260,3 +260,22 @@ class FlagEvent(db.Model):
         """Chinese name of the action."""
         return {"raised": "系统提示", "resolved": "主管部门处理", "reopened": "商务部重新打开",
                 "cleared": "条件消除", "reraised": "再次出现"}.get(self.action, self.action)
+
+
+class FundRecovery(db.Model):
+    """Funds to be recovered from a base (e.g. after its title is revoked, domain.md §6): an entry
+    of the base's fund records, added by the ministry; never changed or deleted."""
+
+    __tablename__ = "fund_recoveries"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("first_batch_bases.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    document_no: Mapped[str] = mapped_column(String(60), default="")
+    source: Mapped[str] = mapped_column(String(40), default="")  # e.g. "evaluation:12"
+    recorded_by_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    base: Mapped[FirstBatchBase] = relationship()
