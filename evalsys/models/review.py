@@ -111,6 +111,9 @@ class ScoreSheet(db.Model):
     divergence_flagged: Mapped[bool] = mapped_column(default=False)
     divergence_comment: Mapped[str | None] = mapped_column(Text, default=None)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The admin reopened a submitted sheet (the call's stored runs became stale): when and why.
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    reopen_reason: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version_id: Mapped[int] = mapped_column(Integer, default=1)
 
