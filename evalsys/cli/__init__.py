@@ -7,11 +7,12 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from .accounts import create_user_command, unlock_user_command
+    from .backup import backup_command, restore_command
     from .demo import demo_command
     from .funds import funds_group
     from .mcda import criteria_group, mcda_command
     from .ops import check_deploy_command, verify_audit_command
 
     for command in (create_user_command, unlock_user_command, check_deploy_command, verify_audit_command,
-                    demo_command, criteria_group, mcda_command, funds_group):
+                    demo_command, criteria_group, mcda_command, funds_group, backup_command, restore_command):
         app.cli.add_command(command)
