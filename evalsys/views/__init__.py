@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every blueprint and declare Flask's own static endpoints public."""
     from . import admin, applicant, audit, auth, authority, public as public_views, review, security
     from . import admin_calls  # noqa: F401  (adds /admin/calls routes to the admin blueprint)
+    from . import admin_criteria  # noqa: F401  (adds /admin/criteria routes to the admin blueprint)
 
     for module in (auth, public_views, applicant, authority, review, admin, security, audit):
         app.register_blueprint(module.bp)
@@ -66,7 +67,8 @@ NAV = {
     Role.AUTHORITY: [("authority.home", N_("工作台")), ("authority.applications", N_("申报推荐")),
                      ("authority.organisations", N_("申报单位核验"))],
     Role.REVIEWER: [("review.home", N_("评审任务"))],
-    Role.ADMIN: [("admin.home", N_("管理首页")), ("admin.calls", N_("申报批次"))],
+    Role.ADMIN: [("admin.home", N_("管理首页")), ("admin.calls", N_("申报批次")),
+                 ("admin.criteria", N_("指标体系"))],
     Role.SECADMIN: [("security.home", N_("账户管理")), ("security.create", N_("新建账户"))],
     Role.AUDITOR: [("audit.home", N_("审计日志"))],
 }
