@@ -132,10 +132,10 @@ def mcda_command(file: str, matrix_csv: str, method: str, weights_csv: str | Non
     elif fmt == "csv":
         click.echo(run_as_csv(system, run), nl=False)
     else:
-        click.echo(_as_table(run), nl=False)
+        click.echo(run_as_table(run), nl=False)
 
 
-def _as_table(run: RankingRun) -> str:
+def run_as_table(run: RankingRun) -> str:
     lines = [f"method {run.method} (score: {run.score_direction} is better)"]
     header = f"{'rank':>4}  {'id':<20} {'score':>10} {'expert':>8}"
     if run.sensitivity:

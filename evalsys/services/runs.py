@@ -319,28 +319,42 @@ def cohort_places(call: Call, category: str) -> int | None:
     return int(value) if value else None
 
 
-def run_ranking(call: Call, *, category: str | None = None, method: str | None = None,
-                adjusted: bool | None = None, samples: int = DEFAULT_SAMPLES, seed: int = 0,
-                actor: User | None, inputs: CallInputs | None = None) -> RankingRun:
-    """Rank one cohort and store the snapshot; RunRefused (Chinese) when the call is not ready.
+@dataclass
+class Cohort:
+    """One cohort ranked (not stored): the exact matrix text, the weights and the `mcda` JSON."""
 
-    ``method``/``adjusted`` default to the call's locked settings; anything else is stored as a
-    comparison (official = False) and can never back a proposal.
-    """
-    category = category or ""
+    category: str
+    method: str
+    adjusted: bool
+    official: bool
+    ids: list[str]
+    matrix_csv: str
+    weights: dict[str, float]
+    weight_rule: str
+    weight_version_id: int | None
+    places: int | None
+    doc: dict[str, Any]
+    run: DomainRun
+
+
+def _check_scope(call: Call, category: str, method: str) -> None:
     if call.category_codes and category not in call.category_codes:
         raise RunRefused("该批次分类别排名，请选择类别" if not category else f"该批次没有类别“{category}”")
     if not call.category_codes and category:
         raise RunRefused("该批次不分类别")
-    method = method or call.official_method
     if method not in METHODS:
         raise RunRefused(f"未知的排名方法：{method}")
+
+
+def rank_cohort(call: Call, inputs: CallInputs, *, category: str = "", method: str | None = None,
+                adjusted: bool | None = None, samples: int = 0, seed: int = 0) -> Cohort:
+    """Rank one cohort from loaded inputs with the call's weights; nothing is stored.
+
+    ``method``/``adjusted`` default to the call's settings; ``official`` says whether they match.
+    """
+    method = method or call.official_method
     adjusted = call.adjusted_aggregation if adjusted is None else bool(adjusted)
-    problems = review_problems(call)
-    if problems:
-        raise RunRefused("暂不能排名", problems)
-    lock_settings(call, actor=actor)
-    inputs = inputs or load_inputs(call, adjusted=True)
+    _check_scope(call, category, method)
     if inputs.problems:
         raise RunRefused("排名数据不完整", inputs.problems)
     system = inputs.system
@@ -350,32 +364,60 @@ def run_ranking(call: Call, *, category: str | None = None, method: str | None =
     weights, rule, version_id = resolve_weights(call, system, category, rows)
     places = cohort_places(call, category)
     text = matrix_csv(system, ids, rows)
-    other_ids, other_rows = inputs.rows(category, not adjusted)
-    other_text = matrix_csv(system, other_ids, other_rows)
     try:
-        _, doc = _rank(system, text, weights, method=method, category=category, places=places,
-                       samples=samples, seed=seed)
-        _, companion = _rank(system, other_text, weights, method=method, category=category,
-                             places=places, samples=0, seed=0)
+        ranked, doc = _rank(system, text, weights, method=method, category=category, places=places,
+                            samples=samples, seed=seed)
     except (ScoringInputError, RankingError, MatrixError) as exc:
         raise RunRefused(f"排名失败：{exc}") from exc
     official = method == call.official_method and adjusted == call.adjusted_aggregation
+    return Cohort(category=category, method=method, adjusted=adjusted, official=official, ids=ids,
+                  matrix_csv=text, weights=weights, weight_rule=rule, weight_version_id=version_id,
+                  places=places, doc=doc, run=ranked)
+
+
+def run_ranking(call: Call, *, category: str | None = None, method: str | None = None,
+                adjusted: bool | None = None, samples: int = DEFAULT_SAMPLES, seed: int = 0,
+                actor: User | None, inputs: CallInputs | None = None) -> RankingRun:
+    """Rank one cohort and store the snapshot; RunRefused (Chinese) when the call is not ready.
+
+    ``method``/``adjusted`` default to the call's locked settings; anything else is stored as a
+    comparison (official = False) and can never back a proposal.
+    """
+    category = category or ""
+    _check_scope(call, category, method or call.official_method)
+    problems = review_problems(call)
+    if problems:
+        raise RunRefused("暂不能排名", problems)
+    lock_settings(call, actor=actor)
+    inputs = inputs or load_inputs(call, adjusted=True)
+    main = rank_cohort(call, inputs, category=category, method=method, adjusted=adjusted, samples=samples,
+                       seed=seed)
+    system = inputs.system
+    other_ids, other_rows = inputs.rows(category, not main.adjusted)
+    other_text = matrix_csv(system, other_ids, other_rows)
+    try:
+        _, companion = _rank(system, other_text, main.weights, method=main.method, category=category,
+                             places=main.places, samples=0, seed=0)
+    except (ScoringInputError, RankingError, MatrixError) as exc:
+        raise RunRefused(f"排名失败：{exc}") from exc
+    doc = main.doc
     row = RankingRun(
-        call_id=call.id, category=category, method=method, official=official, adjusted=adjusted,
-        weight_version_id=version_id, weight_rule=rule,
-        weights_json=json.dumps(weights), weights_sha256=weights_sha256(system, weights),
+        call_id=call.id, category=category, method=main.method, official=main.official, adjusted=main.adjusted,
+        weight_version_id=main.weight_version_id, weight_rule=main.weight_rule,
+        weights_json=json.dumps(main.weights), weights_sha256=weights_sha256(system, main.weights),
         criteria_id=system.id, criteria_version=system.version, criteria_sha256=system.sha256,
-        matrix_csv=text, matrix_sha256=_sha(text),
-        results_json=json.dumps({"mcda": doc, "companion": {"adjusted": not adjusted, "matrix_csv": other_text,
-                                                            "mcda": companion}}, ensure_ascii=False),
+        matrix_csv=main.matrix_csv, matrix_sha256=_sha(main.matrix_csv),
+        results_json=json.dumps({"mcda": doc, "companion": {"adjusted": not main.adjusted,
+                                                            "matrix_csv": other_text, "mcda": companion}},
+                                ensure_ascii=False),
         robustness_json=json.dumps(doc["sensitivity"]) if doc["sensitivity"] else None,
-        samples=samples, seed=seed, places=places, created_by_id=actor.id if actor else None)
+        samples=samples, seed=seed, places=main.places, created_by_id=actor.id if actor else None)
     db.session.add(row)
     db.session.flush()
     audit.record("ranking.run", obj=row, actor=actor,
-                 detail={"call": call.code, "category": category, "method": method, "official": official,
-                         "adjusted": adjusted, "matrix_sha256": row.matrix_sha256,
-                         "candidates": len(ids)})
+                 detail={"call": call.code, "category": category, "method": main.method,
+                         "official": main.official, "adjusted": main.adjusted,
+                         "matrix_sha256": row.matrix_sha256, "candidates": len(main.ids)})
     return row
 
 
