@@ -70,3 +70,16 @@ def can_view_application(user: Any, app: Any) -> bool:
 def can_edit_application(user: Any, app: Any) -> bool:
     """Only the applicant organisation's own accounts edit, attach, submit or withdraw."""
     return user.role == Role.APPLICANT and user.organisation_id == app.organisation_id
+
+
+# --- expert review (issue 5) -----------------------------------------------------------------------
+
+def can_review_assignment(user: Any, assignment: Any) -> bool:
+    """A reviewer works only on its own active assignments (never one it declined or was removed from)."""
+    return user.role == Role.REVIEWER and assignment.state.value == "active" \
+        and assignment.reviewer.user_id is not None and assignment.reviewer.user_id == user.id
+
+
+def can_see_identity(user: Any, assignment: Any) -> bool:
+    """Who applied is shown to a reviewer only in a call that is not blind."""
+    return can_review_assignment(user, assignment) and not assignment.application.call.blind

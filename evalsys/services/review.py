@@ -1,0 +1,491 @@
+"""Expert review (domain.md §5): the reviewer pool, conflicts of interest, score sheets, divergence,
+closing the review window and reopening sheets.
+
+Which sheets count: a submitted sheet of an active assignment (`counted_sheets`). Scores are
+stored in tenths of a point, so steps of 0.1 are exact integers.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from flask import has_request_context, url_for
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..domain import uscc as uscc_rules
+from ..domain.criteria import CriteriaSystem, Indicator
+from ..domain.experts import divergence_flags, is_valid_expert_score
+from ..domain.timeutil import ensure_aware, format_beijing
+from ..domain.workflow import Action, ApplicationState
+from ..extensions import db
+from ..models import (Application, Assignment, AssignmentState, Authority, Call, ConflictDeclaration, Notification,
+                      ReviewerProfile, ReviewerState, Role, Score, ScoreSheet, SheetState, User)
+from ..models.types import utcnow
+from . import audit
+from .accounts import create_user
+from .applications import apply_action, system_of
+from .assignment import ReviewError, proposals_for, void_sheet_of
+
+__all__ = ["ReviewError", "ProfileData", "create_reviewer_profile", "activate_reviewer", "link_reviewer_user",
+           "set_reviewer_state", "declare_conflict", "decline_assignment", "confirm_no_conflict", "SheetInput",
+           "SheetErrors", "parse_score", "save_sheet", "submit_sheet", "comment_divergence", "close_review",
+           "reopen_sheet", "pending_divergence_comments", "missing_sheets", "counted_sheets", "expert_indicators"]
+
+
+# --- the pool ----------------------------------------------------------------------------------
+
+@dataclass
+class ProfileData:
+    """An expert profile as the admin enters it."""
+
+    name: str
+    home_authority_code: str
+    field_tags: str = ""
+    organisation_uscc: str | None = None
+    organisation_name: str = ""
+
+
+def create_reviewer_profile(data: ProfileData, *, actor: User) -> ReviewerProfile:
+    """The admin adds an expert to the pool; it becomes a reviewer when the security admin activates it."""
+    if db.session.get(Authority, data.home_authority_code) is None:
+        raise ReviewError("请选择专家所属地区（推荐单位）")
+    code = None
+    if data.organisation_uscc and data.organisation_uscc.strip():
+        try:
+            code = uscc_rules.validate(data.organisation_uscc)
+        except uscc_rules.USCCError as e:
+            raise ReviewError(str(e)) from None
+    tags = ",".join(t.strip() for t in re.split(r"[,，、;；\s]+", data.field_tags or "") if t.strip())
+    profile = ReviewerProfile(name=data.name.strip(), field_tags=tags[:300], home_authority_code=data.home_authority_code,
+                              organisation_uscc=code, organisation_name=(data.organisation_name or "").strip(),
+                              state=ReviewerState.PENDING, created_by_id=actor.id)
+    db.session.add(profile)
+    db.session.flush()
+    audit.record("reviewer_profile_created", obj=profile, actor=actor,
+                 detail={"home": profile.home_authority_code, "organisation": code})
+    return profile
+
+
+def activate_reviewer(profile: ReviewerProfile, *, actor: User, username: str, password: str,
+                      email: str | None = None) -> User:
+    """The security admin creates the reviewer account bound to the profile (separation of duties)."""
+    if actor.role != Role.SECADMIN:
+        raise ReviewError("只有安全管理员可以启用评审专家账户")
+    if profile.user_id is not None:
+        raise ReviewError("该专家已有账户")
+    user = create_user(username, Role.REVIEWER, password, actor=actor, display_name=profile.name,
+                       authority_code=profile.home_authority_code, email=email)
+    link_reviewer_user(profile, user, actor=actor)
+    return user
+
+
+def link_reviewer_user(profile: ReviewerProfile, user: User, *, actor: User | None) -> None:
+    """Bind an existing reviewer account to a profile and activate it (activation, demo loader)."""
+    if user.role != Role.REVIEWER:
+        raise ReviewError("只能绑定评审专家角色的账户")
+    profile.user_id = user.id
+    profile.state = ReviewerState.ACTIVE
+    db.session.flush()
+    audit.record("reviewer_activated", obj=profile, actor=actor, detail={"user": user.id})
+
+
+def set_reviewer_state(profile: ReviewerProfile, state: ReviewerState, *, actor: User) -> None:
+    """Take an expert out of the pool (no new assignments) or back in."""
+    if state == ReviewerState.ACTIVE and profile.user_id is None:
+        raise ReviewError("该专家尚无账户，须由安全管理员启用")
+    old = profile.state
+    profile.state = state
+    audit.record("reviewer_state_changed", obj=profile, actor=actor, detail={"from": old.value, "to": state.value})
+
+
+def profile_of(user: User) -> ReviewerProfile | None:
+    """The expert profile bound to a reviewer account."""
+    return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user.id))
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+@dataclass
+class ConflictOutcome:
+    """A declared conflict: the assignments it ended and the proposed replacements (app id → profiles)."""
+
+    declaration: ConflictDeclaration
+    declined: list[Assignment] = field(default_factory=list)
+    proposals: dict[int, list[ReviewerProfile]] = field(default_factory=dict)
+
+
+def declare_conflict(profile: ReviewerProfile, uscc: str, reason: str, *, actor: User) -> ConflictOutcome:
+    """Declare a conflict with an organisation (by USCC), at any time.
+
+    Every active assignment of the reviewer to that organisation's applications is declined; a
+    sheet already submitted is voided (the call's runs go stale), and replacements are proposed.
+    """
+    try:
+        code = uscc_rules.validate(uscc)
+    except uscc_rules.USCCError as e:
+        raise ReviewError(str(e)) from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("请说明回避理由")
+    decl = db.session.scalar(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id,
+                                                               ConflictDeclaration.organisation_uscc == code))
+    if decl is None:
+        decl = ConflictDeclaration(reviewer_id=profile.id, organisation_uscc=code, reason=reason)
+        db.session.add(decl)
+        db.session.flush()
+    audit.record("conflict_declared", obj=decl, actor=actor, detail={"reviewer": profile.id, "uscc": code})
+    from ..models import Organisation
+
+    hit = list(db.session.scalars(
+        select(Assignment).join(Application, Application.id == Assignment.application_id)
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE,
+               Organisation.uscc == code)))
+    calls = set()
+    for assignment in hit:
+        assignment.state, assignment.reason = AssignmentState.DECLINED, f"声明回避：{reason}"
+        void_sheet_of(assignment, actor=actor, reason=f"专家声明回避：{reason}")
+        audit.record("assignment_declined", obj=assignment, actor=actor, detail={"reason": reason})
+        calls.add(assignment.call_id)
+    db.session.flush()
+    proposals: dict[int, list[ReviewerProfile]] = {}
+    for call_id in sorted(calls):
+        proposals.update(proposals_for(db.session.get(Call, call_id)))
+    return ConflictOutcome(decl, hit, {a.application_id: proposals.get(a.application_id, []) for a in hit})
+
+
+def decline_assignment(assignment: Assignment, reason: str, *, actor: User) -> ConflictOutcome:
+    """The reviewer declines an assignment by declaring a conflict with the applicant organisation."""
+    return declare_conflict(assignment.reviewer, assignment.application.organisation.uscc, reason, actor=actor)
+
+
+def confirm_no_conflict(assignment: Assignment, *, actor: User) -> None:
+    """Blind call: the reviewer saw only the organisation's name and USCC and confirms no conflict."""
+    if assignment.state != AssignmentState.ACTIVE:
+        raise ReviewError("该评审任务已不在有效状态")
+    if assignment.no_conflict_confirmed_at is None:
+        assignment.no_conflict_confirmed_at = utcnow()
+        audit.record("no_conflict_confirmed", obj=assignment, actor=actor)
+
+
+# --- score sheets ------------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?", re.ASCII)
+
+
+def expert_indicators(system: CriteriaSystem) -> tuple[Indicator, ...]:
+    """The E indicators of a system, in file order: one field each on the score sheet."""
+    return tuple(i for i in system.indicators if i.type == "E")
+
+
+def parse_score(text: str, max_points: float) -> int:
+    """A typed score → tenths of a point; ValueError (Chinese) unless 0 ≤ score ≤ max in steps of 0.1."""
+    raw = (text or "").strip()
+    if not _NUMBER.fullmatch(raw):
+        raise ValueError("请输入数字（如 7.5）")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError("请输入数字（如 7.5）") from None
+    if value > Decimal(repr(float(max_points))):
+        raise ValueError(f"不能超过该指标满分{max_points:g}分")
+    if value * 10 != (value * 10).to_integral_value():
+        raise ValueError("分值以0.1分为单位")
+    if not is_valid_expert_score(float(value), max_points):  # the one rule the ranking engine applies too
+        raise ValueError("分值无效")
+    return int(value * 10)
+
+
+@dataclass
+class SheetInput:
+    """The score sheet form: typed scores and comments per indicator id, and the general comment."""
+
+    scores: dict[str, str] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+
+
+class SheetErrors(ReviewError):
+    """Problems with the typed scores, per indicator id ("" for the sheet as a whole)."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("；".join(errors.values()))
+        self.errors = errors
+
+
+def sheet_of(assignment: Assignment) -> ScoreSheet | None:
+    """The assignment's sheet, if one was saved."""
+    return db.session.scalar(select(ScoreSheet).where(ScoreSheet.assignment_id == assignment.id))
+
+
+def scores_of(sheet: ScoreSheet | None) -> dict[str, Score]:
+    """The sheet's scores by indicator id."""
+    if sheet is None:
+        return {}
+    return {s.indicator_id: s for s in db.session.scalars(select(Score).where(Score.sheet_id == sheet.id))}
+
+
+def editing_refusal(assignment: Assignment, sheet: ScoreSheet | None, now: datetime | None = None) -> str | None:
+    """Why the reviewer may not change the scores now (Chinese), or None.
+
+    Scoring runs from the start of the review window to its end; after the end only a sheet the
+    admin reopened, or one of an assignment made after the end (a replacement), can be completed.
+    """
+    now = now or utcnow()
+    call, app = assignment.application.call, assignment.application
+    if assignment.state != AssignmentState.ACTIVE:
+        return "该评审任务已不在有效状态"
+    if call.blind and assignment.no_conflict_confirmed_at is None:
+        return "请先确认与申报单位无利益冲突"
+    if app.state not in (ApplicationState.UNDER_REVIEW, ApplicationState.SCORED):
+        return f"申报当前状态为“{app.state.label}”，不能评分"
+    if sheet is not None and sheet.state == SheetState.SUBMITTED:
+        return "评分表已提交，不能修改"
+    if sheet is not None and sheet.state == SheetState.VOIDED:
+        return "评分表已作废"
+    if call.review_starts_at is not None and now < ensure_aware(call.review_starts_at):
+        return "评审尚未开始"
+    if call.review_ends_at is not None and now >= ensure_aware(call.review_ends_at):
+        late_ok = (sheet is not None and sheet.reopened_at is not None) or \
+            ensure_aware(assignment.created_at) >= ensure_aware(call.review_ends_at)
+        if not late_ok:
+            return "评审期已结束"
+    return None
+
+
+def _validated(system: CriteriaSystem, data: SheetInput, *, complete: bool) -> dict[str, int | None]:
+    errors: dict[str, str] = {}
+    values: dict[str, int | None] = {}
+    for ind in expert_indicators(system):
+        text = (data.scores.get(ind.id) or "").strip()
+        if not text:
+            values[ind.id] = None
+            if complete:
+                errors[ind.id] = f"{ind.title}：请评分"
+            continue
+        try:
+            values[ind.id] = parse_score(text, ind.max)
+        except ValueError as e:
+            errors[ind.id] = f"{ind.title}：{e}"
+    if errors:
+        raise SheetErrors(errors)
+    return values
+
+
+def _store(assignment: Assignment, data: SheetInput, *, expected_version: int, complete: bool,
+           actor: User) -> ScoreSheet:
+    sheet = sheet_of(assignment)
+    refusal = editing_refusal(assignment, sheet)
+    if refusal:
+        raise ReviewError(refusal)
+    if (sheet.version_id if sheet else 0) != expected_version:
+        raise StaleDataError("stale score sheet")
+    values = _validated(system_of(assignment.application), data, complete=complete)
+    if sheet is None:
+        sheet = ScoreSheet(assignment_id=assignment.id)
+        db.session.add(sheet)
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            raise StaleDataError("score sheet created in another tab") from None
+    stored = scores_of(sheet)
+    for ind_id, tenths in values.items():
+        comment = (data.comments.get(ind_id) or "").strip()
+        row = stored.get(ind_id)
+        if tenths is None:
+            if row is not None:
+                db.session.delete(row)
+            continue
+        if row is None:
+            db.session.add(Score(sheet_id=sheet.id, indicator_id=ind_id, tenths=tenths, comment=comment))
+        else:
+            row.tenths, row.comment = tenths, comment
+    sheet.comment = (data.comment or "").strip()
+    sheet.updated_at = utcnow()  # always an UPDATE, so the version moves and a stale tab is caught
+    db.session.flush()
+    return sheet
+
+
+def save_sheet(assignment: Assignment, data: SheetInput, *, actor: User, expected_version: int) -> ScoreSheet:
+    """Save a draft (blank fields allowed); refused when submitted, out of time or from a stale tab."""
+    sheet = _store(assignment, data, expected_version=expected_version, complete=False, actor=actor)
+    audit.record("score_sheet_saved", obj=sheet, actor=actor)
+    return sheet
+
+
+def submit_sheet(assignment: Assignment, data: SheetInput, *, actor: User, expected_version: int) -> ScoreSheet:
+    """Submit: every E indicator scored; the sheet locks. After the window closed, divergence is re-judged."""
+    sheet = _store(assignment, data, expected_version=expected_version, complete=True, actor=actor)
+    sheet.state, sheet.submitted_at = SheetState.SUBMITTED, utcnow()
+    sheet.divergence_flagged = False
+    db.session.flush()
+    audit.record("score_sheet_submitted", obj=sheet, actor=actor,
+                 detail={"application": assignment.application_id, "late": sheet.reopened_at is not None})
+    if assignment.application.state == ApplicationState.SCORED:
+        judge_divergence(assignment.application.call, [assignment.application_id])
+    return sheet
+
+
+def comment_divergence(sheet: ScoreSheet, text: str, *, actor: User, expected_version: int) -> None:
+    """A flagged sheet takes a written comment on the divergence; its scores stay locked."""
+    if not sheet.divergence_flagged or sheet.state != SheetState.SUBMITTED:
+        raise ReviewError("该评分表没有需要说明的偏离")
+    if sheet.version_id != expected_version:
+        raise StaleDataError("stale divergence comment")
+    text = (text or "").strip()
+    if not text:
+        raise ReviewError("请填写偏离说明")
+    sheet.divergence_comment = text
+    sheet.updated_at = utcnow()
+    audit.record("divergence_commented", obj=sheet, actor=actor)
+
+
+# --- closing, divergence, reopening ------------------------------------------------------------
+
+def counted_sheets(call_id: int) -> Select:
+    """SELECT of the sheets that count for a call: submitted, of an active assignment (ScoreSheet, Assignment)."""
+    return (select(ScoreSheet, Assignment).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
+            .where(Assignment.call_id == call_id, Assignment.state == AssignmentState.ACTIVE,
+                   ScoreSheet.state == SheetState.SUBMITTED))
+
+
+def divergent_indicators(call: Call, app_ids: list[int] | None = None) -> dict[int, list[str]]:
+    """Counted sheet id → the E indicators on which it diverges (domain.md §5), for the given applications."""
+    system = system_of(call)
+    maxima = {i.id: i.max for i in expert_indicators(system)}
+    stmt = (select(Assignment.application_id, ScoreSheet.id, Score.indicator_id, Score.tenths)
+            .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(Score, Score.sheet_id == ScoreSheet.id)
+            .where(Assignment.call_id == call.id, Assignment.state == AssignmentState.ACTIVE,
+                   ScoreSheet.state == SheetState.SUBMITTED))
+    if app_ids is not None:
+        stmt = stmt.where(Assignment.application_id.in_(app_ids))
+    cells: dict[tuple[int, str], dict[int, float]] = defaultdict(dict)
+    for app_id, sheet_id, ind, tenths in db.session.execute(stmt):
+        if ind in maxima:
+            cells[(app_id, ind)][sheet_id] = tenths / 10
+    out: dict[int, list[str]] = defaultdict(list)
+    for (_app_id, ind), scores in cells.items():
+        for sheet_id in divergence_flags(scores, maxima[ind]):
+            out[sheet_id].append(ind)
+    return out
+
+
+def judge_divergence(call: Call, app_ids: list[int] | None = None) -> list[ScoreSheet]:
+    """Flag the counted sheets that diverge; unflag those that no longer do. Returns the newly flagged."""
+    flags = divergent_indicators(call, app_ids)
+    stmt = counted_sheets(call.id)
+    if app_ids is not None:
+        stmt = stmt.where(Assignment.application_id.in_(app_ids))
+    newly = []
+    for sheet, assignment in db.session.execute(stmt).all():
+        flagged = sheet.id in flags
+        if flagged and not sheet.divergence_flagged:
+            sheet.divergence_flagged = True
+            newly.append(sheet)
+            _notify(assignment, "您提交的评分与其他专家评分偏离较大，请填写偏离说明（分值保持不变）。")
+        elif not flagged and sheet.divergence_flagged:
+            sheet.divergence_flagged = False
+    if newly:
+        audit.record("divergence_flagged", obj=call, detail={"sheets": [s.id for s in newly]})
+    return newly
+
+
+def _notify(assignment: Assignment, message: str) -> None:
+    user_id = assignment.reviewer.user_id
+    if user_id is not None:
+        link = url_for("review.assignment", assignment_id=assignment.id) if has_request_context() \
+            else f"/review/assignments/{assignment.id}"
+        db.session.add(Notification(user_id=user_id, message=message, link=link))
+
+
+@dataclass(frozen=True)
+class CloseResult:
+    """What closing the review window did."""
+
+    applications: int
+    flagged: int
+    missing: list[MissingSheets]
+
+
+def close_review(call: Call, *, actor: User) -> CloseResult:
+    """After the review window: judge divergence (≥ 3 sheets) and move the applications to scored."""
+    if call.review_ends_at is None:
+        raise ReviewError("该批次未设置评审结束时间")
+    if utcnow() < ensure_aware(call.review_ends_at):
+        raise ReviewError(f"评审期结束（{format_beijing(call.review_ends_at)}）之前不能结束评审")
+    apps = list(db.session.scalars(select(Application).where(
+        Application.call_id == call.id, Application.state == ApplicationState.UNDER_REVIEW).order_by(Application.id)))
+    if not apps:
+        raise ReviewError("没有处于专家评审中的申报")
+    for app in apps:
+        apply_action(app, Action.CLOSE_REVIEW, actor=actor)
+    db.session.flush()
+    flagged = judge_divergence(call)
+    missing = missing_sheets(call)
+    audit.record("review_closed", obj=call, actor=actor, detail={
+        "applications": len(apps), "flagged": len(flagged), "missing": [m.application_id for m in missing]})
+    return CloseResult(len(apps), len(flagged), missing)
+
+
+def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor: User) -> None:
+    """The admin reopens a submitted sheet, with a reason; every stored run of the call becomes stale."""
+    from .runs import mark_call_runs_stale
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError("请填写重新开放的理由")
+    if sheet.state != SheetState.SUBMITTED or sheet.assignment.state != AssignmentState.ACTIVE:
+        raise ReviewError("只能重新开放已提交的有效评分表")
+    sheet.state, sheet.submitted_at = SheetState.DRAFT, None
+    sheet.divergence_flagged = False
+    sheet.reopened_at, sheet.reopen_reason = utcnow(), reason
+    call = sheet.assignment.application.call
+    audit.record("score_sheet_reopened", obj=sheet, actor=actor, detail={"reason": reason})
+    mark_call_runs_stale(call, reason=f"评分表#{sheet.id}重新开放：{reason}", actor=actor)
+    _notify(sheet.assignment, f"管理员重新开放了您的评分表，理由：{reason}")
+
+
+# --- what a ranking run waits for --------------------------------------------------------------
+
+def pending_divergence_comments(call: Call) -> list[ScoreSheet]:
+    """Counted sheets flagged for divergence without a comment yet (a run waits for them)."""
+    return [s for s, _a in db.session.execute(counted_sheets(call.id).where(
+        ScoreSheet.divergence_flagged.is_(True),
+        func.coalesce(func.length(func.trim(ScoreSheet.divergence_comment)), 0) == 0)
+        .order_by(ScoreSheet.id)).all()]
+
+
+@dataclass(frozen=True)
+class MissingSheets:
+    """An application with fewer counted sheets than the call requires."""
+
+    application_id: int
+    organisation: str
+    submitted: int
+    required: int
+
+
+def missing_sheets(call: Call) -> list[MissingSheets]:
+    """Applications under review or scored with fewer submitted sheets than required (a run refuses)."""
+    from ..models import Organisation
+
+    counted = (select(Assignment.application_id, func.count(ScoreSheet.id).label("n"))
+               .join(ScoreSheet, and_(ScoreSheet.assignment_id == Assignment.id,
+                                      ScoreSheet.state == SheetState.SUBMITTED))
+               .where(Assignment.call_id == call.id, Assignment.state == AssignmentState.ACTIVE)
+               .group_by(Assignment.application_id).subquery())
+    n = func.coalesce(counted.c.n, 0)
+    rows = db.session.execute(
+        select(Application.id, Organisation.name, n).join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(counted, counted.c.application_id == Application.id)
+        .where(Application.call_id == call.id,
+               Application.state.in_((ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)),
+               n < call.reviewers_per_application)
+        .order_by(Application.id)).all()
+    return [MissingSheets(app_id, name, int(k), call.reviewers_per_application) for app_id, name, k in rows]
