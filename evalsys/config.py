@@ -62,6 +62,17 @@ class DefaultConfig:
     BOOTSTRAP_SERVE_LOCAL = True
     BOOTSTRAP_BOOTSWATCH_THEME = None
 
+    # Email: nothing is queued or sent unless MAIL_SERVER is set.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "evalsys@localhost"
+    MAIL_MAX_ATTEMPTS = 5
+    PUBLIC_BASE_URL = ""  # e.g. https://evalsys.example.gov.cn, used for links in emails
+
     PAGE_SIZE = 25
     AUDIT_EXPORT_MAX_ROWS = 100_000
 

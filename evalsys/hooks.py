@@ -12,6 +12,7 @@ from .extensions import db
 from .models import FormStash
 from .permissions import PUBLIC, declared_roles
 from .services import audit
+from .services.notify import deliver_if_queued
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -89,6 +90,7 @@ def finish_request(exc: BaseException | None) -> None:
         audit.flush_security_events()
         if g.pop("audit_dirty", False):
             audit.chain_pending()
+        deliver_if_queued()
     except Exception:  # never let bookkeeping turn a response into a 500 after the fact
         db.session.rollback()
         current_app.logger.exception("audit bookkeeping failed for request %s", g.get("request_id"))

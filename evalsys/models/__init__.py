@@ -22,6 +22,8 @@ from .application import (  # noqa: F401
     Notification,
     Transition,
 )
+from .messaging import OutboundEmail, ReminderSent  # noqa: F401
+from .summary import SummaryCollection, SummarySubmission  # noqa: F401
 from .review import (  # noqa: F401
     Assignment,
     AssignmentState,

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,12 +21,13 @@ from ..domain.scoring import check_gates
 from ..domain.timeutil import beijing_date
 from ..domain.workflow import Action, ApplicationState, Role as FlowRole, check_transition, is_open_for_applications
 from ..extensions import db
-from ..models import (AccountState, Application, ApplicationAttachment, AttachmentKind, Call, Notification,
-                      Organisation, Role, Transition, User)
+from ..models import (Application, ApplicationAttachment, AttachmentKind, Call, Organisation, Role, Transition,
+                      User)
 from ..models.types import utcnow
 from . import audit
 from .criteria import criteria_dir, system as criteria_system
 from .files import store_upload
+from .notify import notify_organisation, path_for
 
 EDITABLE = (ApplicationState.DRAFT, ApplicationState.RETURNED)
 REQUIRED_ATTACHMENTS = (AttachmentKind.LICENCE, AttachmentKind.REPORT, AttachmentKind.ACCOUNTS,
@@ -53,11 +53,7 @@ def outline_of(call: Call) -> tuple[Section, ...]:
 # --- workflow ----------------------------------------------------------------------------------
 
 def _notify_organisation(app: Application, message: str) -> None:
-    users = db.session.scalars(select(User).where(User.organisation_id == app.organisation_id,
-                                                  User.state == AccountState.ACTIVE))
-    link = url_for("applicant.application_detail", app_id=app.id)
-    for user in users:
-        db.session.add(Notification(user_id=user.id, message=message, link=link))
+    notify_organisation(app.organisation_id, message, link=path_for("applicant.application_detail", app_id=app.id))
 
 
 def apply_action(app: Application, action: Action, *, actor: User, reason: str | None = None) -> None:

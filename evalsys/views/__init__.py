@@ -41,6 +41,10 @@ def register_blueprints(app: Flask) -> None:
     from . import admin, applicant, audit, auth, authority, public as public_views, review, security
     from . import admin_calls  # noqa: F401  (adds /admin/calls routes to the admin blueprint)
     from . import admin_criteria  # noqa: F401  (adds /admin/criteria routes to the admin blueprint)
+    from . import funds_admin, funds_applicant, funds_authority  # noqa: F401  (/…/funds routes)
+    from . import summaries  # noqa: F401  (/admin/summaries and /authority/summaries)
+
+    from . import evaluations_admin, evaluations_applicant, evaluations_authority, evaluations_public  # noqa: F401
 
     for module in (auth, public_views, applicant, authority, review, admin, security, audit):
         app.register_blueprint(module.bp)
@@ -63,19 +67,28 @@ def N_(message: str) -> str:
 
 
 NAV = {
-    Role.APPLICANT: [("applicant.home", N_("本单位")), ("applicant.notifications", N_("站内通知"))],
+    Role.APPLICANT: [("applicant.home", N_("本单位")),
+                     ("applicant.funds_home", N_("基地资金"))],
     Role.AUTHORITY: [("authority.home", N_("工作台")), ("authority.applications", N_("申报推荐")),
-                     ("authority.organisations", N_("申报单位核验"))],
+                     ("authority.organisations", N_("申报单位核验")),
+                     ("authority.summaries", N_("工作总结")), ("authority.funds_home", N_("专项资金"))],
     Role.REVIEWER: [("review.home", N_("评审任务"))],
-    Role.ADMIN: [("admin.home", N_("管理首页")), ("admin.calls", N_("申报批次")),
-                 ("admin.criteria", N_("指标体系"))],
+    Role.ADMIN: [("admin.home", N_("管理首页")), ("admin.calls", N_("申报批次")), ("admin.summaries", N_("工作总结")),
+                 ("admin.criteria", N_("指标体系")), ("admin.funds_home", N_("专项资金"))],
     Role.SECADMIN: [("security.home", N_("账户管理")), ("security.create", N_("新建账户"))],
     Role.AUDITOR: [("audit.home", N_("审计日志"))],
 }
 
 
+# Performance evaluation (issue 7).
+NAV[Role.APPLICANT].append(("applicant.evaluations", N_("绩效评价")))
+NAV[Role.AUTHORITY].append(("authority.evaluations", N_("绩效评价")))
+NAV[Role.ADMIN].append(("admin.evaluation_rounds", N_("绩效评价")))
+
+
 def nav_items(user) -> list[tuple[str, str]]:
-    """Navigation entries of a role: only pages that role may open."""
+    """Navigation entries of a role (only pages that role may open), then the notifications."""
     from flask_babel import gettext
 
-    return [(endpoint, gettext(label)) for endpoint, label in NAV.get(user.role, [])]
+    return [(endpoint, gettext(label)) for endpoint, label in NAV.get(user.role, [])] + \
+        [("auth.notifications", gettext("站内通知"))]

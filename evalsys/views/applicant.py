@@ -212,20 +212,6 @@ def act(app_id: int, action: str):
     return redirect(url_for("applicant.application_detail", app_id=app.id))
 
 
-@bp.route("/notifications")
-@roles_required(Role.APPLICANT)
-def notifications():
-    """The user's in-app notifications, newest first; opening the page marks them read."""
-    stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    unread = [n for n in page.items if n.read_at is None]
-    for n in unread:
-        n.read_at = utcnow()
-    if unread:
-        db.session.commit()
-    return render_template("applicant/notifications.html", page=page)
-
-
 @bp.route("/applications/<int:app_id>/form.pdf")
 @roles_required(Role.APPLICANT)
 def application_form_pdf(app_id: int):

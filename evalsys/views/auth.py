@@ -4,10 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from sqlalchemy import select
+
 from ..extensions import db, limiter
 from ..forms.auth import LoginForm, PasswordChangeForm, RegisterForm
 from ..forms.base import options
 from ..hooks import is_safe_next
+from ..models import Notification
+from ..models.types import utcnow
 from ..permissions import any_logged_in, public
 from ..services import audit
 from ..services.accounts import AccountError, Registration, authority_choices, change_password, default_authority, register_applicant
@@ -111,3 +115,17 @@ def password():
         flash("密码已修改，请使用新密码重新登录。", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/notifications")
+@any_logged_in
+def notifications():
+    """The user's in-app notifications, newest first; opening the page marks them read."""
+    stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    unread = [n for n in page.items if n.read_at is None]
+    for n in unread:
+        n.read_at = utcnow()
+    if unread:
+        db.session.commit()
+    return render_template("auth/notifications.html", page=page)
