@@ -22,5 +22,6 @@ def demo_command() -> None:
     counts = load_demo()
     db.session.commit()
     chain_pending()
-    click.echo(f"demo data ready ({counts['users_created']} accounts created); "
+    click.echo(f"demo data ready ({counts['users_created']} accounts, {counts.get('calls_created', 0)} "
+               f"calls, {counts.get('applications_created', 0)} applications created); "
                f"every demo password is {DEMO_PASSWORD} (demo only)")

@@ -54,3 +54,17 @@ def verify_audit_command() -> None:
         return
     click.echo(f"audit chain BROKEN after {report.count} good records: {report.problem}", err=True)
     sys.exit(1)
+
+
+@click.command("reminders")
+@with_appcontext
+def reminders_command() -> None:
+    """Send today's deadline reminders (3 and 1 days before); run daily, e.g. from cron at 08:00."""
+    from ..models.types import utcnow
+    from ..services.notify import deliver_pending
+    from ..services.reminders import send_due_reminders
+
+    count = send_due_reminders(utcnow())
+    db.session.commit()
+    sent_mail = deliver_pending()
+    click.echo(f"reminders: {count} sent ({sent_mail} emails)")

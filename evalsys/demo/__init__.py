@@ -83,8 +83,10 @@ def load_demo() -> dict[str, int]:
         _ensure_user(item["username"], Role.APPLICANT, pw_hash, display_name=item["contact"],
                      organisation_id=org.id, is_org_main=True,
                      email=f"{item['username']}@example.com", phone="010-12345678")
+    from .applications import load_applications  # here, not at the top: it imports person_name from here
+    applications = load_applications(applicant_plan())
     if db.session.get(SystemFlag, "demo_data") is None:
         db.session.add(SystemFlag(key="demo_data", value="loaded"))
     db.session.flush()
     after = db.session.scalar(select(db.func.count(User.id))) or 0
-    return {"users_created": after - before}
+    return {"users_created": after - before, **applications}
