@@ -83,3 +83,34 @@ def can_review_assignment(user: Any, assignment: Any) -> bool:
 def can_see_identity(user: Any, assignment: Any) -> bool:
     """Who applied is shown to a reviewer only in a call that is not blind."""
     return can_review_assignment(user, assignment) and not assignment.application.call.blind
+
+
+# --- performance evaluation (issue 7) ------------------------------------------------------------------
+
+def can_view_evaluation(user: Any, evaluation: Any) -> bool:
+    """The ministry sees every evaluation (and its reports), an authority its jurisdiction's bases',
+    an operator's applicant accounts their own base's."""
+    base = evaluation.base
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.AUTHORITY:
+        return user.authority_code is not None and user.authority_code == base.authority_code
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == base.organisation_id
+
+
+def can_self_evaluate(user: Any, evaluation: Any) -> bool:
+    """Only the base operator's applicant accounts fill the self-evaluation and the rectification report."""
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == evaluation.base.organisation_id
+
+
+def can_evaluate(user: Any, evaluation: Any) -> bool:
+    """Only the authority of the base's jurisdiction evaluates it and re-checks its rectification."""
+    return user.role == Role.AUTHORITY and user.authority_code is not None \
+        and user.authority_code == evaluation.base.authority_code
+
+
+def can_decide_evaluation(user: Any, evaluation: Any) -> bool:
+    """The ministry accepts or returns evaluations, issues reports, requires rectification, revokes."""
+    return user.role == Role.ADMIN

@@ -12,9 +12,11 @@ def register_cli(app: Flask) -> None:
     from .funds import funds_group
     from .mcda import criteria_group, mcda_command
     from .ops import check_deploy_command, reminders_command, verify_audit_command
+    from .report import report_command
     from .rank import rank_command
 
     for command in (create_user_command, unlock_user_command, check_deploy_command, verify_audit_command,
                     demo_command, criteria_group, mcda_command, funds_group, backup_command, restore_command,
                     rank_command, reminders_command):
         app.cli.add_command(command)
+    app.cli.add_command(report_command)

@@ -85,6 +85,8 @@ def load_demo() -> dict[str, int]:
                      email=f"{item['username']}@example.com", phone="010-12345678")
     from .applications import load_applications  # here, not at the top: it imports person_name from here
     applications = load_applications(applicant_plan())
+    from .evaluations import load_evaluations_demo
+    load_evaluations_demo()
     if db.session.get(SystemFlag, "demo_data") is None:
         db.session.add(SystemFlag(key="demo_data", value="loaded"))
     db.session.flush()

@@ -397,3 +397,25 @@ def reopen_flag(flag: ComplianceFlag, *, reason: str, actor: User, expected_vers
     flag.state, flag.updated_at = FlagState.OPEN, utcnow()
     db.session.flush()
     _flag_event(flag, "reopened", reason.strip(), actor.id, "fund_flag_reopened", actor)
+
+
+# --- recoveries ----------------------------------------------------------------------------------------
+
+def record_recovery(base: FirstBatchBase, *, amount_fen: int, reason: str, document_no: str = "",
+                    source: str = "", actor: User | None = None) -> "FundRecovery":
+    """Record funds to be recovered from a base (e.g. its title was revoked); an append-only entry."""
+    from ..models import FundRecovery
+
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise FundsError("收回金额必须大于零", "amount")
+    if not reason.strip():
+        raise FundsError("请说明收回资金的原因", "reason")
+    lock_base(base.id)
+    entry = FundRecovery(base_id=base.id, amount_fen=amount_fen, reason=reason.strip(),
+                         document_no=document_no.strip(), source=source, recorded_by_id=actor.id if actor else None)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record("fund_recovery_recorded", obj=entry, actor=actor,
+                 detail={"base": base.code, "amount_fen": amount_fen, "reason": reason.strip(),
+                         "document_no": document_no.strip(), "source": source})
+    return entry
