@@ -66,6 +66,13 @@ def ahp_form(system: CriteriaSystem) -> BaseForm:
     return type("AhpForm", (_WeightsBase,), attrs)()
 
 
+class RuleForm(_WeightsBase):
+    """Choose a data-driven rule: the values are computed from each run's own matrix."""
+
+    rule = SelectField("权重规则", choices=options([("entropy", "熵权法"), ("critic", "CRITIC法")]),
+                       validators=[InputRequired("请选择权重规则")])
+
+
 def show_problems(form: BaseForm, problems: Mapping[str, str]) -> list[str]:
     """Put the service's problems on the matching fields; return those that belong to no field."""
     general = []

@@ -14,7 +14,7 @@ from ..domain.weight_sets import (WeightSetError, ahp_group_weights, ahp_groups,
                                   saaty_value)
 from ..domain.weights import ahp_from_upper
 from ..extensions import db
-from ..forms.criteria import ahp_form, direct_weights_form, pair_field_name, show_problems, weight_field_name
+from ..forms.criteria import RuleForm, ahp_form, direct_weights_form, pair_field_name, show_problems, weight_field_name
 from ..models import Role, User, WeightVersion
 from ..permissions import roles_required
 from ..services import criteria as criteria_svc
@@ -156,6 +156,30 @@ def weights_ahp(system_id: str, version: int):
                            errors=errors, preview=preview, category=category, pair_field_name=pair_field_name,
                            preview_rows=list(zip(groups, preview.result.weights)) if preview else [],
                            category_labels={c.code: c.label for c in system.categories}), status
+
+
+@bp.route("/criteria/<system_id>/<int:version>/weights/rule", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def weights_rule(system_id: str, version: int):
+    """Adopt entropy or CRITIC: only the rule is versioned, each run stores its computed values."""
+    system = _load_system(system_id, version)
+    category = _category(system)
+    form = RuleForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        try:
+            result = _save(system, category=category, rule=form.rule.data, reason=form.reason.data)
+        except WeightSetError as exc:
+            errors = show_problems(form, exc.problems)
+        else:
+            if isinstance(result, str):
+                errors = [result]
+            else:
+                flash(f"已创建权重版本 {result.number}（{weights_svc.RULE_LABELS[result.rule]}）", "success")
+                return redirect(url_for("admin.criteria_detail", system_id=system.id,
+                                        version=system.version))
+    return render_template("criteria/weights_rule.html", system=system, form=form, errors=errors,
+                           category=category, category_labels={c.code: c.label for c in system.categories})
 
 
 def _prefill(form, row: WeightVersion, group_ids: list[str]) -> None:

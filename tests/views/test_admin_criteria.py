@@ -197,6 +197,21 @@ def test_compare_shows_the_differences(app, admin_client, system):
     assert admin_client.get(f"{URL}/weights/compare?a=default:nope&b={a.id}").status_code == 404
 
 
+def test_entropy_rule_version_stores_the_rule_only_and_is_not_compared(app, admin_client):
+    path = URL + "/weights/rule"
+    token = csrf_token(admin_client, path)
+    r = admin_client.post(path, data={"csrf_token": token, "rule": "entropy", "reason": ""})
+    assert r.status_code == 200 and "请填写变更原因" in r.get_data(as_text=True) and versions(app) == []
+    r = admin_client.post(path, data={"csrf_token": token, "rule": "borda", "reason": "x"})
+    assert r.status_code == 200 and versions(app) == []
+    r = admin_client.post(path, data={"csrf_token": token, "rule": "entropy", "reason": "按数据定权"})
+    assert r.status_code == 302
+    (row,) = versions(app)
+    assert (row.rule, json.loads(row.values)) == ("entropy", {})
+    html = admin_client.get(f"{URL}/weights/compare?a=default&b={row.id}").get_data(as_text=True)
+    assert "无法比较" in html and "熵权法" in html
+
+
 @pytest.mark.parametrize("role", [r for r in Role if r != Role.ADMIN])
 def test_other_roles_are_refused(app, system, role):
     with app.app_context():
@@ -205,7 +220,7 @@ def test_other_roles_are_refused(app, system, role):
     assert login(c, "other").status_code == 302
     token = csrf_token(c, "/auth/password")
     for path in ("/admin/criteria", URL, URL + "/weights/new", URL + "/weights/ahp",
-                 URL + "/weights/compare"):
+                 URL + "/weights/rule", URL + "/weights/compare"):
         assert c.get(path).status_code == 403
     zeros = {f"w_{i.id}": "1" for i in system.scored_indicators}
     r = c.post(URL + "/weights/new", data={"csrf_token": token, "reason": "越权", **zeros})
