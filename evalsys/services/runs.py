@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 
 from ..domain import figures as fig
 from ..domain.criteria import CriteriaSystem
@@ -153,11 +153,30 @@ def _q_columns(system: CriteriaSystem) -> list[tuple[str, str]]:
 
 
 def _score_rows(call: Call, e_ids: list[str]):
-    return (select(Assignment.application_id, Assignment.reviewer_id, Score.indicator_id, Score.tenths)
+    """(application, reviewer, indicator code, tenths) of every score on a counted sheet."""
+    code = case({j: k for k, j in enumerate(e_ids)}, value=Score.indicator_id, else_=-1)
+    return (select(Assignment.application_id, Assignment.reviewer_id, code.label("indicator"), Score.tenths)
             .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
             .join(Score, Score.sheet_id == ScoreSheet.id)
             .where(Assignment.call_id == call.id, Assignment.state == AssignmentState.ACTIVE,
                    ScoreSheet.state == SheetState.SUBMITTED, Score.indicator_id.in_(e_ids)))
+
+
+def _fetch_int_rows(stmt) -> np.ndarray:
+    """All-integer rows as an N×k array straight from the DBAPI cursor.
+
+    Half a million scores through SQLAlchemy's Row objects cost more than the query; the
+    statement only holds integers, enum constants and indicator ids from the criteria file, so
+    it is rendered with literal values and read with the driver's fetchall.
+    """
+    sql = str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = db.session.connection().connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return np.array(rows, dtype=np.int64).reshape(-1, len(stmt.selected_columns))
 
 
 def _trimmed(total: float, high: float, low: float, n: int) -> float:
@@ -170,24 +189,21 @@ def _trimmed(total: float, high: float, low: float, n: int) -> float:
 def _raw_in_sql(call: Call, e_ids: list[str]) -> dict[tuple[int, str], float]:
     """Raw aggregate per (application, indicator), summed in the database."""
     sub = _score_rows(call, e_ids).subquery()
-    rows = db.session.execute(
-        select(sub.c.application_id, sub.c.indicator_id, func.count(), func.sum(sub.c.tenths),
-               func.max(sub.c.tenths), func.min(sub.c.tenths))
-        .group_by(sub.c.application_id, sub.c.indicator_id)).all()
-    return {(int(a), str(i)): _trimmed(float(t), float(hi), float(lo), int(n)) for a, i, n, t, hi, lo in rows}
+    stmt = (select(sub.c.application_id, sub.c.indicator, func.count(), func.sum(sub.c.tenths),
+                   func.max(sub.c.tenths), func.min(sub.c.tenths))
+            .group_by(sub.c.application_id, sub.c.indicator))
+    return {(int(a), e_ids[int(j)]): _trimmed(float(t), float(hi), float(lo), int(n))
+            for a, j, n, t, hi, lo in _fetch_int_rows(stmt).tolist()}
 
 
 def _both_from_rows(call: Call, system: CriteriaSystem, e_ids: list[str]
                     ) -> tuple[dict[tuple[int, str], float], dict[tuple[int, str], float], int]:
-    """Raw and bias-adjusted aggregates from the score rows, fetched as plain tuples (no ORM)."""
-    rows = db.session.execute(_score_rows(call, e_ids)).all()
-    if not rows:
+    """Raw and bias-adjusted aggregates from every score row (the adjustment needs each score)."""
+    rows = _fetch_int_rows(_score_rows(call, e_ids))
+    if not len(rows):
         return {}, {}, 0
-    apps = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    reviewers = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-    code = {i: k for k, i in enumerate(e_ids)}
-    ind = np.fromiter((code[r[2]] for r in rows), dtype=np.int64, count=len(rows))
-    tenths = np.fromiter((r[3] for r in rows), dtype=np.float64, count=len(rows))
+    apps, reviewers, ind = rows[:, 0], rows[:, 1], rows[:, 2]
+    tenths = rows[:, 3].astype(np.float64)
     maxima = np.array([system.indicator(i).max for i in e_ids], dtype=np.float64)
     cell_keys, cells = np.unique(apps * len(e_ids) + ind, return_inverse=True)
     cells = cells.reshape(-1)
@@ -201,11 +217,28 @@ def _both_from_rows(call: Call, system: CriteriaSystem, e_ids: list[str]
     adjusted = aggregate_cells(cells, adjust_array(tenths / 10.0, ind, reviewers, maxima))
     raw_out: dict[tuple[int, str], float] = {}
     adj_out: dict[tuple[int, str], float] = {}
-    for k, key in enumerate(cell_keys.tolist()):
+    for k, (key, t, hi, lo, n, v) in enumerate(zip(cell_keys.tolist(), total.tolist(), high.tolist(),
+                                                   low.tolist(), count.tolist(), adjusted.tolist())):
         a, j = divmod(key, len(e_ids))
-        raw_out[(a, e_ids[j])] = _trimmed(float(total[k]), float(high[k]), float(low[k]), int(count[k]))
-        adj_out[(a, e_ids[j])] = float(adjusted[k])
+        raw_out[(a, e_ids[j])] = _trimmed(t, hi, lo, n)
+        adj_out[(a, e_ids[j])] = v
     return raw_out, adj_out, len(rows)
+
+
+def _needs_system_figures(system: CriteriaSystem, field_ids: list[str]) -> bool:
+    """Whether any of these fields is, or is derived from, a field the system determines."""
+    by_id = {f.id: f for f in system.fields}
+    todo, seen = list(field_ids), set()
+    while todo:
+        f = by_id[todo.pop()]
+        if f.id in seen:
+            continue
+        seen.add(f.id)
+        if f.source == "system":
+            return True
+        if f.formula is not None:
+            todo.extend(f.formula.names)
+    return False
 
 
 def load_inputs(call: Call, *, adjusted: bool = True) -> CallInputs:
@@ -216,22 +249,29 @@ def load_inputs(call: Call, *, adjusted: bool = True) -> CallInputs:
     """
     system = criteria_system(call.criteria_id, call.criteria_version)
     e_ids = [i.id for i in system.scored_indicators if i.type == "E"]
-    apps = db.session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.state.in_(REVIEWED_STATES))
-        .order_by(Application.submitted_at, Application.id)).all()
     columns = _q_columns(system)
-    inputs = CallInputs(system=system, app_ids=[a.id for a in apps],
-                        category={a.id: a.category or "" for a in apps}, q_values={}, raw={})
-    for app in apps:
-        values = fig.matrix_values(system, all_figures(app))
+    order = (Application.submitted_at, Application.id)
+    where = (Application.call_id == call.id, Application.state.in_(REVIEWED_STATES))
+    if _needs_system_figures(system, [f for _, f in columns]):
+        # Fields the system determines itself (years since a date at closing time) come from
+        # the applications service, which needs the loaded objects.
+        objects = db.session.scalars(select(Application).where(*where).order_by(*order)).all()
+        apps = [(a.id, a.category, all_figures(a)) for a in objects]
+    else:
+        apps = [(a, c, json.loads(f or "{}")) for a, c, f in db.session.execute(
+            select(Application.id, Application.category, Application.figures).where(*where).order_by(*order))]
+    inputs = CallInputs(system=system, app_ids=[a for a, _, _ in apps],
+                        category={a: c or "" for a, c, _ in apps}, q_values={}, raw={})
+    for app_id, _, stored in apps:
+        values = fig.matrix_values(system, stored)
         row: dict[str, float] = {}
         for column, field_id in columns:
             value = values.get(field_id)
             if value is None or isinstance(value, bool):
-                inputs.problems.append(f"申报编号 {app.id} 缺少数据：{system.field(field_id).label}")
+                inputs.problems.append(f"申报编号 {app_id} 缺少数据：{system.field(field_id).label}")
                 continue
             row[column] = float(value)
-        inputs.q_values[app.id] = row
+        inputs.q_values[app_id] = row
     if adjusted:
         raw, adj, inputs.scores = _both_from_rows(call, system, e_ids)
     else:
@@ -301,15 +341,25 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _rank(system: CriteriaSystem, matrix_text: str, weights: dict[str, float], *, method: str,
-          category: str, places: int | None, samples: int, seed: int) -> tuple[DomainRun, dict[str, Any]]:
-    """Rank a stored matrix text exactly as `mcda` would read it; (domain run, mcda JSON)."""
-    matrix = parse_matrix(system, matrix_text.encode("utf-8"))
-    rows = [matrix.row(i) for i in range(len(matrix.ids))]
-    run = rank_candidates(system, matrix.ids, rows, method=method, weights=weights,
+def _rank(system: CriteriaSystem, ids: Sequence[str], rows: Sequence[dict[str, float]], weights: dict[str, float],
+          *, method: str, category: str, places: int | None, samples: int, seed: int
+          ) -> tuple[DomainRun, dict[str, Any]]:
+    """Rank matrix rows; (domain run, mcda JSON as it reads back from stored JSON)."""
+    run = rank_candidates(system, ids, rows, method=method, weights=weights,
                           category=category or None, places=places, samples=samples, seed=seed)
     doc = json.loads(json.dumps(run_as_json(system, run, weights_sha256(system, weights))))
     return run, doc
+
+
+def _rank_text(system: CriteriaSystem, matrix_text: str, weights: dict[str, float], **kw: Any
+               ) -> tuple[DomainRun, dict[str, Any]]:
+    """Rank a stored matrix text exactly as `mcda` reads it.
+
+    Ranking the rows directly (as a new run does) gives the same document: every number is
+    written with the shortest text that reads back to the same float. reproduce_run checks it.
+    """
+    matrix = parse_matrix(system, matrix_text.encode("utf-8"))
+    return _rank(system, matrix.ids, [matrix.row(i) for i in range(len(matrix.ids))], weights, **kw)
 
 
 def cohort_places(call: Call, category: str) -> int | None:
@@ -365,7 +415,7 @@ def rank_cohort(call: Call, inputs: CallInputs, *, category: str = "", method: s
     places = cohort_places(call, category)
     text = matrix_csv(system, ids, rows)
     try:
-        ranked, doc = _rank(system, text, weights, method=method, category=category, places=places,
+        ranked, doc = _rank(system, ids, rows, weights, method=method, category=category, places=places,
                             samples=samples, seed=seed)
     except (ScoringInputError, RankingError, MatrixError) as exc:
         raise RunRefused(f"排名失败：{exc}") from exc
@@ -396,7 +446,7 @@ def run_ranking(call: Call, *, category: str | None = None, method: str | None =
     other_ids, other_rows = inputs.rows(category, not main.adjusted)
     other_text = matrix_csv(system, other_ids, other_rows)
     try:
-        _, companion = _rank(system, other_text, main.weights, method=main.method, category=category,
+        _, companion = _rank(system, other_ids, other_rows, main.weights, method=main.method, category=category,
                              places=main.places, samples=0, seed=0)
     except (ScoringInputError, RankingError, MatrixError) as exc:
         raise RunRefused(f"排名失败：{exc}") from exc
@@ -456,13 +506,13 @@ def _compare_recomputed(run: RankingRun, system: CriteriaSystem, weights: dict[s
         derived = (entropy_weights if run.weight_rule == "entropy" else critic_weights)(ratios)
         if [weights[i.id] for i in system.scored_indicators] != derived:
             diffs.append(f"{run.weight_rule} weights differ when derived again")
-    _, doc = _rank(system, run.matrix_csv, weights, method=run.method, category=run.category,
+    _, doc = _rank_text(system, run.matrix_csv, weights, method=run.method, category=run.category,
                    places=run.places, samples=run.samples, seed=run.seed)
     if doc != stored["mcda"]:
         diffs.append("results differ")
     companion = stored.get("companion")
     if companion:
-        _, other = _rank(system, companion["matrix_csv"], weights, method=run.method, category=run.category,
+        _, other = _rank_text(system, companion["matrix_csv"], weights, method=run.method, category=run.category,
                          places=run.places, samples=0, seed=0)
         if other != companion["mcda"]:
             diffs.append("companion results differ")
