@@ -40,6 +40,7 @@ def register_blueprints(app: Flask) -> None:
     """Register every blueprint and declare Flask's own static endpoints public."""
     from . import admin, applicant, audit, auth, authority, public as public_views, review, security
     from . import admin_calls  # noqa: F401  (adds /admin/calls routes to the admin blueprint)
+    from . import admin_review  # noqa: F401  (adds /admin/review routes to the admin blueprint)
     from . import admin_criteria  # noqa: F401  (adds /admin/criteria routes to the admin blueprint)
     from . import funds_admin, funds_applicant, funds_authority  # noqa: F401  (/…/funds routes)
     from . import summaries  # noqa: F401  (/admin/summaries and /authority/summaries)
@@ -84,6 +85,12 @@ NAV = {
 NAV[Role.APPLICANT].append(("applicant.evaluations", N_("绩效评价")))
 NAV[Role.AUTHORITY].append(("authority.evaluations", N_("绩效评价")))
 NAV[Role.ADMIN].append(("admin.evaluation_rounds", N_("绩效评价")))
+
+
+# Expert review (issue 5).
+NAV[Role.ADMIN].insert(2, ("admin.review_calls", N_("专家评审")))
+NAV[Role.REVIEWER].append(("review.conflicts", N_("回避声明")))
+NAV[Role.SECADMIN].append(("security.reviewers", N_("评审专家账户")))
 
 
 def nav_items(user) -> list[tuple[str, str]]:

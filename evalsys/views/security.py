@@ -121,3 +121,42 @@ def unlock(user_id: int):
         db.session.commit()
         flash("账户已解锁。", "success")
     return redirect(url_for("security.detail", user_id=user.id))
+
+
+# --- reviewer accounts (the admin builds the expert pool; the security admin creates the accounts) ----
+
+@bp.route("/reviewers")
+@roles_required(Role.SECADMIN)
+def reviewers():
+    """Expert profiles waiting for an account first, then the others; paginated."""
+    from sqlalchemy import case
+
+    from ..models import ReviewerProfile, ReviewerState
+
+    stmt = select(ReviewerProfile).order_by(case((ReviewerProfile.state == ReviewerState.PENDING, 0), else_=1),
+                                            ReviewerProfile.id)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("security/reviewers.html", page=page)
+
+
+@bp.route("/reviewers/<int:profile_id>/activate", methods=["GET", "POST"])
+@roles_required(Role.SECADMIN)
+def activate_reviewer(profile_id: int):
+    """Create the reviewer account bound to an expert profile."""
+    from ..forms.review import ActivateForm
+    from ..models import ReviewerProfile
+    from ..services.review import ReviewError, activate_reviewer as activate
+
+    profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user = activate(profile, actor=current_user._get_current_object(), username=form.username.data,
+                            password=form.password.data, email=form.email.data or None)
+        except (AccountError, ReviewError) as e:
+            form.username.errors = [str(e)]
+        else:
+            db.session.commit()
+            flash(f"已启用评审专家账户 {user.username}", "success")
+            return redirect(url_for("security.reviewers"))
+    return render_template("security/reviewer_activate.html", form=form, profile=profile)
