@@ -35,6 +35,15 @@ from .review import (  # noqa: F401
     SheetState,
 )
 from .run import RankingRun  # noqa: F401
+from .decision import (  # noqa: F401
+    CallAnnouncement,
+    Objection,
+    ObjectionState,
+    Proposal,
+    ProposalState,
+    PublicityEntry,
+)
+from .typical_case import CaseState, TypicalCase, TypicalCaseImage  # noqa: F401
 from .types import UTCDateTime, utcnow  # noqa: F401
 from .weights import WeightVersion  # noqa: F401
 from .funds import (  # noqa: F401
