@@ -31,9 +31,10 @@ def report_command(round_code: str, out_dir: Path, wait_seconds: int) -> None:
     if round_ is None:
         raise click.ClickException(f"评价批次 {round_code} 不存在")
     owner = batch.owner_id("cli")
-    db.session.commit()
+    round_id = round_.id
+    db.session.commit()  # no open transaction while the lease moves (see evaluation_batch)
     deadline = time.monotonic() + wait_seconds
-    while not batch.acquire_lock(round_.id, owner):
+    while not batch.acquire_lock(round_id, owner):
         if time.monotonic() > deadline:
             raise click.ClickException(f"评价批次 {round_code} 正在由其他任务出具报告，等待超时")
         click.echo(f"等待其他出具任务结束（{round_code}）…", err=True)
@@ -50,10 +51,10 @@ def report_command(round_code: str, out_dir: Path, wait_seconds: int) -> None:
                 click.echo(f"{job.failed} 份报告出具失败，详见批次页面", err=True)
     finally:
         db.session.rollback()
-        batch.release_lock(round_.id, owner)
+        batch.release_lock(round_id, owner)
     out_dir.mkdir(parents=True, exist_ok=True)
     problems = 0
-    for report in round_reports(round_.id):
+    for report in round_reports(round_id):
         data = read_signed(report)
         if data is None:
             click.echo(f"{report.serial}: 文件缺失或摘要不符 ({report_path(report)})", err=True)

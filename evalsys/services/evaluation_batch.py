@@ -146,27 +146,32 @@ def run_job(job_id: int, *, owner: str, progress: Callable[[int], None] | None =
     job = db.session.get(BatchJob, job_id)
     if job is None:
         raise LookupError(job_id)
-    round_ = db.session.get(EvaluationRound, job.round_id)
-    db.session.commit()  # nothing of ours may be pending while the lock transaction runs
-    if not acquire_lock(round_.id, owner):
-        raise LockBusy(round_.code)
+    round_id, round_code = job.round_id, db.session.get(EvaluationRound, job.round_id).code
+    # No transaction of this session may be open while the lease moves on its own connection
+    # (an SQLite write transaction would block it), and after a commit ORM attributes reload,
+    # which opens one: hence plain ids from here on.
+    db.session.commit()
+    if not acquire_lock(round_id, owner):
+        raise LockBusy(round_code)
     try:
-        removed = remove_orphans(round_)
+        removed = remove_orphans(db.session.get(EvaluationRound, round_id))
         job = db.session.get(BatchJob, job_id)
         job.state, job.heartbeat_at = JobState.RUNNING, utcnow()
         job.started_at = job.started_at or utcnow()
         if removed:
             job.error = f"清理了 {len(removed)} 个未登记的文件"
         db.session.commit()
-        items = db.session.scalars(select(BatchItem).where(BatchItem.job_id == job_id, BatchItem.state == "pending")
-                                   .order_by(BatchItem.id)).all()
+        item_ids = list(db.session.scalars(select(BatchItem.id).where(BatchItem.job_id == job_id,
+                                                                      BatchItem.state == "pending")
+                                           .order_by(BatchItem.id)))
+        db.session.commit()  # no open transaction while the lease is renewed on its own connection
         handled = 0
-        for item in items:
+        for item_id in item_ids:
             if fail_after is not None and handled >= fail_after:
                 raise RuntimeError("simulated crash")
-            if not acquire_lock(round_.id, owner):  # renew; lost means someone took over
-                raise LockBusy(round_.code)
-            _issue_item(item.id)
+            if not acquire_lock(round_id, owner):  # renew; lost means someone took over
+                raise LockBusy(round_code)
+            _issue_item(item_id)
             handled += 1
             if progress:
                 progress(1)
@@ -177,7 +182,7 @@ def run_job(job_id: int, *, owner: str, progress: Callable[[int], None] | None =
         return job
     finally:
         db.session.rollback()
-        release_lock(round_.id, owner)
+        release_lock(round_id, owner)
 
 
 def _issue_item(item_id: int) -> None:

@@ -31,9 +31,9 @@ def require_rectification(ev: Evaluation, *, requirement: str, actor: User, dead
     deadline = deadline or default_rectification_deadline(now)
     if deadline <= now:
         raise EvaluationError("整改期限必须晚于当前时间", {"deadline": "整改期限必须晚于当前时间"})
-    item = Rectification(evaluation_id=ev.id, requirement=requirement.strip(), deadline=deadline,
-                         required_by_id=actor.id, required_at=now, state=RectificationState.REQUIRED)
-    db.session.add(item)
+    item = Rectification(requirement=requirement.strip(), deadline=deadline, required_by_id=actor.id,
+                         required_at=now, state=RectificationState.REQUIRED)
+    ev.rectification = item
     db.session.flush()
     audit.record("rectification_required", obj=item, actor=actor,
                  detail={"evaluation_id": ev.id, "base": ev.base.code, "deadline": deadline.isoformat()})
