@@ -144,3 +144,22 @@ def audit_events(app, **where) -> list:
         rows = db.session.scalars(stmt).all()
         db.session.expunge_all()
         return rows
+
+
+@pytest.fixture
+def make_app():
+    """Build further apps (a second worker, a production configuration); their engines are disposed afterwards."""
+    from evalsys import create_app
+    from evalsys.extensions import db
+
+    built = []
+
+    def build(config: dict):
+        application = create_app(config)
+        built.append(application)
+        return application
+
+    yield build
+    for application in built:
+        with application.app_context():
+            db.engine.dispose()

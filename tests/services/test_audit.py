@@ -315,11 +315,10 @@ def test_verify_audit_detects_a_rewound_head(app, runner):
     assert result.exit_code == 1 and "链头" in result.output
 
 
-def test_verify_audit_refuses_a_chain_made_with_another_key(app, runner, db_url, tmp_path):
-    from evalsys import create_app
+def test_verify_audit_refuses_a_chain_made_with_another_key(app, runner, db_url, tmp_path, make_app):
     from tests.conftest import make_test_config
 
     _some_records(app, 2)
-    other = create_app(make_test_config(db_url, str(tmp_path / "other"), AUDIT_HMAC_KEY="another-key"))
+    other = make_app(make_test_config(db_url, str(tmp_path / "other"), AUDIT_HMAC_KEY="another-key"))
     result = other.test_cli_runner().invoke(args=["verify-audit"])
     assert result.exit_code == 1

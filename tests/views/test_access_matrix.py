@@ -112,11 +112,10 @@ def _to_login(r, url: str) -> bool:
         "?" + urlsplit(url).query if urlsplit(url).query else "")]
 
 
-def test_the_walk_notices_an_undeclared_endpoint_and_the_app_refuses_it(db_url, tmp_path):
-    from evalsys import create_app
+def test_the_walk_notices_an_undeclared_endpoint_and_the_app_refuses_it(db_url, tmp_path, make_app):
     from tests.conftest import make_test_config
 
-    fresh = create_app(make_test_config(db_url, str(tmp_path / "instance")))
+    fresh = make_app(make_test_config(db_url, str(tmp_path / "instance")))
     fresh.add_url_rule("/admin/forgotten", "forgotten", lambda: "secret", methods=["GET", "POST"])
     assert undeclared_endpoints(fresh) == ["forgotten"]
 

@@ -154,12 +154,10 @@ def test_failures_spread_over_more_than_fifteen_minutes_do_not_lock(app, client,
         assert _locked_until(app, "alice") is not None
 
 
-def test_lockout_survives_a_new_app_instance(app, client, alice):
+def test_lockout_survives_a_new_app_instance(app, client, alice, make_app):
     """Counted in the database: a second worker (a second app) sees the same lock."""
-    from evalsys import create_app
-
     _fail(client, "alice", 5)
-    second = create_app(dict(app.config, INSTANCE_PATH=app.instance_path))
+    second = make_app(dict(app.config, INSTANCE_PATH=app.instance_path))
     r = login(second.test_client(), "alice")
     assert _alert(r) == LOGIN_FAILED_MESSAGE
 
