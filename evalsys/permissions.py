@@ -85,6 +85,35 @@ def can_see_identity(user: Any, assignment: Any) -> bool:
     return can_review_assignment(user, assignment) and not assignment.application.call.blind
 
 
+# --- subsidy funds (issue 6) ------------------------------------------------------------------------
+
+def can_view_base(user: Any, base: Any) -> bool:
+    """The ministry sees every base, an authority its jurisdiction's, an operator's accounts their own."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.AUTHORITY:
+        return user.authority_code is not None and user.authority_code == base.authority_code
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == base.organisation_id
+
+
+def can_operate_base(user: Any, base: Any) -> bool:
+    """Only the operator organisation's applicant accounts record a base's expenditures."""
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == base.organisation_id
+
+
+def can_decide_expenditure(user: Any, entry: Any) -> bool:
+    """The authority of the base's jurisdiction verifies or rejects its entries and resolves flags."""
+    return user.role == Role.AUTHORITY and user.authority_code is not None \
+        and user.authority_code == entry.allocation.base.authority_code
+
+
+def can_reopen_flag(user: Any, flag: Any) -> bool:
+    """The ministry reopens flags an authority resolved."""
+    return user.role == Role.ADMIN
+
+
 # --- performance evaluation (issue 7) ------------------------------------------------------------------
 
 def can_view_evaluation(user: Any, evaluation: Any) -> bool:

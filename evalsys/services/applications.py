@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -56,13 +56,17 @@ def _notify_organisation(app: Application, message: str) -> None:
     notify_organisation(app.organisation_id, message, link=path_for("applicant.application_detail", app_id=app.id))
 
 
-def apply_action(app: Application, action: Action, *, actor: User, reason: str | None = None) -> None:
-    """Move the application through one transition of the table, or raise TransitionError."""
+def apply_action(app: Application, action: Action, *, actor: User, reason: str | None = None,
+                 publicity_end: datetime | None = None) -> None:
+    """Move the application through one transition of the table, or raise TransitionError.
+
+    ``publicity_end`` is the application's own publicity end (announce is allowed only after it).
+    """
     role = _FLOW_ROLE.get(actor.role)
     if role is None:
         raise ApplicationError("该角色不能处理申报")
-    rule = check_transition(app.state, action, role=role, now=utcnow(), deadlines=app.call.times.deadlines(),
-                            reason=reason)
+    rule = check_transition(app.state, action, role=role, now=utcnow(),
+                            deadlines=app.call.times.deadlines(publicity_end), reason=reason)
     old = app.state
     app.state = rule.target
     reason = reason.strip() if reason and reason.strip() else None

@@ -376,7 +376,7 @@ def divergent_indicators(call: Call, app_ids: list[int] | None = None) -> dict[i
     return out
 
 
-def judge_divergence(call: Call, app_ids: list[int] | None = None) -> list[ScoreSheet]:
+def judge_divergence(call: Call, app_ids: list[int] | None = None, *, notify: bool = True) -> list[ScoreSheet]:
     """Flag the counted sheets that diverge; unflag those that no longer do. Returns the newly flagged."""
     flags = divergent_indicators(call, app_ids)
     stmt = counted_sheets(call.id)
@@ -388,7 +388,8 @@ def judge_divergence(call: Call, app_ids: list[int] | None = None) -> list[Score
         if flagged and not sheet.divergence_flagged:
             sheet.divergence_flagged = True
             newly.append(sheet)
-            _notify(assignment, "您提交的评分与其他专家评分偏离较大，请填写偏离说明（分值保持不变）。")
+            if notify:
+                _notify(assignment, "您提交的评分与其他专家评分偏离较大，请填写偏离说明（分值保持不变）。")
         elif not flagged and sheet.divergence_flagged:
             sheet.divergence_flagged = False
     if newly:

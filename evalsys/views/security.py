@@ -1,6 +1,8 @@
 """/security: the security admin creates accounts, changes roles, disables and unlocks."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -31,7 +33,8 @@ def _load_target(user_id: int) -> User:
 @roles_required(Role.SECADMIN)
 def home():
     """Accounts, filterable by role, state and name; paginated."""
-    q = (request.args.get("q") or "").strip()[:40]
+    # Control characters can match no account, and PostgreSQL refuses NUL in a query parameter (500).
+    q = re.sub(r"[\x00-\x1f\x7f]", "", request.args.get("q") or "").strip()[:40]
     role = request.args.get("role") or ""
     stmt = select(User).order_by(User.id)
     if q:
