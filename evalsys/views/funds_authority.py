@@ -1,0 +1,164 @@
+"""/authority/funds: a local authority verifies or rejects the entries of the bases in its
+jurisdiction, resolves their compliance flags, and follows execution on a dashboard."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..domain.funds import ExpenditureStatus
+from ..extensions import db
+from ..forms.funds import ReasonForm, VersionedForm
+from ..models import Allocation, Expenditure, FirstBatchBase, Role
+from ..permissions import can_decide_expenditure, roles_required
+from ..services import audit, funds
+from ..services.files import send_stored
+from . import funds_shared as shared
+from .authority import bp
+
+AUTHORITY = Role.AUTHORITY
+
+
+@bp.route("/funds")
+@roles_required(AUTHORITY)
+def funds_home():
+    """The jurisdiction's bases: figures, sortable, with charts."""
+    return render_template("funds/dashboard.html", area="authority", **shared.dashboard_context())
+
+
+@bp.route("/funds/charts/<any(execution,categories):kind>.png")
+@roles_required(AUTHORITY)
+def funds_chart(kind: str):
+    """Execution by base or spending by category over the jurisdiction, PNG."""
+    return shared.chart_response(kind)
+
+
+@bp.route("/funds/summary.xlsx")
+@roles_required(AUTHORITY)
+def funds_export_summary():
+    """The summary of the jurisdiction's bases as XLSX."""
+    return shared.export_summary()
+
+
+@bp.route("/funds/bases/<int:base_id>")
+@roles_required(AUTHORITY)
+def funds_base(base_id: int):
+    """One base of the jurisdiction."""
+    return render_template("funds/base.html", area="authority", **shared.base_context(shared.get_base(base_id)))
+
+
+@bp.route("/funds/bases/<int:base_id>/export.xlsx")
+@roles_required(AUTHORITY)
+def funds_export_base(base_id: int):
+    """XLSX of one base and year."""
+    return shared.export_base_year(shared.get_base(base_id))
+
+
+@bp.route("/funds/expenditures")
+@roles_required(AUTHORITY)
+def funds_entries():
+    """Entries of the jurisdiction awaiting a decision (or any status), oldest first, paged."""
+    status = request.args.get("status", "pending")
+    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
+            .where(FirstBatchBase.authority_code == current_user.authority_code))
+    if status in {s.value for s in ExpenditureStatus}:
+        stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
+    page = db.paginate(stmt.order_by(Expenditure.created_at, Expenditure.id),
+                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template("funds/entries.html", area="authority", page=page, status=status,
+                           statuses=list(ExpenditureStatus))
+
+
+@bp.route("/funds/expenditures/<int:entry_id>")
+@roles_required(AUTHORITY)
+def funds_entry(entry_id: int):
+    """One entry: verify or reject it, resolve its flags."""
+    return render_template("funds/entry.html", area="authority", entry=shared.get_entry(entry_id),
+                           confirm=VersionedForm(), reason=ReasonForm())
+
+
+@bp.route("/funds/expenditures/<int:entry_id>/voucher")
+@roles_required(AUTHORITY)
+def funds_voucher(entry_id: int):
+    """Download the voucher scan."""
+    entry = shared.get_entry(entry_id)
+    return send_stored(entry.voucher_file) if entry.voucher_file else abort(404)
+
+
+def _decidable(entry_id: int) -> Expenditure:
+    entry = shared.get_entry(entry_id)
+    if not can_decide_expenditure(current_user, entry):
+        abort(403)
+    return entry
+
+
+@bp.route("/funds/expenditures/<int:entry_id>/verify", methods=["POST"])
+@roles_required(AUTHORITY)
+def funds_verify(entry_id: int):
+    """Verify an entry (refused when it would take verified spending above the funds received)."""
+    entry = _decidable(entry_id)
+    form = VersionedForm()
+    if form.validate_on_submit():
+        try:
+            funds.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
+        except funds.FundsError as e:
+            db.session.rollback()
+            audit.record_security("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id,
+                                  outcome="failure", detail={"reason": e.message})
+            flash(e.message, "danger")
+        else:
+            db.session.commit()
+            flash("已核实该笔支出", "success")
+    else:
+        shared.flash_form_errors(form, "页面已过期，请刷新后重试")
+    return redirect(url_for("authority.funds_entry", entry_id=entry_id))
+
+
+@bp.route("/funds/expenditures/<int:entry_id>/reject", methods=["POST"])
+@roles_required(AUTHORITY)
+def funds_reject(entry_id: int):
+    """Reject an entry with a reason."""
+    entry = _decidable(entry_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        shared.flash_form_errors(form, "驳回必须说明理由")
+    else:
+        try:
+            funds.reject_expenditure(entry, reason=form.reason.data, actor=shared.user(),
+                                     expected_version=form.expected_version)
+        except funds.FundsError as e:
+            flash(e.message, "danger")
+        else:
+            db.session.commit()
+            flash("已驳回该笔支出", "success")
+    return redirect(url_for("authority.funds_entry", entry_id=entry_id))
+
+
+@bp.route("/funds/flags")
+@roles_required(AUTHORITY)
+def funds_flags():
+    """Flags of the jurisdiction's bases, by state."""
+    page, state = shared.flags_page()
+    return render_template("funds/flags.html", area="authority", page=page, state=state, reason=ReasonForm())
+
+
+@bp.route("/funds/flags/<int:flag_id>/resolve", methods=["POST"])
+@roles_required(AUTHORITY)
+def funds_resolve_flag(flag_id: int):
+    """Resolve an open flag with a reason (audited)."""
+    flag = shared.get_flag(flag_id)
+    if not can_decide_expenditure(current_user, flag.expenditure):
+        abort(403)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        shared.flash_form_errors(form, "处理提示必须说明理由")
+    else:
+        try:
+            funds.resolve_flag(flag, reason=form.reason.data, actor=shared.user(),
+                               expected_version=form.expected_version)
+        except funds.FundsError as e:
+            flash(e.message, "danger")
+        else:
+            db.session.commit()
+            flash("已处理该提示", "success")
+    return redirect(url_for("authority.funds_entry", entry_id=flag.expenditure_id))
