@@ -115,8 +115,9 @@ def _expire_account(allocation_id: int) -> None:
 
 
 def record_tranche(allocation: Allocation, *, date: dt.date, amount_fen: int, document_no: str = "",
-                   actor: User | None = None) -> Tranche:
-    """Record funds received; the received total may never exceed the allocated amount."""
+                   actor: User | None = None, refresh: bool = True) -> Tranche:
+    """Record funds received; the received total may never exceed the allocated amount.
+    `refresh=False` (bulk loading) leaves the flags to one refresh_flags call by the caller."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise FundsError("到位金额必须大于零", "amount")
     lock_base(allocation.base_id)
@@ -139,7 +140,8 @@ def record_tranche(allocation: Allocation, *, date: dt.date, amount_fen: int, do
     audit.record("fund_tranche_recorded", obj=tranche, actor=actor,
                  detail={"allocation_id": allocation.id, "amount_fen": amount_fen, "date": date.isoformat(),
                          "document_no": document_no})
-    refresh_flags(allocation.base_id, actor=actor)
+    if refresh:
+        refresh_flags(allocation.base_id, actor=actor)
     return tranche
 
 
@@ -210,7 +212,8 @@ def attach_voucher(entry: Expenditure, stored: StoredFile, *, actor: User | None
     refresh_flags(entry.allocation.base_id, actor=actor)
 
 
-def verify_expenditure(entry: Expenditure, *, actor: User | None = None, expected_version: int | None = None) -> None:
+def verify_expenditure(entry: Expenditure, *, actor: User | None = None, expected_version: int | None = None,
+                       refresh: bool = True) -> None:
     """The authority verifies an entry. Verified spending may not pass the funds received: the
     guard row's conditional UPDATE refuses it (or, with FUNDS_OVER_RECEIVED_IS_FLAG, the entry
     is verified, the account marked and the over_received flag raised)."""
@@ -244,11 +247,12 @@ def verify_expenditure(entry: Expenditure, *, actor: User | None = None, expecte
     db.session.flush()  # the version check: a concurrent decision on this entry raises StaleDataError
     audit.record("fund_expenditure_verified", obj=entry, actor=actor,
                  detail={"allocation_id": allocation.id, "amount_fen": amount, "reverses": entry.reverses_id})
-    refresh_flags(allocation.base_id, actor=actor)
+    if refresh:
+        refresh_flags(allocation.base_id, actor=actor)
 
 
 def reject_expenditure(entry: Expenditure, *, reason: str, actor: User | None = None,
-                       expected_version: int | None = None) -> None:
+                       expected_version: int | None = None, refresh: bool = True) -> None:
     """The authority rejects a pending entry with a reason; it then counts for nothing."""
     check_version(entry, expected_version)
     if not reason.strip():
@@ -262,7 +266,8 @@ def reject_expenditure(entry: Expenditure, *, reason: str, actor: User | None = 
     entry.decided_at = utcnow()
     db.session.flush()
     audit.record("fund_expenditure_rejected", obj=entry, actor=actor, detail={"reason": reason.strip()})
-    refresh_flags(entry.allocation.base_id, actor=actor)
+    if refresh:
+        refresh_flags(entry.allocation.base_id, actor=actor)
 
 
 def reverse_expenditure(entry: Expenditure, *, reason: str, date: dt.date, actor: User | None = None) -> Expenditure:
