@@ -180,6 +180,8 @@ def record_objection(app: Application, *, channel: str, received_at: datetime, s
         raise DecisionError("异议来源须为来信或来电")
     if not summary.strip():
         raise DecisionError("请填写异议内容摘要")
+    if received_at > utcnow():
+        raise DecisionError("收到时间不能晚于当前时间")
     objection = Objection(call_id=app.call_id, application_id=app.id, channel=channel, received_at=received_at,
                           summary=summary.strip(), recorded_by_id=actor.id)
     db.session.add(objection)

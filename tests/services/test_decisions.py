@@ -152,6 +152,9 @@ def test_upheld_objection_rejects_and_the_replacement_gets_its_own_full_period(a
         target = db.session.get(Application, order[0])
         with pytest.raises(dec.DecisionError, match="来信或来电"):
             dec.record_objection(target, channel="web", received_at=utcnow(), summary="x", actor=a1)
+        with pytest.raises(dec.DecisionError, match="不能晚于"):
+            dec.record_objection(target, channel="phone", received_at=utcnow() + timedelta(days=1), summary="x",
+                                 actor=a1)
         objection = dec.record_objection(target, channel="letter", received_at=utcnow() - timedelta(days=5),
                                          summary="群众来信反映该企业存在虚假宣传", actor=a1)
         with pytest.raises(dec.DecisionError, match="未处理的异议"):
