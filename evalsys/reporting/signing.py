@@ -69,10 +69,51 @@ def create_self_signed(directory: str | os.PathLike[str], common_name: str = "ev
 
 
 _lock = threading.Lock()
-_signers: dict[tuple[str, str, float, float], object] = {}
+_signers: dict[tuple[str, str, float, float], tuple[object, int]] = {}
+
+
+def _fast_signer(loaded):
+    """The loaded SimpleSigner with its private key parsed once: pyHanko's own sign_raw parses
+    (and re-validates) the key on every signature, which cost more than the rest of signing."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko.sign.signers import SimpleSigner
+
+    class CachedKeySigner(SimpleSigner):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._pyca_key = serialization.load_der_private_key(self.signing_key.dump(), password=None)
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            try:
+                algo = mechanism.signature_algo
+            except ValueError:
+                algo = mechanism["algorithm"].native
+            key = self._pyca_key
+            if algo == "rsassa_pkcs1v15" and isinstance(key, RSAPrivateKey):
+                return key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+            if algo == "ecdsa" and isinstance(key, EllipticCurvePrivateKey):
+                return key.sign(data, ECDSA(get_pyca_cryptography_hash(digest_algorithm)))
+            return super().sign_raw(data, digest_algorithm)  # PSS and others: pyHanko's own path
+
+    return CachedKeySigner(signing_cert=loaded.signing_cert, signing_key=loaded.signing_key,
+                           cert_registry=loaded.cert_registry, signature_mechanism=loaded.signature_mechanism,
+                           prefer_pss=loaded.prefer_pss)
+
+
+def _reserved_bytes(signer) -> int:
+    """Room for the CMS container (hex doubles it): certificates, signed attributes and a signature
+    of up to 8192 bits, with margin. Fixed per signer, so pyHanko skips its dry-run estimate."""
+    certs = [signer.signing_cert, *list(signer.cert_registry)]
+    return 2 * (sum(len(c.dump()) for c in certs) + 4096)
 
 
 def _signer(material: SigningMaterial):
+    """(signer, bytes to reserve) for the material, loaded once per file version."""
     from pyhanko.sign import signers
 
     for p in (material.key_path, material.cert_path):
@@ -81,14 +122,15 @@ def _signer(material: SigningMaterial):
     key = (material.key_path, material.cert_path, os.path.getmtime(material.key_path),
            os.path.getmtime(material.cert_path))
     with _lock:
-        signer = _signers.get(key)
-        if signer is None:
-            signer = signers.SimpleSigner.load(material.key_path, material.cert_path,
+        cached = _signers.get(key)
+        if cached is None:
+            loaded = signers.SimpleSigner.load(material.key_path, material.cert_path,
                                                key_passphrase=material.passphrase)
-            if signer is None:
+            if loaded is None:
                 raise SigningUnavailable("私钥或证书无法读取（口令错误或格式不是PEM）")
-            _signers[key] = signer
-    return signer
+            signer = _fast_signer(loaded)
+            cached = _signers[key] = (signer, _reserved_bytes(signer))
+    return cached
 
 
 def sign_pdf(data: bytes, material: SigningMaterial, *, reason: str = "绩效评价报告出具",
@@ -100,9 +142,10 @@ def sign_pdf(data: bytes, material: SigningMaterial, *, reason: str = "绩效评
 
     meta = signers.PdfSignatureMetadata(field_name="EvalsysIssuerSignature", md_algorithm="sha256",
                                         subfilter=fields.SigSeedSubFilter.PADES, reason=reason, location=location)
+    signer, reserved = _signer(material)
     writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
     out = io.BytesIO()
-    signers.sign_pdf(writer, meta, signer=_signer(material), output=out)
+    signers.sign_pdf(writer, meta, signer=signer, output=out, bytes_reserved=reserved)
     return out.getvalue()
 
 
