@@ -47,6 +47,16 @@ class DefaultConfig:
     # Number of reverse-proxy hops whose X-Forwarded-For is trusted (0 = use the socket address).
     PROXY_HOPS = 0
 
+    # Second factor (TOTP) for admin, security admin, auditor and authority accounts. With
+    # REQUIRE_TOTP (EVALSYS_REQUIRE_TOTP=true) those accounts must enrol before anything else.
+    REQUIRE_TOTP = False
+    # Key encrypting the TOTP secrets at rest; derived from SECRET_KEY when unset (changing the key
+    # means every second factor has to be reset by the security admin).
+    TOTP_ENCRYPTION_KEY: str | None = None
+    TOTP_ISSUER = "evalsys"
+    # Time allowed between the password step and the code step.
+    TOTP_PENDING_TIMEOUT = timedelta(minutes=5)
+
     # argon2id, at or above the OWASP minimum (m=19 MiB, t=2, p=1).
     ARGON2_TIME_COST = 2
     ARGON2_MEMORY_COST_KIB = 19 * 1024

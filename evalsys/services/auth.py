@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,8 +47,13 @@ def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and now < user.locked_until
 
 
-def authenticate(username: str, password: str, *, ip: str | None) -> LoginResult:
-    """Check a login attempt; records failures and lockouts (the caller commits them either way)."""
+def authenticate(username: str, password: str, *, ip: str | None,
+                 needs_second_factor: Callable[[User], bool] | None = None) -> LoginResult:
+    """Check a login attempt; records failures and lockouts (the caller commits them either way).
+
+    When `needs_second_factor(user)` is true the password step alone logs nobody in: the result
+    carries the user with reason "second_factor" and the caller asks for the code.
+    """
     now = utcnow()
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
@@ -60,13 +66,7 @@ def authenticate(username: str, password: str, *, ip: str | None) -> LoginResult
         audit.record_security("login_refused_locked", actor=user, outcome="failure")
         return LoginResult(None, "locked")
     if not check_password(user.password_hash, password):
-        db.session.add(LoginFailure(user_id=user.id, at=now, ip=ip))
-        db.session.flush()
-        audit.record_security("login_failure", actor=user, outcome="failure", detail={"reason": "bad_password"})
-        if _failures_in_window(user, now) >= current_app.config["LOCKOUT_THRESHOLD"]:
-            user.locked_until = now + current_app.config["LOCKOUT_DURATION"]
-            user.failures_cleared_at = now
-            audit.record_security("account_locked", actor=user, obj=user, outcome="failure")
+        register_failure(user, "bad_password", ip=ip, now=now)
         return LoginResult(None, "bad_password")
     if user.state != AccountState.ACTIVE:
         audit.record_security("login_failure", actor=user, outcome="failure", detail={"reason": user.state.value})
@@ -76,10 +76,38 @@ def authenticate(username: str, password: str, *, ip: str | None) -> LoginResult
         return LoginResult(None, "demo_password")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    if needs_second_factor is not None and needs_second_factor(user):
+        # Not logged in yet, and the failure count stays: code failures add to the same lockout.
+        audit.record_security("login_password_ok", actor=user, detail={"next_step": "second_factor"})
+        return LoginResult(user, "second_factor")
+    complete_login(user)
+    return LoginResult(user)
+
+
+def complete_login(user: User, *, second_factor: str | None = None) -> None:
+    """Book a successful login: the failures so far no longer count towards a lockout."""
+    now = utcnow()
     user.last_login_at = now
     user.failures_cleared_at = now
-    audit.record_security("login_success", actor=user)
-    return LoginResult(user)
+    audit.record_security("login_success", actor=user,
+                          detail={"second_factor": second_factor} if second_factor else None)
+
+
+def register_failure(user: User, reason: str, *, ip: str | None, now: datetime | None = None) -> bool:
+    """Count a failed login step (password or second factor); the 5th in the window locks the account.
+
+    Returns True when this failure locked the account.
+    """
+    now = now or utcnow()
+    db.session.add(LoginFailure(user_id=user.id, at=now, ip=ip))
+    db.session.flush()
+    audit.record_security("login_failure", actor=user, outcome="failure", detail={"reason": reason})
+    if _failures_in_window(user, now) >= current_app.config["LOCKOUT_THRESHOLD"]:
+        user.locked_until = now + current_app.config["LOCKOUT_DURATION"]
+        user.failures_cleared_at = now
+        audit.record_security("account_locked", actor=user, obj=user, outcome="failure")
+        return True
+    return False
 
 
 def start_session(user: User, *, ip: str | None) -> str:

@@ -16,7 +16,9 @@ from ..permissions import any_logged_in, public
 from ..services import audit
 from ..services.accounts import AccountError, Registration, authority_choices, change_password, default_authority, register_applicant
 from ..services.auth import LOGIN_FAILED_MESSAGE, authenticate, end_session, start_session
+from ..services.totp import needs_second_factor
 from . import home_url
+from .totp_pending import begin_second_factor
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -37,13 +39,17 @@ def login():
         return redirect(home_url())
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.username.data, form.password.data, ip=request.remote_addr)
+        result = authenticate(form.username.data, form.password.data, ip=request.remote_addr,
+                              needs_second_factor=needs_second_factor)
         if result.user is None:
             db.session.commit()  # the failure count and any lockout must persist
             flash(LOGIN_FAILED_MESSAGE, "danger")
             return render_template("auth/login.html", form=form), 200
         nxt = request.args.get("next")
         restored = session.get("stash_notice")
+        if result.reason == "second_factor":  # not logged in until the code passes (views/auth_totp.py)
+            db.session.commit()
+            return begin_second_factor(result.user, nxt, bool(restored))
         session.clear()
         start_session(result.user, ip=request.remote_addr)
         login_user(result.user)
