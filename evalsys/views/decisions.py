@@ -83,10 +83,11 @@ def decisions(code: str):
     in_publicity = dec.publicity_list(call)
     objections = db.session.scalars(select(Objection).where(Objection.call_id == call.id)
                                     .order_by(Objection.id.desc())).all()
+    names = dec.names([a for p in proposals for a in p.ids] + [o.application_id for o in objections]
+                      + [a.id for a, _ in in_publicity])
     objection_form = ObjectionForm()
     objection_form.application.choices = options(
-        (a.id, a.organisation.name) for a, _ in in_publicity if a.state == S.IN_PUBLICITY)
-    names = dec.names([a for p in proposals for a in p.ids] + [o.application_id for o in objections])
+        (a.id, names[a.id][0]) for a, _ in in_publicity if a.state == S.IN_PUBLICITY)
     proposed = db.session.scalars(select(Application).where(Application.call_id == call.id,
                                                             Application.state == S.PROPOSED)).all()
     return render_template("decisions/manage.html", call=call, cohorts=_cohort_forms(call), proposals=proposals,

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..errors import STALE_MESSAGE
 from ..extensions import db
 from ..forms.typical_cases import CaseDecisionForm, CaseForm
-from ..models import Application, CaseState, Role, TypicalCase, TypicalCaseImage
+from ..models import Application, Authority, CaseState, Organisation, Role, TypicalCase, TypicalCaseImage
 from ..permissions import can_submit_case, can_view_case, public, roles_required
 from ..services import typical_cases as svc
 from ..services.files import read_verified
@@ -65,6 +65,14 @@ def _image_response(image_id: int, *, published_only: bool) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+def _list_names(items) -> dict:
+    """Organisation and authority names of one page of cases, in two queries."""
+    org_ids = {c.organisation_id for c in items}
+    orgs = dict(db.session.execute(select(Organisation.id, Organisation.name)
+                                   .where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
+    return {"orgs": orgs, "authorities": dict(db.session.execute(select(Authority.code, Authority.name)).all())}
 
 
 def _case_page(case: TypicalCase, template_base: str, **extra):
@@ -162,7 +170,7 @@ def cases():  # noqa: F811  (a different blueprint's endpoint)
     stmt = select(TypicalCase).where(TypicalCase.authority_code == current_user.authority_code) \
         .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("cases/review_list.html", page=page, base="authority")
+    return render_template("cases/review_list.html", page=page, base="authority", **_list_names(page.items))
 
 
 @authority_bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
@@ -187,7 +195,7 @@ def cases():  # noqa: F811
     """Every typical case, those approved by their authority first."""
     stmt = select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("cases/review_list.html", page=page, base="admin")
+    return render_template("cases/review_list.html", page=page, base="admin", **_list_names(page.items))
 
 
 @admin_bp.route("/cases/<int:case_id>", methods=["GET", "POST"])

@@ -67,7 +67,8 @@ def test_case_from_submission_to_the_public_directory(app, client):
 
     authority = app.test_client()
     login(authority, "case-authority")
-    assert "直播电商带动农产品上行" in authority.get("/authority/cases").get_data(as_text=True)
+    listing = authority.get("/authority/cases").get_data(as_text=True)
+    assert "直播电商带动农产品上行" in listing and data["org"] in listing
     r = post(authority, f"/authority/cases/{case_id}", {"decision": "return", "reason": ""}, token_from="/auth/password")
     assert r.status_code == 409 and "理由" in r.get_data(as_text=True)
     r = post(authority, f"/authority/cases/{case_id}", {"decision": "approve"}, token_from="/auth/password")
@@ -78,7 +79,7 @@ def test_case_from_submission_to_the_public_directory(app, client):
     directory = anon.get("/public/cases").get_data(as_text=True)
     assert data["org"] in directory and f"/public/cases/{case_id}" in directory
     page = anon.get(f"/public/cases/{case_id}").get_data(as_text=True)
-    assert "三年带动农户增收" in page and f"/public/cases/images/{image_id}" in page
+    assert "三年带动农户增收" in page and f"/public/cases/images/{image_id}" in page and data["org"] in page
     img = anon.get(f"/public/cases/images/{image_id}")
     assert img.status_code == 200 and img.headers["X-Content-Type-Options"] == "nosniff"
     with Image.open(io.BytesIO(img.data)) as im:
