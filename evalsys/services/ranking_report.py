@@ -97,6 +97,12 @@ class Page:
                 last = n
 
 
+def category_labels(call: Call) -> dict[str, str]:
+    """{category code: Chinese label} of the call's indicator system ("" for a call without categories)."""
+    system = criteria_system(call.criteria_id, call.criteria_version)
+    return {"": "", **{c.code: c.label for c in system.categories}}
+
+
 def system_of_run(run: RankingRun) -> CriteriaSystem:
     """The indicator system the run was made with."""
     return criteria_system(run.criteria_id, run.criteria_version)
@@ -216,9 +222,10 @@ def workbook_sheets(call: Call) -> list[tuple[str, list[str], list[list[Any]]]]:
         .where(Application.call_id == call.id, Application.state != S.DRAFT)
         .order_by(Application.submitted_at, Application.id)).all()
     fields = [f for f in system.fields if not f.derived]
+    labels = category_labels(call)
     sheets = [("申报", ["申报编号", "单位名称", "统一社会信用代码", "推荐单位", "类别", "状态",
                       *[f.label for f in fields]],
-               [[a.id, name, uscc, auth, a.category or "", a.state.label,
+               [[a.id, name, uscc, auth, labels.get(a.category or "", a.category), a.state.label,
                  *[fig.export_value(f, a.figure_values.get(f.id)) for f in fields]]
                 for a, name, uscc, auth in apps])]
     e_inds = [i for i in system.scored_indicators if i.type == "E"]
@@ -242,12 +249,14 @@ def workbook_sheets(call: Call) -> list[tuple[str, list[str], list[list[Any]]]]:
     inputs = load_inputs(call, adjusted=True)  # problems are collected, not raised: an open review exports too
     sheets.append(("专家分汇总", ["申报编号", "类别", *[f"{i.title}（原始）" for i in e_inds],
                                   *[f"{i.title}（偏差校正）" for i in e_inds]],
-                   [[a, inputs.category.get(a, ""), *[_num(inputs.raw[a].get(i.id)) for i in e_inds],
+                   [[a, labels.get(inputs.category[a], inputs.category[a]),
+                     *[_num(inputs.raw[a].get(i.id)) for i in e_inds],
                      *[_num((inputs.adjusted or {}).get(a, {}).get(i.id)) for i in e_inds]]
                     for a in inputs.app_ids]))
     groups = [g for g in system.groups if any(i.group == g.id for i in system.scored_indicators)]
     ranking, robustness = [], []
-    for c, run in _cohort_runs(call).items():
+    for code, run in _cohort_runs(call).items():
+        c = labels.get(code, code)
         nature = ("正式" if run.official else "比较") + ("（已失效）" if run.stale else "")
         for row in run_rows(run):
             raw = (row.rank, row.score) if not run.adjusted else (row.other_rank, row.other_score)

@@ -39,7 +39,9 @@ def _load_run(call: Call, run_id: int) -> RankingRun:
 
 def _run_form(call: Call) -> RunForm:
     form = RunForm()
-    form.category.choices = options([("", "全部类别（每类一个结果）")] + [(c, c) for c in call.category_codes]
+    labels = report.category_labels(call)
+    form.category.choices = options([("", "全部类别（每类一个结果）")]
+                                    + [(c, labels.get(c, c)) for c in call.category_codes]
                                     if call.category_codes else [("", "全部（不分类别）")])
     return form
 
@@ -48,7 +50,8 @@ def _index(call: Call, form: RunForm, *, refused: list[str] | None = None, statu
     rule, version = runs.weight_setting(call)
     return render_template("ranking/index.html", call=call, form=form, runs=report.run_list(call),
                            problems=runs.review_problems(call), refused=refused or [], rule=rule,
-                           version=version, rule_labels=RULE_LABELS, method_labels=runs.METHOD_LABELS), status
+                           version=version, rule_labels=RULE_LABELS, method_labels=runs.METHOD_LABELS,
+                           labels=report.category_labels(call)), status
 
 
 @bp.route("/calls/<code>/ranking")
@@ -137,7 +140,7 @@ def ranking_detail(code: str, run_id: int):
     others = [r for r in report.run_list(call) if r.id != run.id]
     return render_template("ranking/detail.html", call=call, run=run, rows=rows, groups=groups, page=page,
                            others=others, sensitivity=run.robustness, method_labels=runs.METHOD_LABELS,
-                           rule_labels=RULE_LABELS)
+                           rule_labels=RULE_LABELS, labels=report.category_labels(call))
 
 
 @bp.route("/calls/<code>/ranking/runs/<int:run_id>/chart.png")
@@ -198,7 +201,7 @@ def ranking_compare(code: str):
     shown = moves[page.offset:page.offset + PER_PAGE]
     return render_template("ranking/compare.html", call=call, a=a, b=b, moves=shown, page=page,
                            moved=sum(1 for m in moves if m.delta), names=report.names([int(m.id) for m in shown]),
-                           method_labels=runs.METHOD_LABELS)
+                           method_labels=runs.METHOD_LABELS, labels=report.category_labels(call))
 
 
 @bp.route("/calls/<code>/review-workbook.xlsx")
