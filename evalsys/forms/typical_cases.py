@@ -15,7 +15,7 @@ class CaseForm(BaseForm):
     title = StringField("标题", validators=[DataRequired("请填写标题"), Length(max=100, message="标题不超过100字")])
     summary = TextAreaField("摘要", validators=[DataRequired("请填写摘要"), Length(max=500, message="摘要不超过500字")])
     body = TextAreaField("正文", validators=[DataRequired("请填写正文"), Length(max=20000, message="正文不超过20000字")])
-    images = MultipleFileField("图片（PNG或JPEG，最多6张，每张不超过5 MB；上传后重新编码并去除拍摄信息）")
+    images = MultipleFileField("图片（PNG或JPEG，最多6张，每张不超过5 MB、一次合计不超过20 MB；上传后重新编码并去除拍摄等信息）")
 
 
 class CaseDecisionForm(BaseForm):

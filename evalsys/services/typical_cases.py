@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.uploads import UploadRejected, check_upload
 from ..domain.workflow import ApplicationState as S
@@ -135,7 +136,6 @@ def resubmit_case(case: TypicalCase, text: CaseText, images: Sequence[ImageUploa
     if case.state != CaseState.RETURNED:
         raise CaseError("只有被退回的案例可以修改后重新提交")
     if expected_version != case.version_id:
-        from sqlalchemy.orm.exc import StaleDataError
         raise StaleDataError("stale case form")
     text = _check_text(text)
     case.title, case.summary, case.body = text.title, text.summary, text.body
