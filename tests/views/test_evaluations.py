@@ -311,3 +311,27 @@ def test_rectification_path_through_the_pages_to_revocation_and_recovery(app, wo
     assert "称号已撤销" in page and "1,000,000.00" in page and "整改不到位" in page
     dashboard = _visible_text(ministry.get("/admin/evaluations/perf-t").get_data(as_text=True))
     assert "整改情况" in dashboard and "已撤销称号" in dashboard
+
+
+def test_evidence_upload_is_checked_and_seen_only_by_who_may(app, world):
+    from tests.factories import pdf_bytes
+
+    c = _as(app, "w-op-b")
+    url = f"/applicant/evaluations/{world['b']}"
+    data = pdf_bytes("佐证")
+    r = post(c, f"{url}/evidence", {"label": "项目验收报告", "file": (io.BytesIO(data), "验收.pdf")},
+             token_from=url, content_type="multipart/form-data")
+    assert r.status_code == 302
+    r = post(c, f"{url}/evidence", {"label": "伪装", "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "x.pdf")},
+             token_from=url, content_type="multipart/form-data")
+    assert r.status_code == 400
+    with app.app_context():
+        items = db.session.get(Evaluation, world["b"]).attachments
+        assert [i.label for i in items] == ["项目验收报告"]
+        attachment = items[0].id
+    assert "项目验收报告" in c.get(url).get_data(as_text=True)
+    assert c.get(f"{url}/evidence/{attachment}").data == data
+    assert _as(app, "w-js").get(f"/authority/evaluations/{world['b']}/evidence/{attachment}").data == data
+    assert _as(app, "w-zj").get(f"/authority/evaluations/{world['b']}/evidence/{attachment}").status_code == 403
+    assert _as(app, "w-op-a").get(f"{url}/evidence/{attachment}").status_code == 403
+    assert _as(app, "w-op-a").get(f"/applicant/evaluations/{world['a']}/evidence/{attachment}").status_code == 404
