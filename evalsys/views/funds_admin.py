@@ -127,7 +127,7 @@ def funds_new_tranche(allocation_id: int):
 @roles_required(ADMIN)
 def funds_entry(entry_id: int):
     """One entry with its flags and their history."""
-    return render_template("funds/entry.html", area="admin", entry=shared.get_entry(entry_id), reason=ReasonForm())
+    return shared.entry_page("admin", entry_id, reason=ReasonForm())
 
 
 @bp.route("/funds/expenditures/<int:entry_id>/voucher")

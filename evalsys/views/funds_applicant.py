@@ -123,8 +123,7 @@ def funds_import_entries(allocation_id: int):
 @roles_required(APPLICANT)
 def funds_entry(entry_id: int):
     """One entry: attach its voucher while pending, reverse it once verified."""
-    return render_template("funds/entry.html", area="applicant", entry=shared.get_entry(entry_id),
-                           voucher_form=VoucherForm(), reverse_form=ReverseForm())
+    return shared.entry_page("applicant", entry_id, voucher_form=VoucherForm(), reverse_form=ReverseForm())
 
 
 @bp.route("/funds/expenditures/<int:entry_id>/voucher")

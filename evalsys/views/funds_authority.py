@@ -73,8 +73,7 @@ def funds_entries():
 @roles_required(AUTHORITY)
 def funds_entry(entry_id: int):
     """One entry: verify or reject it, resolve its flags."""
-    return render_template("funds/entry.html", area="authority", entry=shared.get_entry(entry_id),
-                           confirm=VersionedForm(), reason=ReasonForm())
+    return shared.entry_page("authority", entry_id, confirm=VersionedForm(), reason=ReasonForm())
 
 
 @bp.route("/funds/expenditures/<int:entry_id>/voucher")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, request
+from flask import Response, abort, current_app, flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -58,6 +58,14 @@ def get_flag(flag_id: int) -> ComplianceFlag:
     flag = db.session.get(ComplianceFlag, flag_id) or abort(404)
     get_base(flag.expenditure.allocation.base_id)
     return flag
+
+
+def entry_page(area: str, entry_id: int, **forms) -> str:
+    """The entry page: the entry, its reversing entries (newest first) and the audience's forms."""
+    entry = get_entry(entry_id)
+    reversals = db.session.scalars(select(Expenditure).where(Expenditure.reverses_id == entry.id)
+                                   .order_by(Expenditure.id.desc())).unique().all()
+    return render_template("funds/entry.html", area=area, entry=entry, reversals=reversals, **forms)
 
 
 def year_arg() -> int | None:

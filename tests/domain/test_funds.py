@@ -5,7 +5,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalsys.domain.funds import (
@@ -185,6 +185,7 @@ def test_figures_rates_none_when_nothing_allocated() -> None:
     assert Figures(0, 0, 0).arrival_rate is None and Figures(0, 0, 0).execution_rate is None
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared, loaded machine
 @given(st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.integers(1, 10**9),
                           st.sampled_from(list(ExpenditureStatus))), max_size=30),
        st.lists(st.tuples(st.sampled_from([1, 2, 3]), st.integers(1, 10**9)), max_size=10))

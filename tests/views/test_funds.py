@@ -273,6 +273,10 @@ def test_operator_reverses_a_verified_entry_and_attaches_vouchers(app, world):
     with app.app_context():
         rev = db.session.scalar(select(Expenditure).where(Expenditure.reverses_id == world["e_ours"]))
         assert rev.amount_fen == -100_000_00 and rev.status == ExpenditureStatus.PENDING
+        rev_id = rev.id
+    page = op.get(f"/applicant/funds/expenditures/{world['e_ours']}").get_data(as_text=True)
+    assert f"/applicant/funds/expenditures/{rev_id}\"" in page and "金额录入错误" in page
+    assert f"/applicant/funds/expenditures/{world['e_ours']}/reverse" not in page  # one live reversal only
     r = op.post(f"/applicant/funds/expenditures/{pending_id}/voucher",
                 data={"csrf_token": t, "version": str(version), "voucher": (io.BytesIO(b"MZ\x90\x00exe"), "凭证.pdf")},
                 content_type="multipart/form-data", follow_redirects=True)
