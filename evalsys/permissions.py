@@ -143,3 +143,37 @@ def can_evaluate(user: Any, evaluation: Any) -> bool:
 def can_decide_evaluation(user: Any, evaluation: Any) -> bool:
     """The ministry accepts or returns evaluations, issues reports, requires rectification, revokes."""
     return user.role == Role.ADMIN
+
+
+# --- password reset (issue 8) ----------------------------------------------------------------------
+
+def can_reset_password(actor: Any, target: Any) -> bool:
+    """The security admin resets staff accounts (never its own); an authority only applicant accounts of
+    organisations in its own jurisdiction."""
+    if actor.id == target.id:
+        return False
+    if actor.role == Role.SECADMIN:
+        return target.role != Role.APPLICANT
+    if actor.role == Role.AUTHORITY:
+        org = target.organisation
+        return (target.role == Role.APPLICANT and org is not None and actor.authority_code is not None
+                and org.authority_code == actor.authority_code)
+    return False
+
+
+# --- decisions and typical cases (issue 5) -------------------------------------------------------------
+
+def can_view_case(user: Any, case: Any) -> bool:
+    """A typical case: its organisation's applicant accounts, its jurisdiction's authority, the ministry."""
+    if user.role == Role.ADMIN:
+        return True
+    if user.role == Role.AUTHORITY:
+        return user.authority_code is not None and user.authority_code == case.authority_code
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == case.organisation_id
+
+
+def can_submit_case(user: Any, app: Any) -> bool:
+    """Only an approved base's or enterprise's own applicant accounts write its typical cases."""
+    return user.role == Role.APPLICANT and user.organisation_id is not None \
+        and user.organisation_id == app.organisation_id and app.state.value == "approved"

@@ -83,10 +83,21 @@ def load_demo() -> dict[str, int]:
         _ensure_user(item["username"], Role.APPLICANT, pw_hash, display_name=item["contact"],
                      organisation_id=org.id, is_org_main=True,
                      email=f"{item['username']}@example.com", phone="010-12345678")
-    from .applications import load_applications  # here, not at the top: it imports person_name from here
-    applications = load_applications(applicant_plan())
+    from .funds import load_funds_demo  # here, not at the top: it reuses this module's helpers
+    load_funds_demo(pw_hash, _ensure_user)
     from .evaluations import load_evaluations_demo
     load_evaluations_demo()
+    from .applications import load_applications  # here, not at the top: it imports person_name from here
+    applications = load_applications(applicant_plan())
+    from .review import load_review_demo  # after the applications: it assigns the passed ones
+
+    load_review_demo()
+    from .decisions import load_decisions_demo  # after the review demo: it needs the official runs
+
+    load_decisions_demo()
+    from .summaries import load_summaries_demo
+
+    load_summaries_demo()
     if db.session.get(SystemFlag, "demo_data") is None:
         db.session.add(SystemFlag(key="demo_data", value="loaded"))
     db.session.flush()
