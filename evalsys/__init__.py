@@ -43,6 +43,16 @@ def _check_production(app: Flask) -> None:
         raise ConfigurationError("生产环境必须设置 EVALSYS_AUDIT_HMAC_KEY（审计链密钥，保存在数据库之外）")
 
 
+def _check_hash_algorithm(app: Flask) -> None:
+    """HASH_ALGORITHM (EVALSYS_HASH_ALGORITHM): sha256 (default) or sm3, refused at start-up when unusable."""
+    from .domain.hashing import UnsupportedAlgorithm, check_algorithm
+
+    try:
+        app.config["HASH_ALGORITHM"] = check_algorithm(app.config.get("HASH_ALGORITHM"))
+    except UnsupportedAlgorithm as e:
+        raise ConfigurationError(f"EVALSYS_HASH_ALGORITHM 设置无效：{e}") from None
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application. Never touches the database."""
     from . import dbsetup
@@ -58,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 instance_relative_config=True)
     _load_config(app, test_config)
     _check_production(app)
+    _check_hash_algorithm(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{Path(app.instance_path) / 'evalsys.db'}"

@@ -7,6 +7,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from .accounts import create_user_command, unlock_user_command
+    from .audit import audit_group
     from .backup import backup_command, restore_command
     from .demo import demo_command
     from .funds import funds_group
@@ -20,3 +21,4 @@ def register_cli(app: Flask) -> None:
                     rank_command, reminders_command):
         app.cli.add_command(command)
     app.cli.add_command(report_command)
+    app.cli.add_command(audit_group)

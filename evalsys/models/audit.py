@@ -43,6 +43,8 @@ class AuditChain(db.Model):
     seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     record_id: Mapped[int] = mapped_column(ForeignKey("audit_records.id"), unique=True)
     mac: Mapped[str] = mapped_column(String(64))
+    # The HMAC's hash (sha256 or sm3) when this link was made; verification uses it, not the setting.
+    algorithm: Mapped[str] = mapped_column(String(10), default="sha256", server_default="sha256")
 
 
 class AuditHead(db.Model):
@@ -58,3 +60,14 @@ class AuditHead(db.Model):
     # After an archive, the link the remaining chain continues from.
     anchor_seq: Mapped[int] = mapped_column(Integer, default=0)
     anchor_mac: Mapped[str] = mapped_column(String(64), default="")
+    algorithm: Mapped[str] = mapped_column(String(10), default="sha256", server_default="sha256")
+
+
+class AuditArchiveGate(db.Model):
+    """The one privileged path for removing audit rows: the triggers let a DELETE through only for a
+    record id listed here. `audit archive` fills it, deletes and empties it inside one transaction, so
+    it is never seen non-empty from outside that transaction; UPDATE stays refused always."""
+
+    __tablename__ = "audit_archive_gate"
+
+    record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

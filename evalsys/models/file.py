@@ -20,7 +20,8 @@ class StoredFile(db.Model):
     original_name: Mapped[str] = mapped_column(String(255))
     mime: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # hex digest made with `hash_algorithm`
+    hash_algorithm: Mapped[str] = mapped_column(String(10), default="sha256", server_default="sha256")
     purpose: Mapped[str] = mapped_column(String(40))  # e.g. licence, report, voucher
     created_by_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,8 +11,10 @@ from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..domain.hashing import UnsupportedAlgorithm, check_algorithm, mac
 from ..extensions import db
 from ..models import AuditChain, AuditHead, AuditRecord, User
+from ..models.audit import AuditArchiveGate
 from ..models.types import utcnow
 
 _HEAD_ID = 1
@@ -85,6 +87,11 @@ def flush_security_events() -> None:
 
 # --- the chain -----------------------------------------------------------------------------------
 
+def chain_key() -> bytes:
+    """The HMAC key of the chain (AUDIT_HMAC_KEY, or derived from SECRET_KEY when unset)."""
+    return _key()
+
+
 def _key() -> bytes:
     key = current_app.config.get("AUDIT_HMAC_KEY")
     if not key:
@@ -92,24 +99,37 @@ def _key() -> bytes:
     return key.encode() if isinstance(key, str) else key
 
 
+def canonical_values(row: AuditRecord) -> list:
+    """The values a record's MAC covers, in order: every column but its own link (archives keep this list)."""
+    return [row.id, row.created_at.isoformat(), row.user_id, row.username, row.role, row.ip, row.event,
+            row.object_type, row.object_id, row.outcome, row.request_id, row.detail]
+
+
+def canonical_bytes(values: list) -> bytes:
+    """The serialised form of canonical_values(): what the HMAC is computed over."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def canonical(row: AuditRecord) -> bytes:
     """The bytes a record's MAC covers: every column but its own link."""
-    return json.dumps(
-        [row.id, row.created_at.isoformat(), row.user_id, row.username, row.role, row.ip, row.event,
-         row.object_type, row.object_id, row.outcome, row.request_id, row.detail],
-        ensure_ascii=False, separators=(",", ":"),
-    ).encode()
+    return canonical_bytes(canonical_values(row))
 
 
-def link_mac(key: bytes, prev_mac: str, row: AuditRecord) -> str:
-    """MAC of one record chained to the previous link."""
-    return hmac.new(key, prev_mac.encode() + b"|" + canonical(row), hashlib.sha256).hexdigest()
+def hash_algorithm() -> str:
+    """The algorithm new links and stored-file digests use: setting HASH_ALGORITHM (sha256 or sm3)."""
+    return check_algorithm(current_app.config.get("HASH_ALGORITHM"))
+
+
+def link_mac(key: bytes, prev_mac: str, row: AuditRecord | list, algorithm: str = "sha256") -> str:
+    """MAC of one record (or its canonical values) chained to the previous link (HMAC-SHA256 or HMAC-SM3)."""
+    body = canonical_bytes(row) if isinstance(row, list) else canonical(row)
+    return mac(key, prev_mac.encode() + b"|" + body, algorithm)
 
 
 def head_mac(key: bytes, head: AuditHead) -> str:
     """MAC over the head row, so a removed tail or a rewound head is detected."""
     msg = f"head|{head.seq}|{head.record_id}|{head.mac}|{head.anchor_seq}|{head.anchor_mac}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+    return mac(key, msg, head.algorithm or "sha256")
 
 
 def _lock_chain() -> None:
@@ -121,7 +141,7 @@ def _lock_chain() -> None:
 def _load_head() -> AuditHead:
     head = db.session.get(AuditHead, _HEAD_ID, with_for_update=True)
     if head is None:
-        head = AuditHead(id=_HEAD_ID, seq=0, record_id=0, mac="", anchor_seq=0, anchor_mac="")
+        head = AuditHead(id=_HEAD_ID, seq=0, record_id=0, mac="", anchor_seq=0, anchor_mac="", algorithm="sha256")
         db.session.add(head)
     return head
 
@@ -140,14 +160,15 @@ def chain_pending() -> int:
         db.session.rollback()
         return 0
     key = _key()
+    algorithm = hash_algorithm()
     prev = head.mac
     seq = head.seq
     for row in pending:
         seq += 1
-        prev = link_mac(key, prev, row)
-        db.session.add(AuditChain(seq=seq, record_id=row.id, mac=prev))
+        prev = link_mac(key, prev, row, algorithm)
+        db.session.add(AuditChain(seq=seq, record_id=row.id, mac=prev, algorithm=algorithm))
         head.record_id = row.id
-    head.seq, head.mac = seq, prev
+    head.seq, head.mac, head.algorithm = seq, prev, algorithm
     head.head_mac = head_mac(key, head)
     db.session.commit()
     return len(pending)
@@ -169,8 +190,14 @@ def verify_chain() -> ChainReport:
     if head is None:
         total = db.session.scalar(select(db.func.count(AuditRecord.id)))
         return ChainReport(total == 0, 0, "" if total == 0 else "审计链头缺失")
-    if not hmac.compare_digest(head.head_mac, head_mac(key, head)):
+    try:
+        head_ok = hmac.compare_digest(head.head_mac, head_mac(key, head))
+    except UnsupportedAlgorithm:
+        head_ok = False
+    if not head_ok:
         return ChainReport(False, 0, "审计链头被篡改")
+    if db.session.scalar(select(AuditArchiveGate.record_id).limit(1)) is not None:
+        return ChainReport(False, 0, "审计归档通道未关闭（audit_archive_gate 表中有记录）")
     prev, expected_seq, count = head.anchor_mac, head.anchor_seq, 0
     rows = db.session.execute(
         select(AuditChain, AuditRecord).join(AuditRecord, AuditRecord.id == AuditChain.record_id)
@@ -183,10 +210,13 @@ def verify_chain() -> ChainReport:
             expected_seq += 1
             if link.seq != expected_seq:
                 return ChainReport(False, count, f"记录 {rec.id}：链序号不连续（缺少第 {expected_seq} 号）")
-            mac = link_mac(key, prev, rec)
-            if not hmac.compare_digest(mac, link.mac):
+            try:
+                expected = link_mac(key, prev, rec, link.algorithm)
+            except UnsupportedAlgorithm:
+                return ChainReport(False, count, f"记录 {rec.id}：审计链算法无效（{link.algorithm}）")
+            if not hmac.compare_digest(expected, link.mac):
                 return ChainReport(False, count, f"记录 {rec.id}：内容与审计链不符（已被篡改）")
-            prev, count = mac, count + 1
+            prev, count = expected, count + 1
     if expected_seq != head.seq or prev != head.mac:
         return ChainReport(False, count, f"审计链尾部缺失：应至第 {head.seq} 号，实际至第 {expected_seq} 号")
     return ChainReport(True, count)

@@ -1,7 +1,6 @@
 """Storing uploads safely (content check, atomic write, hash) and sending them back (hash re-checked)."""
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 from flask import Response, abort, current_app
 from werkzeug.datastructures import FileStorage
 
+from ..domain.hashing import UnsupportedAlgorithm, check_algorithm, digest
 from ..domain.uploads import UploadRejected, check_upload, clean_filename, read_limited, safe_download_name
 from ..extensions import db
 from ..models.file import StoredFile
@@ -17,9 +17,14 @@ from . import audit
 __all__ = ["UploadRejected", "store_bytes", "store_upload", "read_verified", "send_stored", "file_digest"]
 
 
-def file_digest(data: bytes) -> str:
-    """The digest recorded for stored files (SHA-256)."""
-    return hashlib.sha256(data).hexdigest()
+def file_digest(data: bytes, algorithm: str = "sha256") -> str:
+    """Hex digest of `data`; SHA-256 unless told (backup manifests always use SHA-256)."""
+    return digest(data, algorithm)
+
+
+def stored_hash_algorithm() -> str:
+    """The algorithm new stored files are hashed with: setting HASH_ALGORITHM (sha256 or sm3)."""
+    return check_algorithm(current_app.config.get("HASH_ALGORITHM"))
 
 
 def _upload_root() -> Path:
@@ -50,8 +55,10 @@ def store_bytes(data: bytes, original_name: str, mime: str, *, purpose: str, act
     """Write bytes the system itself produced (already trusted) and add their row to the session."""
     token = secrets.token_hex(16)
     storage_name = f"{token[:2]}/{token}"
+    algorithm = stored_hash_algorithm()
     stored = StoredFile(storage_name=storage_name, original_name=clean_filename(original_name), mime=mime,
-                        size=len(data), sha256=file_digest(data), purpose=purpose, created_by_id=actor_id)
+                        size=len(data), sha256=file_digest(data, algorithm), hash_algorithm=algorithm,
+                        purpose=purpose, created_by_id=actor_id)
     write_atomically(_upload_root() / storage_name, data)  # the file exists before its row commits
     db.session.add(stored)
     db.session.flush()
@@ -70,7 +77,7 @@ def store_upload(upload: FileStorage, *, purpose: str, actor_id: int | None,
         name = f"{name.rsplit('.', 1)[0] if '.' in name else name}{kind.extension}"
     stored = store_bytes(data, name, kind.mime, purpose=purpose, actor_id=actor_id)
     audit.record("file_uploaded", obj=stored, detail={"purpose": purpose, "sha256": stored.sha256,
-                                                      "size": stored.size})
+                                                      "algorithm": stored.hash_algorithm, "size": stored.size})
     return stored
 
 
@@ -81,7 +88,11 @@ def read_verified(stored: StoredFile) -> bytes:
     except FileNotFoundError:
         audit.record_security("file_missing", obj=stored, outcome="failure")
         abort(409, description="文件已丢失，请联系管理员")
-    if file_digest(data) != stored.sha256:
+    try:
+        matches = file_digest(data, stored.hash_algorithm or "sha256") == stored.sha256
+    except UnsupportedAlgorithm:
+        matches = False
+    if not matches:
         audit.record_security("file_tampered", obj=stored, outcome="failure")
         abort(409, description="文件校验失败（内容与登记的摘要不符），已记录并通知管理员")
     return data
