@@ -423,6 +423,13 @@ def test_charts_are_png(app, world, user, prefix):
 def test_admin_allocates_and_records_a_tranche(app, world):
     adm = client_for(app, "ministry")
     t = token(adm)
+    for bad, message in (({"year": "abc"}, "整数"), ({"amount": "0.001"}, "两位小数"), ({"amount": "-5"}, "金额"),
+                         ({"period_start": "2015-01-01", "period_end": "2014-01-01"}, "开始日期不能晚于"),
+                         ({"document_no": ""}, "请填写下达文号")):
+        data = {"csrf_token": t, "year": "2014", "amount": "100", "document_no": "财建〔2014〕1号", **bad}
+        r = adm.post(f"/admin/funds/bases/{world['theirs']}/allocations/new", data=data)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 200 and message in html and "Not a valid" not in html, bad
     r = adm.post(f"/admin/funds/bases/{world['theirs']}/allocations/new",
                  data={"csrf_token": t, "year": "2014", "amount": "6,000,000.00", "document_no": "财建〔2014〕88号",
                        "purpose": "平台建设", "period_start": "", "period_end": ""})
@@ -439,3 +446,32 @@ def test_admin_allocates_and_records_a_tranche(app, world):
     assert r.status_code == 302
     with app.app_context():
         assert db.session.get(FundAccount, allocation_id).received_fen == 300_000_000
+
+
+def test_admin_registers_a_base_for_an_existing_operator(app, world):
+    with app.app_context():
+        from evalsys.models import Organisation
+        from tests.factories import make_org
+
+        org = make_org(authority_code="320000", region="320500", name="苏州新基地运营有限公司")
+        db.session.commit()
+        uscc = org.uscc
+        theirs_uscc = db.session.get(Organisation, world["theirs_org"]).uscc
+    adm = client_for(app, "ministry")
+    t = token(adm)
+    base = {"csrf_token": t, "code": "b1-35", "name": "苏州新基地", "city": "苏州", "authority_code": "320000",
+            "operator_uscc": uscc.lower()}
+    for bad, message in (({"operator_uscc": "91320500MA0000000X"}, "未找到该统一社会信用代码的单位"),
+                         ({"code": "B1-01", "operator_uscc": theirs_uscc}, "已存在"),
+                         ({"authority_code": "999999"}, "选择"), ({"name": "x\x07y"}, "控制字符")):
+        r = adm.post("/admin/funds/bases/new", data={**base, **bad})
+        assert r.status_code == 200 and message in r.get_data(as_text=True), bad
+    r = adm.post("/admin/funds/bases/new", data=base)
+    assert r.status_code == 302
+    with app.app_context():
+        from evalsys.models import FirstBatchBase
+
+        created = db.session.scalar(select(FirstBatchBase).where(FirstBatchBase.code == "B1-35"))
+        assert created.operator.uscc == uscc
+        assert created.authority_code == "320000"
+    assert [r.object_id for r in audit_events(app, event="fund_base_created")][-1] == str(created.id)
