@@ -335,3 +335,30 @@ def test_evidence_upload_is_checked_and_seen_only_by_who_may(app, world):
     assert _as(app, "w-zj").get(f"/authority/evaluations/{world['b']}/evidence/{attachment}").status_code == 403
     assert _as(app, "w-op-a").get(f"{url}/evidence/{attachment}").status_code == 403
     assert _as(app, "w-op-a").get(f"/applicant/evaluations/{world['a']}/evidence/{attachment}").status_code == 404
+
+
+def test_admin_creates_a_round_with_beijing_deadlines(app, world):
+    from datetime import UTC, datetime
+
+    from evalsys.models import EvaluationRound
+
+    with app.app_context():
+        base_ids = [str(db.session.get(Evaluation, world[k]).base_id) for k in ("a", "c")]
+    c = _as(app, "w-admin")
+    form = {"code": "perf-2016", "title": "首批国家电子商务示范基地绩效评估（2016）", "year": "2016",
+            "criteria": "perf-base-b1:1", "self_deadline": "2016-10-31T17:00", "authority_deadline": "2016-11-30T17:00",
+            "bases": base_ids}
+    r = post(c, "/admin/evaluations/new", form, token_from="/admin/evaluations/new")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/admin/evaluations/perf-2016")
+    with app.app_context():
+        round_ = db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == "perf-2016"))
+        assert round_.self_deadline.astimezone(UTC) == datetime(2016, 10, 31, 9, 0, tzinfo=UTC)  # 17:00 in Beijing
+        assert sorted(str(e.base_id) for e in round_.evaluations) == sorted(base_ids)
+        assert all(e.state == EvaluationState.DRAFT for e in round_.evaluations)
+    again = post(c, "/admin/evaluations/new", form, token_from="/admin/evaluations/new")
+    assert again.status_code == 200 and "批次代码已存在" in again.get_data(as_text=True)  # refused, shown again
+    empty = post(c, "/admin/evaluations/new", {**form, "code": "perf-x", "bases": []}, token_from="/admin/evaluations/new")
+    assert empty.status_code == 200 and "请至少选择一个基地" in empty.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(EvaluationRound)) == 2
+    assert _as(app, "w-js").get("/admin/evaluations/new").status_code == 403
