@@ -1,6 +1,7 @@
 """`audit archive --before DATE` (move records older than six months to a file) and `audit verify-archive`."""
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 
@@ -22,7 +23,7 @@ def audit_group() -> None:
 def archive_command(before: str) -> None:
     """Export the records before DATE with their chain links to instance/audit-archive, then remove them."""
     try:
-        result = archive_before(parse_cutoff(before))
+        result = archive_before(parse_cutoff(before), operator=f"cli:{getpass.getuser()}")
     except ArchiveRefused as e:
         click.echo(f"拒绝归档：{e}", err=True)
         sys.exit(2)

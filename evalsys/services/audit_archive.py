@@ -123,11 +123,13 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def archive_before(cutoff: date, *, actor: User | None = None, now: datetime | None = None) -> ArchiveResult:
+def archive_before(cutoff: date, *, actor: User | None = None, operator: str | None = None,
+                   now: datetime | None = None) -> ArchiveResult:
     """Archive the chain's oldest records written before 00:00 Beijing of `cutoff`; commits.
 
     Refuses a cut-off less than six months back, a broken chain (nothing would be left to prove it) and
-    a cut-off with nothing left to archive.
+    a cut-off with nothing left to archive. `operator` names who ran it when there is no user account
+    (the command line: the operating-system user).
     """
     check_cutoff(cutoff, now or utcnow())
     cutoff_utc = beijing_midnight(cutoff)
@@ -197,6 +199,7 @@ def archive_before(cutoff: date, *, actor: User | None = None, now: datetime | N
         head.anchor_seq, head.anchor_mac = last_seq, state["mac"]
         head.head_mac = audit.head_mac(audit.chain_key(), head)
         audit.record("audit_archived", object_type="audit_archive", object_id=name, actor=actor,
+                     username=operator,
                      detail={"before": cutoff.isoformat(), "records": state["count"], "first_seq": first_seq,
                              "last_seq": last_seq, "file": path.name, "sha256": sha})
         db.session.commit()

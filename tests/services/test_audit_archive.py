@@ -88,6 +88,7 @@ def test_archive_exports_the_old_run_and_verify_audit_still_passes(app, runner):
         assert remaining[:3] == ids[2:]  # the first two are gone, the rest kept, then the archive's record
         [archived] = db.session.scalars(select(AuditRecord).where(AuditRecord.event == "audit_archived")).all()
         detail = json.loads(archived.detail)
+        assert archived.username.startswith("cli:") and archived.user_id is None
         assert (detail["records"], detail["first_seq"], detail["last_seq"]) == (2, 1, 2)
         head = db.session.get(AuditHead, 1)
         link2_mac = head.anchor_mac
