@@ -165,6 +165,7 @@ def change_password(user: User, old: str, new: str) -> None:
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.demo_password = False
+    user.must_change_password = False  # a temporary password from a reset is now replaced
     revoke_sessions(user)
     audit.record("password_changed", obj=user, actor=user)
 
