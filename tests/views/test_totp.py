@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import re
+import threading
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
@@ -18,7 +19,7 @@ from evalsys.extensions import db
 from evalsys.models import AuditRecord, LoginFailure, Role, User, UserSession
 from evalsys.models.totp import RecoveryCode, TotpCredential
 from evalsys.services.auth import LOGIN_FAILED_MESSAGE
-from evalsys.services.totp import confirm_enrolment, pending_enrolment, start_enrolment
+from evalsys.services.totp import check_login_code, confirm_enrolment, pending_enrolment, start_enrolment
 from tests.conftest import TEST_PASSWORD, audit_events, csrf_token, is_logged_in, login, post
 from tests.factories import make_user
 
@@ -200,6 +201,35 @@ def test_a_code_reused_within_its_window_is_refused_and_audited(app, client, adm
     assert stored == int((T0 + timedelta(seconds=40)).timestamp()) // 30
 
 
+def _check_in_thread(app, user_id: int, code: str, barrier: threading.Barrier, outcomes: list[str]) -> None:
+    with app.test_request_context():
+        try:
+            barrier.wait()
+            check = check_login_code(db.session.get(User, user_id), code, ip="10.0.0.1")
+            db.session.commit()
+            outcomes.append("ok" if check.ok else "refused")
+        except Exception as exc:  # recorded, so the test fails with the reason
+            db.session.rollback()
+            outcomes.append(f"error {type(exc).__name__}: {exc}")
+        finally:
+            db.session.remove()
+
+
+def test_the_same_code_sent_by_racing_requests_passes_once(app, admin):
+    secret, _ = _enrol(app, "boss")
+    with time_machine.travel(T0, tick=False):
+        barrier = threading.Barrier(4)
+        outcomes: list[str] = []
+        threads = [threading.Thread(target=_check_in_thread, daemon=True,
+                                    args=(app, admin.id, _code(secret, T0), barrier, outcomes)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    assert sorted(outcomes) == ["ok", "refused", "refused", "refused"]
+    assert len(audit_events(app, event="totp_replay_refused")) == 3
+
+
 def test_a_recovery_code_works_once(app, client, admin):
     secret, codes = _enrol(app, "boss")
     with time_machine.travel(T0, tick=False):
@@ -356,3 +386,21 @@ def test_security_admin_resets_a_second_factor_audited(app, client, admin):
 def _sessions_of(app, user_id: int) -> int:
     with app.app_context():
         return db.session.query(UserSession).filter(UserSession.user_id == user_id).count()
+
+
+class TestCodeStepThrottle:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+
+    def test_the_code_step_has_the_per_ip_throttle_of_the_login_form(self, app, client, admin):
+        secret, _ = _enrol(app, "boss")
+        login(client, "boss")
+        token = csrf_token(client, "/auth/login/code")
+        wrong = "000000" if _code(secret, datetime.now(timezone.utc)) != "000000" else "111111"
+        answers = [client.post("/auth/login/code", data={"code": wrong, "csrf_token": token}).status_code
+                   for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        assert "请求过于频繁" in client.post("/auth/login/code", data={"code": wrong, "csrf_token": token}) \
+            .get_data(as_text=True)
+        assert _reasons(app) == ["bad_totp_code"] * 3  # throttled attempts never reach the check
