@@ -58,6 +58,16 @@ def _version_in(html: str, action: str) -> str:
     return re.search(r'name="version"[^>]*value="(\d+)"', form[:form.index("</form>")]).group(1)
 
 
+def _prefilled(html: str, prefix: str) -> dict[str, str]:
+    """The values a browser would send back for the page's text inputs named prefix…."""
+    out = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and name.group(1).startswith(prefix):
+            out[name.group(1)] = value.group(1) if value else ""
+    return out
+
+
 def _as(app, username):
     client = app.test_client()
     assert login(client, username).status_code == 302
@@ -362,3 +372,36 @@ def test_admin_creates_a_round_with_beijing_deadlines(app, world):
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(EvaluationRound)) == 2
     assert _as(app, "w-js").get("/admin/evaluations/new").status_code == 403
+
+
+def test_authority_scores_corrects_with_reason_and_submits(app, world):
+    from evalsys.services import evaluations as svc
+
+    with app.app_context():
+        admin, op, auth = _users("w-admin", "w-op-b", "w-js")
+        ev = advance(db.session.get(Evaluation, world["b"]), fraction="1", to="self_evaluated", operator=op,
+                     authority=auth, admin=admin)
+        e_max = {i.id: i.max for i in svc.system_of(ev.round).scored_indicators if i.type == "E"}
+        db.session.commit()
+    js = _as(app, "w-js")
+    url = f"/authority/evaluations/{world['b']}"
+    page = js.get(url).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page[page.index('<form method="post" class="card'):]).group(1)
+    data = {"version": version, "conclusions": "总体良好", "problems": "进度滞后", "recommendations": "加快验收",
+            "bonus": "3", **{f"points_{k}": f"{m:g}" for k, m in e_max.items()},
+            **{f"comment_{k}": "符合要求" for k in e_max}, **_prefilled(page, "figure_"), "figure_new_jobs": "1000"}
+    r = post(js, url, data, token_from=url)
+    assert r.status_code == 400 and "理由" in r.get_data(as_text=True)  # a correction needs a reason
+    r = post(js, url, {**data, "reason_new_jobs": "与社保缴纳记录不符"}, token_from=url)
+    assert r.status_code == 302, re.findall(r'alert-danger">(.*?)</div></div>', r.get_data(as_text=True), re.S)
+    text = _visible_text(js.get(url).get_data(as_text=True))
+    assert "与社保缴纳记录不符" in text and "2000" in text.replace(",", "")  # the operator's figure is kept
+    assert "加分（单列，不计入等级）：3" in text
+    r = post(js, f"{url}/submit", token_from=url)
+    assert r.status_code == 302
+    with app.app_context():
+        ev = db.session.get(Evaluation, world["b"])
+        assert ev.state == EvaluationState.EVALUATED
+        assert ev.total == str(svc.current_score(ev).total) == "98.00" and ev.grade_label == "优"  # new_jobs 2 of 4
+        assert svc.values_of(ev)["new_jobs"].original == "2000"
+    assert post(js, url, data, token_from=url).status_code in (400, 409)  # submitted: no more edits
