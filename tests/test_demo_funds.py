@@ -139,3 +139,24 @@ def test_the_pages_show_the_demo(funds_demo):
     html = au.get("/authority/funds/expenditures").get_data(as_text=True)
     assert pending and all(f"/authority/funds/expenditures/{i}\"" in html for i in pending)
     assert html.count("/authority/funds/expenditures/") == len(pending)
+
+
+def test_funds_summary_command_on_the_demo(funds_demo):
+    import json
+    import re
+
+    result = funds_demo.test_cli_runner().invoke(args=["funds", "summary", "--year", "2014", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["base"] for r in rows] == [f"B1-{i:02d}" for i in range(1, 35)]
+    with funds_demo.app_context():
+        allocated = dict(db.session.execute(select(FirstBatchBase.code, Allocation.amount_fen)
+                                            .join(Allocation).where(Allocation.year == 2014)).all())
+    for r in rows:
+        assert set(r) == {"base", "authority", "allocated_fen", "received_fen", "spent_fen", "arrival_rate",
+                          "execution_rate", "open_flags"}
+        assert r["allocated_fen"] == allocated[r["base"]] and re.fullmatch(r"[0-9]{6}", r["authority"])
+        assert all(type(r[k]) is int for k in ("allocated_fen", "received_fen", "spent_fen", "open_flags"))
+        assert re.fullmatch(r"[01]\.[0-9]{4}", r["arrival_rate"]) and re.fullmatch(r"[01]\.[0-9]{4}",
+                                                                                   r["execution_rate"])
+    assert any(r["arrival_rate"] != "1.0000" for r in rows) and any(r["open_flags"] for r in rows)
