@@ -15,6 +15,8 @@ from .base import BaseForm, options
 
 FIGURE_PREFIX = "fig_"
 SECTION_PREFIX = "sec_"
+# The version the form was loaded with; the view turns it into an int (a crafted value is a form error).
+VERSION_FORMAT = Regexp(r"^[0-9]{1,9}$", message="表单版本无效，请刷新后重试")
 
 
 class _FigureValidator:
@@ -57,7 +59,7 @@ def build_application_form(system: CriteriaSystem, outline: tuple[Section, ...],
     """A form class with the organisation/contact block, one input per asked field, the narrative."""
 
     class ApplicationForm(BaseForm):
-        version = HiddenField()
+        version = HiddenField(validators=[VERSION_FORMAT])
         legal_representative = StringField("法定代表人", validators=[Optional(), Length(max=60)],
                                            render_kw={"maxlength": 60})
         address = StringField("通讯地址", validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200})

@@ -18,6 +18,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 DEFAULT_MAX_TEXT = 200
 DEFAULT_MAX_TEXTAREA = 20_000
+MAX_INTEGER = 10**15
 
 
 def _restored_formdata() -> MultiDict | None:
@@ -52,6 +53,12 @@ class BaseForm(FlaskForm):
         super().__init__(*args, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
+        for field in self:
+            # WTForms' NumberRange turns a huge integer into a float and raises OverflowError (a 500):
+            # a number with more digits than any field of the app needs is a form error instead.
+            if isinstance(field.data, int) and not isinstance(field.data, bool) and abs(field.data) > MAX_INTEGER:
+                field.data = None
+                field.process_errors = [*field.process_errors, "数字过大"]
         ok = super().validate(extra_validators)
         for field in self:
             if not isinstance(field, StringField | TextAreaField) or not isinstance(field.data, str):

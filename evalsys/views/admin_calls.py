@@ -15,6 +15,7 @@ from ..forms.base import options
 from ..forms.calls import CallForm, parse_places
 from ..models import Application, Authority, Call, CallKind, Role
 from ..permissions import roles_required
+from ..services import audit
 from ..services import criteria as criteria_svc
 from ..services.applications import ApplicationError
 from ..services.calls import CallData, CallError, create_call, update_call
@@ -33,6 +34,13 @@ def _prepare(form: CallForm) -> None:
                                     for s in systems if s.kind in ("base", "enterprise"))
     cats = {c.code: c.label for s in systems for c in s.categories}
     form.categories.choices = options(cats.items())
+
+
+def _form_problems(form: CallForm) -> list[str]:
+    """The banner above a refused form (the version is a hidden field: its error is shown here)."""
+    if request.method != "POST":
+        return []
+    return ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]
 
 
 def _utc(value):
@@ -88,7 +96,7 @@ def call_new():
         db.session.commit()
         flash(f"已创建批次：{call.title}", "success")
         return redirect(url_for("admin.call_detail", code=call.code))
-    return render_template("admin/call_form.html", form=form, errors=[], call=None)
+    return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=None)
 
 
 @bp.route("/calls/<code>/edit", methods=["GET", "POST"])
@@ -106,11 +114,12 @@ def call_edit(code: str):
             return render_template("admin/call_form.html", form=form, errors=e.messages, call=call)
         except StaleDataError:
             db.session.rollback()
+            audit.record_security("stale_edit", obj=call, outcome="failure", detail={"path": request.path})
             return render_template("admin/call_form.html", form=form, errors=[STALE_MESSAGE], call=call), 409
         db.session.commit()
         flash("批次已保存。", "success")
         return redirect(url_for("admin.call_detail", code=call.code))
-    return render_template("admin/call_form.html", form=form, errors=[], call=call)
+    return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=call)
 
 
 @bp.route("/calls/<code>")
@@ -159,7 +168,8 @@ def check(code: str, app_id: int):
     app = _call_application(code, app_id)
     form = CheckForm()
     if not form.validate_on_submit():
-        abort(400)
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
     try:
         formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
                      reason=form.reason.data)

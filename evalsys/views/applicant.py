@@ -17,6 +17,7 @@ from ..models import AccountState, Application, AttachmentKind, Call, Notificati
 from ..models.types import utcnow
 from ..permissions import can_edit_application, roles_required
 from ..services import applications as svc
+from ..services import audit
 from ..services.accounts import AccountError, approve_member, can_approve_member
 from ..services.files import UploadRejected
 from .application_pages import detail_context, form_pdf_response, load_application, send_attachment
@@ -142,6 +143,7 @@ def application_edit(app_id: int):
             db.session.flush()
         except StaleDataError:
             db.session.rollback()
+            audit.record_security("stale_edit", obj=app, outcome="failure", detail={"path": request.path})
             flash(STALE_MESSAGE, "danger")
             return render_template("applicant/edit.html", form=form, app=app, problems=[]), 409
         if form.submit_application.data:
@@ -156,7 +158,7 @@ def application_edit(app_id: int):
             return redirect(url_for("applicant.application_detail", app_id=app.id))
         form.version.data = app.version_id
     elif request.method == "POST":
-        problems = ["表单有错误，请按提示修改（已填写的内容已保留）"]
+        problems = ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]  # hidden: shown here
     return render_template("applicant/edit.html", form=form, app=app, problems=problems), status
 
 

@@ -183,6 +183,8 @@ def upload_letter(code: str):
             return redirect(url_for("authority.applications", call=code))
         db.session.commit()
         flash("推荐函已上传。", "success")
+    else:
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
     return redirect(url_for("authority.applications", call=code))
 
 
