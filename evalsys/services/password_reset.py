@@ -213,11 +213,17 @@ def _deliver(app, mail: ResetMail) -> None:
             row = db.session.get(OutboundEmail, mail.outbox_id)
             if row is None or row.status != OUTBOX_STATUS:
                 return
-            row.attempts += 1
+            message = OutboundEmail(to_address=row.to_address, subject=row.subject, body=mail.body)
+            db.session.rollback()  # hold no transaction (on SQLite: no lock) while talking to the mail server
+            error = None
             try:
-                _send(OutboundEmail(to_address=row.to_address, subject=row.subject, body=mail.body))
+                _send(message)
             except (OSError, smtplib.SMTPException) as e:
-                row.status, row.last_error = "failed", str(e)[:300]
+                error = str(e)[:300]
+            row = db.session.get(OutboundEmail, mail.outbox_id)
+            row.attempts += 1
+            if error:
+                row.status, row.last_error = "failed", error
             else:
                 row.status, row.sent_at = "sent", utcnow()
             db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -149,6 +150,29 @@ def test_request_answers_the_same_whether_or_not_the_account_exists(app, sink, a
     assert [m["To"] for m in sink.messages] == [alice.email]  # only the matching account got mail
     reasons = [json.loads(e.detail)["reason"] for e in audit_events(app, event="password_reset_requested")]
     assert len(reasons) == 3 and sorted(reasons) == ["link_sent", "no_match", "no_match"]
+
+
+def test_answer_does_not_wait_for_the_mail_server(app, sink, alice, monkeypatch):
+    """The mail goes out in the background, so a slow SMTP server cannot reveal that the account exists."""
+    from evalsys.services import password_reset
+
+    started, release = threading.Event(), threading.Event()
+    real_send = password_reset._send
+
+    def slow_send(row):
+        started.set()
+        release.wait(5)
+        real_send(row)
+
+    monkeypatch.setattr(password_reset, "_send", slow_send)
+    client = app.test_client()
+    r = post(client, "/auth/reset", {"username": "alice", "email": alice.email}, token_from="/auth/reset")
+    assert r.status_code == 200 and REQUEST_ANSWER in r.get_data(as_text=True)
+    assert started.wait(5)
+    assert sink.messages == []  # answered while the mail server was still busy
+    release.set()
+    wait_for_deliveries()
+    assert [m["To"] for m in sink.messages] == [alice.email]
 
 
 def test_second_request_within_five_minutes_sends_nothing_new(app, sink, alice):
