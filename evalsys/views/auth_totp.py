@@ -21,6 +21,7 @@ from ..services.totp import (
     credential_of,
     eligible,
     enrolment_required,
+    needs_second_factor,
     pending_enrolment,
     qr_data_uri,
     recovery_codes_left,
@@ -59,8 +60,9 @@ def login_code():
     if current_user.is_authenticated:
         return redirect(home_url())
     user = pending_user()
-    if user is None:
-        flash("登录验证已超时，请重新输入用户名和密码。", "warning")
+    if user is None or not needs_second_factor(user):  # expired, password changed, or factor reset meanwhile
+        clear_pending()
+        flash("登录验证已失效（超时或账户信息已变更），请重新输入用户名和密码。", "warning")
         return redirect(url_for("auth.login"))
     if is_locked(user, utcnow()):
         return _refuse(user, "login_refused_locked")

@@ -5,6 +5,7 @@ nobody is logged in while it exists, and it expires after TOTP_PENDING_TIMEOUT.
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import current_app, redirect, session, url_for
@@ -20,9 +21,14 @@ PENDING_KEY = "totp_pending"
 def begin_second_factor(user: User, nxt: str | None, restored: bool):
     """Forget the anonymous session and ask for the code."""
     session.clear()
-    session[PENDING_KEY] = {"uid": user.id, "at": int(utcnow().timestamp()),
+    session[PENDING_KEY] = {"uid": user.id, "at": int(utcnow().timestamp()), "pw": _password_mark(user),
                             "next": nxt if is_safe_next(nxt) else None, "restored": bool(restored)}
     return redirect(url_for("auth.login_code"))
+
+
+def _password_mark(user: User) -> str:
+    """A short mark of the password hash: a password changed or reset meanwhile voids the pending login."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def pending_state() -> dict[str, Any] | None:
@@ -40,7 +46,11 @@ def pending_state() -> dict[str, Any] | None:
 def pending_user() -> User | None:
     """The account whose password passed and whose code is awaited."""
     data = pending_state()
-    return db.session.get(User, data["uid"]) if data else None
+    user = db.session.get(User, data["uid"]) if data else None
+    if user is None or data.get("pw") != _password_mark(user):
+        clear_pending()
+        return None
+    return user
 
 
 def clear_pending() -> None:

@@ -322,6 +322,30 @@ def test_the_code_step_expires_and_needs_a_password_first(app, client, admin):
         assert r.headers["Location"] == "/auth/login" and not is_logged_in(client)
 
 
+def test_a_password_reset_or_a_factor_reset_voids_a_pending_login(app, client, admin):
+    from evalsys.services.passwords import hash_password
+    from evalsys.services.totp import reset_totp
+
+    secret, _ = _enrol(app, "boss")
+    with time_machine.travel(T0, tick=False):
+        login(client, "boss")
+        with app.app_context():
+            db.session.get(User, admin.id).password_hash = hash_password("Another#Passw0rd-9")
+            db.session.commit()
+        assert _code_step(client, _code(secret, T0)).headers["Location"] == "/auth/login"
+        assert not is_logged_in(client)
+
+        other = app.test_client()
+        login(other, "boss", "Another#Passw0rd-9")
+        with app.app_context():
+            user = db.session.get(User, admin.id)
+            reset_totp(user, actor=user)
+            db.session.commit()
+        assert _code_step(other, _code(secret, T0)).headers["Location"] == "/auth/login"
+        assert not is_logged_in(other)
+    assert "bad_totp_code" not in _reasons(app)  # not counted as guesses
+
+
 # --- the REQUIRE_TOTP setting ---------------------------------------------------------------------
 
 @pytest.mark.parametrize("required", [True, False])
