@@ -4,6 +4,7 @@ candidates.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -144,10 +145,12 @@ def run_rows(run: RankingRun, *, doc: dict[str, Any] | None = None, offset: int 
         rob = r.get("robustness") or {}
         o = other.get(r["id"])
         name, authority = found.get(int(r["id"]), ("?", "?"))
-        rows.append(RunRow(app_id=int(r["id"]), name=name, authority=authority, rank=r["rank"], score=r["score"],
+        rows.append(RunRow(app_id=int(r["id"]), name=name, authority=authority, rank=r["rank"],
+                           score=r["score"],
                            subtotals=group_subtotals(system, r["points"]),
                            other_rank=o["rank"] if o else None, other_score=o["score"] if o else None,
-                           p05=rob.get("rank_p05"), p95=rob.get("rank_p95"), p_within=rob.get("p_within_places")))
+                           p05=rob.get("rank_p05"), p95=rob.get("rank_p95"),
+                           p_within=rob.get("p_within_places")))
     return rows
 
 
@@ -186,7 +189,8 @@ def explain_candidate(run: RankingRun, app_id: int) -> CandidateExplanation | No
         inputs = rows[matrix.ids.index(wanted)]
         return CandidateExplanation(
             app_id=app_id, rank=ex.rank, score=ex.score, cutoff_score=ex.cutoff_score, gap=ex.gap_to_cutoff,
-            rows=[(i.id, i.title, i.group, inputs[i.id], res.points[i.id], round_half_up(ex.contributions[i.id], 4))
+            rows=[(i.id, i.title, i.group, inputs[i.id], res.points[i.id],
+                   round_half_up(ex.contributions[i.id], 4))
                   for i in system.scored_indicators])
     return None
 
@@ -216,37 +220,48 @@ def workbook_sheets(call: Call) -> list[tuple[str, list[str], list[list[Any]]]]:
     and both aggregations, and robustness. Strings are the applicants' and reviewers' own text."""
     system = criteria_system(call.criteria_id, call.criteria_version)
     apps = db.session.execute(
-        select(Application, Organisation.name, Organisation.uscc, Authority.name)
+        select(Application.id, Organisation.name, Organisation.uscc, Authority.name, Application.category,
+               Application.state, Application.figures)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .join(Authority, Authority.code == Application.authority_code)
         .where(Application.call_id == call.id, Application.state != S.DRAFT)
         .order_by(Application.submitted_at, Application.id)).all()
     fields = [f for f in system.fields if not f.derived]
     labels = category_labels(call)
+    app_rows = []
+    for app_id, name, uscc, auth, category, state, figures in apps:
+        values = json.loads(figures or "{}")
+        app_rows.append([app_id, name, uscc, auth, labels.get(category or "", category), state.label,
+                         *[fig.export_value(f, values.get(f.id)) for f in fields]])
     sheets = [("申报", ["申报编号", "单位名称", "统一社会信用代码", "推荐单位", "类别", "状态",
-                      *[f.label for f in fields]],
-               [[a.id, name, uscc, auth, labels.get(a.category or "", a.category), a.state.label,
-                 *[fig.export_value(f, a.figure_values.get(f.id)) for f in fields]]
-                for a, name, uscc, auth in apps])]
+                      *[f.label for f in fields]], app_rows)]
     e_inds = [i for i in system.scored_indicators if i.type == "E"]
-    titles = {i.id: i.title for i in system.indicators}
-    score_rows = db.session.execute(
-        select(Assignment.application_id, ReviewerProfile.name, Assignment.state, ScoreSheet.state,
-               ScoreSheet.divergence_flagged, Score.indicator_id, Score.tenths, Score.comment)
-        .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .join(Score, Score.sheet_id == ScoreSheet.id)
-        .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
-        .where(Assignment.call_id == call.id)
-        .order_by(Assignment.application_id, ReviewerProfile.name, Assignment.id, Score.indicator_id)).all()
     sheet_labels = {SheetState.DRAFT: "草稿", SheetState.SUBMITTED: "已提交", SheetState.VOIDED: "已作废"}
     assignment_labels = {AssignmentState.ACTIVE: "有效", AssignmentState.REMOVED: "已移除",
                          AssignmentState.DECLINED: "已回避"}
-    sheets.append(("专家评分", ["申报编号", "评审专家", "分配状态", "评分表状态", "偏离标记", "指标", "指标名称",
-                               "得分", "评语"],
-                   [[a, r, assignment_labels.get(ast, str(ast)), sheet_labels.get(st, str(st)),
-                     "是" if flagged else "", j, titles.get(j, j), Decimal(t) / 10, comment or ""]
-                    for a, r, ast, st, flagged, j, t, comment in score_rows]))
-    inputs = load_inputs(call, adjusted=True)  # problems are collected, not raised: an open review exports too
+    by_sheet: dict[int, list[Any]] = {}  # one row per reviewer's sheet, one column per E indicator
+    for sheet_id, app_id, reviewer, ast, st, flagged, comment in db.session.execute(
+            select(ScoreSheet.id, Assignment.application_id, ReviewerProfile.name, Assignment.state,
+                   ScoreSheet.state, ScoreSheet.divergence_flagged, ScoreSheet.comment)
+            .join(Assignment, ScoreSheet.assignment_id == Assignment.id)
+            .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
+            .where(Assignment.call_id == call.id)
+            .order_by(Assignment.application_id, ReviewerProfile.name, Assignment.id)):
+        by_sheet[sheet_id] = [app_id, reviewer, assignment_labels.get(ast) or ast.value,
+                              sheet_labels.get(st) or st.value, "是" if flagged else "",
+                              *[None] * len(e_inds), comment or ""]
+    column = {i.id: 5 + n for n, i in enumerate(e_inds)}
+    for sheet_id, j, tenths in db.session.execute(  # plain integers: no per-row type processing
+            select(Score.sheet_id, Score.indicator_id, Score.tenths)
+            .join(ScoreSheet, ScoreSheet.id == Score.sheet_id)
+            .join(Assignment, ScoreSheet.assignment_id == Assignment.id)
+            .where(Assignment.call_id == call.id)):
+        if j in column:
+            by_sheet[sheet_id][column[j]] = Decimal(tenths) / 10
+    sheets.append(("专家评分", ["申报编号", "评审专家", "分配状态", "评分表状态", "偏离标记",
+                               *[f"{i.id} {i.title}（满分{i.max:g}）" for i in e_inds], "总体意见"],
+                   list(by_sheet.values())))
+    inputs = load_inputs(call, adjusted=True)  # problems are collected, not raised: an open review exports
     sheets.append(("专家分汇总", ["申报编号", "类别", *[f"{i.title}（原始）" for i in e_inds],
                                   *[f"{i.title}（偏差校正）" for i in e_inds]],
                    [[a, labels.get(inputs.category[a], inputs.category[a]),
@@ -265,7 +280,8 @@ def workbook_sheets(call: Call) -> list[tuple[str, list[str], list[list[Any]]]]:
                             row.app_id, row.name, row.authority, row.rank, _num(row.score),
                             *[_num(row.subtotals.get(g.id)) for g in groups],
                             raw[0], _num(raw[1]), adj[0], _num(adj[1])])
-            robustness.append([c, run.id, row.app_id, row.name, row.rank, row.p05, row.p95, _num(row.p_within)])
+            robustness.append([c, run.id, row.app_id, row.name, row.rank, row.p05, row.p95,
+                               _num(row.p_within)])
     sheets.append(("排名", ["类别", "排名编号", "性质", "方法", "采用专家分", "申报编号", "单位名称", "推荐单位",
                             "名次", "得分", *[f"{g.title}小计" for g in groups],
                             "原始分名次", "原始分得分", "偏差校正名次", "偏差校正得分"], ranking))

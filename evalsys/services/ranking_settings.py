@@ -18,11 +18,13 @@ class SettingsLocked(ValueError):
 def weight_choices(call: Call) -> list[tuple[str, str]]:
     """(value, label) of the weights a call may use: defaults, a rule, or a stored version of its system."""
     versions = db.session.scalars(select(WeightVersion).where(
-        WeightVersion.criteria_id == call.criteria_id, WeightVersion.criteria_version == call.criteria_version)
+        WeightVersion.criteria_id == call.criteria_id,
+        WeightVersion.criteria_version == call.criteria_version)
         .order_by(WeightVersion.category, WeightVersion.number)).all()
     choices = [("default", "指标体系默认权重（按类别）"), ("rule:entropy", "熵权法（由本次矩阵计算）"),
                ("rule:critic", "CRITIC法（由本次矩阵计算）")]
-    choices += [(f"version:{v.id}", f"权重版本 {v.category or '全体'} 第{v.number}版（{RULE_LABELS.get(v.rule, v.rule)}）")
+    choices += [(f"version:{v.id}",
+                 f"权重版本 {v.category or '全体'} 第{v.number}版（{RULE_LABELS.get(v.rule, v.rule)}）")
                 for v in versions]
     return choices
 
@@ -36,7 +38,8 @@ def weights_value(call: Call) -> str:
     return "default"
 
 
-def change_ranking_settings(call: Call, *, method: str, weights: str, adjusted: bool, actor: User | None) -> None:
+def change_ranking_settings(call: Call, *, method: str, weights: str, adjusted: bool,
+                            actor: User | None) -> None:
     """Set the official method, weights and aggregation option; refused once scoring has started."""
     if call.settings_locked_at is not None:
         raise SettingsLocked("评分已开始，排名设置已锁定；其他方法只能作为比较结果")
@@ -53,7 +56,8 @@ def change_ranking_settings(call: Call, *, method: str, weights: str, adjusted: 
         raise SettingsLocked("未知的权重规则")
     elif kind not in ("default", "rule"):
         raise SettingsLocked("未知的权重设置")
-    before = {"method": call.official_method, "weights": weights_value(call), "adjusted": call.adjusted_aggregation}
+    before = {"method": call.official_method, "weights": weights_value(call),
+              "adjusted": call.adjusted_aggregation}
     call.official_method = method
     call.adjusted_aggregation = bool(adjusted)
     call.weight_version_id = version.id if version else None

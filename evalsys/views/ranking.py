@@ -68,13 +68,14 @@ def ranking_settings(code: str):
     """Edit the official method, weights and aggregation option until they lock."""
     call = _load_call(code)
     locked = call.settings_locked_at is not None
-    data = {"version": call.version_id, "official_method": call.official_method, "weights": weights_value(call),
-            "adjusted_aggregation": call.adjusted_aggregation}
+    data = {"version": call.version_id, "official_method": call.official_method,
+            "weights": weights_value(call), "adjusted_aggregation": call.adjusted_aggregation}
     form = RankingSettingsForm(data=data) if request.method == "GET" else RankingSettingsForm()
     form.weights.choices = options(weight_choices(call))
 
     def page(errors: list[str], status: int = 200):
-        return render_template("ranking/settings.html", call=call, form=form, locked=locked, errors=errors), status
+        html = render_template("ranking/settings.html", call=call, form=form, locked=locked, errors=errors)
+        return html, status
 
     if request.method == "GET" or not form.validate_on_submit():
         return page([], 200 if request.method == "GET" else 400)
@@ -111,7 +112,8 @@ def ranking_run(code: str):
     try:
         if form.category.data:
             made = [runs.run_ranking(call, category=form.category.data, method=form.method.data or None,
-                                     adjusted=adjusted, samples=form.samples.data, seed=form.seed.data, actor=actor)]
+                                     adjusted=adjusted, samples=form.samples.data, seed=form.seed.data,
+                                     actor=actor)]
         else:
             made = runs.run_call(call, method=form.method.data or None, adjusted=adjusted,
                                  samples=form.samples.data, seed=form.seed.data, actor=actor)
@@ -149,8 +151,9 @@ def ranking_chart(code: str, run_id: int):
     """The run's chart: scores by position and rank intervals."""
     call = _load_call(code)
     run = _load_run(call, run_id)
+    category = report.category_labels(call).get(run.category, run.category)
     png = ranking_chart_png(report.chart_rows(run), places=run.places,
-                            title=f"{call.title} {run.category or ''} {runs.METHOD_LABELS.get(run.method, run.method)}",
+                            title=" ".join([call.title, category, runs.METHOD_LABELS.get(run.method, run.method)]),
                             score_label="得分")
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
@@ -200,7 +203,8 @@ def ranking_compare(code: str):
     page = report.Page(page=_page_arg(), per_page=PER_PAGE, total=len(moves))
     shown = moves[page.offset:page.offset + PER_PAGE]
     return render_template("ranking/compare.html", call=call, a=a, b=b, moves=shown, page=page,
-                           moved=sum(1 for m in moves if m.delta), names=report.names([int(m.id) for m in shown]),
+                           moved=sum(1 for m in moves if m.delta),
+                           names=report.names([int(m.id) for m in shown]),
                            method_labels=runs.METHOD_LABELS, labels=report.category_labels(call))
 
 

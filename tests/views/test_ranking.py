@@ -17,7 +17,7 @@ from evalsys.extensions import db
 from evalsys.models import (Application, Assignment, Call, Organisation, RankingRun, ReviewerProfile, Role,
                             Score, ScoreSheet)
 from evalsys.services import runs
-from tests.conftest import csrf_token, login, post
+from tests.conftest import login, post
 from tests.factories import make_user
 from tests.rankutil import build_scored_call
 
@@ -93,8 +93,8 @@ def test_run_from_the_page_and_compare(app, client, admin):
     r = post(client, f"{page}/run", {"category": "", "method": "", "aggregation": "", "samples": "10",
                                      "seed": "1"}, token_from=page)
     assert r.status_code == 302
-    r2 = post(client, f"{page}/run", {"category": "", "method": "topsis", "aggregation": "adjusted", "samples": "0",
-                                      "seed": "1"}, token_from=page)
+    r2 = post(client, f"{page}/run", {"category": "", "method": "topsis", "aggregation": "adjusted",
+                                      "samples": "0", "seed": "1"}, token_from=page)
     with app.app_context():
         official, other = db.session.scalars(select(RankingRun).order_by(RankingRun.id)).all()
         assert official.official and not other.official and other.method == "topsis"
@@ -116,7 +116,8 @@ def test_settings_editable_until_locked(app, client, admin):
     assert r.status_code == 302
     with app.app_context():
         call = db.session.scalar(select(Call).where(Call.code == code))
-        assert (call.official_method, call.weight_rule, call.adjusted_aggregation) == ("topsis", "entropy", True)
+        settings = (call.official_method, call.weight_rule, call.adjusted_aggregation)
+        assert settings == ("topsis", "entropy", True)
         runs.lock_settings(call, actor=None)
         db.session.commit()
         version = call.version_id
@@ -154,8 +155,8 @@ def test_run_refused_with_the_list_of_missing_sheets(app, client, admin):
 def test_bad_run_input_is_refused_in_chinese(app, client, admin):
     code = _scored(app, n_apps=4)
     page = f"/admin/calls/{code}/ranking"
-    r = post(client, f"{page}/run", {"category": "nope", "method": "magic", "aggregation": "", "samples": "abc",
-                                     "seed": "-1"}, token_from=page)
+    r = post(client, f"{page}/run", {"category": "nope", "method": "magic", "aggregation": "",
+                                     "samples": "abc", "seed": "-1"}, token_from=page)
     html = r.get_data(as_text=True)
     assert r.status_code == 400
     assert "稳健性抽样次数应为整数" in html and "随机种子无效" in html
@@ -190,12 +191,13 @@ def test_workbook_keeps_formula_like_text_as_text_and_has_every_reviewers_scores
         org = db.session.scalar(select(Organisation).join(Application).where(Application.call_id == call.id)
                                 .order_by(Application.id))
         org.name = evil
-        reviewer = db.session.scalar(select(ReviewerProfile).join(Assignment).where(Assignment.call_id == call.id)
-                                     .order_by(ReviewerProfile.id))
+        reviewer = db.session.scalar(select(ReviewerProfile).join(Assignment)
+                                     .where(Assignment.call_id == call.id).order_by(ReviewerProfile.id))
         reviewer.name = "@SUM(1+1)"
         expected = {(a, r, j): Decimal(t) / 10 for a, r, j, t in db.session.execute(
             select(Assignment.application_id, ReviewerProfile.name, Score.indicator_id, Score.tenths)
-            .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id).join(Score, Score.sheet_id == ScoreSheet.id)
+            .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+            .join(Score, Score.sheet_id == ScoreSheet.id)
             .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
             .where(Assignment.call_id == call.id))}
         db.session.commit()
@@ -213,10 +215,13 @@ def test_workbook_keeps_formula_like_text_as_text_and_has_every_reviewers_scores
     assert any(row[6] == evil for row in wb["排名"].iter_rows(min_row=2, values_only=True))
     scores = wb["专家评分"]
     header = [c.value for c in scores[1]]
+    indicator_columns = {h.split(" ")[0]: k for k, h in enumerate(header) if "满分" in h}
+    assert len(indicator_columns) == 9
     got = {}
-    for row in scores.iter_rows(min_row=2, values_only=True):
-        got[(row[0], row[1], row[header.index("指标")])] = Decimal(str(row[header.index("得分")]))
-    assert got == expected and len(got) == 6 * 5 * 9
+    for row in scores.iter_rows(min_row=2, values_only=True):  # one row per reviewer's sheet
+        for indicator, k in indicator_columns.items():
+            got[(row[0], row[1], indicator)] = Decimal(str(row[k]))
+    assert got == expected and scores.max_row == 1 + 6 * 5
     assert len({k[1] for k in got}) >= 5 and "@SUM(1+1)" in {k[1] for k in got}
     ranking = wb["排名"]
     head = [c.value for c in ranking[1]]
@@ -227,7 +232,7 @@ def test_workbook_keeps_formula_like_text_as_text_and_has_every_reviewers_scores
 
 @pytest.mark.parametrize("role", [Role.AUTHORITY, Role.APPLICANT, Role.REVIEWER, Role.SECADMIN, Role.AUDITOR])
 def test_only_the_admin_reaches_ranking_pages_and_exports(app, client, role):
-    with app.app_context():  # before the bulk build: it inserts explicit ids (PostgreSQL sequences stay behind)
+    with app.app_context():  # before the bulk build: it inserts explicit ids (PostgreSQL sequences lag)
         user = make_user(role, authority_code="320000" if role == Role.AUTHORITY else None)
     code = _scored(app, n_apps=4)
     made = _run(app, code, samples=0)
