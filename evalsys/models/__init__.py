@@ -23,6 +23,7 @@ from .application import (  # noqa: F401
     Transition,
 )
 from .messaging import OutboundEmail, ReminderSent  # noqa: F401
+from .reset import PasswordResetToken  # noqa: F401
 from .summary import SummaryCollection, SummarySubmission  # noqa: F401
 from .review import (  # noqa: F401
     Assignment,
@@ -44,6 +45,7 @@ from .decision import (  # noqa: F401
     PublicityEntry,
 )
 from .typical_case import CaseState, TypicalCase, TypicalCaseImage  # noqa: F401
+from .totp import RecoveryCode, TotpCredential  # noqa: F401
 from .types import UTCDateTime, utcnow  # noqa: F401
 from .weights import WeightVersion  # noqa: F401
 from .funds import (  # noqa: F401

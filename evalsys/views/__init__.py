@@ -40,10 +40,14 @@ def register_blueprints(app: Flask) -> None:
     """Register every blueprint and declare Flask's own static endpoints public."""
     from . import admin, applicant, audit, auth, authority, public as public_views, review, security
     from . import admin_calls  # noqa: F401  (adds /admin/calls routes to the admin blueprint)
+    from . import ranking, decisions  # noqa: F401  (/admin/calls/<code>/ranking, decisions, publicity, results)
+    from . import typical_cases  # noqa: F401  (/…/cases: typical cases of approved bases and enterprises)
     from . import admin_review  # noqa: F401  (adds /admin/review routes to the admin blueprint)
     from . import admin_criteria  # noqa: F401  (adds /admin/criteria routes to the admin blueprint)
     from . import funds_admin, funds_applicant, funds_authority  # noqa: F401  (/…/funds routes)
     from . import summaries  # noqa: F401  (/admin/summaries and /authority/summaries)
+    from . import auth_reset, reset_admin  # noqa: F401  (/auth/reset; resets under /security and /authority)
+    from . import auth_totp, security_totp  # noqa: F401  (/auth/login/code, /auth/totp…; /security/…/totp/reset)
 
     from . import evaluations_admin, evaluations_applicant, evaluations_authority, evaluations_public  # noqa: F401
 
@@ -91,6 +95,13 @@ NAV[Role.ADMIN].append(("admin.evaluation_rounds", N_("绩效评价")))
 NAV[Role.ADMIN].insert(2, ("admin.review_calls", N_("专家评审")))
 NAV[Role.REVIEWER].append(("review.conflicts", N_("回避声明")))
 NAV[Role.SECADMIN].append(("security.reviewers", N_("评审专家账户")))
+NAV[Role.APPLICANT].append(("applicant.cases", N_("典型案例")))
+NAV[Role.AUTHORITY] += [("authority.results_index", N_("评审结果")), ("authority.cases", N_("典型案例"))]
+NAV[Role.ADMIN].append(("admin.cases", N_("典型案例")))
+
+
+# Password reset (issue 8).
+NAV[Role.AUTHORITY].append(("authority.accounts", N_("单位账户")))
 
 
 def nav_items(user) -> list[tuple[str, str]]:
