@@ -233,7 +233,10 @@ def rq_entry(job_id: int) -> None:
     from .. import create_app
 
     with create_app().app_context():
-        _run_quietly(job_id, owner_id("rq"))
+        try:
+            _run_quietly(job_id, owner_id("rq"))
+        finally:
+            db.engine.dispose()  # a long-lived worker builds an app per job: close its connections
 
 
 def _run_quietly(job_id: int, owner: str) -> None:
