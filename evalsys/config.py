@@ -82,6 +82,14 @@ class DefaultConfig:
     MAIL_FROM = "evalsys@localhost"
     MAIL_MAX_ATTEMPTS = 5
     PUBLIC_BASE_URL = ""  # e.g. https://evalsys.example.gov.cn, used for links in emails
+    PASSWORD_RESET_RATE_LIMIT = "5 per minute;30 per hour"  # reset requests per client address
+
+    # Subsidy funds (domain.md §8): a refused over-spend or only a flag; the large single payment; import limits.
+    FUNDS_OVER_RECEIVED_IS_FLAG = False
+    FUNDS_LARGE_PAYMENT_FEN = 50_000_000
+    FUNDS_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    FUNDS_IMPORT_MAX_UNCOMPRESSED = 20 * 1024 * 1024
+    FUNDS_IMPORT_MAX_ROWS = 2001
 
     PAGE_SIZE = 25
     AUDIT_EXPORT_MAX_ROWS = 100_000
