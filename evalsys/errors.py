@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Flask, current_app, g, render_template, request
+from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -38,11 +39,14 @@ DEFAULT_MESSAGES = {
 def render_error(code: int, message: str | None = None):
     """The error page for an HTTP status, with the request's incident id."""
     incident = g.get("request_id") or str(uuid.uuid4())
-    return (
-        render_template("errors/error.html", code=code, title=TITLES.get(code, "错误"),
-                        message=message or DEFAULT_MESSAGES.get(code, ""), incident=incident),
-        code,
-    )
+    title, text = TITLES.get(code, "错误"), message or DEFAULT_MESSAGES.get(code, "")
+    try:
+        html = render_template("errors/error.html", code=code, title=title, message=text, incident=incident)
+    except Exception:  # the layout itself failed (e.g. a broken navigation entry): a bare page, never a traceback
+        current_app.logger.exception("error page for %s failed to render (incident %s)", code, incident)
+        html = (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+                f"<h1>{escape(title)}</h1><p>{escape(text)}</p><p>事件编号：{escape(incident)}</p></html>")
+    return html, code
 
 
 def _description(e: HTTPException) -> str | None:
