@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +47,17 @@ class CallData:
     blind: bool = False
     publicity_days: int = 7
     categories: list[str] = field(default_factory=list)
+
+
+_NOT_A_CODE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def find_call(code: str | None) -> Call | None:
+    """The call with this code, or None; text that cannot be a code (empty, over-long, control characters —
+    a NUL byte is a database error on PostgreSQL) is not looked up."""
+    if not code or len(code) > 40 or _NOT_A_CODE.search(code):
+        return None
+    return db.session.scalar(select(Call).where(Call.code == code))
 
 
 def _problems(data: CallData, *, existing: Call | None) -> list[str]:

@@ -18,14 +18,14 @@ from ..permissions import roles_required
 from ..services import audit
 from ..services import criteria as criteria_svc
 from ..services.applications import ApplicationError
-from ..services.calls import CallData, CallError, create_call, update_call
+from ..services.calls import CallData, CallError, create_call, find_call, update_call
 from ..services.recommendations import formal_check
 from .admin import bp
 from .application_pages import detail_context, export_response, send_attachment
 
 
 def _load_call(code: str) -> Call:
-    return db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    return find_call(code) or abort(404)
 
 
 def _prepare(form: CallForm) -> None:

@@ -1,7 +1,7 @@
 """/applicant: an applicant's organisation, its accounts, its applications and notifications."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +19,7 @@ from ..permissions import can_edit_application, roles_required
 from ..services import applications as svc
 from ..services import audit
 from ..services.accounts import AccountError, approve_member, can_approve_member
+from ..services.calls import find_call
 from ..services.files import UploadRejected
 from .application_pages import detail_context, form_pdf_response, load_application, send_attachment
 
@@ -71,7 +72,7 @@ def decide_member(user_id: int, action: str):
 @roles_required(Role.APPLICANT)
 def start(code: str):
     """Start the organisation's draft for an open call."""
-    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    call = find_call(code) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:

@@ -15,6 +15,7 @@ from ..permissions import can_verify_organisation, roles_required
 from ..services import recommendations as rec
 from ..services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
 from ..services.applications import ApplicationError
+from ..services.calls import find_call
 from ..services.files import UploadRejected, send_stored
 from .application_pages import detail_context, export_response, load_application, send_attachment
 
@@ -94,7 +95,7 @@ def applications():
     state = request.args.get("state") or ""
     stmt = select(Application).where(Application.authority_code == code,
                                      Application.state != ApplicationState.DRAFT)
-    call = db.session.scalar(select(Call).where(Call.code == call_code)) if call_code else None
+    call = find_call(call_code)
     if call is not None:
         stmt = stmt.where(Application.call_id == call.id)
     if state in {s.value for s in ApplicationState}:
@@ -173,7 +174,7 @@ def take_back(app_id: int):
 @roles_required(Role.AUTHORITY)
 def upload_letter(code: str):
     """Upload the sealed recommendation letter (PDF) for a call."""
-    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    call = find_call(code) or abort(404)
     form = LetterForm()
     if form.validate_on_submit():
         try:
@@ -192,7 +193,7 @@ def upload_letter(code: str):
 @roles_required(Role.AUTHORITY)
 def download_letter(code: str):
     """Download this authority's own current letter for a call."""
-    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    call = find_call(code) or abort(404)
     letter = rec.current_letter(call, current_user.authority_code) or abort(404)
     return send_stored(db.session.get(StoredFile, letter.file_id))
 
@@ -201,5 +202,5 @@ def download_letter(code: str):
 @roles_required(Role.AUTHORITY)
 def export(code: str):
     """This jurisdiction's applications of a call as XLSX (every field and the state)."""
-    call = db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    call = find_call(code) or abort(404)
     return export_response(call, authority_code=current_user.authority_code)

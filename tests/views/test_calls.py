@@ -285,3 +285,28 @@ class TestAFieldAddedToTheCriteriaFile:
         assert r.status_code == 302
         with app.app_context():
             assert json.loads(db.session.get(Application, app_id).figures)["warehouse_area"] == 12000
+
+
+def test_call_codes_with_a_nul_byte_are_404_on_every_call_page(app):
+    """A NUL byte in a call code is a database error on PostgreSQL unless it is caught first."""
+    with app.app_context():
+        make_user(Role.ADMIN, username="adm", commit=False)
+        make_user(Role.AUTHORITY, username="authx", authority_code="320000", commit=False)
+        make_user(Role.APPLICANT, username="appl")
+    clients = {}
+    for name in ("adm", "authx", "appl"):
+        clients[name] = app.test_client()
+        login(clients[name], name)
+    bad = ("%00", "t-enterprise%00", "x" * 41)
+    for code in bad:
+        for who, method, path in (("adm", "get", f"/admin/calls/{code}"), ("adm", "get", f"/admin/calls/{code}/edit"),
+                                  ("adm", "get", f"/admin/calls/{code}/export.xlsx"),
+                                  ("adm", "get", f"/admin/calls/{code}/applications/1"),
+                                  ("authx", "get", f"/authority/calls/{code}/export.xlsx"),
+                                  ("authx", "get", f"/authority/calls/{code}/letter/download"),
+                                  ("authx", "post", f"/authority/calls/{code}/letter"),
+                                  ("appl", "post", f"/applicant/calls/{code}/apply")):
+            c = clients[who]
+            data = {"csrf_token": csrf_token(c)} if method == "post" else None
+            r = getattr(c, method)(path, data=data)
+            assert r.status_code == 404, (path, r.status_code)
