@@ -87,14 +87,19 @@ def can_see_identity(user: Any, assignment: Any) -> bool:
 
 # --- subsidy funds (issue 6) ------------------------------------------------------------------------
 
-def can_view_base(user: Any, base: Any) -> bool:
-    """The ministry sees every base, an authority its jurisdiction's, an operator's accounts their own."""
+def _ministry_jurisdiction_or_own(user: Any, obj: Any) -> bool:
+    """The ministry sees everything, an authority its jurisdiction's, an organisation's accounts their own."""
     if user.role == Role.ADMIN:
         return True
     if user.role == Role.AUTHORITY:
-        return user.authority_code is not None and user.authority_code == base.authority_code
+        return user.authority_code is not None and user.authority_code == obj.authority_code
     return user.role == Role.APPLICANT and user.organisation_id is not None \
-        and user.organisation_id == base.organisation_id
+        and user.organisation_id == obj.organisation_id
+
+
+def can_view_base(user: Any, base: Any) -> bool:
+    """A first-batch base: the ministry, its jurisdiction's authority, its operator's accounts."""
+    return _ministry_jurisdiction_or_own(user, base)
 
 
 def can_operate_base(user: Any, base: Any) -> bool:
@@ -165,12 +170,7 @@ def can_reset_password(actor: Any, target: Any) -> bool:
 
 def can_view_case(user: Any, case: Any) -> bool:
     """A typical case: its organisation's applicant accounts, its jurisdiction's authority, the ministry."""
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.AUTHORITY:
-        return user.authority_code is not None and user.authority_code == case.authority_code
-    return user.role == Role.APPLICANT and user.organisation_id is not None \
-        and user.organisation_id == case.organisation_id
+    return _ministry_jurisdiction_or_own(user, case)
 
 
 def can_submit_case(user: Any, app: Any) -> bool:

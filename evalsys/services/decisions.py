@@ -16,12 +16,13 @@ from sqlalchemy import func, select
 from ..domain.timeutil import format_beijing, publicity_end, publicity_last_day
 from ..domain.workflow import Action, ApplicationState as S
 from ..extensions import db
-from ..models import (Application, Authority, Call, CallAnnouncement, Objection, ObjectionState, Organisation,
+from ..models import (Application, Call, CallAnnouncement, Objection, ObjectionState, Organisation,
                       Proposal, ProposalState, PublicityEntry, RankingRun, Role, User)
 from ..models.types import utcnow
 from . import audit
 from .applications import apply_action
 from .criteria import system as criteria_system
+from .ranking_report import names  # noqa: F401  (also used by the decisions pages)
 from .runs import official_run
 
 HELD = (S.PROPOSED, S.IN_PUBLICITY, S.APPROVED)  # states that occupy a place
@@ -269,18 +270,6 @@ def publicity_list(call: Call) -> list[tuple[Application, PublicityEntry]]:
                Application.state.in_((S.IN_PUBLICITY, S.APPROVED)))
         .order_by(Application.category, PublicityEntry.opened_at, Application.id)).all()
     return [(a, e) for a, e in rows]
-
-
-def names(app_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
-    """{application id: (organisation name, authority name)} in one query."""
-    if not app_ids:
-        return {}
-    rows = db.session.execute(
-        select(Application.id, Organisation.name, Authority.name)
-        .join(Organisation, Organisation.id == Application.organisation_id)
-        .join(Authority, Authority.code == Application.authority_code)
-        .where(Application.id.in_(sorted(set(app_ids))))).all()
-    return {int(a): (str(n), str(au)) for a, n, au in rows}
 
 
 def category_labels(call: Call) -> dict[str, str]:
