@@ -153,16 +153,5 @@ def funds_reopen_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_reopen_flag(shared.user(), flag):
         abort(403)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        shared.flash_form_errors(form, "请填写重新打开的理由")
-    else:
-        try:
-            funds.reopen_flag(flag, reason=form.reason.data, actor=shared.user(),
-                              expected_version=form.expected_version)
-        except funds.FundsError as e:
-            flash(e.message, "danger")
-        else:
-            db.session.commit()
-            flash("已重新打开该提示", "success")
+    shared.apply_with_reason(funds.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示")
     return redirect(url_for("admin.funds_entry", entry_id=flag.expenditure_id))

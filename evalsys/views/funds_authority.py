@@ -118,18 +118,7 @@ def funds_verify(entry_id: int):
 def funds_reject(entry_id: int):
     """Reject an entry with a reason."""
     entry = _decidable(entry_id)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        shared.flash_form_errors(form, "驳回必须说明理由")
-    else:
-        try:
-            funds.reject_expenditure(entry, reason=form.reason.data, actor=shared.user(),
-                                     expected_version=form.expected_version)
-        except funds.FundsError as e:
-            flash(e.message, "danger")
-        else:
-            db.session.commit()
-            flash("已驳回该笔支出", "success")
+    shared.apply_with_reason(funds.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出")
     return redirect(url_for("authority.funds_entry", entry_id=entry_id))
 
 
@@ -148,16 +137,5 @@ def funds_resolve_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_decide_expenditure(current_user, flag.expenditure):
         abort(403)
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        shared.flash_form_errors(form, "处理提示必须说明理由")
-    else:
-        try:
-            funds.resolve_flag(flag, reason=form.reason.data, actor=shared.user(),
-                               expected_version=form.expected_version)
-        except funds.FundsError as e:
-            flash(e.message, "danger")
-        else:
-            db.session.commit()
-            flash("已处理该提示", "success")
+    shared.apply_with_reason(funds.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示")
     return redirect(url_for("authority.funds_entry", entry_id=flag.expenditure_id))

@@ -31,6 +31,24 @@ def flash_form_errors(form, default: str) -> None:
     flash("；".join(dict.fromkeys(messages)) or default, "danger")
 
 
+def apply_with_reason(action, target, *, missing: str, done: str) -> None:
+    """Run a fund service that takes a reason and the form's version; flash the outcome, commit on success."""
+    from ..forms.funds import ReasonForm
+    from ..services import funds
+
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form, missing)
+        return
+    try:
+        action(target, reason=form.reason.data, actor=user(), expected_version=form.expected_version)
+    except funds.FundsError as e:
+        flash(e.message, "danger")
+    else:
+        db.session.commit()
+        flash(done, "success")
+
+
 def get_base(base_id: int) -> FirstBatchBase:
     """The base, 404 when absent, 403 when the user may not see it."""
     base = db.session.get(FirstBatchBase, base_id) or abort(404)
