@@ -35,15 +35,22 @@ def _path_of(stored: StoredFile) -> Path:
     return _upload_root() / stored.storage_name
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsync, rename, fsync the folder: never a truncated file."""
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Temporary file in the same folder, fsync, rename, fsync the folder: never a truncated file.
+
+    ``durable=False`` (demo data only, which can be generated again) skips both fsyncs: the rename keeps
+    the write atomic, and the caller syncs once at the end instead of twice per file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
+    if not durable:
+        return
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -51,15 +58,17 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def store_bytes(data: bytes, original_name: str, mime: str, *, purpose: str, actor_id: int | None) -> StoredFile:
-    """Write bytes the system itself produced (already trusted) and add their row to the session."""
+def store_bytes(data: bytes, original_name: str, mime: str, *, purpose: str, actor_id: int | None,
+                durable: bool = True) -> StoredFile:
+    """Write bytes the system itself produced (already trusted) and add their row to the session
+    (``durable=False``: see `write_atomically`, for the demo loader only)."""
     token = secrets.token_hex(16)
     storage_name = f"{token[:2]}/{token}"
     algorithm = stored_hash_algorithm()
     stored = StoredFile(storage_name=storage_name, original_name=clean_filename(original_name), mime=mime,
                         size=len(data), sha256=file_digest(data, algorithm), hash_algorithm=algorithm,
                         purpose=purpose, created_by_id=actor_id)
-    write_atomically(_upload_root() / storage_name, data)  # the file exists before its row commits
+    write_atomically(_upload_root() / storage_name, data, durable=durable)  # file before its row
     db.session.add(stored)
     db.session.flush()
     return stored

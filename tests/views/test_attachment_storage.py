@@ -81,3 +81,21 @@ def test_upload_is_written_atomically_before_the_commit(app, monkeypatch):
     row_written = [i for i, e in enumerate(events) if e[0] == "flush" and "StoredFile" in e[1]]
     assert row_written and row_written[0] > rename, "the file row was written before its file was in place"
     assert "commit" in kinds[row_written[0]:]
+
+
+def test_the_demo_path_skips_the_fsyncs_but_stays_atomic(app, monkeypatch):
+    """store_bytes(durable=False), used only by the demo loader: renamed into place complete, no fsync."""
+    from evalsys.services.files import read_verified, store_bytes
+
+    calls: list[str] = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append("fsync"))
+    monkeypatch.setattr(os, "replace", lambda src, dst: (calls.append("rename"), real_replace(src, dst))[1])
+    data = pdf_bytes("演示文件")
+    with app.app_context():
+        fast = store_bytes(data, "演示.pdf", "application/pdf", purpose="demo", actor_id=None, durable=False)
+        assert calls == ["rename"]
+        durable = store_bytes(data, "正式.pdf", "application/pdf", purpose="demo", actor_id=None)
+        assert calls == ["rename", "fsync", "rename", "fsync"]
+        assert read_verified(fast) == read_verified(durable) == data
+    assert not [p for p in Path(app.config["UPLOAD_DIR"]).rglob("*") if p.name.endswith(".tmp")]
