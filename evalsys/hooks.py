@@ -34,6 +34,13 @@ def _stash_form(user_id: int) -> None:
         session["stash_notice"] = True
 
 
+def refuse_control_characters_in_path():
+    """No page's address holds a control character; looking one up would be a database error (PostgreSQL
+    refuses NUL in a parameter), so such a path is simply not found."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in request.path):
+        abort(404)
+
+
 def check_access():
     """Refuse every request whose endpoint did not declare the roles allowed to use it."""
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
@@ -104,6 +111,7 @@ def assign_request_id() -> None:
 def register_hooks(app: Flask) -> None:
     """Install access control (after CSRF, which create_app initialises first) and the response hooks."""
 
+    app.before_request(refuse_control_characters_in_path)
     app.before_request(check_access)
     app.after_request(add_security_headers)
     app.teardown_request(finish_request)

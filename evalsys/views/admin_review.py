@@ -13,6 +13,7 @@ from ..forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm
 from ..models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
                       ReviewerState, Role, ScoreSheet)
 from ..permissions import roles_required
+from ..services.calls import find_call
 from ..services import review as svc
 from ..services import review_progress as progress
 from ..services.accounts import authority_choices
@@ -27,7 +28,7 @@ def _actor():
 
 
 def _call(code: str) -> Call:
-    return db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    return find_call(code) or abort(404)
 
 
 def _page_arg() -> int:

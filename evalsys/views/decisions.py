@@ -19,6 +19,7 @@ from ..models import (Application, Call, CallAnnouncement, Objection, ObjectionS
 from ..permissions import public, roles_required
 from ..reporting.publicity import publicity_pdf
 from ..domain.uploads import safe_download_name
+from ..services.calls import find_call
 from ..services import audit, decisions as dec
 from ..services.applications import ApplicationError
 from ..services.runs import RunRefused
@@ -28,7 +29,7 @@ from .public import bp as public_bp
 
 
 def _load_call(code: str) -> Call:
-    return db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    return find_call(code) or abort(404)
 
 
 def _refused(exc: Exception):

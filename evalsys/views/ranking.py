@@ -14,6 +14,7 @@ from ..models import Call, RankingRun, Role
 from ..models.types import utcnow
 from ..permissions import roles_required
 from ..reporting.ranking import Sheet, ranking_chart_png, workbook_bytes
+from ..services.calls import find_call
 from ..services import ranking_report as report, runs
 from ..services.ranking_settings import (RULE_LABELS, SettingsLocked, change_ranking_settings, weight_choices,
                                          weights_value)
@@ -27,7 +28,7 @@ def _page_arg() -> int:
 
 
 def _load_call(code: str) -> Call:
-    return db.session.scalar(select(Call).where(Call.code == code)) or abort(404)
+    return find_call(code) or abort(404)
 
 
 def _load_run(call: Call, run_id: int) -> RankingRun:

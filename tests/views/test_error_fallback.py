@@ -1,4 +1,4 @@
-"""When the layout itself cannot render, the error page falls back to a bare Chinese page, never a traceback."""
+"""Error pages: a bare Chinese page when the layout itself fails, and addresses that cannot name a page."""
 from __future__ import annotations
 
 import pytest
@@ -33,3 +33,13 @@ def test_a_missing_page_with_a_working_layout_uses_the_full_template(app, client
     body = r.get_data(as_text=True)
     assert r.status_code == 404 and "页面不存在" in body
     assert "<nav" in body  # the real layout, not the fallback
+
+
+@pytest.mark.parametrize("path", ["/admin/evaluations/%00", "/admin/calls/%00/ranking", "/public/verify/%00",
+                                  "/admin/calls/a%01b/decisions"])
+def test_a_control_character_in_the_address_is_not_found_never_a_500(app, client, path):
+    with app.app_context():
+        make_user(Role.ADMIN, username="nul-admin")
+    login(client, "nul-admin")
+    r = client.get(path)
+    assert r.status_code == 404 and "页面不存在" in r.get_data(as_text=True)
