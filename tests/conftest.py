@@ -72,8 +72,20 @@ def app(db_url, tmp_path, app_config):
 
     application = create_app(make_test_config(db_url, str(tmp_path / "instance"), **app_config))
     yield application
+    _join_background_threads()
     with application.app_context():
         db.engine.dispose()
+
+
+def _join_background_threads(timeout: float = 30.0) -> None:
+    """Wait for the app's background work (batch issuing, reset mail) before its engine is disposed:
+    a connection given back to a disposed pool would be left open and garbage-collected later, in
+    whichever test happens to run then."""
+    import threading
+
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith(("batch-", "password-reset-mail")):
+            thread.join(timeout)
 
 
 @pytest.fixture

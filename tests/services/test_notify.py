@@ -66,11 +66,10 @@ def test_request_commit_triggers_delivery(app, client, sink):
         assert db.session.scalar(select(OutboundEmail.status)) == "sent"
 
 
-def test_without_smtp_nothing_is_queued(app_config, tmp_path, db_url):
-    from evalsys import create_app
+def test_without_smtp_nothing_is_queued(app_config, tmp_path, db_url, make_app):
     from tests.conftest import make_test_config
 
-    app = create_app(make_test_config(db_url, str(tmp_path / "i")))
+    app = make_app(make_test_config(db_url, str(tmp_path / "i")))  # its engine is disposed after the test
     with app.app_context():
         user = make_user(Role.APPLICANT, username="no-mail")
         notify(db.session.merge(user), "仅站内通知")
@@ -78,7 +77,6 @@ def test_without_smtp_nothing_is_queued(app_config, tmp_path, db_url):
         assert deliver_pending() == 0
         assert db.session.scalar(select(func.count(OutboundEmail.id))) == 0
         assert db.session.scalar(select(func.count(Notification.id))) == 1
-        db.engine.dispose()
 
 
 def test_smtp_down_keeps_the_email_queued(app, sink):
