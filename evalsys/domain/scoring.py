@@ -23,6 +23,9 @@ class ScoringInputError(ValueError):
         super().__init__(f"row {row}, column {column!r}: {reason}")
 
 
+_SCALE = tuple(10.0 ** k for k in range(10))
+
+
 def round_half_up(value: float, places: int) -> float:
     """Round half-up to ``places`` decimals, as a person computing by hand would.
 
@@ -37,6 +40,11 @@ def round_half_up(value: float, places: int) -> float:
     """
     if not math.isfinite(value):
         raise ValueError(f"cannot round {value!r}")
+    scaled = value * _SCALE[places] if places < len(_SCALE) else None
+    if scaled is not None and abs(scaled) < 1e9 and abs(scaled - math.floor(scaled) - 0.5) > 1e-6:
+        # Far from a tie, every reading of the value rounds the same way, and round() returns the
+        # float nearest the correctly rounded decimal, as the Decimal path below does (a test compares).
+        return round(value, places)
     guarded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-(places + GUARD_DIGITS)),
                                                    rounding=ROUND_HALF_EVEN)
     return float(guarded.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))

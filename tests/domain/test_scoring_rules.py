@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from evalsys.domain.criteria import find_system, load_system
 from evalsys.domain.scoring import (
@@ -32,6 +33,28 @@ CRITERIA_DIR = Path(__file__).resolve().parents[2] / "criteria"
 ])
 def test_round_half_up(value, places, expected):
     assert round_half_up(value, places) == expected
+
+
+def _decimal_reading(value: float, places: int) -> float:
+    """The definition, with no fast path: the repr, guarded half-even, then half-up."""
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+    guarded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-(places + 7)), rounding=ROUND_HALF_EVEN)
+    return float(guarded.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False), st.integers(min_value=0, max_value=6))
+def test_the_fast_path_agrees_with_the_decimal_reading(value, places):
+    assert round_half_up(value, places) == _decimal_reading(value, places)
+
+
+def test_the_fast_path_agrees_on_sums_and_ties():
+    rnd = random.Random(11)
+    values = [sum(rnd.choice((0.1, 0.2, 0.3, 1.7, 2.35)) for _ in range(rnd.randint(1, 9))) for _ in range(5000)]
+    values += [k / 1000 + d for k in range(0, 10_000) for d in (0.0, 1e-9, -1e-9)]
+    for v in values:
+        for places in (2, 4, 6):
+            assert round_half_up(v, places) == _decimal_reading(v, places), (v, places)
 
 
 def test_python_round_would_be_wrong_here():
