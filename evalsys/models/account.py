@@ -33,13 +33,18 @@ class Role(str, enum.Enum):
         return ROLE_LABELS[self]
 
 
+def N_(message: str) -> str:
+    """Marks a label for the translation catalogue; templates translate it when shown."""
+    return message
+
+
 ROLE_LABELS = {
-    Role.APPLICANT: "申报单位",
-    Role.AUTHORITY: "地方商务主管部门",
-    Role.REVIEWER: "评审专家",
-    Role.ADMIN: "商务部管理员",
-    Role.SECADMIN: "安全管理员",
-    Role.AUDITOR: "审计员",
+    Role.APPLICANT: N_("申报单位"),
+    Role.AUTHORITY: N_("地方商务主管部门"),
+    Role.REVIEWER: N_("评审专家"),
+    Role.ADMIN: N_("商务部管理员"),
+    Role.SECADMIN: N_("安全管理员"),
+    Role.AUDITOR: N_("审计员"),
 }
 
 
