@@ -124,19 +124,12 @@ def can_reopen_flag(user: Any, flag: Any) -> bool:
 def can_view_evaluation(user: Any, evaluation: Any) -> bool:
     """The ministry sees every evaluation (and its reports), an authority its jurisdiction's bases',
     an operator's applicant accounts their own base's."""
-    base = evaluation.base
-    if user.role == Role.ADMIN:
-        return True
-    if user.role == Role.AUTHORITY:
-        return user.authority_code is not None and user.authority_code == base.authority_code
-    return user.role == Role.APPLICANT and user.organisation_id is not None \
-        and user.organisation_id == base.organisation_id
+    return can_view_base(user, evaluation.base)
 
 
 def can_self_evaluate(user: Any, evaluation: Any) -> bool:
     """Only the base operator's applicant accounts fill the self-evaluation and the rectification report."""
-    return user.role == Role.APPLICANT and user.organisation_id is not None \
-        and user.organisation_id == evaluation.base.organisation_id
+    return can_operate_base(user, evaluation.base)
 
 
 def can_evaluate(user: Any, evaluation: Any) -> bool:
