@@ -18,7 +18,7 @@ from ..domain import funds as rules
 from ..domain.money import format_fen
 from ..domain.timeutil import default_allocation_period
 from ..extensions import db
-from ..models import (Allocation, BaseTarget, ComplianceFlag, Expenditure, FirstBatchBase, FlagEvent, FlagState,
+from ..models import (Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagEvent, FlagState,
                       FundAccount, Organisation, StoredFile, Tranche, User)
 from ..models.types import utcnow
 from . import audit
@@ -68,9 +68,10 @@ def create_base(*, code: str, name: str, city: str, authority_code: str, organis
                           organisation_id=organisation.id)
     db.session.add(base)
     db.session.flush()
-    for field_id, value in sorted((targets or {}).items()):
-        db.session.add(BaseTarget(base_id=base.id, field_id=field_id, value=int(value)))
-    db.session.flush()
+    if targets:  # the first version of the creation-plan targets, recorded like any later change
+        from .plan_targets import set_targets
+
+        set_targets(base, {k: int(v) for k, v in targets.items()}, actor=actor, source="create")
     audit.record("fund_base_created", obj=base, actor=actor,
                  detail={"code": code, "authority": authority_code, "organisation_id": organisation.id,
                          "targets": targets or {}})
