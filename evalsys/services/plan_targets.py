@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ..domain.criteria import CriteriaSystem, Field
 from ..domain.figures import FigureError
-from ..domain.units import parse_plan
+from ..domain.units import format_plan, parse_plan, plan_entry
 from ..extensions import db
 from ..models import BaseTarget, BaseTargetVersion, Evaluation, EvaluationRound, FirstBatchBase, User
 from . import audit
@@ -146,3 +146,20 @@ def set_targets(base: FirstBatchBase, values: Mapping[str, int | None], *, actor
                          "after_lock": lock is not None, "round": lock.code if lock else None, "source": source,
                          "criteria": f"{system.id}:{system.version}"})
     return TargetChange(version)
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One target as a page shows it: the field, its printed value and the value as typed."""
+
+    field: Field
+    printed: str
+    entry: str
+
+
+def plan_rows(base: FirstBatchBase, system: CriteriaSystem | None = None) -> list[PlanRow]:
+    """The base's targets over the system's plan fields, in people's units (— when missing)."""
+    system = system or plan_system(base)
+    targets = base.target_values()
+    return [PlanRow(f, format_plan(f, targets.get(f.id)), plan_entry(f, targets.get(f.id)))
+            for f in plan_fields(system)]

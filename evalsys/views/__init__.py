@@ -45,6 +45,7 @@ def register_blueprints(app: Flask) -> None:
     from . import admin_review  # noqa: F401  (adds /admin/review routes to the admin blueprint)
     from . import admin_criteria  # noqa: F401  (adds /admin/criteria routes to the admin blueprint)
     from . import funds_admin, funds_applicant, funds_authority  # noqa: F401  (/…/funds routes)
+    from . import plan_targets_admin  # noqa: F401  (/admin/funds/…/targets: creation-plan targets)
     from . import summaries  # noqa: F401  (/admin/summaries and /authority/summaries)
     from . import auth_reset, reset_admin  # noqa: F401  (/auth/reset; resets under /security and /authority)
     from . import auth_totp, security_totp  # noqa: F401  (/auth/login/code, /auth/totp…; /security/…/totp/reset)
