@@ -1,0 +1,256 @@
+"""A whole programme from an empty install, through the web interface only: on a migrated, empty
+database where `create-user` made the first admin and security admin, people create the accounts,
+a call and a first-batch base with its plan targets; an applicant applies and is recommended,
+checked, reviewed, ranked, proposed, publicised and announced; the base spends, is verified,
+self-evaluates and is evaluated; the ministry issues the signed report, which verifies publicly.
+
+Forms are read from each page and submitted as a browser would (lxml parses them; the Flask test
+client sends them), so a renamed field or a missing button fails here. The clock moves with
+time-machine between the phases. No demo code is used."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import lxml.html
+import pytest
+import time_machine
+from PIL import Image
+
+from evalsys.domain.uscc import make as make_uscc
+from tests.conftest import TEST_PASSWORD
+
+PASSWORD = TEST_PASSWORD
+NEW_PASSWORD = "Fresh-install-Passw0rd!"
+BJ = dt.timezone(dt.timedelta(hours=8))
+CALL = "fi-2015-base"
+EXPERT_REGIONS = ("110000", "310000", "330000", "440000", "420000")  # none from the applicant's 江苏
+
+# The base-2015-b2 form's figures, typed as a person would.
+FIGURES = {
+    "operator_clear": "yes", "opened_on": "2011-03-01", "floor_area": "86000", "occupied_area": "72000",
+    "tenant_firms": "420", "ecommerce_firms": "260", "major_violation": "no",
+    "transactions_last_year": "8650000000", "transactions_prev_year": "6200000000", "employees": "5200",
+    "training_person_times": "6800", "incubated_firms": "85", "rd_centres": "6", "matching_funds": "30000000",
+    "jobs_created": "1500", "complaints": "12",
+}
+
+
+def at(text: str) -> dt.datetime:
+    """A Beijing wall-clock time as an aware datetime (for time-machine)."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=BJ)
+
+
+def pdf(title: str) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, invariant=1)
+    c.drawString(72, 760, f"fresh install test: {title}")
+    c.save()
+    return buf.getvalue()
+
+
+def png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), (200, 30, 30)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class Web:
+    """One person at a browser: pages are fetched, forms are read from them and submitted."""
+
+    app: object
+    name: str
+    client: object = None
+    last: str = ""
+    history: list = field(default_factory=list)
+    credentials: tuple | None = None
+
+    def __post_init__(self):
+        self.client = self.app.test_client()
+
+    def get(self, url: str, status: int = 200) -> str:
+        r = self.client.get(url)
+        if r.status_code == 302 and "/auth/login" in r.headers["Location"] and self.credentials:
+            self.login(*self.credentials)  # the session timed out between phases: log in again
+            r = self.client.get(url)
+        assert r.status_code == status, f"{self.name}: GET {url} → {r.status_code}\n{_text(r)[:1500]}"
+        self.last = r.get_data(as_text=True)
+        return self.last
+
+    def forms(self, url: str) -> list:
+        return lxml.html.fromstring(self.get(url)).forms
+
+    def submit(self, url: str, *, action: str | None = None, button: str | None = None, data: dict | None = None,
+               files: dict | None = None, expect: int | tuple = 302, follow: bool = False) -> object:
+        """Fill the form on `url` (the one whose action contains `action`, or that has `button`) and send it."""
+        doc = lxml.html.fromstring(self.get(url))
+        candidates = []
+        for form in doc.forms:
+            if (form.get("method") or "get").lower() != "post":
+                continue
+            target = form.get("action") or url
+            buttons = form.xpath(".//button|.//input[@type='submit']")
+            labels = [(b.text_content() or b.get("value") or "").strip() for b in buttons]
+            if action is not None and action not in target:
+                continue
+            if button is not None and not any(button == lab or button in lab for lab in labels):
+                continue
+            candidates.append((form, target, buttons, labels))
+        assert candidates, f"{self.name}: no form (action={action!r}, button={button!r}) on {url}\n{_plain(self.last)[:2000]}"
+        form, target, buttons, labels = candidates[0]
+        values = dict(form.form_values())
+        if button is not None:
+            for b, lab in zip(buttons, labels, strict=True):
+                if (button == lab or button in lab) and b.get("name"):
+                    values[b.get("name")] = b.get("value") or ""
+        values.update(data or {})
+        for name, (content, filename) in (files or {}).items():
+            values[name] = (io.BytesIO(content), filename)
+        r = self.client.post(target, data=values, content_type="multipart/form-data" if files else None,
+                             follow_redirects=follow)
+        expected = expect if isinstance(expect, tuple) else (expect,)
+        assert r.status_code in expected, (f"{self.name}: POST {target} → {r.status_code}\n"
+                                           f"{_plain(_text(r))[:3000]}")
+        self.last = _text(r)
+        self.history.append((target, r.status_code))
+        return r
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        self.credentials = None
+        self.client = self.app.test_client()
+        r = self.submit("/auth/login", button="登录", data={"username": username, "password": password})
+        assert "/auth/login" not in r.headers["Location"], f"{self.name}: login refused"
+        self.credentials = (username, password)
+
+
+def _text(r) -> str:
+    return r.get_data(as_text=True) if r.mimetype.startswith("text/") else f"<{r.mimetype}>"
+
+
+def _plain(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _flash(web: Web, url: str) -> str:
+    return _plain(web.get(url))
+
+
+@pytest.fixture
+def app_config(app_config, tmp_path_factory):
+    from evalsys.reporting.signing import create_self_signed
+
+    material = create_self_signed(tmp_path_factory.getbasetemp() / "fresh-signing")
+    app_config.update(SIGNING_KEY_PATH=material.key_path, SIGNING_CERT_PATH=material.cert_path)
+    return app_config
+
+
+def test_fresh_install_to_a_verified_report(app, runner):
+    from evalsys.extensions import db
+    from evalsys.models import User
+
+    # 0. An empty install: only the command line creates the first admin and security admin.
+    with app.app_context():
+        assert db.session.query(User).count() == 0
+    for username, role in (("admin1", "admin"), ("secadmin", "secadmin")):
+        result = runner.invoke(args=["create-user", username, "--role", role, "--display-name", username,
+                                     "--password-stdin"], input=f"{PASSWORD}\n{PASSWORD}\n")
+        assert result.exit_code == 0, result.output
+
+    # 1. March 2015: accounts, experts, the call, and the first-batch base with its plan targets.
+    with time_machine.travel(at("2015-03-02 09:00"), tick=True):
+        sec = Web(app, "security admin")
+        sec.login("secadmin")
+        for username, role, extra in (("admin2", "admin", {}),
+                                      ("js-authority", "authority", {"authority_code": "320000"})):
+            sec.submit("/security/users/new", button="创建账户",
+                       data={"username": username, "display_name": f"{username}经办人", "role": role,
+                             "password": PASSWORD, **extra})
+        admin = Web(app, "admin")
+        admin.login("admin1")
+        experts = []
+        for n, region in enumerate(EXPERT_REGIONS, start=1):
+            r = admin.submit("/admin/review/reviewers/new", button="保存",
+                             data={"name": f"专家{n}", "home_authority_code": region, "field_tags": "电子商务",
+                                   "organisation_name": f"第{n}研究院"})
+            profile_id = int(re.search(r"/reviewers/(\d+)$", r.headers["Location"]).group(1))
+            sec.submit(f"/security/reviewers/{profile_id}/activate", button="启用专家账户",
+                       data={"username": f"expert{n}", "password": PASSWORD})
+            experts.append(f"expert{n}")
+        admin.submit("/admin/calls/new", button="保存", data={
+            "code": CALL, "kind": "base", "title": "2015年国家电子商务示范基地（新装测试）", "year_from": "2015",
+            "year_to": "2015", "opens_at": "2015-03-05T09:00", "closes_at": "2015-04-30T17:00",
+            "recommend_deadline": "2015-05-15T17:00", "review_starts_at": "2015-05-20T09:00",
+            "review_ends_at": "2015-06-10T17:00", "criteria": "base-2015-b2:1", "quota_per_authority": "3",
+            "places_total": "1", "reviewers_per_application": str(len(EXPERT_REGIONS)), "publicity_days": "7"})
+        assert CALL in admin.get("/admin/calls")
+
+        # The operator of the first-batch base and the applicant register; the authority verifies both.
+        orgs = {"operator": ("苏州工业园区电子商务产业基地运营管理有限公司", make_uscc("91", "320500", "713425601"),
+                             "sz-base"),
+                "applicant": ("苏州星湖电子商务产业园运营管理有限公司", make_uscc("91", "320500", "717788992"),
+                              "xinghu")}
+        for org_name, code, username in orgs.values():
+            Web(app, username).submit("/auth/register", button="注册", data={
+                "org_name": org_name, "uscc": code, "contact_name": "周敏", "phone": "0512-66881234",
+                "email": f"{username}@example.com", "username": username, "password": PASSWORD,
+                "password2": PASSWORD}, expect=(200, 302))
+        authority = Web(app, "authority")
+        authority.login("js-authority")
+        for org_name, _code, _username in orgs.values():
+            page = authority.get("/authority/organisations")
+            row = next(tr for tr in lxml.html.fromstring(page).xpath("//tr") if org_name in tr.text_content())
+            action = next(f.get("action") for f in row.xpath(".//form") if f.get("action", "").endswith("/verify"))
+            authority.submit("/authority/organisations", action=action)
+        assert "已核验" in _plain(authority.get("/authority/organisations"))
+
+        r = admin.submit("/admin/funds/bases/new", button="登记基地", data={
+            "code": "B1-01", "name": "苏州工业园区电子商务产业基地", "city": "苏州", "authority_code": "320000",
+            "operator_uscc": orgs["operator"][1]})
+        base_url = r.headers["Location"]
+        base_id = int(base_url.rstrip("/").rsplit("/", 1)[-1])
+        targets = {"plan_arrival_rate": "100", "plan_execution_rate": "90", "plan_compliant_share": "100",
+                   "plan_tasks": "10", "plan_service_reach": "20000", "plan_acceptance_rate": "95",
+                   "plan_on_time_rate": "90", "plan_budget": "8000000", "plan_transaction_growth": "30",
+                   "plan_firm_growth": "20", "plan_leverage": "3.1", "plan_new_jobs": "1500",
+                   "plan_incubated_trained": "3000", "plan_satisfaction": "90"}
+        admin.submit(f"{base_url}/targets", button="保存目标值", data=targets)
+        base_page = _plain(admin.get(base_url))
+        assert "3.1 元/元" in base_page and "90.00%" in base_page and "1,500 人" in base_page
+
+    # 2. March–May 2015: the applicant applies, the authority recommends, the ministry checks.
+    with time_machine.travel(at("2015-03-10 10:00"), tick=True):
+        applicant = Web(app, "applicant")
+        applicant.login("xinghu")
+        r = applicant.submit("/applicant/", action=f"/applicant/calls/{CALL}/apply")
+        edit_url = r.headers["Location"]
+        app_id = int(re.search(r"/applications/(\d+)/edit", edit_url).group(1))
+        page = lxml.html.fromstring(applicant.get(edit_url))
+        sections = {t.get("name"): f"第{i + 1}部分：园区建筑面积8.6万平方米，入驻电子商务企业260家。"
+                    for i, t in enumerate(page.xpath('//textarea[starts-with(@name, "sec_")]'))}
+        assert len(sections) == 7
+        applicant.submit(edit_url, button="保存草稿", data={
+            "legal_representative": "陈刚", "address": "苏州市工业园区星湖街328号",
+            **{f"fig_{k}": v for k, v in FIGURES.items()}, **sections})
+        detail_url = f"/applicant/applications/{app_id}"
+        for kind, filename, content in (("licence", "营业执照.png", png()), ("report", "创建工作方案.pdf", pdf("plan")),
+                                        ("accounts", "2014年度审计报告.pdf", pdf("accounts")),
+                                        ("sealed_form", "申报表盖章扫描件.pdf", pdf("form"))):
+            applicant.submit(detail_url, action="/attachments", data={"kind": kind}, files={"file": (content, filename)})
+        applicant.submit(detail_url, action=f"/applications/{app_id}/submit")
+        assert "已提交" in _plain(applicant.get(detail_url))
+
+    with time_machine.travel(at("2015-05-08 10:00"), tick=True):
+        authority.submit(f"/authority/applications?call={CALL}", action=f"/calls/{CALL}/letter",
+                         files={"file": (pdf("letter"), "推荐函.pdf")})
+        authority.submit(f"/authority/applications/{app_id}", action="/recommend", data={"order": "1"})
+        assert "已推荐" in _plain(authority.get(f"/authority/applications/{app_id}"))
+
+    with time_machine.travel(at("2015-05-18 10:00"), tick=True):
+        admin.submit(f"/admin/calls/{CALL}/applications/{app_id}", action="/check", data={"decision": "pass"})
+        assert "形式审查通过" in _plain(admin.get(f"/admin/calls/{CALL}/applications/{app_id}"))
