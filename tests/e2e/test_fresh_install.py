@@ -187,7 +187,8 @@ def test_fresh_install_to_a_verified_report(app, runner):
             "year_to": "2015", "opens_at": "2015-03-05T09:00", "closes_at": "2015-04-30T17:00",
             "recommend_deadline": "2015-05-15T17:00", "review_starts_at": "2015-05-20T09:00",
             "review_ends_at": "2015-06-10T17:00", "criteria": "base-2015-b2:1", "quota_per_authority": "3",
-            "places_total": "1", "reviewers_per_application": str(len(EXPERT_REGIONS)), "publicity_days": "7"})
+            "places_total": "1", "reviewers_per_application": str(len(EXPERT_REGIONS)), "publicity_days": "7",
+            "blind": "y"})
         assert CALL in admin.get("/admin/calls")
 
         # The operator of the first-batch base and the applicant register; the authority verifies both.
@@ -254,3 +255,45 @@ def test_fresh_install_to_a_verified_report(app, runner):
     with time_machine.travel(at("2015-05-18 10:00"), tick=True):
         admin.submit(f"/admin/calls/{CALL}/applications/{app_id}", action="/check", data={"decision": "pass"})
         assert "形式审查通过" in _plain(admin.get(f"/admin/calls/{CALL}/applications/{app_id}"))
+
+    # 3. Late May 2015: the experts are assigned, confirm, and score; the ministry closes the review.
+    with time_machine.travel(at("2015-05-21 09:00"), tick=True):
+        admin.submit(f"/admin/review/calls/{CALL}", action="/assign", button="自动分配")
+        for username in experts:
+            expert = Web(app, username)
+            expert.login(username)
+            home = lxml.html.fromstring(expert.get("/review/"))
+            links = sorted({a.get("href") for a in home.xpath("//a[contains(@href, '/review/assignments/')]")})
+            assert len(links) == 1, links
+            url = links[0]
+            assert "利益冲突确认" in _plain(expert.get(url))  # blind call: no conflict is confirmed first
+            expert.submit(url, action="/confirm")
+            page = lxml.html.fromstring(expert.get(url))
+            scores = {}
+            for inp in page.xpath('//input[starts-with(@name, "score_")]'):
+                label = page.xpath(f'//label[@for="{inp.get("id")}"]')[0].text_content()
+                maximum = Decimal(re.search(r"满分([\d.]+)分", label).group(1))
+                scores[inp.get("name")] = str((maximum * Decimal("0.85")).quantize(Decimal("0.1")))
+            assert scores
+            expert.submit(url, action="/sheet", button="提交评分", data={**scores, "comment": "材料完整，特色鲜明。"})
+
+    # 4. June 2015: review closed, ranking run, proposal, publicity and announcement.
+    with time_machine.travel(at("2015-06-11 09:00"), tick=True):
+        admin.submit(f"/admin/review/calls/{CALL}", action="/close")
+        admin.submit(f"/admin/calls/{CALL}/ranking", action="/ranking/run")
+        run_url = re.search(rf'href="(/admin/calls/{CALL}/ranking/runs/\d+)"', admin.get(f"/admin/calls/{CALL}/ranking"))
+        assert "苏州星湖电子商务产业园运营管理有限公司" in _plain(admin.get(run_url.group(1)))
+        decisions = f"/admin/calls/{CALL}/decisions"
+        admin.submit(decisions, action="/propose/")
+        if "待另一位管理员批准" in _plain(admin.get(decisions)):  # the list differs from the ranking
+            second = Web(app, "second admin")
+            second.login("admin2")
+            second.submit(decisions, action="/approve")
+        admin.submit(decisions, action="/decisions/publicity")
+        public = Web(app, "public")
+        assert "苏州星湖电子商务产业园运营管理有限公司" in _plain(public.get(f"/public/calls/{CALL}/publicity"))
+
+    with time_machine.travel(at("2015-06-22 09:00"), tick=True):
+        admin.submit(decisions, action="/decisions/announce")
+        assert "结果已于" in _plain(admin.get(decisions))
+        assert "示范" in _plain(applicant.get(f"/applicant/applications/{app_id}"))
