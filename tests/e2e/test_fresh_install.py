@@ -6,7 +6,8 @@ self-evaluates and is evaluated; the ministry issues the signed report, which ve
 
 Forms are read from each page and submitted as a browser would (lxml parses them; the Flask test
 client sends them), so a renamed field or a missing button fails here. The clock moves with
-time-machine between the phases. No demo code is used."""
+time-machine between the phases. No demo code is used, and no browser is needed (the
+Playwright journeys sit next to this file)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -95,6 +96,8 @@ class Web:
             if (form.get("method") or "get").lower() != "post":
                 continue
             target = form.get("action") or url
+            if action is None and target.startswith(("/public/lang/", "/auth/logout")):
+                continue  # the top bar's language and logout buttons are never the page's form
             buttons = form.xpath(".//button|.//input[@type='submit']")
             labels = [(b.text_content() or b.get("value") or "").strip() for b in buttons]
             if action is not None and action not in target:
@@ -296,4 +299,86 @@ def test_fresh_install_to_a_verified_report(app, runner):
     with time_machine.travel(at("2015-06-22 09:00"), tick=True):
         admin.submit(decisions, action="/decisions/announce")
         assert "结果已于" in _plain(admin.get(decisions))
-        assert "示范" in _plain(applicant.get(f"/applicant/applications/{app_id}"))
+        status = lxml.html.fromstring(applicant.get(f"/applicant/applications/{app_id}")).xpath("//p/strong")[0]
+        assert status.text_content().strip() == "已公布"
+
+    # 5. 2015: the first-batch base receives central funds, spends them, and the authority verifies.
+    operator = Web(app, "base operator")
+    with time_machine.travel(at("2015-07-01 09:00"), tick=True):
+        r = admin.submit(f"{base_url}/allocations/new", button="下达资金", data={
+            "year": "2015", "amount": "5,000,000", "document_no": "财建〔2015〕188号",
+            "purpose": "公共服务平台与人才培训"})
+        allocation_id = int(re.search(r"/allocations/(\d+)/tranches/new",
+                                      admin.get(base_url)).group(1))
+        admin.submit(f"/admin/funds/allocations/{allocation_id}/tranches/new", button="登记到位资金",
+                     data={"date": "2015-07-10", "amount": "5000000", "document_no": "拨付〔2015〕12号"})
+        operator.login("sz-base")
+        entries = []
+        for day, project, category, amount in (("2015-08-05", "公共服务平台运营维护", "PSP", "3000000"),
+                                               ("2015-09-15", "电商人才培训", "TRN", "1600000")):
+            r = operator.submit(f"/applicant/funds/allocations/{allocation_id}/expenditures/new", button="登记支出",
+                                data={"date": day, "project": project, "category": category, "amount": amount,
+                                      "payee": "苏州数联信息技术有限公司", "voucher_no": f"JZ{day}"},
+                                files={"voucher": (pdf(f"voucher {day}"), f"凭证{day}.pdf")})
+            entries.append(int(r.headers["Location"].rstrip("/").rsplit("/", 1)[-1]))
+    with time_machine.travel(at("2015-10-09 09:00"), tick=True):
+        for entry_id in entries:
+            authority.submit(f"/authority/funds/expenditures/{entry_id}", action="/verify")
+        assert "4,600,000.00" in _plain(admin.get(base_url))
+
+    # 6. January 2016: the 2015 round opens (the targets lock), the base self-evaluates.
+    with time_machine.travel(at("2016-01-05 09:00"), tick=True):
+        admin.submit("/admin/evaluations/new", action="/admin/evaluations/new", data={
+            "code": "perf-2015", "title": "2015年度首批示范基地绩效评价", "year": "2015",
+            "criteria": "perf-base-b1:1", "self_deadline": "2016-02-29T17:00",
+            "authority_deadline": "2016-03-31T17:00", "bases": str(base_id)})
+        assert "目标值已锁定" in _plain(admin.get(f"{base_url}/targets"))
+        home = operator.get("/applicant/evaluations")
+        eval_id = int(re.search(r"/applicant/evaluations/(\d+)", home).group(1))
+        own = f"/applicant/evaluations/{eval_id}"
+        page = lxml.html.fromstring(operator.get(own))
+        narratives = {t.get("name"): "按创建方案推进，完成年度任务。"
+                      for t in page.xpath('//textarea[starts-with(@name, "narrative_")]')}
+        figures = {"tasks_completed": "10", "service_reach": "21000", "projects_total": "20",
+                   "projects_accepted": "19", "projects_on_time": "18", "project_cost": "7800000",
+                   "transactions_current": "11000000000", "transactions_base_year": "8650000000",
+                   "firms_current": "480", "firms_base_year": "400", "social_investment": "15500000",
+                   "new_jobs": "1500", "incubated_trained": "3000", "tenant_satisfaction": "91"}
+        operator.submit(own, action=own, data={**{f"figure_{k}": v for k, v in figures.items()}, **narratives},
+                        expect=(302, 200))
+        assert "3.1 元/元" in _plain(operator.get(own))  # leverage = 15.5 million / 5 million received
+        operator.submit(own, action="/submit")
+
+    # 7. March 2016: the authority evaluates; April: the ministry accepts and issues the signed report.
+    with time_machine.travel(at("2016-03-10 09:00"), tick=True):
+        item = f"/authority/evaluations/{eval_id}"
+        page = lxml.html.fromstring(authority.get(item))
+        points = {}
+        for inp in page.xpath('//input[starts-with(@name, "points_")]'):
+            label = page.xpath(f'//label[@for="{inp.get("id")}"]')[0].text_content()
+            maximum = Decimal(re.search(r"0–([\d.]+)分", label).group(1))
+            points[inp.get("name")] = str((maximum * Decimal("0.9")).quantize(Decimal("0.1")))
+        assert points
+        authority.submit(item, action=item, data={**points, "conclusions": "完成创建目标。", "problems": "无重大问题。",
+                                                  "recommendations": "继续支持。"}, expect=(302, 200))
+        authority.submit(item, action="/submit")
+
+    with time_machine.travel(at("2016-04-06 09:00"), tick=True):
+        item = f"/admin/evaluations/item/{eval_id}"
+        admin.submit(item, action="/accept")
+        admin.submit(item, action="/issue")
+        page = admin.get(item)
+        serial = re.search(r"PERF-2015-\d{4}-[2-9A-Z]{10}", page).group(0)
+        report_url = re.search(rf'href="(/admin/evaluations/item/{eval_id}/reports/\d+)"', page).group(1)
+        signed = admin.client.get(report_url)
+        assert signed.status_code == 200 and signed.data.startswith(b"%PDF")
+
+    from pypdf import PdfReader
+
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(signed.data)).pages)
+    assert serial in text and "苏州工业园区电子商务产业基地" in text
+    assert "3.1 元/元" in text and "31000" not in text  # the target typed on the base's page, in its unit
+
+    # 8. Anyone verifies the report by its serial.
+    verified = _plain(Web(app, "public").get(f"/public/verify/{serial}"))
+    assert serial in verified and "苏州工业园区电子商务产业基地" in verified
