@@ -2,13 +2,13 @@
 entered, stored, scored and printed. Every page, import, score and report goes through here, so a
 number typed in is the number printed.
 
-| kind    | unit (file)       | entered as                 | stored                        | scored (matrix) | printed          |
-|---------|-------------------|----------------------------|-------------------------------|-----------------|------------------|
-| money   | 元                | yuan, ≤ 2 decimals         | int fen                       | float yuan      | 1,234.56 元      |
-| ratio   | "" (shown as %)   | percent, ≤ 2 decimals      | int basis points (1/10000)    | fraction        | 95.00%           |
-| integer | 人, 项, 人次, 家…  | whole number               | int                           | float           | 1,500 人         |
-| decimal | 元/元, 平方米…     | decimal, ≤ 4 decimals      | figure: Decimal text;         | float           | 3.1 元/元        |
-|         |                   |                            | plan target: int 1/10000      |                 |                  |
+- money (unit 元): typed in yuan with ≤ 2 decimals; stored as int fen; scored as float yuan;
+  printed "1,234.56 元".
+- ratio (unit "", shown as %): typed in percent with ≤ 2 decimals; stored as int basis points;
+  scored as a fraction; printed "95.00%".
+- integer (人, 项, 人次, 家, 个…): typed as a whole number; stored as int; printed "1,500 人".
+- decimal (元/元, m²…): typed with ≤ 4 decimals; stored as Decimal text in figures and as int
+  ten-thousandths in plan targets; scored as float; printed "3.1 元/元" (up to 4 decimals).
 
 A plan target lives in an integer column, so every kind has an integer scale there
 (`PLAN_SCALE`); `plan_to_stored` turns it into the figure storage value the scoring reads, and

@@ -54,11 +54,14 @@ def funds_edit_targets(base_id: int):
                 form.form_errors.append(e.message)
             else:
                 db.session.commit()
-                flash(f"目标值已保存（第 {change.version.number} 版）" if change.changed else "目标值没有变化",
-                      "success" if change.changed else "info")
+                if change.changed:
+                    flash(f"目标值已保存（第 {change.version.number} 版）", "success")
+                else:
+                    flash("目标值没有变化", "info")
                 return redirect(url_for("admin.funds_base", base_id=base.id))
     return render_template("funds/targets.html", area="admin", base=base, form=form, lock=lock, system=system,
-                           history=svc.history(base), sources=SOURCE_LABELS, fields={f.id: f for f in fields}, reason_help=REASON_HELP)
+                           history=svc.history(base), sources=SOURCE_LABELS, fields={f.id: f for f in fields},
+                           reason_help=REASON_HELP)
 
 
 @bp.route("/funds/targets/template.xlsx")
