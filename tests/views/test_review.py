@@ -170,6 +170,7 @@ def test_blind_call_hides_identity_after_the_confirmation(app, client):
     assert r.status_code == 302
     page = client.get(f"/review/assignments/{aid}").get_data(as_text=True)
     assert 'name="score_innovation"' in page
+    assert "指标数据" in page and "申报材料正文" in page  # the application's body, shared with its own pages
     for secret in (org_name, uscc, "13900001111", "营业执照-"):
         assert secret not in page
     assert org_name not in client.get("/review/").get_data(as_text=True)
