@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..domain.criteria import CriteriaSystem
+from ..domain.errors import DomainError
 from ..domain.matrix import MatrixError, weights_sha256
 from ..domain.mcda_io import matrix_csv, run_as_json
 from ..domain.ranking import METHODS, RankingError
@@ -38,7 +39,7 @@ DEFAULT_SAMPLES = 200
 METHOD_LABELS = {"weighted-total": "总分法", "topsis": "TOPSIS", "vikor": "VIKOR", "wpm": "加权积法"}
 
 
-class RunRefused(ValueError):
+class RunRefused(DomainError, ValueError):
     """A run cannot be made; ``problems`` are Chinese lines (e.g. every application lacking sheets)."""
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
