@@ -51,3 +51,17 @@ def test_services_never_build_the_app(graph):
                        if "evalsys" in graph.find_modules_directly_imported_by(m))
     assert offenders == []
     assert "evalsys" in graph.find_modules_directly_imported_by("evalsys.jobs")
+
+
+def test_services_build_no_responses_and_no_links(graph):
+    # A service returns data (a stored file's bytes, a path from notify.path_for); the views make
+    # the HTTP response and the links (views/common/downloads.py, url_for in views and templates).
+    offenders = []
+    for module in sorted(graph.find_descendants("evalsys.services")):
+        for imported in ("flask", "werkzeug"):
+            if not graph.direct_import_exists(importer=module, imported=imported):
+                continue
+            for detail in graph.get_import_details(importer=module, imported=imported):
+                if any(name in detail["line_contents"] for name in ("Response", "url_for", "send_file")):
+                    offenders.append(f"{module}: {detail['line_contents']}")
+    assert offenders == []

@@ -20,8 +20,8 @@ from ...services import evaluation_query as q
 from ...services import evaluations as svc
 from ...services import rectifications as rect
 from ...services.evaluation_reports import issue_report, round_reports
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
+from ..common.downloads import send_stored
 
 
 def _decide(evaluation_id: int):

@@ -12,8 +12,8 @@ from ...forms.base import options
 from ...models import Authority, Organisation, Role
 from ...permissions import can_reopen_flag, roles_required
 from ...services import funds
-from ...services.files import send_stored
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 ADMIN = Role.ADMIN

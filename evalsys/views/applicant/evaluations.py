@@ -13,8 +13,9 @@ from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
 from ...permissions import can_self_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import rectifications as rect
-from ...services.files import UploadRejected, send_stored, store_upload
+from ...services.files import UploadRejected, store_upload
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.downloads import send_stored
 
 
 def _own(evaluation_id: int) -> Evaluation:

@@ -10,8 +10,9 @@ from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_operate_base, roles_required
 from ...services import funds, funds_import, funds_query
-from ...services.files import UploadRejected, send_stored, store_upload
+from ...services.files import UploadRejected, store_upload
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 APPLICANT = Role.APPLICANT

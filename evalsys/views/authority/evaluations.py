@@ -13,8 +13,8 @@ from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
 from ...permissions import can_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import rectifications as rect
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.downloads import send_stored
 
 
 def _mine(evaluation_id: int) -> Evaluation:

@@ -12,8 +12,8 @@ from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...permissions import can_decide_expenditure, roles_required
 from ...services import audit, funds
-from ...services.files import send_stored
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 AUTHORITY = Role.AUTHORITY
