@@ -59,7 +59,7 @@ def make_perf_base(*, authority_code: str = "320000", region: str = "320500", na
     of 90% (execution = target), optionally partly in a forbidden category."""
     import datetime as dt
 
-    from evalsys.services import funds
+    from evalsys.services import funds, funds_ledger
     from tests.factories import make_org
     from tests.fundsutil import make_allocation, make_entry
 
@@ -71,7 +71,7 @@ def make_perf_base(*, authority_code: str = "320000", region: str = "320500", na
     for amount, category in ((9_000_000_00 - forbidden_fen, "PSP"), (forbidden_fen, "X-BLD")):
         if amount:
             e = make_entry(allocation, amount_fen=amount, category=category, date=dt.date(2014, 3, 1))
-            funds.verify_expenditure(e)
+            funds_ledger.verify_expenditure(e)
     return base
 
 

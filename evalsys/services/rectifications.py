@@ -13,7 +13,8 @@ from ..models import Evaluation, FundRecovery, Rectification, StoredFile, User
 from ..models.types import utcnow
 from . import audit
 from .evaluations import EvaluationError, check_version
-from .funds import FundsError, record_recovery
+from .funds import FundsError
+from .funds_ledger import record_recovery
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
 
