@@ -48,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
     from . import summaries  # noqa: F401  (/admin/summaries and /authority/summaries)
     from . import auth_reset, reset_admin  # noqa: F401  (/auth/reset; resets under /security and /authority)
     from . import auth_totp, security_totp  # noqa: F401  (/auth/login/code, /auth/totp…; /security/…/totp/reset)
+    from . import auth_api_tokens, security_api_tokens  # noqa: F401  (/auth/tokens; /security/users/…/api-tokens)
 
     from . import evaluations_admin, evaluations_applicant, evaluations_authority, evaluations_public  # noqa: F401
 
