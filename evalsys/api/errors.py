@@ -80,7 +80,14 @@ def _stringify(value):
     return [str(value)]
 
 
+def _audit_refusal() -> None:
+    audit.record_security("access_denied", outcome="failure", detail={"endpoint": request.endpoint,
+                                                                        "path": request.path[:200], "api": True})
+
+
 def handle_api_problem(e: ApiProblem) -> Response:
+    if e.status == 403:
+        _audit_refusal()
     return problem(e.status, e.detail, kind=e.kind, errors=e.errors, headers=e.headers)
 
 
@@ -88,8 +95,7 @@ def handle_http_exception(e: HTTPException) -> Response:
     """Werkzeug/webargs/limiter exceptions raised inside the API."""
     code = e.code or 500
     if code == 403:
-        audit.record_security("access_denied", outcome="failure", detail={"endpoint": request.endpoint,
-                                                                            "path": request.path[:200]})
+        _audit_refusal()
     if isinstance(e, RateLimitExceeded) or code == 429:
         audit.record_security("rate_limited", outcome="failure", detail={"path": request.path[:200], "api": True})
         return problem(429, "请求过于频繁，请稍后再试。", kind="rate-limited", headers={"Retry-After": "60"})
