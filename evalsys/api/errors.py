@@ -63,21 +63,45 @@ def _phrase(status: int) -> str:
         return "错误"
 
 
+#: marshmallow's and webargs' English defaults, in Chinese.
+_MESSAGES_ZH = {
+    "Invalid JSON body.": "请求体不是有效的JSON",
+    "Unknown field.": "不接受此字段",
+    "Missing data for required field.": "必填",
+    "Field may not be null.": "不能为空",
+    "Not a valid integer.": "应为整数",
+    "Not a valid string.": "应为字符串",
+    "Not a valid date.": "日期格式应为 年-月-日",
+    "Not a valid boolean.": "应为 true 或 false",
+    "Invalid input type.": "输入类型无效",
+    "Invalid value.": "值无效",
+    "Number too large.": "数值过大",
+    "Not a valid number.": "应为数字",
+    "Invalid input.": "输入无效",
+}
+
+
 def _field_errors(messages) -> dict:
-    """webargs' {location: {field: [messages]}} flattened to {field: [messages]} (locations kept if mixed)."""
-    if not isinstance(messages, dict):
-        return {"_": [str(messages)]}
-    if len(messages) == 1 and next(iter(messages)) in {"json", "query", "form", "files", "headers", "path"}:
+    """webargs' {location: {field: [messages]}} flattened to {field: [messages]} in Chinese; a body that
+    is not an object at all is reported under "_body"."""
+    if isinstance(messages, dict) and len(messages) == 1 and \
+            next(iter(messages)) in {"json", "query", "form", "files", "headers", "path", "json_or_form"}:
         messages = next(iter(messages.values()))
-    return _stringify(messages)
+    if not isinstance(messages, dict):
+        return {"_body": _stringify(messages)}
+    return {str(k): _stringify(v) for k, v in messages.items()}
 
 
-def _stringify(value):
+def _stringify(value) -> list:
+    """Messages as a list of Chinese strings (nested structures kept for nested fields)."""
     if isinstance(value, dict):
-        return {str(k): _stringify(v) for k, v in value.items()}
+        return [{str(k): _stringify(v) for k, v in value.items()}]
     if isinstance(value, list):
-        return [_stringify(v) if isinstance(v, (dict, list)) else str(v) for v in value]
-    return [str(value)]
+        out: list = []
+        for v in value:
+            out.extend(_stringify(v) if isinstance(v, (dict, list)) else [_MESSAGES_ZH.get(str(v), str(v))])
+        return out
+    return [_MESSAGES_ZH.get(str(value), str(value))]
 
 
 def _audit_refusal() -> None:

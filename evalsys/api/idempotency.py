@@ -33,17 +33,18 @@ def fingerprint() -> str:
     h = hashlib.sha256()
     h.update(f"{request.method} {request.path}\n".encode())
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        for name, value in sorted(request.form.items(multi=True)):
-            h.update(json.dumps(["f", name, value], ensure_ascii=False).encode())
-        for name, upload in sorted(request.files.items(multi=True), key=lambda kv: kv[0]):
+        for name, value in sorted((str(k), str(v)) for k, v in request.form.items(multi=True)):
+            h.update(json.dumps(["f", name, value]).encode())
+        for name, upload in sorted(request.files.items(multi=True), key=lambda kv: str(kv[0])):
             data = upload.stream.read()
             upload.stream.seek(0)
-            h.update(json.dumps(["u", name, upload.filename or "", hashlib.sha256(data).hexdigest()]).encode())
+            h.update(json.dumps(["u", str(name), str(upload.filename or ""),
+                                 hashlib.sha256(data).hexdigest()]).encode())
     else:
         raw = request.get_data(cache=True)
         try:
-            h.update(json.dumps(json.loads(raw), sort_keys=True, ensure_ascii=False).encode())
-        except ValueError:
+            h.update(json.dumps(json.loads(raw), sort_keys=True).encode())
+        except (ValueError, TypeError, RecursionError):
             h.update(raw)
     return h.hexdigest()
 

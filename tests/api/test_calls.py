@@ -74,7 +74,7 @@ def test_bad_input_is_a_problem_never_a_500(app, client, world):
     for url in (f"/api/v1/calls/{world.call}/applications?cursor=%00%01",
                 f"/api/v1/calls/{world.call}/applications?cursor=bm90LWpzb24",
                 f"/api/v1/calls/{world.call}/applications?limit=99999999999999999999999",
-                "/api/v1/calls?limit=abc", "/api/v1/funds/summary?year=１９",
+                "/api/v1/calls?limit=abc", "/api/v1/calls?unknown=1", "/api/v1/funds/summary?year=１９",
                 "/api/v1/funds/summary?year=99999999999999999999"):
         r = client.get(url, headers=h)
         assert r.status_code == 422 and r.mimetype == PROBLEM, (url, r.status_code)

@@ -1,6 +1,7 @@
 """Calls, the applications of a call (scoped like the web lists) and the announced results (public)."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import abort
 from sqlalchemy import select
 
@@ -40,7 +41,7 @@ def _call_or_404(code: str) -> Call:
 
 @bp.route("/calls")
 @token_required(*READERS)
-@bp.arguments(s.PageArgs, location="query")
+@bp.arguments(s.PageArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, s.page_schema(s.CallSchema, "CallPage"))
 @problems(401, 403, 422, 429)
 @bp.doc(tags=["calls"], summary="批次列表")
@@ -81,7 +82,7 @@ def visible_applications(user, call: Call):
 
 @bp.route("/calls/<code>/applications")
 @token_required(*READERS)
-@bp.arguments(s.PageArgs, location="query")
+@bp.arguments(s.PageArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, s.page_schema(s.ApplicationItemSchema, "ApplicationPage"))
 @problems(401, 403, 404, 422, 429)
 @bp.doc(tags=["applications"], summary="批次的申报列表")
@@ -94,7 +95,7 @@ def call_applications(args, code: str):
 @bp.route("/calls/<code>/results")
 @public
 @public_limited
-@bp.arguments(s.PageArgs, location="query")
+@bp.arguments(s.PageArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, s.ResultsSchema)
 @problems(401, 404, 422, 429)
 @bp.doc(tags=["results"], summary="公布的评审结果（公开）", security=[{}, {"bearerAuth": []}])

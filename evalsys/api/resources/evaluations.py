@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import marshmallow as ma
 from flask import abort
 from sqlalchemy import select
 
@@ -39,7 +40,7 @@ def evaluation_item(ev: Evaluation) -> dict:
 
 @bp.route("/rounds/<code>/evaluations")
 @token_required(Role.APPLICANT, Role.AUTHORITY, Role.ADMIN)
-@bp.arguments(s.PageArgs, location="query")
+@bp.arguments(s.PageArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, s.page_schema(s.EvaluationSchema, "EvaluationPage"))
 @problems(401, 403, 404, 422, 429)
 @bp.doc(tags=["evaluations"], summary="评价轮次的绩效评价（等级与得分）")

@@ -2,6 +2,7 @@
 expenditure with its voucher (multipart) through the same upload checks and service as the web."""
 from __future__ import annotations
 
+import marshmallow as ma
 from flask import abort
 from sqlalchemy import select
 
@@ -28,7 +29,7 @@ def figures_dict(f) -> dict:
 
 @bp.route("/funds/summary")
 @token_required(Role.ADMIN)
-@bp.arguments(s.YearArgs, location="query")
+@bp.arguments(s.YearArgs, location="query", unknown=ma.RAISE)
 @bp.response(200, s.FundsSummaryRowSchema(many=True))
 @problems(401, 403, 422, 429)
 @bp.doc(tags=["funds"], summary="专项资金汇总（与 funds summary 命令的 JSON 相同）")
