@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
+from limits import parse
 
 from ..extensions import db, limiter
 from ..models import Role, User
@@ -60,6 +61,15 @@ def optional_api_user() -> User | None:
     return g.get("api_user")
 
 
+def _throttle_failures() -> None:
+    """Refused tokens are counted per address (guessing is slow, the audit trail cannot be flooded)."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    item = parse(current_app.config.get("API_AUTH_FAILURE_LIMIT", "30 per minute"))
+    if not limiter.limiter.hit(item, "api-auth-failure", get_remote_address()):
+        raise ApiProblem(429, "无效令牌的请求过于频繁，请稍后再试。", kind="rate-limited", headers={"Retry-After": "60"})
+
+
 def authenticate() -> None:
     """Resolve the bearer token (before any API view); 401 when required and missing or invalid."""
     g.api_user = None
@@ -77,6 +87,7 @@ def authenticate() -> None:
     found = api_tokens.resolve(secret.strip())
     if found.reason:
         db.session.rollback()
+        _throttle_failures()
         audit.record_security("api_token_refused", outcome="failure",
                               actor=found.token.user if found.token is not None else None,
                               object_type="api_tokens", object_id=found.token.id if found.token is not None else None,

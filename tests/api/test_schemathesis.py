@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -49,6 +50,7 @@ def run_operation(operation, headers: dict, mode: GenerationMode, examples: int)
     return len(sent)
 
 
+@pytest.mark.slow
 def test_every_operation_conforms(app, world):
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     counts = {}

@@ -178,3 +178,12 @@ def test_rate_limit_counts_per_token(db_url, tmp_path, make_app):
     r = _calls(c, w.tokens["admin"])
     assert r.mimetype == PROBLEM and r.get_json()["detail"] == "请求过于频繁，请稍后再试。"
     assert _calls(c, w.tokens["auth_a"]).status_code == 200  # another token has its own budget
+
+
+def test_refused_tokens_are_throttled_per_address(db_url, tmp_path, make_app):
+    fresh = make_app(make_test_config(db_url, str(tmp_path / "inst"), RATELIMIT_ENABLED=True,
+                                      API_AUTH_FAILURE_LIMIT="3 per minute"))
+    c = fresh.test_client()
+    codes = [_calls(c, f"evs_guess{i}").status_code for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    assert len(audit_events(fresh, event="api_token_refused")) == 3
