@@ -37,7 +37,8 @@ class ProblemApi(Api):
             self.spec.components.response(status.name, response, lazy=True)
         self.spec.components.response(
             "DEFAULT_ERROR", {"description": "错误（application/problem+json，RFC 9457）",
-                              "content": {"application/problem+json": {"schema": self.ERROR_SCHEMA}}}, lazy=True)
+                              "content": {"application/problem+json": {"schema": self.ERROR_SCHEMA}}},
+            lazy=True)
 
 
 def _no_store(response):
@@ -59,7 +60,8 @@ def init_api(app: Flask) -> None:
         "title": "evalsys API", "version": API_VERSION, "openapi_version": "3.1.0",
         "info": {"description": "电子商务示范创建申报、评审、资金与绩效评估系统的数据接口。"
                                 "认证：Authorization: Bearer <令牌>（在“API令牌”页面或用 "
-                                "`flask --app evalsys api-token create` 创建）。错误以 application/problem+json 返回。"},
+                                "`flask --app evalsys api-token create` 创建）。"
+                                "错误以 application/problem+json 返回。"},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     })

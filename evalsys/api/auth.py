@@ -90,7 +90,8 @@ def authenticate() -> None:
         _throttle_failures()
         audit.record_security("api_token_refused", outcome="failure",
                               actor=found.token.user if found.token is not None else None,
-                              object_type="api_tokens", object_id=found.token.id if found.token is not None else None,
+                              object_type="api_tokens",
+                              object_id=found.token.id if found.token is not None else None,
                               detail={"reason": found.reason, "path": request.path[:200]})
         raise ApiProblem(401, found.message, kind="token-invalid")
     db.session.commit()  # last-used time (and the bounded use record) whatever the view does next

@@ -105,8 +105,8 @@ def _stringify(value) -> list:
 
 
 def _audit_refusal() -> None:
-    audit.record_security("access_denied", outcome="failure", detail={"endpoint": request.endpoint,
-                                                                        "path": request.path[:200], "api": True})
+    audit.record_security("access_denied", outcome="failure",
+                          detail={"endpoint": request.endpoint, "path": request.path[:200], "api": True})
 
 
 def handle_api_problem(e: ApiProblem) -> Response:
@@ -121,7 +121,8 @@ def handle_http_exception(e: HTTPException) -> Response:
     if code == 403:
         _audit_refusal()
     if isinstance(e, RateLimitExceeded) or code == 429:
-        audit.record_security("rate_limited", outcome="failure", detail={"path": request.path[:200], "api": True})
+        audit.record_security("rate_limited", outcome="failure",
+                              detail={"path": request.path[:200], "api": True})
         return problem(429, "请求过于频繁，请稍后再试。", kind="rate-limited", headers={"Retry-After": "60"})
     data = getattr(e, "data", None) or {}
     if code == 422 or data.get("messages"):

@@ -69,7 +69,8 @@ def _replay(row: IdempotencyKey, fp: str) -> Response:
         raise ApiProblem(422, "该幂等键已用于另一个不同的请求，请为新请求使用新的幂等键。", kind="idempotency-key-reused")
     if row.status_code is None:
         raise ApiProblem(409, "使用该幂等键的请求正在处理中，请稍后重试。", kind="idempotency-in-progress")
-    response = Response(row.body or "", status=row.status_code, mimetype=row.content_type or "application/json")
+    response = Response(row.body or "", status=row.status_code,
+                        mimetype=row.content_type or "application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
 

@@ -67,7 +67,8 @@ def page_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
     """`{"items": [...], "next": "<url>" | null}` of an item schema."""
     return type(name, (ma.Schema,), {
         "items": fields.List(fields.Nested(item), required=True),
-        "next": fields.String(required=True, allow_none=True, metadata={"description": "下一页的地址；没有下一页时为 null"}),
+        "next": fields.String(required=True, allow_none=True,
+                              metadata={"description": "下一页的地址；没有下一页时为 null"}),
     })
 
 
@@ -113,7 +114,8 @@ class ApplicationItemSchema(ma.Schema):
 class FigureSchema(ma.Schema):
     id = fields.String(required=True)
     label = fields.String(required=True)
-    kind = fields.String(required=True, metadata={"description": "integer, decimal, money, ratio, boolean, date"})
+    kind = fields.String(required=True,
+                         metadata={"description": "integer, decimal, money, ratio, boolean, date"})
     unit = fields.String(required=True, metadata={"description": "value 的单位：money 为 fen（分），ratio 为 bp（万分之一）"})
     value = fields.Raw(required=True, allow_none=True, metadata={"description": "存储值（金额为整数分）"})
     display = fields.String(required=True, metadata={"description": "按页面显示的值（含单位）"})
@@ -131,7 +133,8 @@ class ApplicationSchema(ApplicationItemSchema):
 class RecommendArgs(ApiSchema):
     order = fields.Integer(required=True, strict=True, validate=validate.Range(1, 999, error="推荐顺序应为1至999"),
                            error_messages=_required("请填写推荐顺序"))
-    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, MAX_ID, error="版本号无效"),
+    version = fields.Integer(load_default=None, strict=True,
+                             validate=validate.Range(1, MAX_ID, error="版本号无效"),
                              metadata={"description": "读取时的 version；与当前不符时返回 409"})
 
 
@@ -139,7 +142,8 @@ class ReasonArgs(ApiSchema):
     reason = Text(required=True, multiline=True,
                   validate=[validate.Length(1, 2000, error="理由应为1至2000个字符")],
                   error_messages=_required("请填写理由"))
-    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(1, MAX_ID, error="版本号无效"))
+    version = fields.Integer(load_default=None, strict=True,
+                             validate=validate.Range(1, MAX_ID, error="版本号无效"))
 
     @ma.validates("reason")
     def _not_blank(self, value: str, **kwargs) -> None:

@@ -98,7 +98,8 @@ def revoke_token(row: ApiToken, *, actor: User) -> bool:
         return False
     row.revoked_at = utcnow()
     row.revoked_by_id = actor.id
-    audit.record("api_token_revoked", obj=row, actor=actor, detail={"user": row.user.username, "name": row.name})
+    audit.record("api_token_revoked", obj=row, actor=actor,
+                 detail={"user": row.user.username, "name": row.name})
     return True
 
 

@@ -18,7 +18,7 @@ from ..auth import current_api_user, token_required
 from ..blueprint import bp
 from ..errors import ApiProblem
 from ..idempotency import idempotent
-from . import problems
+from . import IDEMPOTENCY_HEADER, problems
 from .calls import READERS, application_item
 
 UNITS = {"money": "fen", "ratio": "bp"}
@@ -47,7 +47,8 @@ def figures(app: Application) -> list[dict]:
 
 
 def load(app_id: int) -> Application:
-    """The application if the token's account may see it: 404 when absent, 403 when not its own (as the web)."""
+    """The application if the token's account may see it: 404 when absent, 403 when not its own
+    (as the web answers)."""
     app = db.session.get(Application, app_id) or abort(404, description="未找到该申报")
     if not can_view_application(current_api_user(), app):
         abort(403)
@@ -91,8 +92,7 @@ def _decide(app_id: int, args: dict, service, **kwargs) -> dict:
 @bp.response(200, s.ApplicationSchema)
 @problems(401, 403, 404, 409, 422, 429)
 @bp.doc(tags=["decisions"], summary="推荐（名额内，须先上传推荐函）",
-        parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string",
-                     "maxLength": 200}, "description": "重试同一请求时使用同一个键"}])
+        parameters=[IDEMPOTENCY_HEADER])
 def recommend(args, app_id: int):
     """Recommend an application of the jurisdiction with an order, within the quota."""
     return _decide(app_id, args, rec.recommend, order=args["order"])
@@ -105,8 +105,7 @@ def recommend(args, app_id: int):
 @bp.response(200, s.ApplicationSchema)
 @problems(401, 403, 404, 409, 422, 429)
 @bp.doc(tags=["decisions"], summary="退回修改（须填写理由）",
-        parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string",
-                     "maxLength": 200}}])
+        parameters=[IDEMPOTENCY_HEADER])
 def return_for_revision(args, app_id: int):
     """Return the application to the applicant with a reason."""
     return _decide(app_id, args, rec.return_for_revision, reason=args["reason"].strip())
@@ -119,8 +118,7 @@ def return_for_revision(args, app_id: int):
 @bp.response(200, s.ApplicationSchema)
 @problems(401, 403, 404, 409, 422, 429)
 @bp.doc(tags=["decisions"], summary="不予推荐（须填写理由）",
-        parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string",
-                     "maxLength": 200}}])
+        parameters=[IDEMPOTENCY_HEADER])
 def not_recommend(args, app_id: int):
     """Decline to recommend the application, with a reason."""
     return _decide(app_id, args, rec.not_recommend, reason=args["reason"].strip())

@@ -30,7 +30,8 @@ def call_item(call: Call) -> dict:
 
 
 def application_item(app: Application) -> dict:
-    return {"id": app.id, "call": app.call.code, "organisation": app.organisation.name, "uscc": app.organisation.uscc,
+    return {"id": app.id, "call": app.call.code, "organisation": app.organisation.name,
+            "uscc": app.organisation.uscc,
             "authority_code": app.authority_code, "category": app.category, "state": app.state.value,
             "state_label": STATE_LABELS[app.state]}
 
@@ -89,7 +90,8 @@ def visible_applications(user, call: Call):
 def call_applications(args, code: str):
     """Applications of the call within the account's scope, by id."""
     call = _call_or_404(code)
-    return page(visible_applications(current_api_user(), call), Application.id, args, application_item, code=code)
+    stmt = visible_applications(current_api_user(), call)
+    return page(stmt, Application.id, args, application_item, code=code)
 
 
 @bp.route("/calls/<code>/results")

@@ -31,7 +31,8 @@ def visible_evaluations(user, round_: EvaluationRound):
 
 
 def evaluation_item(ev: Evaluation) -> dict:
-    return {"id": ev.id, "base": ev.base.code, "base_name": ev.base.name, "authority_code": ev.base.authority_code,
+    return {"id": ev.id, "base": ev.base.code, "base_name": ev.base.name,
+            "authority_code": ev.base.authority_code,
             "state": ev.state.value, "total": ev.total, "bonus": ev.bonus, "grade_code": ev.grade_code,
             "grade_label": ev.grade_label,
             "scores": [{"indicator_id": sc.indicator_id, "points": sc.points}
@@ -50,7 +51,8 @@ def round_evaluations(args, code: str):
         if len(code) <= 30 else None
     if round_ is None:
         abort(404, description="未找到该评价轮次")
-    return page(visible_evaluations(current_api_user(), round_), Evaluation.id, args, evaluation_item, code=code)
+    stmt = visible_evaluations(current_api_user(), round_)
+    return page(stmt, Evaluation.id, args, evaluation_item, code=code)
 
 
 @bp.route("/reports/<serial>")

@@ -16,7 +16,7 @@ from ..auth import current_api_user, token_required
 from ..blueprint import bp
 from ..errors import ApiProblem
 from ..idempotency import idempotent
-from . import problems
+from . import IDEMPOTENCY_HEADER, problems
 
 VOUCHER_KINDS = ("pdf", "jpeg", "png")
 _CODE_MAX = 10
@@ -63,7 +63,8 @@ def base_funds(code: str):
     return {"code": base.code, "name": base.name, "city": base.city, "authority_code": base.authority_code,
             "operator": base.operator.name, "totals": figures_dict(row.figures), "open_flags": row.open_flags,
             "years": [{"year": y, **figures_dict(f)} for y, f in funds_query.year_figures(base)],
-            "allocations": [{"id": a.id, "year": a.year, "amount_fen": a.amount_fen, "document_no": a.document_no,
+            "allocations": [{"id": a.id, "year": a.year, "amount_fen": a.amount_fen,
+                             "document_no": a.document_no,
                              "period_start": a.period_start, "period_end": a.period_end,
                              "received_fen": a.account.received_fen if a.account else 0,
                              "verified_spent_fen": a.account.verified_spent_fen if a.account else 0}
@@ -71,7 +72,8 @@ def base_funds(code: str):
 
 
 def expenditure_item(entry: Expenditure) -> dict:
-    return {"id": entry.id, "allocation_id": entry.allocation_id, "date": entry.date, "project": entry.project,
+    return {"id": entry.id, "allocation_id": entry.allocation_id, "date": entry.date,
+            "project": entry.project,
             "category": entry.category, "amount_fen": entry.amount_fen, "payee": entry.payee,
             "voucher_no": entry.voucher_no,
             "voucher_sha256": entry.voucher_file.sha256 if entry.voucher_file is not None else None,
@@ -87,8 +89,7 @@ def expenditure_item(entry: Expenditure) -> dict:
 @bp.response(201, s.ExpenditureSchema)
 @problems(401, 403, 404, 409, 422, 429)
 @bp.doc(tags=["funds"], summary="登记一笔支出及其凭证扫描件（multipart/form-data）",
-        parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string",
-                     "maxLength": 200}}])
+        parameters=[IDEMPOTENCY_HEADER])
 def record_expenditure(form, files, code: str, allocation_id: int):
     """The base operator records one payment (pending until its authority verifies it)."""
     base = _base(code)
@@ -105,7 +106,8 @@ def record_expenditure(form, files, code: str, allocation_id: int):
     problems_found = funds.input_errors(allocation.id, data)
     if problems_found:
         first = problems_found[0]
-        raise ApiProblem(422, first.message, kind="validation-error", errors={first.field or "_": [first.message]})
+        raise ApiProblem(422, first.message, kind="validation-error",
+                         errors={first.field or "_": [first.message]})
     voucher = None
     upload = files.get("voucher")
     try:
@@ -115,5 +117,6 @@ def record_expenditure(form, files, code: str, allocation_id: int):
     except UploadRejected as e:
         raise ApiProblem(422, e.message, kind="upload-rejected", errors={"voucher": [e.message]}) from None
     except funds.FundsError as e:
-        raise ApiProblem(409, e.message, kind="refused", errors={e.field: [e.message]} if e.field else None) from None
+        raise ApiProblem(409, e.message, kind="refused",
+                         errors={e.field: [e.message]} if e.field else None) from None
     return expenditure_item(entry), 201

@@ -25,6 +25,7 @@ def openapi_json():
 @public
 def docs():
     """The browsable API reference."""
-    response = current_app.make_response(render_template("api/docs.html", spec_url=url_for("api_docs.openapi_json")))
+    html = render_template("api/docs.html", spec_url=url_for("api_docs.openapi_json"))
+    response = current_app.make_response(html)
     response.headers["Content-Security-Policy"] = DOCS_CSP
     return response
