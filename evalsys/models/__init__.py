@@ -75,3 +75,4 @@ from .evaluation import (  # noqa: F401
     Rectification,
     ReportStatus,
 )
+from .api import ApiToken, IdempotencyKey  # noqa: F401
