@@ -74,3 +74,4 @@ from .evaluation import (  # noqa: F401
     Rectification,
     ReportStatus,
 )
+from .round_summary import RoundSummaryReport  # noqa: F401
