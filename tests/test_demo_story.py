@@ -137,6 +137,17 @@ def test_every_date_printed_in_the_issued_reports_lies_in_2015_and_2016(demo_app
             assert all(dt.date(2015, 1, 1) <= d <= dt.date(2016, 12, 31) for d in printed), sorted(set(printed))
             doc = json.loads(report.snapshot)
             assert doc["issued_date"].startswith("2015-12")
+        # The national summary, issued once the 差 bases' rectification was settled (April 2016).
+        from evalsys.models.round_summary import RoundSummaryReport
+        from evalsys.services.round_summaries import read_signed_summary
+
+        summaries = db.session.scalars(select(RoundSummaryReport)).all()
+        assert len(summaries) == 1 and summaries[0].issued_at.year == 2016
+        text = "\n".join(page.extract_text() or "" for page in
+                         PdfReader(io.BytesIO(read_signed_summary(summaries[0]))).pages)
+        printed = _dates(text) + _dates(summaries[0].snapshot)
+        assert len(printed) >= 5, "issue date, rectification deadlines and steps"
+        assert all(dt.date(2015, 1, 1) <= d <= dt.date(2016, 12, 31) for d in printed), sorted(set(printed))
         # A rectification deadline of a 差 base: three months after its acceptance in December 2015.
         from evalsys.models import Rectification
         deadlines = db.session.scalars(select(Rectification.deadline)).all()

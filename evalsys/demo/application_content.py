@@ -107,6 +107,7 @@ def enterprise_figures(rng: random.Random, category: str | None = None) -> dict[
     ecom = int(revenue * rng.uniform(*p["share"])) // 1_000_000 * 1_000_000
     employees = max(30, int(revenue / 100 / rng.uniform(*p["per_head"])))
     orders = max(20_000, int(ecom / 100 / rng.uniform(*p["order"])))
+    rd_high = 0.06 if category == "innovation" else 0.03
     return {
         "shop_opened_on": _day(rng, date(2005, 6, 1), date(2012, 10, 31)),
         "dedicated_unit": True,
@@ -116,7 +117,7 @@ def enterprise_figures(rng: random.Random, category: str | None = None) -> dict[
         "ecommerce_revenue_2y_ago": int(ecom / rng.uniform(1.2, 3.0)) // 1_000_000 * 1_000_000,
         "tax_paid": int(revenue * rng.uniform(*p["tax"])) // 10_000 * 10_000,
         "orders": orders,
-        "rd_spending": int(revenue * rng.uniform(0.005, 0.06 if category == "innovation" else 0.03)) // 10_000 * 10_000,
+        "rd_spending": int(revenue * rng.uniform(0.005, rd_high)) // 10_000 * 10_000,
         "patents": max(2, min(300, int(employees * rng.uniform(0.01, 0.08)))),
         "standards": rng.randint(0, 6),
         "employees": employees,

@@ -2,7 +2,8 @@
 grades), the others at earlier states; rectification for the two 差 bases (one revoked with a
 recovery entry); two reports issued. Through the services (audited), each step under the clock of
 its 2015–2016 moment (demo/story.py): self-evaluations in October 2015, the authorities' in
-November, acceptance and the reports in December, the failed rectification in March 2016. The
+November, acceptance and the reports in December, the failed rectification in March 2016, the
+national summary in April 2016. The
 demo issuer's self-signed key is created under instance/signing. Idempotent: an existing round is
 left alone."""
 from __future__ import annotations
@@ -22,7 +23,9 @@ from ..reporting.signing import create_self_signed
 from ..services import evaluations as svc
 from ..services import rectifications as rect
 from ..services.evaluation_reports import issue_report
-from .story import ACCEPTANCE, AUTHORITY_EVALUATION, ISSUE, ROUND_CREATED, SELF_EVALUATION, bj, demo_clock, spaced
+from ..services.round_summaries import issue_round_summary
+from .story import (ACCEPTANCE, AUTHORITY_EVALUATION, ISSUE, ROUND_CREATED, SELF_EVALUATION, SUMMARY, bj, demo_clock,
+                    spaced)
 
 ROUND_CODE = "perf-2015"
 TITLE = "首批国家电子商务示范基地创建工作及中央专项补助资金使用情况绩效评估（2015）"
@@ -100,6 +103,8 @@ def load_evaluations_demo() -> int:
             continue
         issued += _evaluate(ev, k, Decimal(fraction), final, system, fields, admin, operator, authority,
                             may_issue=issued < 2)
+    with demo_clock(SUMMARY):  # once the failed rectification has ended in revocation
+        issue_round_summary(round_, actor=admin)
     db.session.flush()
     return len(round_.evaluations)
 

@@ -139,7 +139,10 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
             no = f"JZ{year}-{i:02d}{j:02d}"
             voucher_nos.append(no)
             # 2013 and 2014 money is spent over two years; 2015's by September (before the self-evaluation).
-            day = dt.date(2015, 3 + j * 6 // 8, 12 + j) if year == 2015 else dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j)
+            if year == 2015:
+                day = dt.date(2015, 3 + j * 6 // 8, 12 + j)
+            else:
+                day = dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j)
             data = funds.ExpenditureInput(date=day, project=PROJECTS[category], category=category, amount_fen=fen,
                                           payee=PAYEES[(i + j) % len(PAYEES)], voucher_no=no)
             if year == 2015 and j == 1:

@@ -31,6 +31,7 @@ SELF_EVALUATION = bj(2015, 10, 12, 10)      # the bases self-evaluate from here 
 AUTHORITY_EVALUATION = bj(2015, 11, 9, 10)  # the authorities evaluate from here on (deadline 30 November)
 ACCEPTANCE = bj(2015, 12, 3, 10)            # the ministry accepts from here on
 ISSUE = bj(2015, 12, 15, 10)                # and issues the reports
+SUMMARY = bj(2016, 4, 15, 10)               # the national summary, once the 差 bases' cases are settled
 CASES = bj(2015, 9, 14, 10)                 # typical cases of the announced enterprises
 
 

@@ -267,8 +267,8 @@ def workbook_sheets(doc: RoundSummaryDoc) -> list[tuple[str, list[str], list[lis
              for f in [*doc.funds, doc.fund_total]]
     poor = [[p.base_code, p.base_name, p.authority, Decimal(p.total), p.status, p.deadline, p.reported, p.rechecked,
              p.revoked] for p in doc.poor]
-    indicators = [[n, i.indicator_id, i.title, i.group, Decimal(i.max), Decimal(i.mean_points), Decimal(i.achievement),
-                   i.count] for n, i in enumerate(doc.indicators, start=1)]
+    indicators = [[n, i.indicator_id, i.title, i.group, Decimal(i.max), Decimal(i.mean_points),
+                   Decimal(i.achievement), i.count] for n, i in enumerate(doc.indicators, start=1)]
     overview = [["评估批次", f"{doc.round_title}（{doc.round_code}）"], ["报告编号", doc.serial],
                 ["出具单位", doc.issuer], ["出具日期", doc.issued_date], ["评估对象（个）", doc.bases],
                 ["已定级（个）", doc.graded], ["平均综合得分", Decimal(doc.mean_total) if doc.mean_total else "—"],
