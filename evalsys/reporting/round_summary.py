@@ -17,6 +17,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
 
+from ..domain.formatting import percent, ratio_percent
 from ..domain.money import format_fen, rate
 from .application_form import _CONTROL, NumberedCanvas, _fit, _markup
 from .evaluation_report import (BODY_WIDTH, MARGIN_BOTTOM, MARGIN_TOP, MARGIN_X, PAGE_HEIGHT, PAGE_WIDTH, _grid,
@@ -131,16 +132,6 @@ class RoundSummaryDoc:
         return cls(**data)
 
 
-def percent(numerator: int, denominator: int) -> str:
-    """An exact rate as a percentage with two decimals ("—" when the denominator is 0)."""
-    value = rate(numerator, denominator)
-    return "—" if value is None else f"{Decimal(value) * 100:.2f}%"
-
-
-def _share(count: int, total: int) -> str:
-    return "—" if not total else f"{Decimal(count * 100) / Decimal(total):.1f}%"
-
-
 # --- PDF ----------------------------------------------------------------------------------------------
 
 def _story(doc: RoundSummaryDoc, s: dict, font: str) -> list[Any]:
@@ -158,7 +149,8 @@ def _story(doc: RoundSummaryDoc, s: dict, font: str) -> list[Any]:
     story += _paragraphs(f"本批次评估对象为首批国家电子商务示范基地 {doc.bases} 个，评价依据《{doc.system_title}》。"
                          f"截至出具日，商务部已审核确定等级的 {doc.graded} 个{mean}；尚未最终确定的 {doc.pending} 个。", s)
     story.append(Paragraph(OUTLINE[1], s["h1"]))
-    overall = [["等级", "基地数", "占已定级比例"]] + [[g, str(n), _share(n, doc.graded)] for g, n in zip(GRADES, totals)]
+    overall = [["等级", "基地数", "占已定级比例"]]
+    overall += [[g, str(n), ratio_percent(n, doc.graded, 1)] for g, n in zip(GRADES, totals)]
     story.append(_table(overall, [w * 0.3, w * 0.3, w * 0.4], s, font))
     story.append(Spacer(1, 3 * mm))
     rows_a = [["推荐单位", *GRADES, "未定级", "合计"]]
@@ -174,8 +166,8 @@ def _story(doc: RoundSummaryDoc, s: dict, font: str) -> list[Any]:
     rows_f = [["推荐单位", "基地数", "下达（元）", "到位（元）", "已核实支出（元）", "到位率", "执行率"]]
     for f in [*doc.funds, doc.fund_total]:
         rows_f.append([f.name, str(f.bases), format_fen(f.allocated_fen), format_fen(f.received_fen),
-                       format_fen(f.spent_fen), percent(f.received_fen, f.allocated_fen),
-                       percent(f.spent_fen, f.received_fen)])
+                       format_fen(f.spent_fen), ratio_percent(f.received_fen, f.allocated_fen, 2),
+                       ratio_percent(f.spent_fen, f.received_fen, 2)])
     last = len(rows_f) - 1
     story.append(_table(rows_f, [w * 0.2, w * 0.08, w * 0.16, w * 0.16, w * 0.16, w * 0.12, w * 0.12], s, font,
                         [("BACKGROUND", (0, last), (-1, last), colors.HexColor("#f2f2f2"))]))
@@ -194,7 +186,7 @@ def _story(doc: RoundSummaryDoc, s: dict, font: str) -> list[Any]:
     for title, items in (("完成度最高的指标", doc.strongest()), ("完成度最低的指标", doc.weakest())):
         story.append(Paragraph(title, s["h2"]))
         rows_i = [["指标", "一级指标", "分值", "平均得分", "完成度"]]
-        rows_i += [[i.title, i.group, i.max, i.mean_points, f"{Decimal(i.achievement) * 100:.2f}%"] for i in items]
+        rows_i += [[i.title, i.group, i.max, i.mean_points, percent(Decimal(i.achievement), 2)] for i in items]
         story.append(_table(rows_i, [w * 0.38, w * 0.14, w * 0.12, w * 0.16, w * 0.2], s, font))
     story.append(Paragraph(OUTLINE[5], s["h1"]))
     story += _paragraphs("本报告由系统根据出具时的评价、资金和整改记录汇总生成，经出具单位电子签章；"
