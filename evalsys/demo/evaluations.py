@@ -21,6 +21,8 @@ from ..extensions import db
 from ..models import EvaluationRound, FirstBatchBase, Role, User
 from ..reporting.signing import create_self_signed
 from ..services import evaluations as svc
+from ..services import evaluation_review
+from ..services import self_evaluation
 from ..services import rectifications as rect
 from ..services.evaluation_reports import issue_report
 from ..services.round_summaries import issue_round_summary
@@ -118,29 +120,29 @@ def _evaluate(ev, k: int, a: Decimal, final: str, system, fields, admin: User, o
                             int(ev.base.code.rsplit("-", 1)[-1]))
         stored.update(prefill.as_fields() if prefill else {})
         texts = {k: display(fields[k], v) for k, v in stored.items() if k in fields}
-        svc.save_self_evaluation(ev, svc.SelfEvaluationInput(texts, NARRATIVE), actor=operator)
+        self_evaluation.save_self_evaluation(ev, self_evaluation.SelfEvaluationInput(texts, NARRATIVE), actor=operator)
     if final == "draft":
         return 0
     with demo_clock(spaced(SELF_EVALUATION, k, days=0.5) + timedelta(hours=50)):
-        svc.submit_self_evaluation(ev, actor=operator)
+        self_evaluation.submit_self_evaluation(ev, actor=operator)
     if final == "self_evaluated":
         return 0
     points = {i.id: str((Decimal(str(i.max)) * a).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
               for i in system.scored_indicators if i.type == "E"}
     comments = {key: ("符合要求" if a >= Decimal("0.8") else "存在不足，需改进") for key in points}
     with demo_clock(spaced(AUTHORITY_EVALUATION, k, days=0.5)):
-        svc.save_authority_evaluation(ev, svc.AuthorityInput(
+        evaluation_review.save_authority_evaluation(ev, evaluation_review.AuthorityInput(
             points=points, comments=comments, figures={}, reasons={},
             conclusions=f"该基地创建工作总体完成情况{'良好' if a >= Decimal('0.8') else '一般' if a >= Decimal('0.6') else '较差'}。",
             problems="部分项目建设进度滞后于创建方案，资金执行率有待提高。",
             recommendations="加快项目实施和验收，完善资金使用台账，提升公共服务平台运营能力。",
             bonus="2" if a >= Decimal("0.95") else ""), actor=authority)
     with demo_clock(spaced(AUTHORITY_EVALUATION, k, days=0.5) + timedelta(hours=74)):
-        svc.submit_evaluation(ev, actor=authority)
+        evaluation_review.submit_evaluation(ev, actor=authority)
     if final == "evaluated":
         return 0
     with demo_clock(spaced(ACCEPTANCE, k, days=0.5)):
-        svc.accept_evaluation(ev, actor=admin)
+        evaluation_review.accept_evaluation(ev, actor=admin)
         if ev.grade_label == "差":
             item = rect.require_rectification(ev, requirement="对照评价发现的问题逐项整改，3个月内报送整改报告。",
                                               actor=admin)

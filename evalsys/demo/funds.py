@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import FirstBatchBase, Organisation, OrganisationState, Role, StoredFile
 from ..models.types import utcnow
-from ..services import audit, funds
+from ..services import audit, funds, funds_flags, funds_ledger
 from ..services.files import store_bytes
 from .story import LAUNCH, demo_clock
 
@@ -97,19 +97,19 @@ def _recorded(day: dt.date, i: int, j: int) -> dt.datetime:
 _last_recorded: list[dt.datetime] = []  # per base, the latest moment written (the flags are raised after it)
 
 
-def _record(allocation, data: funds.ExpenditureInput, i: int, j: int, *, voucher: StoredFile | None,
+def _record(allocation, data: funds_ledger.ExpenditureInput, i: int, j: int, *, voucher: StoredFile | None,
             verify: bool = False, reject: str = ""):
     """Record an entry at its moment, and verify or reject it a week later."""
     at = _recorded(data.date, i, j)
     with demo_clock(at):
-        e = funds.record_expenditure(allocation, data, voucher=voucher, refresh=False)
+        e = funds_ledger.record_expenditure(allocation, data, voucher=voucher, refresh=False)
     decided = at + dt.timedelta(days=7, hours=2)
     if verify or reject:
         with demo_clock(decided):
             if reject:
-                funds.reject_expenditure(e, reason=reject, refresh=False)
+                funds_ledger.reject_expenditure(e, reason=reject, refresh=False)
             else:
-                funds.verify_expenditure(e, refresh=False)
+                funds_ledger.verify_expenditure(e, refresh=False)
     _last_recorded.append(decided if verify or reject else at)
     return e
 
@@ -128,7 +128,7 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
             tranches = [(dt.date(year, 3, 2), received, f"{year}年拨付")]
         for k, (day, fen, doc) in enumerate(tranches):
             with demo_clock(_recorded(day, i, k)):
-                funds.record_tranche(a, date=day, amount_fen=fen, document_no=doc, refresh=False)
+                funds_ledger.record_tranche(a, date=day, amount_fen=fen, document_no=doc, refresh=False)
         spent = verified = 0
         for j in range(8):
             fen = (180_000 + (i * 7_919 + j * 104_729 + y * 31) % 270_000) * 100 + (i * 13 + j) % 100
@@ -143,7 +143,7 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
                 day = dt.date(2015, 3 + j * 6 // 8, 12 + j)
             else:
                 day = dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j)
-            data = funds.ExpenditureInput(date=day, project=PROJECTS[category], category=category, amount_fen=fen,
+            data = funds_ledger.ExpenditureInput(date=day, project=PROJECTS[category], category=category, amount_fen=fen,
                                           payee=PAYEES[(i + j) % len(PAYEES)], voucher_no=no)
             if year == 2015 and j == 1:
                 _record(a, data, i, j, voucher=voucher)  # pending
@@ -161,24 +161,24 @@ def _special(a, i: int, year: int, remaining: int, voucher: StoredFile, voucher_
     """One entry per base raising one kind of flag, the kind rotating over the bases."""
     kind = i % 6
     if year == 2014 and kind == 1:
-        _record(a, funds.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
                                           "宏图建筑装饰工程有限公司", f"JZ2014-{i:02d}90"), i, 90, voucher=voucher,
                 verify=True)
     elif year == 2014 and kind == 2:
-        _record(a, funds.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
                                           "蓝图会展服务有限公司", voucher_nos[0]), i, 91, voucher=voucher)
     elif year == 2013 and kind == 3:  # paid before the allocation's period began
-        _record(a, funds.ExpenditureInput(dt.date(2012, 12, 18), "公共服务平台运营维护（预付）", "PSP", 120_000_00,
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2012, 12, 18), "公共服务平台运营维护（预付）", "PSP", 120_000_00,
                                           "华东云服务科技有限公司", f"JZ2012-{i:02d}01"), i, 92, voucher=voucher)
     elif year == 2013 and kind == 4 and remaining >= 680_000_00:
-        _record(a, funds.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
                                           "远航供应链管理有限公司", f"JZ2014-{i:02d}88"), i, 93, voucher=voucher,
                 verify=True)
     elif year == 2014 and kind == 5:
-        _record(a, funds.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
                                           "", explanation="年度网货交易会场地租赁费用"), i, 94, voucher=None)
     elif year == 2015 and kind == 0:
-        _record(a, funds.ExpenditureInput(dt.date(2015, 9, 18), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2015, 9, 18), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
                                           "浙江数联信息技术有限公司", f"JZ2015-{i:02d}77"), i, 95, voucher=voucher)
 
 
@@ -198,6 +198,6 @@ def load_funds_demo(pw_hash: str, ensure_user) -> int:
         _last_recorded.clear()
         _entries(base, i, voucher)
         with demo_clock(max(_last_recorded) + dt.timedelta(hours=1)):
-            funds.refresh_flags(base.id)  # once per base: the services were told not to after each entry
+            funds_flags.refresh_flags(base.id)  # once per base: the services were told not to after each entry
         created += 1
     return created

@@ -25,7 +25,7 @@ from ..models import (Application, Assignment, Call, ConflictDeclaration, Notifi
 from ..services import audit, runs
 from ..services.applications import system_of
 from ..services.assignment import application_infos, reviewer_infos
-from ..services.review import expert_indicators, judge_divergence
+from ..services.review_sheets import expert_indicators, judge_divergence
 from .data import REVIEWER_HOMES, economic_region
 from .story import PROFILES_CREATED, demo_clock
 

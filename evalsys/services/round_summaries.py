@@ -20,7 +20,8 @@ from ..reporting.signing import sign_pdf
 from . import audit
 from . import round_summary_query as q
 from .evaluation_reports import issued_root, signing_material
-from .evaluations import EvaluationError, system_of
+from .criteria import system_of
+from .evaluations import EvaluationError
 from .files import write_atomically
 
 SIGN_REASON = "绩效评估全国汇总报告出具"

@@ -102,7 +102,8 @@ def indicator_means(round_: EvaluationRound) -> list[IndicatorMean]:
     """Every scored indicator's mean points and achievement (points / maximum) over the graded
     evaluations, strongest first (ties by the criteria file's order). Points are the scoring rules'
     own (services.evaluations.current_score): the target rules need each base's plan."""
-    from .evaluations import current_score, system_of
+    from .criteria import system_of
+    from .evaluations import current_score
 
     system = system_of(round_)
     points: dict[str, list[Decimal]] = defaultdict(list)
