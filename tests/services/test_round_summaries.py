@@ -22,7 +22,7 @@ from evalsys.models.round_summary import RoundSummaryReport
 from evalsys.reporting.round_summary import FUND_HEADERS, GRADE_HEADERS, GRADES, INDICATOR_HEADERS, POOR_HEADERS
 from evalsys.reporting.signing import validate_signed
 from evalsys.services import evaluations as svc
-from evalsys.services import funds
+from evalsys.services import funds_ledger
 from evalsys.services import rectifications as rect
 from evalsys.services.round_summaries import (find_summary_by_serial, issue_round_summary, read_signed_summary,
                                               rerender_unsigned, summary_xlsx)
@@ -48,7 +48,7 @@ def _build_round():
     admin = make_user(Role.ADMIN, commit=False)
     bases = [make_perf_base(authority_code=a, region=r) for a, r, _, _ in PLAN]
     extra = make_allocation(bases[0], year=2014, amount_fen=3_000_000_00, received_fen=2_000_000_00)
-    funds.verify_expenditure(make_entry(extra, amount_fen=1_234_567_89, category="TRN", date=dt.date(2014, 9, 1)))
+    funds_ledger.verify_expenditure(make_entry(extra, amount_fen=1_234_567_89, category="TRN", date=dt.date(2014, 9, 1)))
     make_entry(extra, amount_fen=500_000_00, category="PSP", date=dt.date(2014, 10, 1))  # pending: not spent
     make_allocation(bases[3], year=2016, amount_fen=7_000_000_00)  # after the round's year
     round_ = make_round(bases, code="perf-sum")
