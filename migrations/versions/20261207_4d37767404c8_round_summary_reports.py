@@ -1,7 +1,7 @@
 """Issued national summaries of a performance round (signed PDF, serial, snapshot); a new table only.
 
 Revision ID: 4d37767404c8
-Revises: 0f233b456dc1
+Revises: 5902d79b1472
 Create Date: 2026-12-07 13:02:22.270193
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4d37767404c8'
-down_revision = '0f233b456dc1'
+down_revision = '5902d79b1472'
 branch_labels = None
 depends_on = None
 
