@@ -76,3 +76,4 @@ from .evaluation import (  # noqa: F401
     ReportStatus,
 )
 from .api import ApiToken, IdempotencyKey  # noqa: F401
+from .round_summary import RoundSummaryReport  # noqa: F401

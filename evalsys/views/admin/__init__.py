@@ -8,8 +8,8 @@ from flask import Blueprint
 
 from ...domain.money import format_fen
 from ..common.navigation import N_
-from . import (calls, cases, criteria, decisions, evaluations, funds, home, plan_targets, ranking, review,
-               summaries)
+from . import (calls, cases, criteria, decisions, evaluation_summary, evaluations, funds, home, plan_targets, ranking,
+               review, summaries)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -195,3 +195,7 @@ bp.add_url_rule("/evaluations/item/<int:evaluation_id>/evidence/<int:attachment_
                 endpoint="evaluation_evidence_file", view_func=evaluations.evaluation_evidence_file)
 bp.add_url_rule("/evaluations/item/<int:evaluation_id>/reports/<int:report_id>",
                 endpoint="evaluation_report", view_func=evaluations.evaluation_report)
+bp.add_url_rule("/evaluations/<code>/summary", endpoint="evaluation_round_summary_issue",
+                view_func=evaluation_summary.evaluation_round_summary_issue, methods=["POST"])
+bp.add_url_rule("/evaluations/<code>/summary/<int:summary_id>.<any(pdf,xlsx):fmt>",
+                endpoint="evaluation_round_summary_file", view_func=evaluation_summary.evaluation_round_summary_file)
