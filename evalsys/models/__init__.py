@@ -74,3 +74,4 @@ from .evaluation import (  # noqa: F401
     Rectification,
     ReportStatus,
 )
+from .receipt import SubmissionReceipt  # noqa: F401

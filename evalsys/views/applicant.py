@@ -1,7 +1,7 @@
 """/applicant: an applicant's organisation, its accounts, its applications and notifications."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,6 +21,7 @@ from ..services import audit
 from ..services.accounts import AccountError, approve_member, can_approve_member
 from ..services.calls import find_call
 from ..services.files import UploadRejected
+from ..services.receipts import latest_receipt, read_receipt
 from .application_pages import detail_context, form_pdf_response, load_application, send_attachment
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
@@ -92,6 +93,7 @@ def application_detail(app_id: int):
     problems = svc.submission_problems(app) if app.state in svc.EDITABLE else []
     return render_template("applicant/application.html", problems=problems, confirm=ConfirmForm(),
                            attachment_form=AttachmentForm(), editable=app.state in svc.EDITABLE,
+                           receipt=latest_receipt(app),
                            **detail_context(app, staff=False, download_endpoint="applicant.download_attachment"))
 
 
@@ -213,6 +215,18 @@ def act(app_id: int, action: str):
     db.session.commit()
     flash("申报已撤回为草稿，可修改后重新提交。" if action == "withdraw" else "申报已提交。", "success")
     return redirect(url_for("applicant.application_detail", app_id=app.id))
+
+
+@bp.route("/applications/<int:app_id>/receipt.pdf")
+@roles_required(Role.APPLICANT)
+def application_receipt(app_id: int):
+    """The receipt (申报回执) of the latest submission, checked against its recorded hash."""
+    receipt = latest_receipt(load_application(app_id)) or abort(404)
+    data = read_receipt(receipt)
+    if data is None:
+        abort(404, description="回执文件缺失或已损坏，请联系管理员")
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="receipt-{receipt.serial}.pdf"'})
 
 
 @bp.route("/applications/<int:app_id>/form.pdf")
