@@ -22,6 +22,7 @@ from ..services.accounts import AccountError, approve_member, can_approve_member
 from ..services.calls import find_call
 from ..services.files import UploadRejected
 from ..services.receipts import latest_receipt, read_receipt
+from ..services.todo_query import todo_for
 from .application_pages import detail_context, form_pdf_response, load_application, send_attachment
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
@@ -48,7 +49,8 @@ def home():
     unread = db.session.scalar(select(db.func.count(Notification.id)).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None)))
     return render_template("applicant/home.html", org=current_user.organisation, pending=pending, apps=apps,
-                           calls=calls, unread=unread, confirm=ConfirmForm())
+                           calls=calls, unread=unread, confirm=ConfirmForm(),
+                           todos=todo_for(current_user))
 
 
 @bp.route("/members/<int:user_id>/<any(approve,refuse):action>", methods=["POST"])

@@ -13,6 +13,7 @@ from ..forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm,
 from ..models import (Application, ApplicationAttachment, AttachmentKind, Assignment, AssignmentState, Call,
                       ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
 from ..permissions import can_review_assignment, can_see_identity, roles_required
+from ..services.todo_query import todo_for
 from ..services import review as svc
 from ..services.applications import current_attachments, outline_of, system_of
 from ..services.assignment import ReviewError
@@ -57,7 +58,7 @@ def home():
         if ids:
             sheets = {s.assignment_id: s for s in db.session.scalars(
                 select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)))}
-    return render_template("review/home.html", me=me, page=page, sheets=sheets)
+    return render_template("review/home.html", me=me, page=page, sheets=sheets, todos=todo_for(current_user))
 
 
 def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):
