@@ -278,3 +278,15 @@ def test_number_of_queries_does_not_grow_with_the_data(app, scene):
     assert after == before
     assert _titles(_items(app, "t-js"))["审核推荐申报：二零一五测试批次"].count == 8
     assert next(i for t, i in _titles(_items(app, "t-rv")).items() if t.startswith("评分：")).count == 5
+
+
+def test_work_list_in_english(app, scene):
+    c = app.test_client()
+    login(c, "t-js")
+    c.set_cookie("lang", "en")
+    html = c.get("/authority/").get_data(as_text=True)
+    section = html[html.index('id="todo-heading"'):]
+    section = section[:section.index("</section>")]
+    assert "To do" in html and "Review applications for recommendation: 二零一五测试批次" in section
+    assert "Recommendation quota: 1 used, 7 left" in section and "10 days left" in section
+    assert "Beijing time" in section and "还剩" not in section
