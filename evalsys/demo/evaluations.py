@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ..domain.figures import display
 from ..domain.timeutil import parse_beijing
+from ..domain.units import PLAN_SCALE
 from ..extensions import db
 from ..models import EvaluationRound, FirstBatchBase, Role, User
 from ..reporting.signing import create_self_signed
@@ -53,7 +54,8 @@ def figures_at(targets: dict[str, int], received_fen: int, a: Decimal) -> dict[s
         "transactions_base_year": 80_000_000_000, "firms_base_year": 400,
         "transactions_current": _round(80_000_000_000 * (1 + t["plan_transaction_growth"] / 10000 * a)),
         "firms_current": _round(400 * (1 + t["plan_firm_growth"] / 10000 * a)),
-        "social_investment": _round(max(received_fen, 100) * t["plan_leverage"] * a),
+        # 元/元 targets are kept in 1/10000 (units.PLAN_SCALE): 31000 is 3.1 yuan per yuan received.
+        "social_investment": _round(max(received_fen, 100) * t["plan_leverage"] / PLAN_SCALE["decimal"] * a),
         "new_jobs": _round(t["plan_new_jobs"] * a), "incubated_trained": _round(t["plan_incubated_trained"] * a),
         "tenant_satisfaction": min(10000, _round(t["plan_satisfaction"] * a)),
     }

@@ -55,7 +55,8 @@ def _voucher_pdf(label: str) -> bytes:
 
 
 def _targets(i: int) -> dict[str, int]:
-    """Creation-plan targets by performance-system field id (fen, basis points, counts)."""
+    """Creation-plan targets by performance-system field id, as plan-target integers (domain/units.py):
+    fen, basis points, counts, and 元/元 in 1/10000 (leverage 3.0–3.8 元 of social investment per 元)."""
     return {"plan_arrival_rate": 10_000, "plan_execution_rate": 9_000, "plan_compliant_share": 10_000,
             "plan_tasks": 8 + i % 5, "plan_service_reach": 20_000 + 1_500 * i, "plan_acceptance_rate": 9_500,
             "plan_on_time_rate": 9_000, "plan_budget": (1_200 + 40 * i) * WAN,

@@ -60,6 +60,7 @@ from .funds import (  # noqa: F401
     FundRecovery,
     Tranche,
 )
+from .plan_target import BaseTargetVersion  # noqa: F401
 from .evaluation import (  # noqa: F401
     BatchItem,
     BatchJob,
