@@ -1,7 +1,7 @@
 """Submission receipts (申报回执): serial, hash and file of each submission's receipt.
 
 Revision ID: 81acf24b708b
-Revises: 0f233b456dc1
+Revises: 5902d79b1472
 Create Date: 2026-12-07 12:54:26.226765
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '81acf24b708b'
-down_revision = '0f233b456dc1'
+down_revision = '5902d79b1472'
 branch_labels = None
 depends_on = None
 
