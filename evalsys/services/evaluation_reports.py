@@ -26,6 +26,7 @@ from .criteria import system_of
 from .evaluation_review import mark_issued
 from .evaluations import EvaluationError, current_score
 from .files import write_atomically
+from .verification import verify_url
 
 GRADE_USE = {
     "优": "等级为“优”：在后续政策和资金安排上加大支持力度。",
@@ -117,7 +118,7 @@ def build_doc(ev: Evaluation, *, serial: str, issued_at, supersedes: str = "",
         process=process, groups=groups, fund_years=fund_years, fund_total=total, categories=categories,
         open_flags=funds_query.open_flag_counts([ev.base_id]).get(ev.base_id, 0),
         conclusions=ev.conclusions, problems=ev.problems, recommendations=ev.recommendations,
-        other_notes=ev.other_notes, rectification=rect_text, supersedes=supersedes,
+        other_notes=ev.other_notes, rectification=rect_text, supersedes=supersedes, verify_url=verify_url(serial),
     )
 
 

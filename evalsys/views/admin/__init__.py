@@ -175,6 +175,8 @@ bp.add_url_rule("/evaluations/new",
 bp.add_url_rule("/evaluations/<code>", endpoint="evaluation_round", view_func=evaluations.evaluation_round)
 bp.add_url_rule("/evaluations/<code>/chart/<any(grades,authorities,execution):name>.png",
                 endpoint="evaluation_round_chart", view_func=evaluations.evaluation_round_chart)
+bp.add_url_rule("/evaluations/<code>/batch/progress.json", endpoint="evaluation_round_batch_progress",
+                view_func=evaluations.evaluation_round_batch_progress)
 bp.add_url_rule("/evaluations/<code>/batch",
                 endpoint="evaluation_round_batch",
                 view_func=evaluations.evaluation_round_batch,

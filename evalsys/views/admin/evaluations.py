@@ -2,7 +2,7 @@
 one evaluation (accept / return, issue / reissue, rectification requirement, revocation)."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -78,6 +78,7 @@ def evaluation_round(code: str):
                            grades=q.grade_distribution(data), by_authority=q.scores_by_authority(data),
                            rectifications=q.rectification_status(data), job=job,
                            interrupted=job is not None and batch.is_interrupted(job),
+                           progress=batch.job_progress(job) if job is not None else None,
                            holder=batch.lock_holder(round_), pending=len(batch.pending_evaluations(round_.id)),
                            reports=round_reports(round_.id), summaries=round_summaries(round_),
                            confirm=ConfirmVersionForm())
@@ -97,6 +98,17 @@ def evaluation_round_chart(code: str, name: str):
 
 
 @roles_required(Role.ADMIN)
+def evaluation_round_batch_progress(code: str):
+    """The latest batch job of the round as JSON, polled by the page's progress bar."""
+    round_ = load_round(code)
+    job = batch.latest_job(round_.id)
+    data = batch.job_progress(job) if job is not None else {"job": None, "finished": True}
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@roles_required(Role.ADMIN)
 def evaluation_round_batch(code: str):
     """Start (or resume) issuing every accepted evaluation of the round in the background."""
     round_ = load_round(code)
@@ -112,7 +124,7 @@ def evaluation_round_batch(code: str):
     backend = batch.start_background(current_app._get_current_object(), job.id)
     job.backend = backend
     db.session.commit()
-    flash(f"已开始批量出具报告（共 {job.total} 份），刷新页面查看进度。", "success")
+    flash(f"已开始批量出具报告（共 {job.total} 份）。", "success")
     return redirect(url_for("admin.evaluation_round", code=code))
 
 

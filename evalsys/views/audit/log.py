@@ -6,6 +6,7 @@ import io
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
+from flask_login import current_user
 
 from ...domain.spreadsheet import csv_row
 from ...domain.timeutil import parse_beijing
@@ -13,6 +14,7 @@ from ...extensions import db
 from ...forms.audit import AuditFilterForm
 from ...models import Role
 from ...permissions import roles_required
+from ...services.todo_query import todo_for
 from ...reporting.tabular import xlsx_bytes
 from ...services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
@@ -34,7 +36,8 @@ def home():
     page = db.paginate(filtered(f), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("audit/home.html", form=form, page=page, linked=linked, args=args)
+    return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
+                           todos=todo_for(current_user))
 
 
 @roles_required(Role.AUDITOR)
