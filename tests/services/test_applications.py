@@ -509,3 +509,78 @@ def test_parent_and_subsidiary_cannot_both_apply(app):
         with pytest.raises(svc.ApplicationError, match=f"不符合申报条件：{title}"):
             svc.submit(row, actor=applicant)
         assert row.state == S.DRAFT
+
+
+# --- the gates the system determines: legal entity, two years open, parent and subsidiary -------------------
+
+def _submitting(call, org, **figures):
+    import json
+
+    from tests.factories import stored_figures
+
+    applicant = make_user(Role.APPLICANT, organisation=org, commit=False)
+    row = make_application(call, org, actor=applicant)
+    if figures:
+        system = criteria_system(call.criteria_id, call.criteria_version)
+        row.figures = json.dumps(stored_figures(system, **figures))
+        db.session.flush()
+    return row, applicant
+
+
+def test_an_individual_business_is_refused_by_the_legal_entity_gate(app):
+    from evalsys.domain import uscc
+
+    with app.test_request_context():
+        call = make_call()
+        row, applicant = _submitting(call, make_org(code=uscc.make("92", "320500", "MA1234567")))
+        with pytest.raises(svc.ApplicationError) as e:
+            svc.submit(row, actor=applicant)
+        message = str(e.value)
+        assert "不符合申报条件：境内独立法人" in message and "个体工商户" in message and "不具有法人资格" in message
+        assert row.state == S.DRAFT
+        # The same application from an enterprise (91…) passes this gate.
+        company, company_applicant = _submitting(call, make_org())
+        svc.submit(company, actor=company_applicant)
+        assert company.state == S.SUBMITTED
+
+
+def test_the_two_year_gate_refuses_one_day_short_and_passes_on_the_anniversary(app):
+    from evalsys.domain import figures as fig
+
+    with app.test_request_context():
+        call = make_call()
+        closing = beijing_date(call.closes_at)
+        anniversary = fig.add_years(closing, -2)
+        short, short_applicant = _submitting(call, make_org(),
+                                             shop_opened_on=(anniversary + timedelta(days=1)).isoformat())
+        with pytest.raises(svc.ApplicationError, match="不符合申报条件：自有网站或网店开通满 2 年"):
+            svc.submit(short, actor=short_applicant)
+        assert short.state == S.DRAFT
+        exact, exact_applicant = _submitting(call, make_org(), shop_opened_on=anniversary.isoformat())
+        svc.submit(exact, actor=exact_applicant)
+        assert exact.state == S.SUBMITTED
+
+
+def test_parent_and_subsidiary_are_checked_both_ways(app):
+    with app.test_request_context():
+        call = make_call()
+        parent_org, child_org = make_org(), make_org()
+        # The subsidiary applied first, declaring its parent; the parent declares nothing.
+        child, _ = _submitting(call, child_org)
+        child.parent_uscc = parent_org.uscc
+        child.state = S.SUBMITTED
+        db.session.flush()
+        parent, parent_applicant = _submitting(call, parent_org)
+        with pytest.raises(svc.ApplicationError, match="母子公司未就同一范围重复申报"):
+            svc.submit(parent, actor=parent_applicant)
+        assert parent.state == S.DRAFT
+        # A draft declaration does not block; an application in another call does not either.
+        child.state = S.DRAFT
+        db.session.flush()
+        svc.submit(parent, actor=parent_applicant)
+        assert parent.state == S.SUBMITTED
+        other_call = make_call()
+        elsewhere, elsewhere_applicant = _submitting(other_call, make_org())
+        elsewhere.parent_uscc = parent_org.uscc
+        svc.submit(elsewhere, actor=elsewhere_applicant)
+        assert elsewhere.state == S.SUBMITTED
