@@ -58,8 +58,11 @@ from .funds import (  # noqa: F401
     FlagState,
     FundAccount,
     FundRecovery,
+    FundRecoveryItem,
     Tranche,
 )
+from .sanction import AllocationOverride, OverrideState  # noqa: F401
+from .form_token import UsedFormToken  # noqa: F401
 from .evaluation import (  # noqa: F401
     BatchItem,
     BatchJob,
