@@ -116,8 +116,8 @@ def load_evaluations_demo() -> int:
             if a < Decimal("0.42"):  # the weakest base: rectification fails, title revoked, funds recovered
                 rect.submit_rectification_report(item, report="已完成部分整改，平台运营仍未恢复。", actor=operator)
                 rect.recheck_rectification(item, passed=False, result="整改不到位，主要问题未解决。", actor=authority)
-                recover = prefill.received - prefill.spent_compliant if prefill else 0
-                rect.revoke_title(item, amount_fen=max(recover, 100_000_00), reason="整改复查不合格，撤销称号并收回补助资金",
+                # The recovery is itemised by the rules: unspent balances and forbidden-category spending.
+                rect.revoke_title(item, reason="整改复查不合格，撤销称号并收回补助资金",
                                   document_no="商电函〔2016〕1号", actor=admin)
         elif issued < 2:
             issue_report(ev, actor=admin)
