@@ -11,6 +11,7 @@ from typing import Any
 
 import defusedxml.ElementTree as SafeET
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from .errors import InvalidInput
 
 # Excel and LibreOffice start a formula (or DDE) with these when a user edits or imports text.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -77,7 +78,7 @@ def csv_row(values: Iterable[object]) -> list[str]:
     return [csv_escape(v) for v in values]
 
 
-class SpreadsheetRejected(Exception):
+class SpreadsheetRejected(InvalidInput):
     """An import file refused before parsing; `message` is Chinese and safe to show."""
 
     def __init__(self, code: str, message: str) -> None:
