@@ -8,17 +8,23 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
 
+from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Authority, Call, QuotaCounter, User
 from . import audit
 
 
-class QuotaError(ValueError):
-    """Refused quota figures; `problems` maps an authority code to its Chinese message."""
+class QuotaError(DomainError, ValueError):
+    """Refused quota figures; `by_code` maps an authority code to its Chinese message."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("；".join(problems.values()))
-        self.problems = problems
+    status = 422
+
+    def __init__(self, by_code: dict[str, str]) -> None:
+        super().__init__("推荐名额未保存", list(by_code.values()))
+        self.by_code = by_code
+
+    def __str__(self) -> str:
+        return "；".join(self.lines())
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from ..domain.errors import DomainError
 from ..domain.evaluation import EvaluationState, RectificationState
 from ..domain.funds import CATEGORY_LABELS, ExpenditureStatus, is_forbidden
 from ..domain.money import format_fen
@@ -23,7 +24,7 @@ from . import audit
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
 
 
-class SanctionError(ValueError):
+class SanctionError(DomainError, ValueError):
     """A refused step (Chinese message)."""
 
 
