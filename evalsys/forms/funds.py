@@ -111,6 +111,7 @@ class ExpenditureForm(BaseForm):
     explanation = TextAreaField("说明（类别为“其他”时必填）", validators=[Optional(), Length(max=2000)],
                                 render_kw={"maxlength": 2000})
     voucher = FileField("凭证扫描件（PDF、JPEG或PNG，不超过20MB）")
+    form_token = HiddenField()  # one-time: one submit is one entry
     submit = SubmitField("登记支出")
 
 
