@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from ...domain.money import format_fen
 from ..common.navigation import N_
-from . import calls, cases, criteria, decisions, evaluations, funds, home, ranking, review, summaries
+from . import calls, cases, criteria, decisions, evaluations, funds, home, quotas, ranking, review, summaries
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -36,6 +36,8 @@ bp.add_url_rule("/calls/new", endpoint="call_new", view_func=calls.call_new, met
 bp.add_url_rule("/calls/<code>/edit",
                 endpoint="call_edit", view_func=calls.call_edit, methods=["GET", "POST"])
 bp.add_url_rule("/calls/<code>", endpoint="call_detail", view_func=calls.call_detail)
+bp.add_url_rule("/calls/<code>/quotas", endpoint="call_quotas", view_func=quotas.call_quotas,
+                methods=["GET", "POST"])
 bp.add_url_rule("/calls/<code>/applications/<int:app_id>",
                 endpoint="application_detail", view_func=calls.application_detail)
 bp.add_url_rule("/calls/<code>/applications/<int:app_id>/check",
