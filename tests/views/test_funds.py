@@ -544,3 +544,45 @@ def test_20_concurrent_identical_posts_of_the_entry_form_make_one_entry(app, wor
     assert len(_entries(app, "JZ-99")) == 1
     assert len([e for e in audit_events(app, event="fund_expenditure_recorded")
                 if '"JZ-99"' in (e.detail or "")]) == 1
+
+
+def test_a_poorly_graded_base_gets_an_allocation_only_through_two_admins(app):
+    from evalsys.models import Allocation, AllocationOverride, OverrideState
+    from tests.evalutil import advance, make_perf_base, make_round
+
+    with app.app_context():
+        base = make_perf_base()
+        operator = make_user(Role.APPLICANT, organisation=base.operator, commit=False)
+        authority = make_user(Role.AUTHORITY, authority_code=base.authority_code, commit=False)
+        first = make_user(Role.ADMIN, username="adm-1", commit=False)
+        advance(make_round([base], code="perf-v").evaluations[0], fraction="0.5", to="accepted",
+                operator=operator, authority=authority, admin=first)
+        base_id = base.id
+        before = db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id))
+        db.session.commit()
+        make_user(Role.ADMIN, username="adm-2")
+    one, two = client_for(app, "adm-1"), client_for(app, "adm-2")
+    url = f"/admin/funds/bases/{base_id}/allocations/new"
+    page = one.get(url).get_data(as_text=True)
+    assert "等级为“差”" in page
+    data = {"csrf_token": csrf_token(one, url), "year": "2016", "amount": "2,000,000.00", "document_no": "财建〔2016〕9号"}
+    r = one.post(url, data=data)
+    assert r.status_code == 200 and "另一位管理员批准" in r.get_data(as_text=True)
+    r = one.post(url, data={**data, "override_reason": "保障平台基本运转"})
+    assert r.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(AllocationOverride).where(AllocationOverride.base_id == base_id))
+        item_id = item.id
+        assert item.state == OverrideState.PENDING
+    approve = f"/admin/funds/overrides/{item_id}/approve"
+    base_url = f"/admin/funds/bases/{base_id}"
+    assert "待另一位管理员批准" in one.get(base_url).get_data(as_text=True)
+    one.post(approve, data={"csrf_token": csrf_token(one, base_url)})  # the proposer: refused
+    with app.app_context():
+        assert db.session.get(AllocationOverride, item_id).state == OverrideState.PENDING
+        assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before
+    assert two.post(approve, data={"csrf_token": csrf_token(two, base_url)}).status_code == 302
+    with app.app_context():
+        assert db.session.get(AllocationOverride, item_id).state == OverrideState.APPROVED
+        assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before + 1
+    assert len(audit_events(app, event="allocation_override_approved")) == 1

@@ -141,6 +141,8 @@ bp.add_url_rule("/funds/bases/<int:base_id>/allocations/new",
                 endpoint="funds_new_allocation",
                 view_func=funds.funds_new_allocation,
                 methods=["GET", "POST"])
+bp.add_url_rule("/funds/overrides/<int:override_id>/<any(approve,withdraw):action>",
+                endpoint="funds_override_decide", view_func=funds.funds_override_decide, methods=["POST"])
 bp.add_url_rule("/funds/allocations/<int:allocation_id>/tranches/new",
                 endpoint="funds_new_tranche", view_func=funds.funds_new_tranche, methods=["GET", "POST"])
 bp.add_url_rule("/funds/expenditures/<int:entry_id>", endpoint="funds_entry", view_func=funds.funds_entry)
