@@ -12,9 +12,10 @@ from ..extensions import db
 from ..models import Evaluation, FundRecovery, Rectification, StoredFile, User
 from ..models.types import utcnow
 from . import audit
-from .evaluations import EvaluationError, check_version
+from .evaluations import EvaluationError
 from .funds import FundsError
 from .sanctions import SanctionError, record_itemised_recovery, recovery_lines
+from .versioning import check_version
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
 

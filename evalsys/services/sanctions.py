@@ -189,7 +189,7 @@ def record_itemised_recovery(base: FirstBatchBase, lines: list[RecoveryLine], *,
                              document_no: str = "", source: str = "", actor: User | None = None) -> FundRecovery:
     """Record a recovery whose amount is the sum of its lines (plus a further amount the ministry
     names), each line stored with it."""
-    from .funds import record_recovery
+    from .funds_ledger import record_recovery
 
     if isinstance(other_fen, bool) or not isinstance(other_fen, int) or other_fen < 0:
         raise SanctionError("其他收回金额不能为负数")
