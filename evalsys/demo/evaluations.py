@@ -154,9 +154,9 @@ def _evaluate(ev, k: int, a: Decimal, final: str, system, fields, admin: User, o
                 rect.submit_rectification_report(item, report="已完成部分整改，平台运营仍未恢复。", actor=operator)
             with demo_clock(item.deadline + timedelta(days=6)):
                 rect.recheck_rectification(item, passed=False, result="整改不到位，主要问题未解决。", actor=authority)
-            recover = prefill.received - prefill.spent_compliant if prefill else 0
             with demo_clock(item.deadline + timedelta(days=20)):
-                rect.revoke_title(item, amount_fen=max(recover, 100_000_00), reason="整改复查不合格，撤销称号并收回补助资金",
+                # The recovery is itemised by the rules: unspent balances and forbidden-category spending.
+                rect.revoke_title(item, reason="整改复查不合格，撤销称号并收回补助资金",
                                   document_no="商电函〔2016〕1号", actor=admin)
         return 0
     if may_issue:

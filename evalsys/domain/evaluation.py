@@ -152,8 +152,14 @@ class IndicatorResult:
     indicator: Indicator
     target: float | None
     actual: float | None
-    points: Decimal
+    points: Decimal  # shown and stored: half-up to 2 decimals
     missing: str | None = None  # Chinese reason when points could not be computed (then 0)
+    exact: float | None = None  # unrounded points, what subtotals and the total add up (§7)
+
+    @property
+    def unrounded(self) -> float:
+        """The points before rounding (E points are exact to 0.1 already)."""
+        return float(self.points) if self.exact is None else self.exact
 
 
 @dataclass(frozen=True)
@@ -208,8 +214,9 @@ def score(system: CriteriaSystem, stored_values: Mapping[str, object], stored_ta
     plan-target integers (units.PLAN_SCALE: 1/10000 for decimals such as 元/元);
     derived figures are computed here. An indicator whose figure or target is missing scores 0 and
     says why, so a page can show an incomplete evaluation; submission requires none missing.
-    Each indicator's points are rounded half-up to 2 decimals before summing, so the printed
-    table adds up to the printed total.
+    Rounding as §7: subtotals and the total add the unrounded indicator points and round half-up
+    to 2 decimals once, at the end (59.995 → 60.00 → 中); each indicator's shown points are its own
+    points rounded the same way, so a shown column may differ from the total by a cent.
     """
     values = matrix_values(system, dict(stored_values))
     targets = {f.id: v for f in system.fields if f.source == "plan"
@@ -219,9 +226,9 @@ def score(system: CriteriaSystem, stored_values: Mapping[str, object], stored_ta
         rows = []
         for ind in (i for i in system.scored_indicators if i.group == g.id):
             rows.append(_indicator(system, ind, values, targets, e_points))
-        subtotal = sum((r.points for r in rows), Decimal("0.00"))
+        subtotal = to_two_places(math.fsum(r.unrounded for r in rows))
         groups.append(GroupResult(g.id, g.title, Decimal(str(g.max)), subtotal, tuple(rows)))
-    total = sum((g.points for g in groups), Decimal("0.00")).quantize(TWO_PLACES)
+    total = to_two_places(math.fsum(r.unrounded for g in groups for r in g.rows))
     clamped_bonus = min(max(bonus or Decimal(0), Decimal(0)), Decimal(str(system.bonus_max))).quantize(TWO_PLACES)
     return ScoreResult(tuple(groups), total, clamped_bonus, grade_of(total, grade_bands(system)))
 
@@ -253,7 +260,8 @@ def _indicator(system: CriteriaSystem, ind: Indicator, values: Mapping[str, obje
         return IndicatorResult(ind, target, float(actual), Decimal("0.00"),  # type: ignore[arg-type]
                                "创建方案缺少该项目标值")
     points = target_points(float(actual), float(target), ind.max, ind.higher_is_better)  # type: ignore[arg-type]
-    return IndicatorResult(ind, float(target), float(actual), to_two_places(points))  # type: ignore[arg-type]
+    return IndicatorResult(ind, float(target), float(actual), to_two_places(points),  # type: ignore[arg-type]
+                           exact=float(points))
 
 
 # --- rectification and serials ------------------------------------------------------------------------

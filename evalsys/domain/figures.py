@@ -7,7 +7,7 @@ fractions and plain numbers (domain.md §7); only that last step produces floats
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
 from .criteria import CriteriaSystem, Field, compute_derived
@@ -149,13 +149,41 @@ def to_matrix(field: Field, stored: Any) -> float | bool | None:
     return float(Decimal(str(stored)))
 
 
+def add_years(start: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February falls on 28 February in a common year
+    (the month's last day, as the Civil Code counts a period of years, art. 202)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February → a year without one
+        return start.replace(year=start.year + years, day=28)
+
+
+def completed_years(start: date, end: date) -> int:
+    """Whole calendar years from `start` to `end`: n such that add_years(start, n) ≤ end."""
+    if end < start:
+        return 0
+    n = end.year - start.year
+    while n > 0 and add_years(start, n) > end:
+        n -= 1
+    return n
+
+
 def years_between(start_iso: str | None, end: date) -> str | None:
-    """Whole-and-fractional years from a start date to `end`, as Decimal text with 2 decimals."""
+    """Years from a start date to `end` as Decimal text with 2 decimals: the whole calendar years
+    completed, plus the elapsed share of the current year, truncated (never rounded up).
+
+    So "≥ 2" holds exactly when the second anniversary is on or before `end`: one day short gives
+    1.99, not 2.00 (a gate compares this figure with a whole number of years).
+    """
     if not start_iso:
         return None
     start = date.fromisoformat(start_iso)
-    days = (end - start).days
-    return str((Decimal(max(days, 0)) / Decimal("365.25")).quantize(Decimal("0.01")))
+    whole = completed_years(start, end)
+    if end <= start:
+        return "0.00"
+    last, following = add_years(start, whole), add_years(start, whole + 1)
+    share = Decimal((end - last).days) / Decimal((following - last).days)
+    return str((Decimal(whole) + share).quantize(Decimal("0.01"), rounding=ROUND_DOWN))
 
 
 def matrix_values(system: CriteriaSystem, stored: dict[str, Any]) -> dict[str, float | bool | None]:

@@ -42,13 +42,41 @@ class UploadRejected(InvalidInput):
         self.message = message
 
 
-# Objects, names, actions: the things a PDF uses to run code or programs.
-_ACTIVE_KEYS = frozenset({"/JavaScript", "/JS", "/Launch"})
-_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+# What a PDF may not carry, by kind; each kind has its own message. security.md names JavaScript
+# and launch actions; the same reasoning (the file acts by itself, or carries something other
+# than the document) refuses remote go-to actions, form submission or import, embedded files and
+# file-attachment annotations, and RichMedia (Flash/3D/video players).
+_MESSAGES = {
+    "script": "PDF文件包含脚本或启动程序的动作，不能上传",
+    "uri_on_open": "PDF文件包含打开或浏览时自动访问网址的动作，不能上传",
+    "submit": "PDF文件包含提交或导入表单数据的动作（SubmitForm/ImportData），不能上传",
+    "embedded": "PDF文件包含嵌入文件或文件附件，不能上传，请将附件单独上传",
+    "rich_media": "PDF文件包含富媒体（RichMedia）内容，不能上传",
+    "remote_goto": "PDF文件包含跳转到其他文件的动作（GoToR/GoToE），不能上传",
+}
+# Dictionary keys that are refused wherever they appear.
+_REFUSED_KEYS = {"/JavaScript": "script", "/JS": "script", "/Launch": "script",
+                 "/EmbeddedFiles": "embedded", "/EF": "embedded",
+                 "/RichMediaContent": "rich_media", "/RichMediaSettings": "rich_media"}
+# Action types (/S) refused wherever they appear.
+_REFUSED_ACTIONS = {"/JavaScript": "script", "/Launch": "script", "/SubmitForm": "submit",
+                    "/ImportData": "submit", "/GoToR": "remote_goto", "/GoToE": "remote_goto"}
+# Action types refused when they run by themselves: under the catalog's /OpenAction or any /AA
+# (document open/close, page open, form-field and annotation triggers). A link a reader clicks
+# (/Link with /URI) stays allowed; a normal internal link (/GoTo, /Dest) always is.
+_TRIGGERED_ACTIONS = {"/URI": "uri_on_open"}
+_TRIGGER_KEYS = frozenset({"/OpenAction", "/AA"})
+_REFUSED_SUBTYPES = {"/FileAttachment": "embedded", "/RichMedia": "rich_media"}
+_REFUSED_TYPES = {"/EmbeddedFile": "embedded"}
 # Plain-text occurrence of the long names, delimited as PDF tokens: catches objects the parser
-# never reaches (orphans, old revisions). Not "/JS": three bytes turn up by chance in megabytes
-# of compressed scan data; the object walk finds /JS keys instead.
-_RAW_ACTIVE = re.compile(rb"/(?:JavaScript|Launch)(?=[\s/<>\[\]()%{}]|\Z)")
+# never reaches (orphans, old revisions). Not "/JS" or "/EF": a few bytes turn up by chance in
+# megabytes of compressed scan data; the object walk finds those keys instead.
+_RAW_REFUSED = re.compile(rb"/(JavaScript|Launch|SubmitForm|ImportData|GoToR|GoToE|EmbeddedFiles?|FileAttachment"
+                          rb"|RichMedia(?:Content|Settings)?)(?=[\s/<>\[\]()%{}]|\Z)")
+_RAW_KINDS = {b"JavaScript": "script", b"Launch": "script", b"SubmitForm": "submit", b"ImportData": "submit",
+              b"GoToR": "remote_goto", b"GoToE": "remote_goto", b"EmbeddedFiles": "embedded",
+              b"EmbeddedFile": "embedded", b"FileAttachment": "embedded", b"RichMedia": "rich_media",
+              b"RichMediaContent": "rich_media", b"RichMediaSettings": "rich_media"}
 _MAX_PDF_OBJECTS = 200_000
 _MAX_IMAGE_PIXELS = 50_000_000
 
@@ -80,8 +108,53 @@ def check_size(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
         raise UploadRejected("size", f"文件过大：每个文件不能超过 {limit}")
 
 
+def _refused_entry(key: str, value: object) -> str | None:
+    """The kind of refusal one dictionary entry calls for, if any."""
+    if key in _REFUSED_KEYS:
+        return _REFUSED_KEYS[key]
+    if key == "/S":
+        return _REFUSED_ACTIONS.get(str(value))
+    if key == "/Subtype":
+        return _REFUSED_SUBTYPES.get(str(value))
+    if key == "/Type":
+        return _REFUSED_TYPES.get(str(value))
+    return None
+
+
+def _resolved(obj: object) -> object:
+    return obj.get_object() if isinstance(obj, IndirectObject) else obj
+
+
+def _triggered_kind(key: str, value: object) -> str | None:
+    """The refused kind of an action that runs by itself: the catalog's /OpenAction (when it is an
+    action, not a destination) or any trigger of an /AA, following each action's /Next chain.
+    Only the actions are followed, never what they point at (a destination's page and its links)."""
+    value = _resolved(value)
+    if key == "/OpenAction":
+        todo = [value] if isinstance(value, DictionaryObject) else []
+    elif isinstance(value, DictionaryObject):  # /AA: {trigger: action}
+        todo = list(value.values())
+    else:
+        todo = []
+    steps = 0
+    while todo and steps < 1000:
+        steps += 1
+        action = _resolved(todo.pop())
+        if not isinstance(action, DictionaryObject):
+            continue
+        kind = _TRIGGERED_ACTIONS.get(str(action.get("/S", "")))
+        if kind is not None:
+            return kind
+        following = _resolved(action.get("/Next"))
+        if isinstance(following, DictionaryObject):
+            todo.append(following)
+        elif isinstance(following, ArrayObject):
+            todo.extend(following)
+    return None
+
+
 def _walk_active(reader: PdfReader) -> str | None:
-    """Walk every reachable and every listed object; return the first active name found."""
+    """Walk every reachable and every listed object; return the kind of the first refused content."""
     stack: list[object] = [reader.trailer]
     for gen, numbers in reader.xref.items():
         stack.extend(IndirectObject(num, gen, reader) for num in numbers)
@@ -101,10 +174,11 @@ def _walk_active(reader: PdfReader) -> str | None:
             obj = obj.get_object()
         if isinstance(obj, DictionaryObject):  # streams are dictionaries too
             for key, value in obj.items():
-                if key in _ACTIVE_KEYS:
-                    return str(key)
-                if key == "/S" and value in _ACTIVE_ACTIONS:
-                    return str(value)
+                kind = _refused_entry(str(key), value)
+                if kind is None and key in _TRIGGER_KEYS:
+                    kind = _triggered_kind(str(key), value)
+                if kind is not None:
+                    return kind
                 stack.append(value)
         elif isinstance(obj, ArrayObject):
             stack.extend(obj)
@@ -112,15 +186,18 @@ def _walk_active(reader: PdfReader) -> str | None:
 
 
 def scan_pdf(data: bytes) -> None:
-    """Refuse a PDF with JavaScript or launch actions, also inside compressed object streams.
+    """Refuse a PDF with JavaScript or launch actions, form submission or import, remote go-to
+    actions, embedded files or file attachments, RichMedia, or a URI action that runs on open
+    (/OpenAction, /AA) — also inside compressed object streams.
 
     The whole object graph is walked (catalog, names tree, OpenAction, AA, annotations and every
     object in the cross-reference tables), so hiding an action in an object stream or behind a
     hex-escaped name (/J#53) does not help. A PDF that cannot be parsed, or is encrypted (its
     objects cannot be inspected), is refused: fail closed.
     """
-    if _RAW_ACTIVE.search(data):
-        raise UploadRejected("pdf_active", "PDF文件包含脚本或启动程序的动作，不能上传")
+    raw = _RAW_REFUSED.search(data)
+    if raw:
+        raise UploadRejected("pdf_active", _MESSAGES[_RAW_KINDS[raw.group(1)]])
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -131,7 +208,7 @@ def scan_pdf(data: bytes) -> None:
     except Exception as exc:  # any parser failure means we cannot vouch for the file
         raise UploadRejected("pdf_unreadable", "PDF文件无法解析，请重新生成后上传") from exc
     if found is not None:
-        raise UploadRejected("pdf_active", "PDF文件包含脚本或启动程序的动作，不能上传")
+        raise UploadRejected("pdf_active", _MESSAGES.get(found, _MESSAGES["script"]))
 
 
 def _check_image(data: bytes) -> None:

@@ -99,7 +99,7 @@ class RecheckForm(BaseForm):
 
 class RevokeForm(BaseForm):
     version = HiddenField()
-    amount = StringField("收回资金金额（元）", validators=[DataRequired()], render_kw={"maxlength": 20})
+    amount = StringField("其他应收回金额（元，可不填）", validators=[Optional()], render_kw={"maxlength": 20})
     document_no = StringField("文号", validators=[Optional(), Length(max=60)])
     reason = TextAreaField("撤销及收回理由", validators=[DataRequired()], render_kw={"maxlength": 2000, "rows": 2})
     confirm = BooleanField("确认撤销该基地的示范基地称号", validators=[DataRequired(message="请确认")])

@@ -85,6 +85,8 @@ class AllocationForm(BaseForm):
     purpose = TextAreaField("资金用途", validators=[Optional(), Length(max=2000)], render_kw={"maxlength": 2000})
     period_start = DayField("使用期限起（留空为当年1月1日）", required=False)
     period_end = DayField("使用期限止（留空为两年后的12月31日）", required=False)
+    override_reason = TextAreaField("例外下达理由（仅限等级为“差”或已撤销称号的基地；提交后须另一位管理员批准）",
+                                    validators=[Optional(), Length(max=2000)], render_kw={"maxlength": 2000, "rows": 2})
     submit = SubmitField("下达资金")
 
 
@@ -111,6 +113,7 @@ class ExpenditureForm(BaseForm):
     explanation = TextAreaField("说明（类别为“其他”时必填）", validators=[Optional(), Length(max=2000)],
                                 render_kw={"maxlength": 2000})
     voucher = FileField("凭证扫描件（PDF、JPEG或PNG，不超过20MB）")
+    form_token = HiddenField()  # one-time: one submit is one entry
     submit = SubmitField("登记支出")
 
 
@@ -154,3 +157,10 @@ class ImportForm(BaseForm):
 
     file = FileField("Excel文件（xlsx）")
     submit = SubmitField("导入")
+
+
+class OverrideForm(BaseForm):
+    """Approve an exception to the allocation ban, or withdraw it with a reason."""
+
+    reason = TextAreaField("撤回理由", validators=[Optional(), Length(max=2000)], render_kw={"maxlength": 2000, "rows": 1})
+    submit = SubmitField("确认")

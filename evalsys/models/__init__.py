@@ -58,9 +58,12 @@ from .funds import (  # noqa: F401
     FlagState,
     FundAccount,
     FundRecovery,
+    FundRecoveryItem,
     Tranche,
 )
 from .plan_target import BaseTargetVersion  # noqa: F401
+from .sanction import AllocationOverride, OverrideState  # noqa: F401
+from .form_token import UsedFormToken  # noqa: F401
 from .evaluation import (  # noqa: F401
     BatchItem,
     BatchJob,

@@ -89,14 +89,17 @@ class Call(db.Model):
 
 
 class QuotaCounter(db.Model):
-    """Guard row per (call, authority): recommendations used; the quota holds under concurrency."""
+    """Guard row per (call, authority): recommendations used, and the authority's own quota when the
+    ministry set one (NULL: the call's default); the quota holds under concurrency."""
 
     __tablename__ = "quota_counters"
-    __table_args__ = (CheckConstraint("used >= 0", name="used_non_negative"),)
+    __table_args__ = (CheckConstraint("used >= 0", name="used_non_negative"),
+                      CheckConstraint("quota IS NULL OR quota >= 0", name="quota_non_negative"))
 
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), primary_key=True)
     authority_code: Mapped[str] = mapped_column(ForeignKey("authorities.code"), primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+    quota: Mapped[int | None] = mapped_column(Integer, default=None)
 
 
 class RecommendationLetter(db.Model):

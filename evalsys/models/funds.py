@@ -279,3 +279,22 @@ class FundRecovery(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     base: Mapped[FirstBatchBase] = relationship()
+
+    items: Mapped[list[FundRecoveryItem]] = relationship(back_populates="recovery", order_by="FundRecoveryItem.id")
+
+
+class FundRecoveryItem(db.Model):
+    """One line of a recovery: the unspent balance of an allocation, verified spending in a
+    forbidden category (X-…), or a further amount the ministry names."""
+
+    __tablename__ = "fund_recovery_items"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recovery_id: Mapped[int] = mapped_column(ForeignKey("fund_recoveries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # unspent | forbidden | other
+    allocation_id: Mapped[int | None] = mapped_column(ForeignKey("fund_allocations.id"), default=None)
+    category: Mapped[str | None] = mapped_column(String(10), default=None)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+    recovery: Mapped[FundRecovery] = relationship(back_populates="items")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import figures as fig
+from ..domain import figures as fig, uscc
 from ..domain.outlines import Section, load_outline
 from ..domain.scoring import check_gates
 from ..domain.timeutil import beijing_date
@@ -153,14 +153,18 @@ def current_attachments(app: Application) -> dict[AttachmentKind, ApplicationAtt
 # --- submission --------------------------------------------------------------------------------
 
 def _duplicate_parent(app: Application) -> bool:
-    """A parent and its subsidiary may not both apply to the same call (declared parent USCC)."""
-    parent = app.parent_uscc
-    if not parent:
-        return False
-    other = db.session.scalar(select(Application.id).join(Organisation).where(
-        Application.call_id == app.call_id, Organisation.uscc == parent,
-        Application.state != ApplicationState.DRAFT))
-    return other is not None
+    """A parent and its subsidiary may not both apply to the same call. Checked both ways against
+    the call's other live applications, by USCC: this application's declared parent applies, or
+    another applicant declared this organisation as its parent."""
+    own = app.organisation.uscc
+    declared = app.parent_uscc
+    live = (Application.call_id == app.call_id, Application.id != app.id,
+            Application.state != ApplicationState.DRAFT)
+    if declared and declared != own and db.session.scalar(
+            select(Application.id).join(Organisation).where(*live, Organisation.uscc == declared).limit(1)):
+        return True
+    return db.session.scalar(select(Application.id).where(*live, Application.parent_uscc == own).limit(1)) \
+        is not None
 
 
 def system_figures(app: Application) -> dict[str, Any]:
@@ -168,12 +172,26 @@ def system_figures(app: Application) -> dict[str, Any]:
     closing = beijing_date(app.call.closes_at)
     stored = app.figure_values
     known = {
-        "uscc_valid": True,  # registration accepted only GB 32100-valid codes
+        # GB 32100 positions 1–2: an enterprise or co-operative registered by market regulation.
+        "uscc_valid": uscc.legal_entity_refusal(app.organisation.uscc) is None,
         "years_operating": fig.years_between(stored.get("opened_on"), closing),
         "shop_years": fig.years_between(stored.get("shop_opened_on"), closing),
         "duplicate_parent_subsidiary": _duplicate_parent(app),
     }
     return {f.id: known.get(f.id) for f in system_of(app).fields if f.source == "system"}
+
+
+def _gate_detail(app: Application, field_id: str) -> str:
+    """Why a gate on a system-determined field failed (shown after the gate's title)."""
+    if field_id == "uscc_valid":
+        return uscc.legal_entity_refusal(app.organisation.uscc) or ""
+    if field_id in ("shop_years", "years_operating"):
+        opened = app.figure_values.get("shop_opened_on" if field_id == "shop_years" else "opened_on")
+        if opened:
+            return f"开通（运营）日期 {opened}，至申报截止日 {closing_date(app).isoformat()}"
+    if field_id == "duplicate_parent_subsidiary":
+        return "本批次已有与本单位存在母子公司关系的单位提交申报"
+    return ""
 
 
 def all_figures(app: Application) -> dict[str, Any]:
@@ -205,7 +223,9 @@ def submission_problems(app: Application) -> list[str]:
     if not problems:
         failed = check_gates(system, fig.matrix_values(system, stored))
         for gate_id in failed:
-            problems.append(f"不符合申报条件：{system.indicator(gate_id).title}")
+            gate = system.indicator(gate_id)
+            detail = _gate_detail(app, gate.gate.field) if gate.gate else ""
+            problems.append(f"不符合申报条件：{gate.title}" + (f"（{detail}）" if detail else ""))
     return problems
 
 

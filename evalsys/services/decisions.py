@@ -2,7 +2,7 @@
 
 Only an official, not stale run backs a proposal. The candidates it puts within the places are
 the expected ones; proposing anything else needs a reason and a second admin's approval (another
-account than the proposer's). A replacement after an upheld objection follows the same rule
+account than the proposer's). No list ever names more candidates than the free places. A replacement after an upheld objection follows the same rule
 (expected: the next scored candidate in the run's order) and gets a full publicity period.
 """
 from __future__ import annotations
@@ -69,6 +69,36 @@ def expected_candidates(call: Call, category: str = "") -> tuple[RankingRun, lis
     return run, scored[:free]
 
 
+def free_places(call: Call, category: str, *, excluding: Sequence[int] = ()) -> tuple[int, int]:
+    """(places, places still free) for a proposal in one cohort.
+
+    Places are per category where the call sets them, else one number for the whole call (all
+    categories together); candidates proposed, in publicity or approved hold theirs.
+    """
+    places = call.places
+    if call.places_by_category:
+        limit = int(places.get(category, 0))
+        stmt = select(func.count(Application.id)).where(Application.call_id == call.id,
+                                                        Application.category == category)
+    else:
+        limit = int(call.places_total or 0)
+        stmt = select(func.count(Application.id)).where(Application.call_id == call.id)
+    stmt = stmt.where(Application.state.in_(HELD))
+    if excluding:
+        stmt = stmt.where(Application.id.not_in(list(excluding)))
+    held = db.session.scalar(stmt) or 0
+    return limit, max(limit - held, 0)
+
+
+def _check_places(call: Call, category: str, ids: Sequence[int]) -> None:
+    """Refuse a list naming more candidates than the free places: no reason lifts this."""
+    limit, free = free_places(call, category, excluding=ids)
+    if len(ids) > free:
+        scope = f"类别“{category}”" if call.places_by_category else "本批次"
+        raise DecisionError(f"拟入选名单有 {len(ids)} 个对象，超过{scope}的拟入选名额（共 {limit} 个，"
+                            f"尚余 {free} 个）；名额不能突破")
+
+
 def propose_candidates(call: Call, category: str, application_ids: Sequence[int], *, reason: str | None,
                        actor: User) -> Proposal:
     """Propose candidates for one cohort; applied at once when they are the official run's.
@@ -87,6 +117,7 @@ def propose_candidates(call: Call, category: str, application_ids: Sequence[int]
     for i in ids:
         if i not in apps or i not in in_run or apps[i].state != S.SCORED:
             raise DecisionError(f"申报编号 {i} 不在该范围的正式排名中或不是“已评分”状态")
+    _check_places(call, category, ids)
     differs = sorted(ids) != sorted(expected)
     reason = (reason or "").strip() or None
     if differs and not reason:
@@ -140,6 +171,7 @@ def _apply(proposal: Proposal, actor: User) -> None:
     if proposal.differs and proposal.approved_by_id is None:
         # The guard behind every path: a differing list never applies without a second admin.
         raise DecisionError("与正式排名不一致的名单未经另一位管理员批准")
+    _check_places(db.session.get(Call, proposal.call_id), proposal.category, proposal.ids)
     for app_id in proposal.ids:
         app = db.session.get(Application, app_id)
         # The reason for differing from the run is internal (proposal and audit record); the

@@ -73,8 +73,15 @@ def create_base(*, code: str, name: str, city: str, authority_code: str, organis
 
 def create_allocation(base: FirstBatchBase, *, year: int, amount_fen: int, document_no: str, purpose: str = "",
                       period_start: dt.date | None = None, period_end: dt.date | None = None,
-                      actor: User | None = None) -> Allocation:
-    """Allocate central funds to a base; the period defaults to 1 Jan of the year to 31 Dec two years on."""
+                      actor: User | None = None, override=None) -> Allocation:
+    """Allocate central funds to a base; the period defaults to 1 Jan of the year to 31 Dec two years on.
+    Refused for a base graded 差 or revoked unless `override` is its approved exception (sanctions.py)."""
+    from .sanctions import SanctionError, check_allocation_allowed
+
+    try:
+        check_allocation_allowed(base, override)
+    except SanctionError as e:
+        raise FundsError(str(e)) from None
     if not 2000 <= year <= 2100:
         raise FundsError("年度应在2000至2100之间", "year")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:

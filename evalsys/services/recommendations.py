@@ -11,6 +11,7 @@ from ..models.types import utcnow
 from . import audit
 from .applications import ApplicationError, apply_action
 from .files import store_upload
+from .quotas import authority_quota, quota_limit
 
 
 def in_jurisdiction(actor: User, app: Application) -> bool:
@@ -54,15 +55,17 @@ def recommend(app: Application, *, actor: User, order: int | None) -> None:
                      deadlines=app.call.times.deadlines())
     if current_letter(app.call, actor.authority_code) is None:
         raise ApplicationError("请先上传加盖公章的推荐函")
-    quota = app.call.quota_per_authority
+    # The authority's own figure when the ministry set one, else the call's default: read by the
+    # guard row's conditional UPDATE itself, so the quota holds under concurrency.
     taken = db.session.execute(
         update(QuotaCounter)
         .where(QuotaCounter.call_id == app.call_id, QuotaCounter.authority_code == actor.authority_code,
-               QuotaCounter.used < quota)
+               QuotaCounter.used < quota_limit(app.call))
         .values(used=QuotaCounter.used + 1)
     ).rowcount
     if taken != 1:
-        raise ApplicationError(f"推荐数量已达到本批次名额上限（{quota}个），不能继续推荐")
+        quota = authority_quota(app.call, actor.authority_code)
+        raise ApplicationError(f"推荐数量已达到本单位在本批次的名额上限（{quota}个），不能继续推荐")
     app.recommend_order = order
     apply_action(app, Action.RECOMMEND, actor=actor)
 

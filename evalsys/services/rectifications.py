@@ -14,7 +14,7 @@ from ..models.types import utcnow
 from . import audit
 from .evaluations import EvaluationError
 from .funds import FundsError
-from .funds_ledger import record_recovery
+from .sanctions import SanctionError, record_itemised_recovery, recovery_lines
 from .versioning import check_version
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
@@ -79,23 +79,35 @@ def recheck_rectification(item: Rectification, *, passed: bool, result: str, act
     audit.record("rectification_rechecked", obj=item, actor=actor, detail={"passed": passed})
 
 
-def revoke_title(item: Rectification, *, amount_fen: int, reason: str, document_no: str, actor: User,
-                 expected_version: int | None = None) -> FundRecovery:
-    """The ministry revokes the title after a failed rectification and records the funds to recover."""
+def revoke_title(item: Rectification, *, amount_fen: int = 0, reason: str, document_no: str, actor: User,
+                 expected_version: int | None = None) -> FundRecovery | None:
+    """The ministry revokes the title after a failed rectification and records the funds to recover:
+    itemised as each allocation's unspent balance and the spending in forbidden categories
+    (sanctions.recovery_lines), plus `amount_fen` the ministry names on top (0 by default).
+    None when there is nothing to recover."""
     check_version(item, expected_version)
     if item.state != RectificationState.FAILED:
         raise EvaluationError("只有整改复查未通过的基地才能撤销称号")
+    if not reason.strip():
+        raise EvaluationError("请说明收回资金的原因", {"reason": "请说明收回资金的原因"})
     base = item.evaluation.base
-    try:
-        recovery = record_recovery(base, amount_fen=amount_fen, reason=reason, document_no=document_no,
-                                   source=f"evaluation:{item.evaluation_id}", actor=actor)
-    except FundsError as e:
-        raise EvaluationError(e.message, {e.field or "amount": e.message}) from None
+    lines = recovery_lines(base)
+    recovery = None
+    if lines or amount_fen:
+        try:
+            recovery = record_itemised_recovery(base, lines, other_fen=amount_fen, reason=reason,
+                                                document_no=document_no, source=f"evaluation:{item.evaluation_id}",
+                                                actor=actor)
+        except FundsError as e:
+            raise EvaluationError(e.message, {e.field or "amount": e.message}) from None
+        except SanctionError as e:
+            raise EvaluationError(str(e), {"amount": str(e)}) from None
     item.state, item.revoked_by_id, item.revoked_at = RectificationState.REVOKED, actor.id, utcnow()
-    item.recovery_id = recovery.id
+    item.recovery_id = recovery.id if recovery else None
     db.session.flush()
     audit.record("base_title_revoked", obj=item, actor=actor,
-                 detail={"base": base.code, "recovery_id": recovery.id, "amount_fen": amount_fen})
+                 detail={"base": base.code, "recovery_id": item.recovery_id,
+                         "amount_fen": recovery.amount_fen if recovery else 0})
     return recovery
 
 

@@ -124,3 +124,42 @@ def test_serial_has_round_sequence_and_random_part():
         make_serial("perf-2015", 7, "SHORT")
     with pytest.raises(ValueError):
         make_serial("perf-2015", 7, "O0I1LO0I1L")  # ambiguous characters are not in the alphabet
+
+
+# --- rounding of the total (§7): unrounded indicator points are added, the total rounded once ------------
+
+def _at_boundary(deficit_e: float, tasks: int) -> tuple[dict, dict]:
+    """Figures and E points whose exact total is 98.995 − deficit_e − (6 − tasks/2): new jobs score
+    3.004 (shown 3.00) and service reach 5.991 (shown 5.99), so rounding each indicator first
+    would lose 0.005 and land a cent lower."""
+    values = inputs_at("1")
+    values["new_jobs"], values["service_reach"], values["tasks_completed"] = 1502, 19970, tasks
+    e = _e("1")
+    for ind in (i for i in PERF.scored_indicators if i.type == "E"):
+        cut = min(float(e[ind.id]), deficit_e)
+        e[ind.id] -= Decimal(str(cut))
+        deficit_e -= cut
+    assert deficit_e == 0
+    return values, e
+
+
+@pytest.mark.parametrize(("deficit_e", "tasks", "total", "label"), [
+    (34, 2, "60.00", "中"),   # exact 59.995: rounding each indicator first would give 59.99 (差)
+    (19, 12, "80.00", "良"),  # exact 79.995
+    (9, 12, "90.00", "优"),   # exact 89.995
+])
+def test_the_total_rounds_the_unrounded_points_once_at_the_grade_boundaries(deficit_e, tasks, total, label):
+    values, e = _at_boundary(deficit_e, tasks)
+    result = score(PERF, values, PLAN_TARGETS, e)
+    assert result.complete, result.missing
+    rows = {r.indicator.id: r for g in result.groups for r in g.rows}
+    assert (rows["new_jobs"].points, rows["service_reach"].points) == (Decimal("3.00"), Decimal("5.99"))
+    assert rows["new_jobs"].exact == pytest.approx(3.004) and rows["service_reach"].exact == pytest.approx(5.991)
+    shown_sum = sum(r.points for r in rows.values())
+    assert shown_sum == Decimal(total) - Decimal("0.01")  # what rounding each indicator first would give
+    assert result.total == Decimal(total)
+    assert result.grade.label == label
+    # Subtotals are rounded from the unrounded points too, and every shown figure has 2 decimals.
+    for g in result.groups:
+        assert g.points == to_two_places(sum(r.unrounded for r in g.rows))
+    assert all(r.points == r.points.quantize(Decimal("0.01")) for r in rows.values())

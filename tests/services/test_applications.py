@@ -249,6 +249,76 @@ def test_50_concurrent_recommendations_against_a_quota_of_8(app):
         assert used == recommended == steps == 8
 
 
+# (authority, its own figure or None for the call's default 8, applications racing)
+PER_AUTHORITY = [("320000", 12, 20), ("330000", 3, 15), ("440000", None, 15)]
+
+
+@pytest.mark.slow
+def test_50_concurrent_recommendations_against_per_authority_quotas(app):
+    from evalsys.services import quotas
+
+    with app.test_request_context():
+        call = make_call(quota_per_authority=8)
+        admin = make_user(Role.ADMIN, commit=False)
+        quotas.set_authority_quotas(call, {code: own for code, own, _ in PER_AUTHORITY}, actor=admin)
+        jobs = []
+        for code, _, n in PER_AUTHORITY:
+            authority = make_user(Role.AUTHORITY, authority_code=code, commit=False)
+            make_letter(call, authority)
+            region = code[:2] + "0100"
+            jobs += [(make_application(call, make_org(region=region, authority_code=code), S.SUBMITTED).id,
+                      authority.id) for _ in range(n)]
+        call_id = call.id
+        db.session.commit()
+    assert len(jobs) == 50
+    barrier = threading.Barrier(len(jobs))
+    outcomes: list[str] = []
+    threads = [threading.Thread(target=_recommend_in_thread, args=(app, i, actor, barrier, outcomes), daemon=True)
+               for i, actor in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert [o for o in outcomes if o.startswith("error")] == []
+    assert outcomes.count("ok") == 12 + 3 + 8 and outcomes.count("refused") == 50 - 23
+    with app.app_context():
+        for code, own, _ in PER_AUTHORITY:
+            used = db.session.scalar(select(QuotaCounter.used).where(QuotaCounter.call_id == call_id,
+                                                                     QuotaCounter.authority_code == code))
+            recommended = db.session.scalar(select(func.count(Application.id)).where(
+                Application.call_id == call_id, Application.authority_code == code,
+                Application.state == S.RECOMMENDED))
+            assert used == recommended == (own or 8), code
+
+
+def test_the_quota_table_defaults_and_refuses_figures_below_use(app):
+    from evalsys.services import quotas
+
+    with app.test_request_context():
+        call = make_call(quota_per_authority=2)
+        admin = make_user(Role.ADMIN, commit=False)
+        table = quotas.quota_table(call)
+        assert len(table) == 37 and all(r.quota == 2 and not r.own for r in table)
+        authority = make_user(Role.AUTHORITY, authority_code="320000", commit=False)
+        make_letter(call, authority)
+        rows = [make_application(call, make_org(), S.SUBMITTED) for _ in range(3)]
+        quotas.set_authority_quotas(call, {"320000": 3, "210200": 2, "660000": 0}, actor=admin)
+        by_code = {r.code: r for r in quotas.quota_table(call)}
+        assert (by_code["320000"].quota, by_code["320000"].own) == (3, True)
+        assert (by_code["210200"].quota, by_code["210200"].own) == (2, False)  # equal to the default: follows it
+        assert (by_code["660000"].quota, by_code["660000"].own) == (0, True)
+        for row in rows:
+            rec.recommend(row, actor=authority, order=1)
+        assert rec.quota_used(call, "320000") == 3
+        with pytest.raises(quotas.QuotaError, match="少于已推荐的 3 个"):
+            quotas.set_authority_quotas(call, {"320000": 2}, actor=admin)
+        with pytest.raises(quotas.QuotaError, match="不能为负数"):
+            quotas.set_authority_quotas(call, {"330000": -1}, actor=admin)
+        assert quotas.authority_quota(call, "320000") == 3
+        events = [r for r in db.session.scalars(select(AuditRecord).where(AuditRecord.event == "call_quotas_set"))]
+        assert len(events) == 1
+
+
 def test_quota_refusal_and_take_back_frees_a_place(app):
     with app.test_request_context():
         call = make_call(quota_per_authority=2)
@@ -509,3 +579,78 @@ def test_parent_and_subsidiary_cannot_both_apply(app):
         with pytest.raises(svc.ApplicationError, match=f"不符合申报条件：{title}"):
             svc.submit(row, actor=applicant)
         assert row.state == S.DRAFT
+
+
+# --- the gates the system determines: legal entity, two years open, parent and subsidiary -------------------
+
+def _submitting(call, org, **figures):
+    import json
+
+    from tests.factories import stored_figures
+
+    applicant = make_user(Role.APPLICANT, organisation=org, commit=False)
+    row = make_application(call, org, actor=applicant)
+    if figures:
+        system = criteria_system(call.criteria_id, call.criteria_version)
+        row.figures = json.dumps(stored_figures(system, **figures))
+        db.session.flush()
+    return row, applicant
+
+
+def test_an_individual_business_is_refused_by_the_legal_entity_gate(app):
+    from evalsys.domain import uscc
+
+    with app.test_request_context():
+        call = make_call()
+        row, applicant = _submitting(call, make_org(code=uscc.make("92", "320500", "MA1234567")))
+        with pytest.raises(svc.ApplicationError) as e:
+            svc.submit(row, actor=applicant)
+        message = str(e.value)
+        assert "不符合申报条件：境内独立法人" in message and "个体工商户" in message and "不具有法人资格" in message
+        assert row.state == S.DRAFT
+        # The same application from an enterprise (91…) passes this gate.
+        company, company_applicant = _submitting(call, make_org())
+        svc.submit(company, actor=company_applicant)
+        assert company.state == S.SUBMITTED
+
+
+def test_the_two_year_gate_refuses_one_day_short_and_passes_on_the_anniversary(app):
+    from evalsys.domain import figures as fig
+
+    with app.test_request_context():
+        call = make_call()
+        closing = beijing_date(call.closes_at)
+        anniversary = fig.add_years(closing, -2)
+        short, short_applicant = _submitting(call, make_org(),
+                                             shop_opened_on=(anniversary + timedelta(days=1)).isoformat())
+        with pytest.raises(svc.ApplicationError, match="不符合申报条件：自有网站或网店开通满 2 年"):
+            svc.submit(short, actor=short_applicant)
+        assert short.state == S.DRAFT
+        exact, exact_applicant = _submitting(call, make_org(), shop_opened_on=anniversary.isoformat())
+        svc.submit(exact, actor=exact_applicant)
+        assert exact.state == S.SUBMITTED
+
+
+def test_parent_and_subsidiary_are_checked_both_ways(app):
+    with app.test_request_context():
+        call = make_call()
+        parent_org, child_org = make_org(), make_org()
+        # The subsidiary applied first, declaring its parent; the parent declares nothing.
+        child, _ = _submitting(call, child_org)
+        child.parent_uscc = parent_org.uscc
+        child.state = S.SUBMITTED
+        db.session.flush()
+        parent, parent_applicant = _submitting(call, parent_org)
+        with pytest.raises(svc.ApplicationError, match="母子公司未就同一范围重复申报"):
+            svc.submit(parent, actor=parent_applicant)
+        assert parent.state == S.DRAFT
+        # A draft declaration does not block; an application in another call does not either.
+        child.state = S.DRAFT
+        db.session.flush()
+        svc.submit(parent, actor=parent_applicant)
+        assert parent.state == S.SUBMITTED
+        other_call = make_call()
+        elsewhere, elsewhere_applicant = _submitting(other_call, make_org())
+        elsewhere.parent_uscc = parent_org.uscc
+        svc.submit(elsewhere, actor=elsewhere_applicant)
+        assert elsewhere.state == S.SUBMITTED

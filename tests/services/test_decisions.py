@@ -254,3 +254,44 @@ def test_a_call_without_categories_is_one_cohort(app):
         proposal = dec.propose_candidates(call, "", expected, reason=None, actor=a1)
         assert proposal.state == ProposalState.APPLIED
         assert db.session.scalar(select(Proposal.category)) == ""
+
+
+def test_a_proposal_naming_more_candidates_than_the_places_is_refused_whatever_the_reason(app):
+    with app.app_context():
+        call, a1, a2 = _ranked()  # 3 places per category
+        order = _run_order(call, "retail")
+        for reason in (None, "第四名与第三名实力相当，经研究一并入选"):
+            with pytest.raises(dec.DecisionError, match="超过类别“retail”的拟入选名额（共 3 个，尚余 3 个）"):
+                dec.propose_candidates(call, "retail", order[:4], reason=reason, actor=a1)
+        assert _states(order) == [S.SCORED] * len(order)
+        assert db.session.scalar(select(Proposal.id)) is None
+        # Exactly the places is fine; then no place is left for an extra one, with or without a reason.
+        dec.propose_candidates(call, "retail", order[:3], reason=None, actor=a1)
+        with pytest.raises(dec.DecisionError, match="尚余 0 个"):
+            dec.propose_candidates(call, "retail", order[3:4], reason="补充一名", actor=a1)
+        assert _states(order[3:4]) == [S.SCORED]
+
+
+def test_the_places_are_checked_again_when_a_differing_list_is_approved(app):
+    with app.app_context():
+        call, a1, a2 = _ranked()
+        order = _run_order(call, "retail")
+        proposal = dec.propose_candidates(call, "retail", order[1:4], reason="第一名撤回申请", actor=a1)
+        call.places_by_category = '{"retail": 2, "service": 3}'  # places cut meanwhile
+        db.session.flush()
+        with pytest.raises(dec.DecisionError, match="超过类别“retail”的拟入选名额（共 2 个"):
+            dec.approve_proposal(proposal, actor=a2)
+        assert proposal.state == ProposalState.PENDING and _states(order[1:4]) == [S.SCORED] * 3
+
+
+def test_without_places_per_category_the_call_total_caps_every_category_together(app):
+    with app.app_context():
+        call, a1, a2 = _ranked(places=3)
+        call.places_by_category, call.places_total = None, 4
+        db.session.flush()
+        retail, service = _run_order(call, "retail"), _run_order(call, "service")
+        dec.propose_candidates(call, "retail", retail[:3], reason=None, actor=a1)
+        assert dec.free_places(call, "service") == (4, 1)
+        with pytest.raises(dec.DecisionError, match="超过本批次的拟入选名额（共 4 个，尚余 1 个）"):
+            dec.propose_candidates(call, "service", service[:3], reason=None, actor=a1)
+        dec.propose_candidates(call, "service", service[:1], reason="名额仅余一个", actor=a1)

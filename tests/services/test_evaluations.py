@@ -208,12 +208,15 @@ def test_rectification_path_to_revocation_and_recovery(app):
             rect.recheck_rectification(item, passed=False, result="未报", actor=authority)  # before the deadline
         rect.submit_rectification_report(item, report="整改报告", actor=operator)
         rect.recheck_rectification(item, passed=False, result="整改不合格", actor=authority)
-        recovery = rect.revoke_title(item, amount_fen=1_000_000_00, reason="撤销称号并收回资金",
+        recovery = rect.revoke_title(item, amount_fen=1_000_00, reason="撤销称号并收回资金",
                                      document_no="商电函〔2016〕1号", actor=admin)
         db.session.commit()
         assert item.state == RectificationState.REVOKED and item.recovery_id == recovery.id
         stored = db.session.scalars(select(FundRecovery).where(FundRecovery.base_id == base.id)).all()
-        assert [(r.amount_fen, r.source) for r in stored] == [(1_000_000_00, f"evaluation:{ev.id}")]
+        # Itemised: the rules' lines (unspent balances, forbidden spending) plus the further amount named.
+        assert [(r.amount_fen, r.source) for r in stored] == [(sum(i.amount_fen for i in recovery.items),
+                                                               f"evaluation:{ev.id}")]
+        assert [i.amount_fen for i in recovery.items if i.kind == "other"] == [1_000_00]
         assert base.id in rect.revoked_base_ids()
 
 

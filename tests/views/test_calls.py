@@ -310,3 +310,38 @@ def test_call_codes_with_a_nul_byte_are_404_on_every_call_page(app):
             data = {"csrf_token": csrf_token(c)} if method == "post" else None
             r = getattr(c, method)(path, data=data)
             assert r.status_code == 404, (path, r.status_code)
+
+
+def test_the_quota_table_has_37_rows_prefilled_and_saves_per_authority_figures(app):
+    from evalsys.models import QuotaCounter
+
+    c = _admin(app)
+    with app.app_context():
+        call = make_call(quota_per_authority=8)
+        code, call_id = call.code, call.id
+        db.session.commit()
+    url = f"/admin/calls/{code}/quotas"
+    html = c.get(url).get_data(as_text=True)
+    values = re.findall(r'name="quota-(\d{6})"[^>]*value="(\d+)"', html)
+    assert len(values) == 37 and {v for _, v in values} == {"8"}
+    form = {f"quota-{a}": v for a, v in values}
+    r = c.post(url, data={**form, "csrf_token": csrf_token(c, url), "quota-320000": "12", "quota-440300": "3"})
+    assert r.status_code == 302
+    with app.app_context():
+        own = dict(db.session.execute(select(QuotaCounter.authority_code, QuotaCounter.quota).where(
+            QuotaCounter.call_id == call_id, QuotaCounter.quota.is_not(None))).all())
+    assert own == {"320000": 12, "440300": 3}
+    assert len(audit_events(app, event="call_quotas_set")) == 1
+    html = c.get(url).get_data(as_text=True)
+    assert 'name="quota-320000" inputmode="numeric" maxlength="6" value="12"' in html
+    # Bad figures are form errors and change nothing.
+    r = c.post(url, data={**form, "csrf_token": csrf_token(c, url), "quota-320000": "-1", "quota-330000": "五"})
+    assert r.status_code == 422 and "请填写0或正整数" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(QuotaCounter.quota).where(QuotaCounter.call_id == call_id,
+                                                                  QuotaCounter.authority_code == "320000")) == 12
+    with app.app_context():
+        make_user(Role.AUTHORITY, username="au-q", authority_code="320000")
+    authority = app.test_client()
+    login(authority, "au-q")
+    assert authority.get(url).status_code == 403

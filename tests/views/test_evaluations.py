@@ -313,7 +313,11 @@ def test_rectification_path_through_the_pages_to_revocation_and_recovery(app, wo
         ev = db.session.get(Evaluation, world["b"])
         assert ev.rectification.state == RectificationState.REVOKED
         recoveries = db.session.scalars(select(FundRecovery).where(FundRecovery.base_id == ev.base_id)).all()
-        assert [(r.amount_fen, r.document_no) for r in recoveries] == [(1_000_000_00, "商电函〔2016〕1号")]
+        # Itemised: the rules' lines (unspent balances, forbidden spending) plus the further amount typed.
+        assert [r.document_no for r in recoveries] == ["商电函〔2016〕1号"]
+        assert recoveries[0].amount_fen == sum(i.amount_fen for i in recoveries[0].items)
+        assert [i.amount_fen for i in recoveries[0].items if i.kind == "other"] == [1_000_000_00]
+        assert any(i.kind == "unspent" for i in recoveries[0].items)
         actions = set(db.session.scalars(select(AuditRecord.event)))
         assert {"rectification_required", "rectification_reported", "rectification_rechecked",
                 "base_title_revoked"} <= actions

@@ -230,10 +230,18 @@ def _pdf() -> bytes:
     return buf.getvalue()
 
 
+def form_token(c, url):
+    """The one-time token the entry form was issued with."""
+    import re
+
+    html = c.get(url).get_data(as_text=True)
+    return re.search(r'name="form_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
 def test_operator_records_an_entry_with_a_voucher(app, world):
     op = client_for(app, "op-ours")
     url = f"/applicant/funds/allocations/{world['a_ours']}/expenditures/new"
-    data = {"csrf_token": token(op), "date": "2014-05-06", "project": "电商人才培训", "category": "TRN",
+    data = {"csrf_token": token(op), "form_token": form_token(op, url), "date": "2014-05-06", "project": "电商人才培训", "category": "TRN",
             "amount": "１,234.56", "payee": "中商培训咨询有限公司", "voucher_no": "JZ-77",
             "voucher": (io.BytesIO(_pdf()), "记账凭证.pdf")}
     r = op.post(url, data=data, content_type="multipart/form-data")
@@ -251,9 +259,10 @@ def test_operator_records_an_entry_with_a_voucher(app, world):
 ])
 def test_entry_form_errors_are_chinese_and_save_nothing(app, world, field, value, message):
     op = client_for(app, "op-ours")
-    data = {"csrf_token": token(op), "date": "2014-05-06", "project": "电商人才培训", "category": "TRN",
-            "amount": "100", "payee": "某公司", "voucher_no": "JZ-78", field: value}
-    r = op.post(f"/applicant/funds/allocations/{world['a_ours']}/expenditures/new", data=data)
+    url = f"/applicant/funds/allocations/{world['a_ours']}/expenditures/new"
+    data = {"csrf_token": token(op), "form_token": form_token(op, url), "date": "2014-05-06", "project": "电商人才培训",
+            "category": "TRN", "amount": "100", "payee": "某公司", "voucher_no": "JZ-78", field: value}
+    r = op.post(url, data=data)
     assert r.status_code == 200 and message in r.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(Expenditure).where(Expenditure.voucher_no == "JZ-78")) is None
@@ -475,3 +484,105 @@ def test_admin_registers_a_base_for_an_existing_operator(app, world):
         assert created.operator.uscc == uscc
         assert created.authority_code == "320000"
     assert [r.object_id for r in audit_events(app, event="fund_base_created")][-1] == str(created.id)
+
+
+# --- one submit of the entry form is one entry ----------------------------------------------------------------
+
+def _entries(app, voucher_no):
+    with app.app_context():
+        return db.session.scalars(select(Expenditure.id).where(Expenditure.voucher_no == voucher_no)).all()
+
+
+def test_the_entry_form_token_works_once_and_must_be_the_forms(app, world):
+    op = client_for(app, "op-ours")
+    url = f"/applicant/funds/allocations/{world['a_ours']}/expenditures/new"
+    data = {"csrf_token": token(op), "form_token": form_token(op, url), "date": "2014-05-06", "project": "培训",
+            "category": "TRN", "amount": "100", "payee": "某公司", "voucher_no": "JZ-90"}
+    first = op.post(url, data=data)
+    assert first.status_code == 302 and len(_entries(app, "JZ-90")) == 1
+    again = op.post(url, data=data)  # the browser's back button and submit again
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    assert "该表单已提交过" in op.get(again.headers["Location"]).get_data(as_text=True)
+    assert len(_entries(app, "JZ-90")) == 1
+    # No token, a forged one, or one issued for another allocation's form: nothing is recorded.
+    other_url = f"/applicant/funds/allocations/{world['a_theirs']}/expenditures/new"
+    for bad in ("", "forged", form_token(op, url)[:-2] + "xx"):
+        r = op.post(url, data={**data, "form_token": bad, "voucher_no": "JZ-91"})
+        assert r.status_code == 200 and "表单已过期或无效" in r.get_data(as_text=True)
+    assert _entries(app, "JZ-91") == []
+    assert op.get(other_url).status_code == 403
+
+
+def _post_in_thread(app, cookie: str, url: str, data: dict, barrier, outcomes: list) -> None:
+    c = app.test_client()
+    c.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    try:
+        barrier.wait()
+        outcomes.append(c.post(url, data=data).status_code)
+    except Exception as exc:  # recorded, so the test fails with the reason
+        outcomes.append(f"error {type(exc).__name__}: {exc}")
+
+
+@pytest.mark.slow
+def test_20_concurrent_identical_posts_of_the_entry_form_make_one_entry(app, world):
+    import threading
+
+    op = client_for(app, "op-ours")
+    url = f"/applicant/funds/allocations/{world['a_ours']}/expenditures/new"
+    data = {"csrf_token": token(op), "form_token": form_token(op, url), "date": "2014-05-06", "project": "推广活动",
+            "category": "PRO", "amount": "2,000.00", "payee": "某会展公司", "voucher_no": "JZ-99"}
+    cookie = op.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    barrier = threading.Barrier(20)
+    outcomes: list = []
+    threads = [threading.Thread(target=_post_in_thread, args=(app, cookie, url, data, barrier, outcomes), daemon=True)
+               for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert outcomes == [302] * 20, outcomes  # every submit lands on the one entry
+    assert len(_entries(app, "JZ-99")) == 1
+    assert len([e for e in audit_events(app, event="fund_expenditure_recorded")
+                if '"JZ-99"' in (e.detail or "")]) == 1
+
+
+def test_a_poorly_graded_base_gets_an_allocation_only_through_two_admins(app):
+    from evalsys.models import Allocation, AllocationOverride, OverrideState
+    from tests.evalutil import advance, make_perf_base, make_round
+
+    with app.app_context():
+        base = make_perf_base()
+        operator = make_user(Role.APPLICANT, organisation=base.operator, commit=False)
+        authority = make_user(Role.AUTHORITY, authority_code=base.authority_code, commit=False)
+        first = make_user(Role.ADMIN, username="adm-1", commit=False)
+        advance(make_round([base], code="perf-v").evaluations[0], fraction="0.5", to="accepted",
+                operator=operator, authority=authority, admin=first)
+        base_id = base.id
+        before = db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id))
+        db.session.commit()
+        make_user(Role.ADMIN, username="adm-2")
+    one, two = client_for(app, "adm-1"), client_for(app, "adm-2")
+    url = f"/admin/funds/bases/{base_id}/allocations/new"
+    page = one.get(url).get_data(as_text=True)
+    assert "等级为“差”" in page
+    data = {"csrf_token": csrf_token(one, url), "year": "2016", "amount": "2,000,000.00", "document_no": "财建〔2016〕9号"}
+    r = one.post(url, data=data)
+    assert r.status_code == 200 and "另一位管理员批准" in r.get_data(as_text=True)
+    r = one.post(url, data={**data, "override_reason": "保障平台基本运转"})
+    assert r.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(AllocationOverride).where(AllocationOverride.base_id == base_id))
+        item_id = item.id
+        assert item.state == OverrideState.PENDING
+    approve = f"/admin/funds/overrides/{item_id}/approve"
+    base_url = f"/admin/funds/bases/{base_id}"
+    assert "待另一位管理员批准" in one.get(base_url).get_data(as_text=True)
+    one.post(approve, data={"csrf_token": csrf_token(one, base_url)})  # the proposer: refused
+    with app.app_context():
+        assert db.session.get(AllocationOverride, item_id).state == OverrideState.PENDING
+        assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before
+    assert two.post(approve, data={"csrf_token": csrf_token(two, base_url)}).status_code == 302
+    with app.app_context():
+        assert db.session.get(AllocationOverride, item_id).state == OverrideState.APPROVED
+        assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before + 1
+    assert len(audit_events(app, event="allocation_override_approved")) == 1

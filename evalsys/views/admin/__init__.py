@@ -8,8 +8,8 @@ from flask import Blueprint
 
 from ...domain.money import format_fen
 from ..common.navigation import N_
-from . import (calls, cases, criteria, decisions, evaluation_summary, evaluations, funds, home, plan_targets, ranking,
-               review, summaries)
+from . import (calls, cases, criteria, decisions, evaluation_summary, evaluations, funds, home, plan_targets, quotas,
+               ranking, review, summaries)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -37,6 +37,8 @@ bp.add_url_rule("/calls/new", endpoint="call_new", view_func=calls.call_new, met
 bp.add_url_rule("/calls/<code>/edit",
                 endpoint="call_edit", view_func=calls.call_edit, methods=["GET", "POST"])
 bp.add_url_rule("/calls/<code>", endpoint="call_detail", view_func=calls.call_detail)
+bp.add_url_rule("/calls/<code>/quotas", endpoint="call_quotas", view_func=quotas.call_quotas,
+                methods=["GET", "POST"])
 bp.add_url_rule("/calls/<code>/applications/<int:app_id>",
                 endpoint="application_detail", view_func=calls.application_detail)
 bp.add_url_rule("/calls/<code>/applications/<int:app_id>/check",
@@ -140,6 +142,8 @@ bp.add_url_rule("/funds/bases/<int:base_id>/allocations/new",
                 endpoint="funds_new_allocation",
                 view_func=funds.funds_new_allocation,
                 methods=["GET", "POST"])
+bp.add_url_rule("/funds/overrides/<int:override_id>/<any(approve,withdraw):action>",
+                endpoint="funds_override_decide", view_func=funds.funds_override_decide, methods=["POST"])
 bp.add_url_rule("/funds/allocations/<int:allocation_id>/tranches/new",
                 endpoint="funds_new_tranche", view_func=funds.funds_new_tranche, methods=["GET", "POST"])
 bp.add_url_rule("/funds/expenditures/<int:entry_id>", endpoint="funds_entry", view_func=funds.funds_entry)

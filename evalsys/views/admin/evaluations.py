@@ -189,15 +189,16 @@ def evaluation_require_rectification(evaluation_id: int):
 
 @roles_required(Role.ADMIN)
 def evaluation_revoke(evaluation_id: int):
-    """Revoke the title after a failed rectification and record the funds to recover."""
+    """Revoke the title after a failed rectification and record the funds to recover (itemised by the
+    rules: unspent balances and forbidden-category spending, plus any further amount named)."""
     ev = _decide(evaluation_id)
     if ev.rectification is None:
         abort(404)
     form = RevokeForm()
     if not form.validate_on_submit():
-        abort(400, description="请填写金额和理由并确认")
+        abort(400, description="请填写理由并确认")
     try:
-        amount = parse_yuan(form.amount.data)
+        amount = parse_yuan(form.amount.data) if (form.amount.data or "").strip() else 0
     except MoneyError as e:
         abort(400, description=str(e))
     try:

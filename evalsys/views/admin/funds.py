@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from ...domain import uscc
 from ...extensions import db
-from ...forms.funds import AllocationForm, FirstBatchBaseForm, ReasonForm, TrancheForm
+from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
 from ...forms.base import options
-from ...models import Authority, Organisation, Role
+from ...models import AllocationOverride, Authority, Organisation, Role
 from ...permissions import can_reopen_flag, roles_required
-from ...services import funds, funds_flags as flag_rules, funds_ledger
+from ...services import funds, funds_flags as flag_rules, funds_ledger, sanctions
 from ..common import funds as shared
 from ..common.downloads import send_stored
 
@@ -64,7 +64,10 @@ def funds_new_base():
 @roles_required(ADMIN)
 def funds_base(base_id: int):
     """One base: allocations, tranches, figures, entries."""
-    return render_template("funds/base.html", area="admin", **shared.base_context(shared.get_base(base_id)))
+    base = shared.get_base(base_id)
+    return render_template("funds/base.html", area="admin", ban=sanctions.allocation_ban(base),
+                           overrides=sanctions.overrides_of(base.id), override_form=OverrideForm(),
+                           **shared.base_context(base))
 
 
 @roles_required(ADMIN)
@@ -78,7 +81,21 @@ def funds_new_allocation(base_id: int):
     """Allocate central funds to a base."""
     base = shared.get_base(base_id)
     form = AllocationForm()
-    if form.validate_on_submit():
+    ban = sanctions.allocation_ban(base)
+    if form.validate_on_submit() and ban and (form.override_reason.data or "").strip():
+        # A banned base: the admin proposes an exception; another admin approves it on the base page.
+        try:
+            sanctions.propose_override(base, sanctions.OverrideData(
+                year=form.year.data, amount_fen=form.amount.fen, document_no=form.document_no.data,
+                purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day),
+                reason=form.override_reason.data, actor=shared.user())
+        except sanctions.SanctionError as e:
+            form.form_errors.append(e.message)
+        else:
+            db.session.commit()
+            flash("例外下达申请已提交，须由另一位管理员批准后下达", "success")
+            return redirect(url_for("admin.funds_base", base_id=base.id))
+    elif form.validate_on_submit():
         try:
             funds.create_allocation(base, year=form.year.data, amount_fen=form.amount.fen,
                                     document_no=form.document_no.data, purpose=form.purpose.data or "",
@@ -90,7 +107,30 @@ def funds_new_allocation(base_id: int):
             db.session.commit()
             flash("资金下达已登记", "success")
             return redirect(url_for("admin.funds_base", base_id=base.id))
+    if ban and not form.form_errors:
+        form.form_errors.append(ban + "。确需下达的，请填写例外下达理由，提交后由另一位管理员批准")
     return render_template("funds/form.html", area="admin", form=form, title=f"下达资金：{base.name}", base=base)
+
+
+@roles_required(ADMIN)
+def funds_override_decide(override_id: int, action: str):
+    """Approve (a second admin; the allocation is made) or withdraw (with a reason) an exception."""
+    item = db.session.get(AllocationOverride, override_id) or abort(404)
+    form = OverrideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "approve":
+            sanctions.approve_override(item, actor=shared.user())
+        else:
+            sanctions.withdraw_override(item, reason=form.reason.data or "", actor=shared.user())
+    except sanctions.SanctionError as e:
+        db.session.rollback()
+        flash(e.message, "danger")
+    else:
+        db.session.commit()
+        flash("已批准并下达资金" if action == "approve" else "例外下达申请已撤回", "success")
+    return redirect(url_for("admin.funds_base", base_id=item.base_id))
 
 
 @roles_required(ADMIN)

@@ -9,7 +9,7 @@ from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_operate_base, roles_required
-from ...services import funds, funds_import, funds_ledger, funds_query
+from ...services import form_tokens, funds, funds_import, funds_ledger, funds_query
 from ...services.files import UploadRejected, store_upload
 from ..common import funds as shared
 from ..common.downloads import send_stored
@@ -58,19 +58,34 @@ def funds_export_base(base_id: int):
 
 @roles_required(APPLICANT)
 def funds_new_entry(allocation_id: int):
-    """Record one payment with its voucher scan."""
+    """Record one payment with its voucher scan; one submit of the form is one entry (its one-time
+    token is consumed in the same transaction as the entry)."""
     allocation = _operated_allocation(allocation_id)
     form = ExpenditureForm()
+    purpose = f"expenditure:{allocation.id}"
+    if not form.is_submitted():
+        form.form_token.data = form_tokens.issue(purpose, shared.user())
     if form.validate_on_submit():
         data = funds_ledger.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
                                       amount_fen=form.amount.fen, payee=form.payee.data,
                                       voucher_no=form.voucher_no.data or "", explanation=form.explanation.data or "")
         try:
+            used = form_tokens.consume(form.form_token.data, purpose, shared.user())
             voucher = None
             if form.voucher.data and form.voucher.data.filename:
                 voucher = store_upload(form.voucher.data, purpose="voucher", actor_id=current_user.id,
                                        allowed=VOUCHER_KINDS)
             entry = funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=shared.user())
+            used.object_id = entry.id
+        except form_tokens.FormAlreadySubmitted as e:
+            db.session.rollback()
+            flash(e.message, "info")
+            if e.object_id is not None:
+                return redirect(url_for("applicant.funds_entry", entry_id=e.object_id))
+            return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
+        except form_tokens.FormTokenInvalid as e:
+            form.form_errors.append(e.message)
+            form.form_token.data = form_tokens.issue(purpose, shared.user())
         except UploadRejected as e:
             form.voucher.errors = [e.message]
         except funds.FundsError as e:

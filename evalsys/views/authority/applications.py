@@ -18,6 +18,7 @@ from ...services import recommendations as rec
 from ...services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
 from ...services.applications import ApplicationError
 from ...services.calls import find_call
+from ...services.quotas import authority_quota
 from ...services.files import UploadRejected
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 from ..common.downloads import send_stored
@@ -96,7 +97,7 @@ def applications():
     calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
     quota = None
     if call is not None:
-        quota = {"used": rec.quota_used(call, code), "max": call.quota_per_authority,
+        quota = {"used": rec.quota_used(call, code), "max": authority_quota(call, code),
                  "letter": rec.current_letter(call, code)}
     return render_template("authority/applications.html", page=page, calls=calls, call=call, state=state,
                            states=[s for s in ApplicationState if s != ApplicationState.DRAFT], quota=quota,
@@ -111,6 +112,7 @@ def application_detail(app_id: int):
     return render_template("authority/application.html", actions=[a.value for a in actions],
                            recommend_form=RecommendForm(), reason_form=ReasonForm(), confirm=ConfirmForm(),
                            quota_used=rec.quota_used(app.call, current_user.authority_code),
+                           quota_max=authority_quota(app.call, current_user.authority_code),
                            letter=rec.current_letter(app.call, current_user.authority_code),
                            **detail_context(app, staff=True, download_endpoint="authority.download_attachment"))
 

@@ -19,6 +19,7 @@ from ...services import audit
 from ...services import evaluations as svc
 from ...services.evaluation_reports import read_signed
 from ...services.rectifications import recoveries_of
+from ...services.sanctions import recovery_lines
 
 
 PARTY = {Role.APPLICANT: Party.OPERATOR, Role.AUTHORITY: Party.AUTHORITY, Role.ADMIN: Party.MINISTRY}
@@ -74,6 +75,7 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
         "prefill": prefill, "format_fen": format_fen,
         "actions": allowed_actions(ev.state, PARTY[role]) if role in PARTY else [],
         "reports": ev.reports, "rectification": ev.rectification, "recoveries": recoveries_of(ev.base_id),
+        "recovery_lines": recovery_lines(ev.base) if role == Role.ADMIN and ev.rectification else [],
         "States": EvaluationState, "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
     }
 
