@@ -1,19 +1,17 @@
 """/audit: the auditor browses, filters and exports the audit trail, and sees nothing else."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context
 
-from ..domain.spreadsheet import csv_row
 from ..domain.timeutil import parse_beijing
 from ..extensions import db
 from ..forms.audit import AuditFilterForm
 from ..models import Role
+from ..pagination import paginate
 from ..permissions import roles_required
-from ..reporting.tabular import xlsx_bytes
+from ..reporting.tabular import csv_chunks, xlsx_bytes
 from ..services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -34,7 +32,7 @@ def home():
     """The trail, newest first, filtered and paginated."""
     form = AuditFilterForm(request.args)
     f = _filter_from(form) if form.validate() else AuditFilter()
-    page = db.paginate(filtered(f), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(filtered(f))
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/home.html", form=form, page=page, linked=linked, args=args)
@@ -49,13 +47,7 @@ def export(fmt: str):
     rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_HEADERS)
-        for row in rows:
-            writer.writerow(csv_row(row))
-        return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(csv_chunks(EXPORT_HEADERS, rows)), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
     data = xlsx_bytes("审计日志", EXPORT_HEADERS, rows)
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..forms.password_reset import AdminResetForm
 from ..models import Organisation, Role, User
+from ..pagination import paginate
 from ..permissions import can_reset_password, roles_required
 from ..services.password_reset import (
     ResetError,
@@ -89,7 +90,7 @@ def accounts():
     if q:
         stmt = stmt.where(or_(User.username.contains(q), Organisation.name.contains(q),
                               User.display_name.contains(q)))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("authority/accounts.html", page=page, q=q)
 
 

@@ -6,7 +6,7 @@ system's own; the public route serves only images of published cases.
 """
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -15,6 +15,7 @@ from ..errors import STALE_MESSAGE
 from ..extensions import db
 from ..forms.typical_cases import CaseDecisionForm, CaseForm
 from ..models import Application, Authority, CaseState, Organisation, Role, TypicalCase, TypicalCaseImage
+from ..pagination import paginate
 from ..permissions import can_submit_case, can_view_case, public, roles_required
 from ..services import typical_cases as svc
 from ..services.files import read_verified
@@ -88,7 +89,7 @@ def cases():
     """The organisation's typical cases and the approved applications a new one can be written for."""
     org_id = current_user.organisation_id
     stmt = select(TypicalCase).where(TypicalCase.organisation_id == org_id).order_by(TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     eligible = svc.approved_applications(org_id) if org_id else []
     return render_template("cases/applicant_list.html", page=page, eligible=eligible)
 
@@ -169,7 +170,7 @@ def cases():  # noqa: F811  (a different blueprint's endpoint)
     """The jurisdiction's typical cases, those waiting for the authority first."""
     stmt = select(TypicalCase).where(TypicalCase.authority_code == current_user.authority_code) \
         .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("cases/review_list.html", page=page, base="authority", **_list_names(page.items))
 
 
@@ -194,7 +195,7 @@ def case_image(image_id: int):  # noqa: F811
 def cases():  # noqa: F811
     """Every typical case, those approved by their authority first."""
     stmt = select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("cases/review_list.html", page=page, base="admin", **_list_names(page.items))
 
 
@@ -233,7 +234,7 @@ def cases():  # noqa: F811
     """Approved demonstration bases and enterprises by authority, with their published typical cases."""
     kind = request.args.get("kind", "")
     kind = kind if kind in ("base", "enterprise") else ""
-    page = db.paginate(svc.directory_query(kind or None), per_page=50, error_out=False)
+    page = paginate(svc.directory_query(kind or None), per_page=50)
     entries = svc.directory_entries(page.items)
     return render_template("cases/public_list.html", page=page, entries=entries, kind=kind)
 
