@@ -92,7 +92,7 @@ class DefaultConfig:
     FUNDS_IMPORT_MAX_ROWS = 2001
 
     PAGE_SIZE = 25
-    AUDIT_EXPORT_MAX_ROWS = 100_000
+    AUDIT_EXPORT_MAX_ROWS = 1_000_000
 
 
 class ProductionDefaults:
