@@ -110,5 +110,24 @@ def _register_template_helpers(app: Flask) -> None:
     from .domain.timeutil import format_beijing
 
     app.jinja_env.filters["bjt"] = format_beijing
+    _register_number_filters(app)
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["request_path"] = lambda: request.path
+
+
+def _register_number_filters(app: Flask) -> None:
+    """The formatting filters every template uses (domain/formatting.py; the PDFs and spreadsheets
+    call the same functions): money, 万元, percentages, basis points, scores, units, code labels."""
+    from .domain import formatting as fmt
+    from .i18n import current_language
+
+    app.jinja_env.filters.update({
+        "money": fmt.yuan,
+        "wanyuan": fmt.wan_yuan,
+        "pct": fmt.percent,
+        "bp_pct": fmt.basis_points,
+        "score": fmt.score,
+        "num": fmt.decimal_text,
+        "unit": fmt.with_unit,
+        "code_label": lambda name, code: fmt.code_label(name, code, lang=current_language()),
+    })

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, current_app, g, render_template, request
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, g, redirect, render_template, request
 from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .domain.errors import DomainError
 from .extensions import db
 from .services import audit
 
@@ -21,6 +24,7 @@ TITLES = {
     405: "不支持的请求方式",
     409: "操作冲突",
     413: "上传内容过大",
+    422: "无法接受的内容",
     429: "请求过于频繁",
     500: "系统内部错误",
 }
@@ -31,6 +35,7 @@ DEFAULT_MESSAGES = {
     405: "该地址不接受此种请求方式。",
     409: "当前状态不允许此操作。",
     413: "上传的文件超过大小限制（每个文件不超过20MB）。",
+    422: "提交的内容无法接受，请检查后重试。",
     429: "请求过于频繁，请稍后再试。",
     500: "系统发生错误，请稍后重试。如问题持续，请将事件编号告知管理员。",
 }
@@ -57,8 +62,37 @@ def _description(e: HTTPException) -> str | None:
     return str(desc)
 
 
+def _page_of_action() -> str | None:
+    """The same-site page the refused form was posted from (its Referer), if it is safe to return to."""
+    from .hooks import is_safe_next
+
+    ref = request.referrer
+    if not ref:
+        return None
+    parts = urlsplit(ref)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return target if is_safe_next(target) and parts.path != request.path else None
+
+
+def show_refusal(e: DomainError):
+    """An expected refusal: nothing of the request is kept; a posted action returns to the page it came
+    from with the message and each problem shown there; a page that cannot be shown explains why."""
+    db.session.rollback()
+    back = _page_of_action() if request.method not in ("GET", "HEAD") else None
+    if back is None:
+        message = "；".join(e.lines()) or None
+        return render_error(e.status if e.status in TITLES else 409, message)
+    for line in e.lines():
+        flash(line, "danger")
+    return redirect(back)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Install handlers for the statuses the UI knows and for every unexpected exception."""
+
+    app.register_error_handler(DomainError, show_refusal)
 
     @app.errorhandler(CSRFError)
     def _csrf(e: CSRFError):

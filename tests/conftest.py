@@ -4,8 +4,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.dbutil import TemplateDatabase
+
+# Property tests check results, not speed: on a shared 2-core machine a single example can take
+# longer than Hypothesis' default 200 ms deadline, which would fail a correct test at random.
+settings.register_profile("evalsys", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("evalsys")
 
 TEST_PASSWORD = "Kx7#mQ2!vR9pLw"
 

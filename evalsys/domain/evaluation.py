@@ -14,6 +14,7 @@ from enum import StrEnum
 from evalsys.domain.criteria import CriteriaSystem, Indicator
 from evalsys.domain.figures import matrix_values
 from evalsys.domain.scoring import round_half_up, target_points
+from .errors import DomainError
 
 TWO_PLACES = Decimal("0.01")
 # Expert (E) points are entered in steps of 0.1, like expert review scores (domain.md §5).
@@ -89,7 +90,7 @@ OPERATOR_EDITABLE = frozenset({EvaluationState.DRAFT})
 AUTHORITY_EDITABLE = frozenset({EvaluationState.SELF_EVALUATED, EvaluationState.RETURNED})
 
 
-class EvaluationTransitionError(ValueError):
+class EvaluationTransitionError(DomainError, ValueError):
     """A refused transition; the message is Chinese and shown to the user."""
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from .errors import InvalidInput
 
 # 10^15 fen (10 trillion yuan) keeps every amount and every sum of a few thousand amounts far
 # inside a signed 64-bit column, and every amount exactly representable as a double (< 2^53).
@@ -20,7 +21,7 @@ _PLAIN = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
 _GROUPED = re.compile(r"[1-9][0-9]{0,2}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
 
 
-class MoneyError(ValueError):
+class MoneyError(InvalidInput, ValueError):
     """A money value that cannot be taken as an exact amount; the message is for the user."""
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 
+from .errors import InvalidInput
+
 # Excel and LibreOffice start a formula (or DDE) with these when a user edits or imports text.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 CSV_DANGEROUS_PREFIXES = FORMULA_PREFIXES + ("\t", "\r")
@@ -93,7 +95,7 @@ def csv_row(values: Iterable[object]) -> list[str]:
     return [csv_escape(v) for v in values]
 
 
-class SpreadsheetRejected(Exception):
+class SpreadsheetRejected(InvalidInput):
     """An import file refused before parsing; `message` is Chinese and safe to show."""
 
     def __init__(self, code: str, message: str) -> None:

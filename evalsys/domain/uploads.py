@@ -12,6 +12,7 @@ from urllib.parse import quote
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+from .errors import InvalidInput
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # security.md: 20 MB a file
 
@@ -32,7 +33,7 @@ KINDS = {k.kind: k for k in (PDF, PNG, JPEG)}
 IMAGE_KINDS = frozenset({"png", "jpeg"})
 
 
-class UploadRejected(Exception):
+class UploadRejected(InvalidInput):
     """An upload that is not accepted; `message` is Chinese and safe to show."""
 
     def __init__(self, code: str, message: str) -> None:

@@ -1,5 +1,6 @@
 """Unified social credit code (统一社会信用代码, GB 32100-2015): check character and region."""
 from __future__ import annotations
+from .errors import InvalidInput
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -7,7 +8,7 @@ _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 
 
-class USCCError(ValueError):
+class USCCError(InvalidInput, ValueError):
     """A USCC that fails validation; the message is Chinese and fit to show beside the field."""
 
 

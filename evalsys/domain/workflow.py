@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from evalsys.domain.timeutil import ensure_aware, format_beijing
+from .errors import DomainError
 
 
 class ApplicationState(StrEnum):
@@ -167,7 +168,7 @@ class Deadlines:
         return None if gate is Gate.NONE else getattr(self, gate.value)
 
 
-class TransitionError(Exception):
+class TransitionError(DomainError):
     """A refused transition; `code` tells why, the message is Chinese for the user (HTTP 409)."""
 
     ILLEGAL = "illegal_transition"

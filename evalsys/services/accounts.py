@@ -14,9 +14,10 @@ from ..models.types import utcnow
 from . import audit
 from .auth import revoke_sessions
 from .passwords import check_password, hash_password
+from ..domain.errors import DomainError
 
 
-class AccountError(ValueError):
+class AccountError(DomainError, ValueError):
     """A refused account operation; the message is Chinese and shown to the user."""
 
 

@@ -28,6 +28,7 @@ from . import audit
 from .criteria import criteria_dir, system as criteria_system
 from .files import store_upload
 from .notify import notify_organisation, path_for
+from ..domain.errors import DomainError
 
 EDITABLE = (ApplicationState.DRAFT, ApplicationState.RETURNED)
 REQUIRED_ATTACHMENTS = (AttachmentKind.LICENCE, AttachmentKind.REPORT, AttachmentKind.ACCOUNTS,
@@ -35,7 +36,7 @@ REQUIRED_ATTACHMENTS = (AttachmentKind.LICENCE, AttachmentKind.REPORT, Attachmen
 _FLOW_ROLE = {Role.APPLICANT: FlowRole.APPLICANT, Role.AUTHORITY: FlowRole.AUTHORITY, Role.ADMIN: FlowRole.ADMIN}
 
 
-class ApplicationError(ValueError):
+class ApplicationError(DomainError, ValueError):
     """A refused operation on an application (Chinese message; HTTP 409 when not a form error)."""
 
 

@@ -20,12 +20,13 @@ from ..models import (AccountState, Application, Assignment, AssignmentState, Au
 from ..models.types import utcnow
 from . import audit
 from .applications import apply_action
+from ..domain.errors import DomainError
 
 # Applications that may still receive reviewers (a replacement after the window closed included).
 REVIEWABLE = (ApplicationState.PASSED, ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)
 
 
-class ReviewError(ValueError):
+class ReviewError(DomainError, ValueError):
     """A refused review operation; the message is Chinese (HTTP 409 when it is not a form error)."""
 
 

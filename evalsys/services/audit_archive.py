@@ -30,13 +30,14 @@ from ..models import AuditChain, AuditRecord, User
 from ..models.audit import AuditArchiveGate
 from ..models.types import utcnow
 from . import audit
+from ..domain.errors import DomainError
 
 MIN_AGE_MONTHS = 6
 FORMAT = "evalsys-audit-archive/1"
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class ArchiveRefused(RuntimeError):
+class ArchiveRefused(DomainError, RuntimeError):
     """The archive was refused or failed; the message is Chinese and says why."""
 
 

@@ -14,9 +14,10 @@ from ..extensions import db
 from ..models import Authority, Call, CallKind, QuotaCounter, User
 from . import audit
 from .criteria import system as criteria_system
+from ..domain.errors import DomainError
 
 
-class CallError(ValueError):
+class CallError(DomainError, ValueError):
     """A refused call definition; `messages` are Chinese."""
 
     def __init__(self, messages: list[str]):

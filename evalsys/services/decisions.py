@@ -24,12 +24,13 @@ from .applications import apply_action
 from .criteria import system as criteria_system
 from .ranking_report import names  # noqa: F401  (also used by the decisions pages)
 from .runs import official_run
+from ..domain.errors import DomainError
 
 HELD = (S.PROPOSED, S.IN_PUBLICITY, S.APPROVED)  # states that occupy a place
 CHANNELS = {"letter": "来信", "phone": "来电"}
 
 
-class DecisionError(ValueError):
+class DecisionError(DomainError, ValueError):
     """A refused decision step (Chinese message; HTTP 409 in views)."""
 
 

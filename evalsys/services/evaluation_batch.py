@@ -26,11 +26,12 @@ from ..models import BatchItem, BatchJob, Evaluation, EvaluationRound, IssuedRep
 from ..models.types import utcnow
 from . import audit
 from .evaluation_reports import issue_report, issued_root
+from ..domain.errors import DomainError
 
 DEFAULT_LEASE_SECONDS = 60
 
 
-class LockBusy(RuntimeError):
+class LockBusy(DomainError, RuntimeError):
     """Another run holds the round's issuing lock."""
 
 

@@ -23,11 +23,12 @@ from ..models.types import utcnow
 from . import audit
 from . import criteria as criteria_svc
 from . import funds_query
+from ..domain.errors import DomainError
 
 MINISTRY_UNIT = "商务部"
 
 
-class EvaluationError(ValueError):
+class EvaluationError(DomainError, ValueError):
     """A refused evaluation operation; `messages` are Chinese, keyed by field where known."""
 
     def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:

@@ -22,12 +22,13 @@ from ..models import (Allocation, BaseTarget, ComplianceFlag, Expenditure, First
                       FundAccount, Organisation, StoredFile, Tranche, User)
 from ..models.types import utcnow
 from . import audit
+from ..domain.errors import DomainError
 
 PENDING, VERIFIED, REJECTED = (rules.ExpenditureStatus.PENDING, rules.ExpenditureStatus.VERIFIED,
                                rules.ExpenditureStatus.REJECTED)
 
 
-class FundsError(ValueError):
+class FundsError(DomainError, ValueError):
     """A refused fund operation; the message is Chinese and shown to the user (field optional)."""
 
     def __init__(self, message: str, field: str | None = None) -> None:

@@ -27,6 +27,7 @@ from . import audit
 from .auth import revoke_sessions
 from .notify import SUBJECT_PREFIX, _send, path_for
 from .passwords import check_password, hash_password
+from ..domain.errors import DomainError
 
 VALIDITY = timedelta(minutes=30)
 #: No second self-service link while one younger than this is unused (against mailbox flooding).
@@ -42,7 +43,7 @@ REQUEST_ANSWER = ("如果填写的用户名与电子邮箱对应一个有效账�
 INVALID_LINK = "重置链接无效、已使用或已过期，请重新申请。"
 
 
-class ResetError(ValueError):
+class ResetError(DomainError, ValueError):
     """A refused reset; the message is Chinese and shown to the user."""
 
 

@@ -7,11 +7,12 @@ from ..extensions import db
 from ..models import Call, User, WeightVersion
 from . import audit
 from .runs import DERIVED_RULES, METHOD_LABELS
+from ..domain.errors import DomainError
 
 RULE_LABELS = {"direct": "直接设定", "ahp": "层次分析法", "entropy": "熵权法", "critic": "CRITIC法"}
 
 
-class SettingsLocked(ValueError):
+class SettingsLocked(DomainError, ValueError):
     """The settings are locked (scoring has started) or the choice is not valid (Chinese message)."""
 
 

@@ -214,7 +214,7 @@ class SheetErrors(ReviewError):
     """Problems with the typed scores, per indicator id ("" for the sheet as a whole)."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("；".join(errors.values()))
+        super().__init__("表单有错误，请按提示修改", problems=errors.values(), status=422)
         self.errors = errors
 
 

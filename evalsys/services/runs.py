@@ -40,6 +40,7 @@ from ..models.types import utcnow
 from . import audit
 from .applications import all_figures
 from .criteria import system as criteria_system
+from ..domain.errors import DomainError
 
 # Applications that went through (or are in) expert review: everything after the formal check.
 REVIEWED_STATES = (S.PASSED, S.UNDER_REVIEW, S.SCORED, S.PROPOSED, S.REJECTED, S.IN_PUBLICITY,
@@ -49,7 +50,7 @@ DEFAULT_SAMPLES = 200
 METHOD_LABELS = {"weighted-total": "总分法", "topsis": "TOPSIS", "vikor": "VIKOR", "wpm": "加权积法"}
 
 
-class RunRefused(ValueError):
+class RunRefused(DomainError, ValueError):
     """A run cannot be made; ``problems`` are Chinese lines (e.g. every application lacking sheets)."""
 
     def __init__(self, message: str, problems: Sequence[str] = ()) -> None:

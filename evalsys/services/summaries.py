@@ -14,9 +14,10 @@ from ..models.types import utcnow
 from . import audit
 from .files import store_upload
 from .notify import notify_authority, path_for
+from ..domain.errors import DomainError
 
 
-class SummaryError(ValueError):
+class SummaryError(DomainError, ValueError):
     """A refused operation on a summary collection (Chinese message)."""
 
 

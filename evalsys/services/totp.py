@@ -26,6 +26,7 @@ from ..models.totp import RecoveryCode, TotpCredential
 from ..models.types import utcnow
 from . import audit
 from .auth import register_failure
+from ..domain.errors import DomainError
 
 #: The roles that may (and, with REQUIRE_TOTP, must) use a second factor.
 TOTP_ROLES = frozenset({Role.ADMIN, Role.SECADMIN, Role.AUDITOR, Role.AUTHORITY})
@@ -36,7 +37,7 @@ RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 
-class TotpError(Exception):
+class TotpError(DomainError):
     """A refused enrolment step, with a Chinese message for the user."""
 
 

@@ -24,13 +24,14 @@ from ..models.types import utcnow
 from . import audit
 from .files import store_bytes
 from .notify import notify_authority, notify_organisation, path_for
+from ..domain.errors import DomainError
 
 MAX_IMAGES = 6
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # per uploaded image, before re-encoding
 MAX_EDGE = 2000  # longer side after re-encoding, in pixels
 
 
-class CaseError(ValueError):
+class CaseError(DomainError, ValueError):
     """A refused case step (Chinese message; HTTP 409 in views)."""
 
 

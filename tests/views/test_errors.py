@@ -219,3 +219,73 @@ def test_audit_filters_with_hostile_input_are_not_a_500(app, client, query):
 def test_next_with_a_nul_byte_is_harmless(app, client):
     r = client.get("/auth/login?next=/admin/%00")
     assert r.status_code == 200
+
+
+@pytest.fixture
+def refusing_app(app):
+    """A route that changes a row and is then refused, the way a service refuses an action."""
+    from evalsys.domain.errors import DomainError
+    from evalsys.models import Authority
+
+    @public
+    def refuse():
+        authority = db.session.get(Authority, "320000")
+        authority.name = "已被改动"
+        db.session.flush()
+        raise DomainError("配额已满，不能再推荐", problems=["江苏省已推荐 8 家", "配额 8 家"])
+
+    app.add_url_rule("/public/test-refuse", "test_refuse", refuse, methods=["GET", "POST"])
+    return app
+
+
+def _authority_name(app) -> str:
+    from evalsys.models import Authority
+
+    with app.app_context():
+        return db.session.get(Authority, "320000").name
+
+
+def test_a_refused_post_returns_to_its_page_with_every_problem_and_keeps_nothing(refusing_app):
+    client = refusing_app.test_client()
+    before = _authority_name(refusing_app)
+    token = csrf_token(client)
+    r = client.post("/public/test-refuse", data={"csrf_token": token},
+                    headers={"Referer": "http://localhost/auth/login?next=%2Fadmin%2F"})
+    assert r.status_code == 302 and r.headers["Location"] == "/auth/login?next=%2Fadmin%2F"
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    for line in ("配额已满，不能再推荐", "江苏省已推荐 8 家", "配额 8 家"):
+        assert line in html
+    assert _authority_name(refusing_app) == before
+
+
+def test_a_refusal_without_a_safe_page_to_return_to_is_an_error_page(refusing_app):
+    client = refusing_app.test_client()
+    token = csrf_token(client)
+    for referer in (None, "https://evil.example/form", "http://localhost/public/test-refuse"):
+        headers = {"Referer": referer} if referer else {}
+        r = client.post("/public/test-refuse", data={"csrf_token": token}, headers=headers)
+        assert_error_page(r, 409, "操作冲突", "配额已满，不能再推荐；江苏省已推荐 8 家；配额 8 家")
+    assert_error_page(client.get("/public/test-refuse"), 409, "操作冲突", "配额已满")
+    assert _authority_name(refusing_app) != "已被改动"
+
+
+def test_every_user_facing_refusal_is_a_domain_error():
+    from evalsys.domain.errors import DomainError, InvalidInput
+    from evalsys.domain.evaluation import EvaluationTransitionError
+    from evalsys.domain.uploads import UploadRejected
+    from evalsys.domain.workflow import TransitionError
+    from evalsys.services.accounts import AccountError
+    from evalsys.services.applications import ApplicationError
+    from evalsys.services.decisions import DecisionError
+    from evalsys.services.funds import FundsError
+    from evalsys.services.review import SheetErrors
+    from evalsys.services.runs import RunRefused
+
+    for cls in (EvaluationTransitionError, TransitionError, AccountError, ApplicationError, DecisionError,
+                FundsError, RunRefused, SheetErrors):
+        assert issubclass(cls, DomainError), cls
+    assert issubclass(UploadRejected, InvalidInput) and UploadRejected.status == 422
+    e = RunRefused("不能排名", ["甲公司缺2份评分表", "乙公司缺1份评分表"])
+    assert e.lines() == ["不能排名", "甲公司缺2份评分表", "乙公司缺1份评分表"] and e.status == 409
+    sheet = SheetErrors({"innovation": "超过满分", "growth": "不是0.1的倍数"})
+    assert sheet.problems == ["超过满分", "不是0.1的倍数"] and sheet.status == 422

@@ -1,0 +1,187 @@
+"""/admin/calls: the ministry creates and edits calls, follows their applications and runs the formal check."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...domain.timeutil import parse_beijing, to_beijing
+from ...domain.workflow import ApplicationState, TransitionError
+from ...errors import STALE_MESSAGE
+from ...extensions import db
+from ...forms.applications import CheckForm
+from ...forms.base import options
+from ...forms.calls import CallForm, parse_places
+from ...models import Application, Authority, Call, CallKind, Role
+from ...pagination import paginate
+from ...permissions import roles_required
+from ...services import audit
+from ...services import criteria as criteria_svc
+from ...services.applications import ApplicationError
+from ...services.calls import CallData, CallError, create_call, find_call, update_call
+from ...services.recommendations import formal_check
+from ..common.applications import detail_context, export_response, send_attachment
+
+
+def _load_call(code: str) -> Call:
+    return find_call(code) or abort(404)
+
+
+def _prepare(form: CallForm) -> None:
+    systems = criteria_svc.available()
+    form.criteria.choices = options((f"{s.id}:{s.version}", f"{s.title}（{s.id} v{s.version}）")
+                                    for s in systems if s.kind in ("base", "enterprise"))
+    cats = {c.code: c.label for s in systems for c in s.categories}
+    form.categories.choices = options(cats.items())
+
+
+def _form_problems(form: CallForm) -> list[str]:
+    """The banner above a refused form (the version is a hidden field: its error is shown here)."""
+    if request.method != "POST":
+        return []
+    return ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]
+
+
+def _utc(value):
+    return parse_beijing(value) if value else None
+
+
+def _data(form: CallForm) -> CallData:
+    system_id, _, version = form.criteria.data.partition(":")
+    return CallData(
+        code=form.code.data, kind=CallKind(form.kind.data), title=form.title.data.strip(),
+        year_from=form.year_from.data, year_to=form.year_to.data, opens_at=_utc(form.opens_at.data),
+        closes_at=_utc(form.closes_at.data), recommend_deadline=_utc(form.recommend_deadline.data),
+        review_starts_at=_utc(form.review_starts_at.data), review_ends_at=_utc(form.review_ends_at.data),
+        criteria_id=system_id, criteria_version=int(version or 0), quota_per_authority=form.quota_per_authority.data,
+        places_total=form.places_total.data, places_by_category=parse_places(form.places_by_category.data) or None,
+        reviewers_per_application=form.reviewers_per_application.data, blind=form.blind.data,
+        publicity_days=form.publicity_days.data, categories=list(form.categories.data or []),
+    )
+
+
+def _form_data(call: Call) -> dict:
+    local = {name: to_beijing(getattr(call, name)).replace(tzinfo=None) if getattr(call, name) else None
+             for name in ("opens_at", "closes_at", "recommend_deadline", "review_starts_at", "review_ends_at")}
+    places = "\n".join(f"{k}={v}" for k, v in call.places.items()) if call.places_by_category else ""
+    return {"version": call.version_id, "code": call.code, "kind": call.kind.value, "title": call.title,
+            "year_from": call.year_from, "year_to": call.year_to, "criteria": f"{call.criteria_id}:{call.criteria_version}",
+            "quota_per_authority": call.quota_per_authority, "places_total": call.places_total,
+            "categories": call.category_codes, "places_by_category": places,
+            "reviewers_per_application": call.reviewers_per_application, "blind": call.blind,
+            "publicity_days": call.publicity_days, **local}
+
+
+@roles_required(Role.ADMIN)
+def calls():
+    """Every call with its counts by state."""
+    rows = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
+    counts = dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
+    return render_template("admin/calls.html", calls=rows, counts=counts)
+
+
+@roles_required(Role.ADMIN)
+def call_new():
+    """Create a call."""
+    form = CallForm()
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            call = create_call(_data(form), actor=current_user._get_current_object())
+        except CallError as e:
+            return render_template("admin/call_form.html", form=form, errors=e.messages, call=None)
+        db.session.commit()
+        flash(f"已创建批次：{call.title}", "success")
+        return redirect(url_for("admin.call_detail", code=call.code))
+    return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=None)
+
+
+@roles_required(Role.ADMIN)
+def call_edit(code: str):
+    """Edit a call; a form older than the last save is refused."""
+    call = _load_call(code)
+    form = CallForm(data=_form_data(call)) if request.method == "GET" else CallForm()
+    _prepare(form)
+    if form.validate_on_submit():
+        try:
+            update_call(call, _data(form), actor=current_user._get_current_object(),
+                        expected_version=int(form.version.data or 0))
+        except CallError as e:
+            return render_template("admin/call_form.html", form=form, errors=e.messages, call=call)
+        except StaleDataError:
+            db.session.rollback()
+            audit.record_security("stale_edit", obj=call, outcome="failure", detail={"path": request.path})
+            return render_template("admin/call_form.html", form=form, errors=[STALE_MESSAGE], call=call), 409
+        db.session.commit()
+        flash("批次已保存。", "success")
+        return redirect(url_for("admin.call_detail", code=call.code))
+    return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=call)
+
+
+@roles_required(Role.ADMIN)
+def call_detail(code: str):
+    """A call's applications (drafts excluded), filtered by state and authority; paginated."""
+    call = _load_call(code)
+    state = request.args.get("state") or ""
+    authority = request.args.get("authority") or ""
+    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
+    if state in {s.value for s in ApplicationState}:
+        stmt = stmt.where(Application.state == ApplicationState(state))
+    if authority:
+        stmt = stmt.where(Application.authority_code == authority)
+    page = paginate(stmt.order_by(Application.authority_code, Application.recommend_order, Application.id))
+    by_state = dict(db.session.execute(select(Application.state, func.count()).where(
+        Application.call_id == call.id).group_by(Application.state)).all())
+    authorities = db.session.scalars(select(Authority).order_by(Authority.code)).all()
+    return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
+                           by_state=by_state, states=list(ApplicationState), authorities=authorities,
+                           args={"state": state, "authority": authority})
+
+
+def _call_application(code: str, app_id: int) -> Application:
+    call = _load_call(code)
+    app = db.session.get(Application, app_id)
+    if app is None or app.call_id != call.id:
+        abort(404)
+    return app
+
+
+@roles_required(Role.ADMIN)
+def application_detail(code: str, app_id: int):
+    """One application with the formal-check form when it is recommended."""
+    app = _call_application(code, app_id)
+    context = detail_context(app, staff=True, download_endpoint="admin.download_attachment", code=code)
+    return render_template("admin/application.html", check_form=CheckForm(), **context)
+
+
+@roles_required(Role.ADMIN)
+def check(code: str, app_id: int):
+    """The formal check: pass, or fail with a reason (illegal in the current state → 409)."""
+    app = _call_application(code, app_id)
+    form = CheckForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
+    try:
+        formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
+                     reason=form.reason.data)
+    except TransitionError as e:
+        abort(409, description=e.message)
+    except ApplicationError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash(f"形式审查：{app.organisation.name} → {app.state.label}", "success")
+    return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
+
+
+@roles_required(Role.ADMIN)
+def download_attachment(code: str, app_id: int, attachment_id: int):
+    """Download an attachment of any application."""
+    return send_attachment(_call_application(code, app_id), attachment_id)
+
+
+@roles_required(Role.ADMIN)
+def call_export(code: str):
+    """Every application of the call as XLSX (every field and the state)."""
+    return export_response(_load_call(code), authority_code=None)

@@ -1,0 +1,31 @@
+"""/admin/cases: every typical case; the ministry publishes those an authority approved, or returns them."""
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import select
+
+from ...models import CaseState, Role, TypicalCase
+from ...pagination import paginate
+from ...permissions import roles_required
+from ...services import typical_cases as svc
+from ..common.cases import image_response, list_names, review
+
+
+@roles_required(Role.ADMIN)
+def cases():
+    """Every typical case, those approved by their authority first."""
+    stmt = select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())
+    page = paginate(stmt)
+    return render_template("cases/review_list.html", page=page, base="admin", **list_names(page.items))
+
+
+@roles_required(Role.ADMIN)
+def case_detail(case_id: int):
+    """Publish a case its authority approved, or return it with a reason."""
+    return review(case_id, "admin", svc.admin_decide, CaseState.AUTHORITY_APPROVED)
+
+
+@roles_required(Role.ADMIN)
+def case_image(image_id: int):
+    """An image of any case."""
+    return image_response(image_id, published_only=False)

@@ -1,0 +1,189 @@
+"""/admin/calls/<code>/decisions: proposals, publicity, objections, the announcement, the publicity PDF."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...domain.timeutil import format_beijing, parse_beijing
+from ...domain.workflow import ApplicationState as S, TransitionError
+from ...errors import STALE_MESSAGE
+from ...extensions import db
+from ...forms.base import options
+from ...forms.decisions import ObjectionForm, ProposalForm, ResolveForm
+from ...forms.security import ConfirmForm
+from ...models import Application, Call, Objection, ObjectionState, Proposal, ProposalState, Role
+from ...permissions import roles_required
+from ...reporting.publicity import publicity_pdf
+from ...domain.uploads import safe_download_name
+from ...services import audit, decisions as dec
+from ...services.applications import ApplicationError
+from ...services.runs import RunRefused
+from ..common.decisions import load_call
+
+
+def _refused(exc: Exception):
+    db.session.rollback()
+    message = exc.message if isinstance(exc, TransitionError | RunRefused) else str(exc)
+    abort(409, description=message)
+
+
+def _act(fn, *args, **kwargs):
+    """Run one service call; refusals become 409 with their Chinese message."""
+    try:
+        result = fn(*args, **kwargs)
+    except (dec.DecisionError, TransitionError, ApplicationError, RunRefused) as exc:
+        _refused(exc)
+    except StaleDataError:
+        db.session.rollback()
+        abort(409, description=STALE_MESSAGE)
+    db.session.commit()
+    return result
+
+
+def _cohort_forms(call: Call) -> list[dict]:
+    """Per cohort: the official run, the expected candidates and a form of every scored one in run order."""
+    cohorts = []
+    scored = {a.id: a for a in db.session.scalars(select(Application).where(
+        Application.call_id == call.id, Application.state == S.SCORED))}
+    names = dec.names(list(scored))
+    labels = dec.category_labels(call)
+    for category in call.category_codes or [""]:
+        label = labels.get(category, category) if category else ""
+        try:
+            run, expected = dec.expected_candidates(call, category)
+        except dec.DecisionError as exc:
+            cohorts.append({"category": category, "label": label, "problem": str(exc)})
+            continue
+        form = ProposalForm(prefix=f"p-{category or 'all'}", data={"category": category, "applications": expected})
+        rows = [(int(r["id"]), r["rank"], r["score"], names.get(int(r["id"]), ("?", ""))) for r in
+                run.results["mcda"]["results"] if int(r["id"]) in scored]
+        form.applications.choices = options((i, n[0]) for i, _, _, n in rows)
+        cohorts.append({"category": category, "label": label, "run": run, "expected": expected, "form": form,
+                        "rows": rows})
+    return cohorts
+
+
+@roles_required(Role.ADMIN)
+def decisions(code: str):
+    """Proposals per cohort, pending approvals, publicity, objections and the announcement."""
+    call = load_call(code)
+    proposals = db.session.scalars(select(Proposal).where(Proposal.call_id == call.id)
+                                   .order_by(Proposal.id.desc())).all()
+    in_publicity = dec.publicity_list(call)
+    objections = db.session.scalars(select(Objection).where(Objection.call_id == call.id)
+                                    .order_by(Objection.id.desc())).all()
+    names = dec.names([a for p in proposals for a in p.ids] + [o.application_id for o in objections]
+                      + [a.id for a, _ in in_publicity])
+    objection_form = ObjectionForm()
+    objection_form.application.choices = options(
+        (a.id, names[a.id][0]) for a, _ in in_publicity if a.state == S.IN_PUBLICITY)
+    proposed = db.session.scalars(select(Application).where(Application.call_id == call.id,
+                                                            Application.state == S.PROPOSED)).all()
+    return render_template("decisions/manage.html", call=call, cohorts=_cohort_forms(call), proposals=proposals,
+                           in_publicity=in_publicity, objections=objections, objection_form=objection_form,
+                           resolve_form=ResolveForm(), confirm=ConfirmForm(), names=names, proposed=proposed,
+                           announced=dec.announcement(call), ProposalState=ProposalState,
+                           ObjectionState=ObjectionState, channels=dec.CHANNELS,
+                           labels=dec.category_labels(call))
+
+
+@roles_required(Role.ADMIN)
+def propose(code: str, category: str):
+    """Propose candidates of one cohort ("-" = a call without categories)."""
+    call = load_call(code)
+    category = "" if category == "-" else category
+    form = ProposalForm(prefix=f"p-{category or 'all'}")
+    form.applications.choices = options((a, a) for a in db.session.scalars(
+        select(Application.id).where(Application.call_id == call.id, Application.state == S.SCORED)))
+    if not form.validate_on_submit():
+        abort(400, description="所选对象无效：只能从该范围已评分的对象中选择")
+    proposal = _act(dec.propose_candidates, call, category, form.applications.data, reason=form.reason.data,
+                    actor=current_user._get_current_object())
+    flash("拟入选名单已生效。" if proposal.state == ProposalState.APPLIED
+          else "名单与正式排名不一致，已提交，等待另一位管理员批准。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def proposal_action(code: str, proposal_id: int, verb: str):
+    """A second admin approves (or withdraws) a proposal that differs from the official run."""
+    call = load_call(code)
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.call_id != call.id:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    fn = dec.approve_proposal if verb == "approve" else dec.withdraw_proposal
+    _act(fn, proposal, actor=current_user._get_current_object())
+    flash("已批准，拟入选名单已生效。" if verb == "approve" else "名单已撤回。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def open_publicity(code: str):
+    """Open publicity for every proposed candidate."""
+    call = load_call(code)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    entries = _act(dec.open_publicity, call, actor=current_user._get_current_object())
+    flash(f"已公示 {len(entries)} 个对象，公示期至 {format_beijing(entries[0].ends_at)}。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def record_objection(code: str):
+    """Record an objection received by letter or phone."""
+    call = load_call(code)
+    form = ObjectionForm()
+    form.application.choices = options((a.id, a.id) for a, _ in dec.publicity_list(call))
+    if not form.validate_on_submit():
+        abort(400, description="；".join(e for errs in form.errors.values() for e in errs))
+    app = db.session.get(Application, form.application.data)
+    _act(dec.record_objection, app, channel=form.channel.data, received_at=parse_beijing(form.received_at.data),
+         summary=form.summary.data, actor=current_user._get_current_object())
+    flash("异议已登记。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def resolve_objection(code: str, objection_id: int):
+    """Resolve an objection (upheld → the candidate is rejected) with a reason."""
+    call = load_call(code)
+    objection = db.session.get(Objection, objection_id)
+    if objection is None or objection.call_id != call.id:
+        abort(404)
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        abort(400, description="处理异议必须填写理由")
+    _act(dec.resolve_objection, objection, upheld=form.decision.data == "uphold", reason=form.reason.data,
+         actor=current_user._get_current_object())
+    flash("异议已处理。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def announce(code: str):
+    """Announce the results after every publicity period ended."""
+    call = load_call(code)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    _act(dec.announce_results, call, actor=current_user._get_current_object())
+    flash("结果已公布，申报单位已收到站内通知。", "success")
+    return redirect(url_for("admin.decisions", code=code))
+
+
+@roles_required(Role.ADMIN)
+def publicity_pdf_view(code: str):
+    """The publicity list as PDF."""
+    call = load_call(code)
+    pdf = publicity_pdf(title=f"{call.title}拟入选名单公示",
+                        subtitle="以下单位拟入选，现予公示。公示期间如有异议，请以来信或来电方式向商务部反映。",
+                        rows=dec.publicity_rows(call),
+                        note="公示期按自然日计算，公示首日为第1日，截止日24:00（北京时间）结束。",
+                        font_path=current_app.config.get("CJK_FONT"))
+    audit.record("decision.publicity_pdf", obj=call, actor=current_user._get_current_object())
+    db.session.commit()
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": safe_download_name(f"{call.code}-公示名单.pdf")})

@@ -1,0 +1,211 @@
+"""/admin/evaluations: rounds, the round dashboard with batch issuing, and the ministry's steps on
+one evaluation (accept / return, issue / reissue, rectification requirement, revocation)."""
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...domain.money import MoneyError, parse_yuan
+from ...domain.timeutil import parse_beijing
+from ...extensions import db
+from ...forms.base import options
+from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
+from ...models import EvaluationAttachment, EvaluationRound, FirstBatchBase, Role
+from ...permissions import can_decide_evaluation, roles_required
+from ...reporting import evaluation_charts as charts
+from ...services import criteria as criteria_svc
+from ...services import evaluation_batch as batch
+from ...services import evaluation_query as q
+from ...services import evaluations as svc
+from ...services import rectifications as rect
+from ...services.evaluation_reports import issue_report, round_reports
+from ...services.files import send_stored
+from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
+
+
+def _decide(evaluation_id: int):
+    ev = load_evaluation(evaluation_id)
+    if not can_decide_evaluation(current_user, ev):
+        abort(403)
+    return ev
+
+
+@roles_required(Role.ADMIN)
+def evaluation_rounds():
+    """Every evaluation round."""
+    rounds = db.session.scalars(select(EvaluationRound).order_by(EvaluationRound.id.desc())).all()
+    return render_template("evaluations/rounds.html", rounds=rounds)
+
+
+@roles_required(Role.ADMIN)
+def evaluation_round_new():
+    """Create a round: code, title, indicator system, deadlines (Beijing time), bases in scope."""
+    form = RoundForm()
+    form.criteria.choices = options((f"{s.id}:{s.version}", f"{s.title}（v{s.version}）")
+                                    for s in criteria_svc.available("performance"))
+    bases = db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)).all()
+    form.bases.choices = options((str(b.id), f"{b.code} {b.name}") for b in bases)
+    errors: dict[str, str] = {}
+    if form.validate_on_submit():
+        system_id, _, version = form.criteria.data.partition(":")
+        data = svc.RoundData(code=form.code.data, title=form.title.data, year=form.year.data, criteria_id=system_id,
+                             criteria_version=int(version or 0), self_deadline=parse_beijing(form.self_deadline.data),
+                             authority_deadline=parse_beijing(form.authority_deadline.data),
+                             base_ids=[int(b) for b in form.bases.data])
+        try:
+            round_ = svc.create_round(data, actor=current_user._get_current_object())
+        except svc.EvaluationError as e:
+            db.session.rollback()
+            errors = e.errors
+        else:
+            db.session.commit()
+            flash(f"已创建评价批次：{round_.title}", "success")
+            return redirect(url_for("admin.evaluation_round", code=round_.code))
+    return render_template("evaluations/round_form.html", form=form, errors=errors)
+
+
+@roles_required(Role.ADMIN)
+def evaluation_round(code: str):
+    """The round dashboard: bases, grades, scores by authority, execution vs score, rectification, batch."""
+    round_ = load_round(code)
+    data = q.rows(round_)
+    job = batch.latest_job(round_.id)
+    return render_template("evaluations/dashboard.html", round=round_, rows=data,
+                           grades=q.grade_distribution(data), by_authority=q.scores_by_authority(data),
+                           rectifications=q.rectification_status(data), job=job,
+                           interrupted=job is not None and batch.is_interrupted(job),
+                           holder=batch.lock_holder(round_), pending=len(batch.pending_evaluations(round_.id)),
+                           reports=round_reports(round_.id), confirm=ConfirmVersionForm())
+
+
+@roles_required(Role.ADMIN)
+def evaluation_round_chart(code: str, name: str):
+    """A dashboard chart as PNG."""
+    data = q.rows(load_round(code))
+    if name == "grades":
+        png = charts.grade_distribution_png(q.grade_distribution(data))
+    elif name == "authorities":
+        png = charts.scores_by_authority_png(q.scores_by_authority(data))
+    else:
+        png = charts.execution_vs_score_png(q.execution_vs_score(data))
+    return Response(png, mimetype="image/png")
+
+
+@roles_required(Role.ADMIN)
+def evaluation_round_batch(code: str):
+    """Start (or resume) issuing every accepted evaluation of the round in the background."""
+    round_ = load_round(code)
+    if not ConfirmVersionForm().validate_on_submit():
+        abort(400)
+    if batch.lock_holder(round_) is not None:
+        abort(409, description="该批次正在出具报告（页面或命令行），请稍后刷新查看进度")
+    job = batch.create_job(round_, actor=current_user._get_current_object(), backend="pending")
+    if job is None:
+        flash("没有待出具的报告。", "info")
+        return redirect(url_for("admin.evaluation_round", code=code))
+    db.session.commit()
+    backend = batch.start_background(current_app._get_current_object(), job.id)
+    job.backend = backend
+    db.session.commit()
+    flash(f"已开始批量出具报告（共 {job.total} 份），刷新页面查看进度。", "success")
+    return redirect(url_for("admin.evaluation_round", code=code))
+
+
+@roles_required(Role.ADMIN)
+def evaluation_item(evaluation_id: int):
+    """One base's evaluation as the ministry sees it, with its steps."""
+    ev = _decide(evaluation_id)
+    return render_template("evaluations/detail.html", form=None, errors={},
+                           confirm=ConfirmVersionForm(data={"version": ev.version_id}),
+                           reason_form=ReasonForm(data={"version": ev.version_id}),
+                           require_form=RequireRectificationForm(),
+                           revoke_form=RevokeForm(data={"version": ev.rectification.version_id}
+                                                  if ev.rectification else None),
+                           **detail_context(ev))
+
+
+@roles_required(Role.ADMIN)
+def evaluation_item_decide(evaluation_id: int, action: str):
+    """Accept, return (reason), issue the signed report, or reissue it (reason; the old is superseded)."""
+    ev = _decide(evaluation_id)
+    form = ReasonForm() if action in ("return", "reissue") else ConfirmVersionForm()
+    if not form.validate_on_submit():
+        abort(400, description="请填写理由")
+    actor = current_user._get_current_object()
+    try:
+        if action == "accept":
+            svc.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
+        elif action == "return":
+            svc.return_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
+        else:
+            svc.check_version(ev, expected_version(form))
+            issue_report(ev, actor=actor, reissue=action == "reissue",
+                         reason=form.reason.data if action == "reissue" else "")
+    except svc.EvaluationError as e:
+        db.session.rollback()
+        abort(409, description=e.message)
+    db.session.commit()
+    flash({"accept": "已审核通过。", "return": "已退回主管部门。", "issue": "报告已出具。",
+           "reissue": "已重新出具报告，原报告标记为已被替代。"}[action], "success")
+    return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
+
+
+@roles_required(Role.ADMIN)
+def evaluation_require_rectification(evaluation_id: int):
+    """Require a 差 base to rectify within the deadline (3 months by default)."""
+    ev = _decide(evaluation_id)
+    form = RequireRectificationForm()
+    if not form.validate_on_submit():
+        abort(400, description="请填写整改要求")
+    deadline = parse_beijing(form.deadline.data) if form.deadline.data else None
+    try:
+        rect.require_rectification(ev, requirement=form.requirement.data, deadline=deadline,
+                                   actor=current_user._get_current_object())
+    except svc.EvaluationError as e:
+        db.session.rollback()
+        abort(409, description=e.message)
+    db.session.commit()
+    flash("已下达整改要求。", "success")
+    return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
+
+
+@roles_required(Role.ADMIN)
+def evaluation_revoke(evaluation_id: int):
+    """Revoke the title after a failed rectification and record the funds to recover."""
+    ev = _decide(evaluation_id)
+    if ev.rectification is None:
+        abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        abort(400, description="请填写金额和理由并确认")
+    try:
+        amount = parse_yuan(form.amount.data)
+    except MoneyError as e:
+        abort(400, description=str(e))
+    try:
+        rect.revoke_title(ev.rectification, amount_fen=amount, reason=form.reason.data,
+                          document_no=form.document_no.data or "", actor=current_user._get_current_object(),
+                          expected_version=expected_version(form))
+    except svc.EvaluationError as e:
+        db.session.rollback()
+        abort(409, description=e.message)
+    db.session.commit()
+    flash("已撤销示范基地称号，收回资金已记入该基地的资金台账。", "success")
+    return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
+
+
+@roles_required(Role.ADMIN)
+def evaluation_evidence_file(evaluation_id: int, attachment_id: int):
+    """Download an evidence file."""
+    ev = _decide(evaluation_id)
+    item = db.session.get(EvaluationAttachment, attachment_id)
+    if item is None or item.evaluation_id != ev.id:
+        abort(404)
+    return send_stored(item.file)
+
+
+@roles_required(Role.ADMIN)
+def evaluation_report(evaluation_id: int, report_id: int):
+    """A signed report."""
+    return send_report(_decide(evaluation_id), report_id)

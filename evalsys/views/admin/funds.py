@@ -1,0 +1,142 @@
+"""/admin/funds: the ministry's view of every first-batch base — allocations, tranches, the summary,
+charts and exports, and reopening flags an authority resolved."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from ...domain import uscc
+from ...extensions import db
+from ...forms.funds import AllocationForm, FirstBatchBaseForm, ReasonForm, TrancheForm
+from ...forms.base import options
+from ...models import Authority, Organisation, Role
+from ...permissions import can_reopen_flag, roles_required
+from ...services import funds
+from ...services.files import send_stored
+from ..common import funds as shared
+
+
+ADMIN = Role.ADMIN
+
+
+@roles_required(ADMIN)
+def funds_home():
+    """Every base: figures, sortable, with charts and the summary export."""
+    return render_template("funds/dashboard.html", area="admin", **shared.dashboard_context())
+
+
+@roles_required(ADMIN)
+def funds_export_summary():
+    """The ministry's summary of all bases as XLSX."""
+    return shared.export_summary()
+
+
+@roles_required(ADMIN)
+def funds_chart(kind: str):
+    """Execution by base or spending by category, PNG."""
+    return shared.chart_response(kind)
+
+
+@roles_required(ADMIN)
+def funds_new_base():
+    """Register a first-batch base; its operator must already be a registered organisation."""
+    form = FirstBatchBaseForm()
+    form.authority_code.choices = options((a.code, a.name) for a in db.session.scalars(
+        select(Authority).order_by(Authority.code)))
+    if form.validate_on_submit():
+        code = uscc.normalise(form.operator_uscc.data)
+        org = db.session.scalar(select(Organisation).where(Organisation.uscc == code))
+        if org is None:
+            form.operator_uscc.errors = ["未找到该统一社会信用代码的单位，请先由运营单位注册"]
+        else:
+            try:
+                base = funds.create_base(code=form.code.data, name=form.name.data, city=form.city.data,
+                                         authority_code=form.authority_code.data, organisation=org, actor=shared.user())
+            except funds.FundsError as e:
+                form.code.errors = [e.message]
+            else:
+                db.session.commit()
+                flash(f"已登记基地 {base.code}", "success")
+                return redirect(url_for("admin.funds_base", base_id=base.id))
+    return render_template("funds/form.html", area="admin", form=form, title="登记首批示范基地", base=None)
+
+
+@roles_required(ADMIN)
+def funds_base(base_id: int):
+    """One base: allocations, tranches, figures, entries."""
+    return render_template("funds/base.html", area="admin", **shared.base_context(shared.get_base(base_id)))
+
+
+@roles_required(ADMIN)
+def funds_export_base(base_id: int):
+    """XLSX of one base and year."""
+    return shared.export_base_year(shared.get_base(base_id))
+
+
+@roles_required(ADMIN)
+def funds_new_allocation(base_id: int):
+    """Allocate central funds to a base."""
+    base = shared.get_base(base_id)
+    form = AllocationForm()
+    if form.validate_on_submit():
+        try:
+            funds.create_allocation(base, year=form.year.data, amount_fen=form.amount.fen,
+                                    document_no=form.document_no.data, purpose=form.purpose.data or "",
+                                    period_start=form.period_start.day, period_end=form.period_end.day,
+                                    actor=shared.user())
+        except funds.FundsError as e:
+            form.form_errors.append(e.message)
+        else:
+            db.session.commit()
+            flash("资金下达已登记", "success")
+            return redirect(url_for("admin.funds_base", base_id=base.id))
+    return render_template("funds/form.html", area="admin", form=form, title=f"下达资金：{base.name}", base=base)
+
+
+@roles_required(ADMIN)
+def funds_new_tranche(allocation_id: int):
+    """Record funds received on an allocation."""
+    allocation = shared.get_allocation(allocation_id)
+    form = TrancheForm()
+    if form.validate_on_submit():
+        try:
+            funds.record_tranche(allocation, date=form.date.day, amount_fen=form.amount.fen,
+                                 document_no=form.document_no.data or "", actor=shared.user())
+        except funds.FundsError as e:
+            form.amount.errors = [e.message]
+        else:
+            db.session.commit()
+            flash("到位资金已登记", "success")
+            return redirect(url_for("admin.funds_base", base_id=allocation.base_id))
+    title = f"登记到位资金：{allocation.base.name} {allocation.year}年（{allocation.document_no}）"
+    return render_template("funds/form.html", area="admin", form=form, title=title, base=allocation.base)
+
+
+@roles_required(ADMIN)
+def funds_entry(entry_id: int):
+    """One entry with its flags and their history."""
+    return shared.entry_page("admin", entry_id, reason=ReasonForm())
+
+
+@roles_required(ADMIN)
+def funds_voucher(entry_id: int):
+    """Download the voucher scan."""
+    entry = shared.get_entry(entry_id)
+    return send_stored(entry.voucher_file) if entry.voucher_file else abort(404)
+
+
+@roles_required(ADMIN)
+def funds_flags():
+    """Flags of every base, by state."""
+    page, state = shared.flags_page()
+    return render_template("funds/flags.html", area="admin", page=page, state=state, reason=ReasonForm())
+
+
+@roles_required(ADMIN)
+def funds_reopen_flag(flag_id: int):
+    """Reopen a resolved flag, with a reason (audited)."""
+    flag = shared.get_flag(flag_id)
+    if not can_reopen_flag(shared.user(), flag):
+        abort(403)
+    shared.apply_with_reason(funds.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示")
+    return redirect(url_for("admin.funds_entry", entry_id=flag.expenditure_id))

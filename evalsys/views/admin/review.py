@@ -1,0 +1,273 @@
+"""/admin/review: the expert pool, assignment per call, replacements, closing the window, reopening sheets,
+and the progress board."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from ...domain.workflow import ApplicationState, TransitionError
+from ...extensions import db
+from ...forms.base import options
+from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
+from ...models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
+                      ReviewerState, Role, ScoreSheet)
+from ...pagination import page_number, paginate
+from ...permissions import roles_required
+from ...services.calls import find_call
+from ...services import review as svc
+from ...services import review_progress as progress
+from ...services.accounts import authority_choices
+from ...services.applications import ApplicationError, system_of
+from ...services.assignment import (AssignmentInfeasible, ReviewError, active_pool, add_assignment, assign_call,
+                                   exclusion_of, proposals_for, remove_assignment)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _call(code: str) -> Call:
+    return find_call(code) or abort(404)
+
+
+@roles_required(Role.ADMIN)
+def reviewers():
+    """The expert pool, filterable by state; paginated."""
+    state = request.args.get("state") or ""
+    stmt = select(ReviewerProfile).order_by(ReviewerProfile.id)
+    if state in {s.value for s in ReviewerState}:
+        stmt = stmt.where(ReviewerProfile.state == ReviewerState(state))
+    page = paginate(stmt)
+    return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
+
+
+@roles_required(Role.ADMIN)
+def reviewer_new():
+    """Add an expert to the pool (the security admin then activates its account)."""
+    form = ProfileForm()
+    form.home_authority_code.choices = options(authority_choices())
+    if form.validate_on_submit():
+        try:
+            profile = svc.create_reviewer_profile(svc.ProfileData(
+                name=form.name.data, home_authority_code=form.home_authority_code.data,
+                field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
+                organisation_name=form.organisation_name.data or ""), actor=_actor())
+        except ReviewError as e:
+            form.organisation_uscc.errors = [str(e)]
+        else:
+            db.session.commit()
+            flash(f"已加入专家库：{profile.name}（待安全管理员启用账户）", "success")
+            return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
+    return render_template("admin/review_reviewer_form.html", form=form)
+
+
+@roles_required(Role.ADMIN)
+def reviewer_detail(profile_id: int):
+    """One expert: profile, declared conflicts, assignments."""
+    profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
+    conflicts = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id)
+                                   .order_by(ConflictDeclaration.id)).all()
+    page = paginate(select(Assignment).where(Assignment.reviewer_id == profile.id)
+                       .order_by(Assignment.id.desc()))
+    return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
+                           confirm=EmptyForm())
+
+
+@roles_required(Role.ADMIN)
+def reviewer_state(profile_id: int, action: str):
+    """Take an expert out of the pool (no new assignments) or back in."""
+    profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
+                               actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
+
+
+@roles_required(Role.ADMIN)
+def review_calls():
+    """Calls with their applications in and around expert review."""
+    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
+    counts: dict[int, dict] = {}
+    for call_id, state, n in db.session.execute(
+            select(Application.call_id, Application.state, func.count())
+            .where(Application.state.in_((ApplicationState.PASSED, *progress.IN_REVIEW)))
+            .group_by(Application.call_id, Application.state)):
+        counts.setdefault(call_id, {})[state] = n
+    return render_template("admin/review_calls.html", calls=calls, counts=counts, states=ApplicationState)
+
+
+@roles_required(Role.ADMIN)
+def review_call(code: str):
+    """The assignment page: automatic assignment, shortages with proposed replacements, applications and reviewers."""
+    call = _call(code)
+    passed = db.session.scalar(select(func.count()).select_from(Application).where(
+        Application.call_id == call.id, Application.state == ApplicationState.PASSED)) or 0
+    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
+    assignments = progress.assignments_of([a.id for a, _p in rows])
+    proposals = proposals_for(call)
+    short_apps = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(list(proposals))))}
+    return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
+                           assignments=assignments, proposals=proposals, short_apps=short_apps,
+                           totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
+                           accept=AddAssignmentForm(), missing=svc.missing_sheets(call) if passed == 0 else [],
+                           pool_size=len(active_pool()))
+
+
+@roles_required(Role.ADMIN)
+def review_assign(code: str):
+    """Assign reviewers automatically to every application that passed the formal check."""
+    call = _call(code)
+    form = AssignForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("admin.review_call", code=code))
+    try:
+        result = assign_call(call, seed=form.seed.data, actor=_actor())
+    except AssignmentInfeasible as e:
+        db.session.commit()  # keeps the audit record of the refusal; nothing else was written
+        flash(str(e), "danger")
+        return redirect(url_for("admin.review_call", code=code))
+    except (ReviewError, ApplicationError) as e:
+        abort(409, description=str(e))
+    except TransitionError as e:
+        abort(409, description=e.message)
+    db.session.commit()
+    lo, hi = result.plan.bounds
+    text = f"已为{result.applications}件申报分配{result.created}个评审任务（种子{form.seed.data}）。"
+    if result.plan.balanced:
+        flash(text + f"专家工作量均衡：每人{lo}–{hi}件。", "success")
+    else:
+        flash(text + result.plan.explanation, "warning")
+    return redirect(url_for("admin.review_call", code=code))
+
+
+@roles_required(Role.ADMIN)
+def review_close(code: str):
+    """Close the review window: divergence is judged and the applications move to scored."""
+    call = _call(code)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = svc.close_review(call, actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    except TransitionError as e:
+        abort(409, description=e.message)
+    db.session.commit()
+    flash(f"评审已结束：{result.applications}件申报进入“已评分”，{result.flagged}份评分表需填写偏离说明，"
+          f"{len(result.missing)}件申报评分表不足。", "success")
+    return redirect(url_for("admin.review_progress", code=code))
+
+
+def _application(code: str, app_id: int) -> Application:
+    call = _call(code)
+    app = db.session.get(Application, app_id)
+    if app is None or app.call_id != call.id:
+        abort(404)
+    return app
+
+
+def _candidates(app: Application) -> list[tuple[str, str]]:
+    taken = set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == app.id,
+                                                                         Assignment.state == AssignmentState.ACTIVE)))
+    return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in active_pool()
+            if p.id not in taken and exclusion_of(p, app) is None]
+
+
+@roles_required(Role.ADMIN)
+def review_application(code: str, app_id: int):
+    """One application's reviewers and sheets (the ministry sees every score), with add/remove/reopen."""
+    app = _application(code, app_id)
+    rows = progress.assignments_of([app.id])[app.id]
+    scores = {s.id: svc.scores_of(s) for _a, s in rows if s is not None}
+    indicators = svc.expert_indicators(system_of(app))
+    flags = svc.divergent_indicators(app.call, [app.id])
+    form = AddAssignmentForm()
+    form.reviewer_id.choices = options(_candidates(app))
+    return render_template("admin/review_application.html", app=app, call=app.call, rows=rows, scores=scores,
+                           indicators=indicators, flags=flags, form=form, reason_form=ReasonForm())
+
+
+@roles_required(Role.ADMIN)
+def review_add(code: str, app_id: int):
+    """Add a reviewer by hand, or accept a proposed replacement; a reason is required."""
+    app = _application(code, app_id)
+    form = AddAssignmentForm()
+    form.reviewer_id.choices = options(_candidates(app))
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("admin.review_application", code=code, app_id=app.id))
+    profile = db.session.get(ReviewerProfile, int(form.reviewer_id.data)) or abort(404)
+    source = "replacement" if form.source.data == "replacement" else "manual"
+    try:
+        add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
+    except ReviewError as e:
+        abort(409, description=str(e))
+    except TransitionError as e:
+        abort(409, description=e.message)
+    db.session.commit()
+    flash(f"已分配专家：{profile.name}", "success")
+    if request.form.get("back") == "call":
+        return redirect(url_for("admin.review_call", code=code))
+    return redirect(url_for("admin.review_application", code=code, app_id=app.id))
+
+
+@roles_required(Role.ADMIN)
+def review_remove(assignment_id: int):
+    """Take a reviewer off an application, with a reason (its sheet is voided)."""
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    form = ReasonForm()
+    back = url_for("admin.review_application", code=assignment.application.call.code,
+                   app_id=assignment.application_id)
+    if not form.validate_on_submit():
+        flash("请填写理由", "danger")
+        return redirect(back)
+    try:
+        remove_assignment(assignment, reason=form.reason.data, actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash("已移出该专家，其评分表已作废。", "success")
+    return redirect(back)
+
+
+@roles_required(Role.ADMIN)
+def review_reopen(sheet_id: int):
+    """Reopen a submitted sheet with a reason; every stored run of the call becomes stale."""
+    sheet = db.session.get(ScoreSheet, sheet_id) or abort(404)
+    form = ReasonForm()
+    back = url_for("admin.review_application", code=sheet.assignment.application.call.code,
+                   app_id=sheet.assignment.application_id)
+    if not form.validate_on_submit():
+        flash("请填写理由", "danger")
+        return redirect(back)
+    try:
+        svc.reopen_sheet(sheet, form.reason.data, actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash("评分表已重新开放；本批次已存储的排序结果均已标记为过期。", "success")
+    return redirect(back)
+
+
+@roles_required(Role.ADMIN)
+def review_progress(code: str):
+    """Done / pending per application or per reviewer, divergence flags, links; paginated."""
+    call = _call(code)
+    by = "reviewers" if request.args.get("by") == "reviewers" else "applications"
+    only_pending = request.args.get("pending") == "1"
+    per_page = current_app.config["PAGE_SIZE"]
+    if by == "reviewers":
+        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page)
+    else:
+        pagination, rows = progress.application_rows(call, page=page_number(), per_page=per_page,
+                                                     only_pending=only_pending)
+    return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows,
+                           totals=progress.totals(call), only_pending=only_pending,
+                           args={"by": by, **({"pending": "1"} if only_pending else {})})

@@ -1,0 +1,62 @@
+"""/admin/summaries: the ministry opens annual work-summary collections and follows the uploads."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...extensions import db
+from ...forms.security import ConfirmForm
+from ...forms.summaries import CollectionForm
+from ...models import Role
+from ...models.summary import SummaryCollection, SummarySubmission
+from ...permissions import roles_required
+from ...services import summaries as svc
+from ...services.files import send_stored
+from ..common.summaries import collection
+
+
+@roles_required(Role.ADMIN)
+def summaries():
+    """Collections by year; open a new one."""
+    form = CollectionForm()
+    if form.validate_on_submit():
+        try:
+            c = svc.open_collection(form.year.data, form.due_date.data, title=form.title.data or None,
+                                    actor=current_user._get_current_object())
+        except svc.SummaryError as e:
+            form.year.errors = [str(e)]
+        else:
+            db.session.commit()
+            flash(f"已开始征集：{c.title}", "success")
+            return redirect(url_for("admin.summary_status", collection_id=c.id))
+    rows = db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())).all()
+    return render_template("summaries/admin_list.html", collections=rows, form=form)
+
+
+@roles_required(Role.ADMIN)
+def summary_status(collection_id: int):
+    """Who has submitted, who is late, who is missing — all 37 at a glance."""
+    c = collection(collection_id)
+    table = svc.status_table(c)
+    counts = {k: sum(1 for s in table if s.state == k) for k in ("submitted", "late", "missing")}
+    return render_template("summaries/admin_status.html", c=c, table=table, counts=counts,
+                           deadline=svc.deadline_of(c), confirm=ConfirmForm())
+
+
+@roles_required(Role.ADMIN)
+def summary_remind(collection_id: int):
+    """Remind every authority that has not submitted."""
+    c = collection(collection_id)
+    if ConfirmForm().validate_on_submit():
+        n = svc.send_reminders(c, actor=current_user._get_current_object())
+        db.session.commit()
+        flash(f"已向{n}个未报送的推荐单位发送提醒。", "success")
+    return redirect(url_for("admin.summary_status", collection_id=c.id))
+
+
+@roles_required(Role.ADMIN)
+def summary_download(submission_id: int):
+    """Download a submitted summary."""
+    row = db.session.get(SummarySubmission, submission_id) or abort(404)
+    return send_stored(row.file)

@@ -1,0 +1,212 @@
+"""/applicant: the organisation's home page, member approval, and its applications (apply, edit,
+attachments, submit or withdraw, the form PDF)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...domain import figures as fig
+from ...domain.workflow import TransitionError, is_open_for_applications
+from ...errors import STALE_MESSAGE
+from ...extensions import db
+from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
+                                  figure_fields, section_fields)
+from ...forms.security import ConfirmForm
+from ...models import AccountState, Application, AttachmentKind, Call, Notification, Role, User
+from ...models.types import utcnow
+from ...permissions import can_edit_application, roles_required
+from ...services import applications as svc
+from ...services import audit
+from ...services.accounts import AccountError, approve_member, can_approve_member
+from ...services.calls import find_call
+from ...services.files import UploadRejected
+from ..common.applications import detail_context, form_pdf_response, load_application, send_attachment
+
+
+def _actor() -> User:
+    return current_user._get_current_object()
+
+
+@roles_required(Role.APPLICANT)
+def home():
+    """The organisation, its applications, open calls; for the main account, accounts to approve."""
+    pending = []
+    if current_user.is_org_main:
+        pending = db.session.scalars(select(User).where(
+            User.organisation_id == current_user.organisation_id, User.state == AccountState.PENDING)).all()
+    apps = db.session.scalars(select(Application).where(Application.organisation_id == current_user.organisation_id)
+                              .order_by(Application.id.desc())).all()
+    applied = {a.call_id for a in apps}
+    now = utcnow()
+    calls = [c for c in db.session.scalars(select(Call).order_by(Call.closes_at))
+             if is_open_for_applications(c.times, now) and c.id not in applied]
+    unread = db.session.scalar(select(db.func.count(Notification.id)).where(
+        Notification.user_id == current_user.id, Notification.read_at.is_(None)))
+    return render_template("applicant/home.html", org=current_user.organisation, pending=pending, apps=apps,
+                           calls=calls, unread=unread, confirm=ConfirmForm())
+
+
+@roles_required(Role.APPLICANT)
+def decide_member(user_id: int, action: str):
+    """The main account approves or refuses a further account of its own organisation."""
+    member = db.session.get(User, user_id) or abort(404)
+    if not can_approve_member(current_user, member):
+        abort(403)
+    if ConfirmForm().validate_on_submit():
+        try:
+            approve_member(member, actor=_actor(), approve=action == "approve")
+        except AccountError as e:
+            flash(str(e), "danger")
+            return redirect(url_for("applicant.home"))
+        db.session.commit()
+        flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
+    return redirect(url_for("applicant.home"))
+
+
+@roles_required(Role.APPLICANT)
+def start(code: str):
+    """Start the organisation's draft for an open call."""
+    call = find_call(code) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        app = svc.start_application(call, current_user.organisation, actor=_actor())
+    except svc.ApplicationError as e:
+        flash(str(e), "danger")
+        return redirect(url_for("applicant.home"))
+    db.session.commit()
+    return redirect(url_for("applicant.application_edit", app_id=app.id))
+
+
+@roles_required(Role.APPLICANT)
+def application_detail(app_id: int):
+    """State, reasons, timeline (acting unit and reason only), data and attachments."""
+    app = load_application(app_id)
+    problems = svc.submission_problems(app) if app.state in svc.EDITABLE else []
+    return render_template("applicant/application.html", problems=problems, confirm=ConfirmForm(),
+                           attachment_form=AttachmentForm(), editable=app.state in svc.EDITABLE,
+                           **detail_context(app, staff=False, download_endpoint="applicant.download_attachment"))
+
+
+def _initial(app: Application, form_cls) -> dict:
+    system = svc.system_of(app)
+    data = {"version": app.version_id, "contact_name": app.contact_name, "contact_phone": app.contact_phone,
+            "contact_email": app.contact_email, "address": app.address,
+            "legal_representative": app.legal_representative, "parent_uscc": app.parent_uscc or "",
+            "category": app.category or ""}
+    stored = app.figure_values
+    for f in system.fields:
+        if hasattr(form_cls, FIGURE_PREFIX + f.id):
+            data[FIGURE_PREFIX + f.id] = fig.display(f, stored.get(f.id))
+    for key, text in app.narrative_sections.items():
+        data[SECTION_PREFIX + key] = text
+    return data
+
+
+def _draft_from(form) -> svc.DraftData:
+    return svc.DraftData(
+        contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "",
+        contact_email=form.contact_email.data or "", address=form.address.data or "",
+        legal_representative=form.legal_representative.data or "",
+        category=(form.category.data or None) if hasattr(form, "category") else None,
+        parent_uscc=form.parent_uscc.data or None,
+        figures={f.name[len(FIGURE_PREFIX):]: getattr(f, "parsed", None) for f in figure_fields(form)},
+        narrative={f.name[len(SECTION_PREFIX):]: f.data or "" for f in section_fields(form)},
+    )
+
+
+@roles_required(Role.APPLICANT)
+def application_edit(app_id: int):
+    """Fill the form: save a draft at any time, or save and submit (completeness and gates checked)."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    if app.state not in svc.EDITABLE:
+        flash(f"申报当前状态为“{app.state.label}”，不能修改", "warning")
+        return redirect(url_for("applicant.application_detail", app_id=app.id))
+    system = svc.system_of(app)
+    categories = [(c.code, c.label) for c in system.categories if c.code in app.call.category_codes]
+    form_cls = build_application_form(system, svc.outline_of(app.call), categories)
+    form = form_cls(data=_initial(app, form_cls)) if request.method == "GET" else form_cls()
+    problems: list[str] = []
+    status = 200
+    if form.validate_on_submit():
+        try:
+            svc.save_draft(app, _draft_from(form), actor=_actor(), expected_version=int(form.version.data or 0))
+            db.session.flush()
+        except StaleDataError:
+            db.session.rollback()
+            audit.record_security("stale_edit", obj=app, outcome="failure", detail={"path": request.path})
+            flash(STALE_MESSAGE, "danger")
+            return render_template("applicant/edit.html", form=form, app=app, problems=[]), 409
+        if form.submit_application.data:
+            try:
+                svc.submit(app, actor=_actor())
+            except (svc.ApplicationError, TransitionError) as e:
+                problems = str(e).split("；")
+                status = 409 if isinstance(e, TransitionError) else 200
+        db.session.commit()
+        if not problems:
+            flash("申报已提交。" if form.submit_application.data else "草稿已保存。", "success")
+            return redirect(url_for("applicant.application_detail", app_id=app.id))
+        form.version.data = app.version_id
+    elif request.method == "POST":
+        problems = ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]  # hidden: shown here
+    return render_template("applicant/edit.html", form=form, app=app, problems=problems), status
+
+
+@roles_required(Role.APPLICANT)
+def upload_attachment(app_id: int):
+    """Attach a document (checked by content, ≤ 20 MB, stored outside static files)."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        try:
+            svc.attach(app, AttachmentKind(form.kind.data), request.files.get(form.file.name), actor=_actor())
+        except (UploadRejected, svc.ApplicationError) as e:
+            flash(getattr(e, "message", None) or str(e), "danger")
+            return redirect(url_for("applicant.application_detail", app_id=app.id))
+        db.session.commit()
+        flash(f"已上传：{AttachmentKind(form.kind.data).label}", "success")
+    else:
+        flash("请选择附件类型和文件", "danger")
+    return redirect(url_for("applicant.application_detail", app_id=app.id))
+
+
+@roles_required(Role.APPLICANT)
+def download_attachment(app_id: int, attachment_id: int):
+    """Download an attachment of one's own application."""
+    return send_attachment(load_application(app_id), attachment_id)
+
+
+@roles_required(Role.APPLICANT)
+def act(app_id: int, action: str):
+    """Withdraw a submitted application (before the closing time) or submit a complete draft."""
+    app = load_application(app_id)
+    if not can_edit_application(current_user, app):
+        abort(403)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        if action == "withdraw":
+            svc.withdraw(app, actor=_actor())
+        else:
+            svc.submit(app, actor=_actor())
+    except TransitionError as e:
+        abort(409, description=e.message)
+    except svc.ApplicationError as e:
+        flash(str(e), "danger")
+        return redirect(url_for("applicant.application_detail", app_id=app.id))
+    db.session.commit()
+    flash("申报已撤回为草稿，可修改后重新提交。" if action == "withdraw" else "申报已提交。", "success")
+    return redirect(url_for("applicant.application_detail", app_id=app.id))
+
+
+@roles_required(Role.APPLICANT)
+def application_form_pdf(app_id: int):
+    """The filled application form as a PDF to print, seal and upload back."""
+    return form_pdf_response(load_application(app_id))

@@ -1,0 +1,155 @@
+"""/applicant/evaluations: the base operator's self-evaluation, evidence, rectification report and
+its own base's issued reports."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...extensions import db
+from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, EvidenceForm, RectificationReportForm,
+                                 self_evaluation_form)
+from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
+from ...permissions import can_self_evaluate, roles_required
+from ...services import evaluations as svc
+from ...services import rectifications as rect
+from ...services.files import UploadRejected, send_stored, store_upload
+from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+
+
+def _own(evaluation_id: int) -> Evaluation:
+    ev = load_evaluation(evaluation_id)
+    if not can_self_evaluate(current_user, ev):
+        abort(403)
+    return ev
+
+
+def _form(ev: Evaluation, post: bool):
+    system = svc.system_of(ev.round)
+    fields = svc.input_fields(system)
+    if post:
+        return self_evaluation_form(system, fields)
+    data = {"version": ev.version_id}
+    data.update({FIGURE + k: v for k, v in svc.figure_form_values(ev, system).items()})
+    data.update({NARRATIVE + g.id: (ev.narratives or {}).get(g.id, "") for g in system.groups})
+    return self_evaluation_form(system, fields, data=data)
+
+
+def _page(ev: Evaluation, form, errors: dict | None = None, status: int = 200):
+    return render_template("evaluations/detail.html", form=form, errors=errors or {}, evidence=EvidenceForm(),
+                           confirm=ConfirmVersionForm(data={"version": ev.version_id}),
+                           report_form=RectificationReportForm(data={"version": ev.rectification.version_id}
+                                                               if ev.rectification else None),
+                           FIGURE=FIGURE, NARRATIVE=NARRATIVE, **detail_context(ev)), status
+
+
+@roles_required(Role.APPLICANT)
+def evaluations():
+    """The evaluations of the bases this organisation operates."""
+    rows = db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
+        FirstBatchBase.organisation_id == current_user.organisation_id).order_by(Evaluation.id.desc())).all()
+    return render_template("evaluations/list.html", rows=rows, detail="applicant.evaluation")
+
+
+@roles_required(Role.APPLICANT)
+def evaluation(evaluation_id: int):
+    """The self-evaluation: figures (prefilled from the fund records) and narratives; save."""
+    ev = _own(evaluation_id)
+    form = _form(ev, request.method == "POST")
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _page(ev, form, status=400)
+        data = svc.SelfEvaluationInput(
+            figures={k[len(FIGURE):]: v.data or "" for k, v in form._fields.items() if k.startswith(FIGURE)},
+            narratives={k[len(NARRATIVE):]: v.data or "" for k, v in form._fields.items() if k.startswith(NARRATIVE)})
+        try:
+            svc.save_self_evaluation(ev, data, actor=current_user._get_current_object(),
+                                     expected_version=expected_version(form))
+        except svc.EvaluationError as e:
+            db.session.rollback()
+            ev = _own(evaluation_id)
+            return _page(ev, form, e.errors or {"_": e.message}, 400)
+        db.session.commit()
+        flash("自评内容已保存。", "success")
+        return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
+    return _page(ev, form)
+
+
+@roles_required(Role.APPLICANT)
+def evaluation_submit(evaluation_id: int):
+    """Submit the self-evaluation to the authority."""
+    ev = _own(evaluation_id)
+    form = ConfirmVersionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        svc.submit_self_evaluation(ev, actor=current_user._get_current_object(), expected_version=expected_version(form))
+    except svc.EvaluationError as e:
+        abort(409, description=e.message)
+    db.session.commit()
+    flash("自评已提交，等待主管部门评价。", "success")
+    return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
+
+
+@roles_required(Role.APPLICANT)
+def evaluation_evidence(evaluation_id: int):
+    """Attach an evidence file (PDF, checked like every upload)."""
+    ev = _own(evaluation_id)
+    form = EvidenceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
+        svc.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
+    except UploadRejected as e:
+        db.session.rollback()
+        abort(400, description=e.message)
+    except svc.EvaluationError as e:
+        db.session.rollback()
+        abort(409, description=e.message)
+    db.session.commit()
+    flash("佐证材料已上传。", "success")
+    return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
+
+
+@roles_required(Role.APPLICANT)
+def evaluation_evidence_file(evaluation_id: int, attachment_id: int):
+    """Download one evidence file of the own base's evaluation."""
+    ev = _own(evaluation_id)
+    item = db.session.get(EvaluationAttachment, attachment_id)
+    if item is None or item.evaluation_id != ev.id:
+        abort(404)
+    return send_stored(item.file)
+
+
+@roles_required(Role.APPLICANT)
+def evaluation_rectification(evaluation_id: int):
+    """Submit the rectification report before its deadline."""
+    ev = _own(evaluation_id)
+    if ev.rectification is None:
+        abort(404)
+    form = RectificationReportForm()
+    if not form.validate_on_submit():
+        abort(400, description="请填写整改报告")
+    try:
+        stored = None
+        if form.file.data and getattr(form.file.data, "filename", ""):
+            stored = store_upload(form.file.data, purpose="rectification_report", actor_id=current_user.id)
+        rect.submit_rectification_report(ev.rectification, report=form.report.data, file=stored,
+                                         actor=current_user._get_current_object(),
+                                         expected_version=expected_version(form))
+    except UploadRejected as e:
+        db.session.rollback()
+        abort(400, description=e.message)
+    except svc.EvaluationError as e:
+        db.session.rollback()
+        abort(409, description=e.message)
+    db.session.commit()
+    flash("整改报告已提交。", "success")
+    return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
+
+
+@roles_required(Role.APPLICANT)
+def evaluation_report(evaluation_id: int, report_id: int):
+    """The signed report of the own base."""
+    return send_report(_own(evaluation_id), report_id)

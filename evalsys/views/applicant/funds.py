@@ -1,0 +1,171 @@
+"""/applicant/funds: the base operator records expenditures (one by one with a voucher scan, or by
+Excel import), attaches vouchers, records reversals, and exports its figures."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from ...extensions import db
+from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
+from ...models import Allocation, Expenditure, Role
+from ...permissions import can_operate_base, roles_required
+from ...services import funds, funds_import, funds_query
+from ...services.files import UploadRejected, send_stored, store_upload
+from ..common import funds as shared
+
+
+APPLICANT = Role.APPLICANT
+
+
+VOUCHER_KINDS = ("pdf", "jpeg", "png")
+
+
+def _operated_allocation(allocation_id: int) -> Allocation:
+    allocation = shared.get_allocation(allocation_id)
+    if not can_operate_base(current_user, allocation.base):
+        abort(403)
+    return allocation
+
+
+def _operated_entry(entry_id: int) -> Expenditure:
+    entry = shared.get_entry(entry_id)
+    if not can_operate_base(current_user, entry.allocation.base):
+        abort(403)
+    return entry
+
+
+@roles_required(APPLICANT)
+def funds_home():
+    """The organisation's base (or the list, if it runs several)."""
+    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    if len(bases) == 1:
+        return redirect(url_for("applicant.funds_base", base_id=bases[0].id))
+    return render_template("funds/my_bases.html", area="applicant", bases=bases)
+
+
+@roles_required(APPLICANT)
+def funds_base(base_id: int):
+    """The base's allocations, figures and entries."""
+    return render_template("funds/base.html", area="applicant", **shared.base_context(shared.get_base(base_id)))
+
+
+@roles_required(APPLICANT)
+def funds_export_base(base_id: int):
+    """XLSX of the base and one year."""
+    return shared.export_base_year(shared.get_base(base_id))
+
+
+@roles_required(APPLICANT)
+def funds_new_entry(allocation_id: int):
+    """Record one payment with its voucher scan."""
+    allocation = _operated_allocation(allocation_id)
+    form = ExpenditureForm()
+    if form.validate_on_submit():
+        data = funds.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
+                                      amount_fen=form.amount.fen, payee=form.payee.data,
+                                      voucher_no=form.voucher_no.data or "", explanation=form.explanation.data or "")
+        try:
+            voucher = None
+            if form.voucher.data and form.voucher.data.filename:
+                voucher = store_upload(form.voucher.data, purpose="voucher", actor_id=current_user.id,
+                                       allowed=VOUCHER_KINDS)
+            entry = funds.record_expenditure(allocation, data, voucher=voucher, actor=shared.user())
+        except UploadRejected as e:
+            form.voucher.errors = [e.message]
+        except funds.FundsError as e:
+            target = form._fields.get(e.field or "") or form.amount
+            target.errors = [e.message]
+        else:
+            db.session.commit()
+            flash("支出已登记，等待主管部门核实", "success")
+            return redirect(url_for("applicant.funds_entry", entry_id=entry.id))
+    title = f"登记支出：{allocation.year}年资金（{allocation.document_no}）"
+    return render_template("funds/form.html", area="applicant", form=form, title=title, base=allocation.base,
+                           multipart=True)
+
+
+@roles_required(APPLICANT)
+def funds_template():
+    """The import template."""
+    return shared.xlsx_response(funds_import.template_bytes(), "支出明细导入模板.xlsx")
+
+
+@roles_required(APPLICANT)
+def funds_import_entries(allocation_id: int):
+    """Import entries from the template: all rows or none, with a per-row, per-column report."""
+    allocation = _operated_allocation(allocation_id)
+    form = ImportForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload is None or not upload.filename:
+            form.file.errors = ["请选择要导入的Excel文件"]
+        else:
+            try:
+                result = funds_import.import_expenditures(allocation, upload.read(), actor=shared.user(),
+                                                          filename=upload.filename)
+            except funds.FundsError as e:
+                form.file.errors = [e.message]
+            else:
+                if result.ok:
+                    db.session.commit()
+                    flash(f"导入完成：新增 {result.created} 条，已存在跳过 {result.skipped} 条", "success")
+                    return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
+                db.session.rollback()
+    return render_template("funds/import.html", area="applicant", form=form, allocation=allocation, result=result)
+
+
+@roles_required(APPLICANT)
+def funds_entry(entry_id: int):
+    """One entry: attach its voucher while pending, reverse it once verified."""
+    return shared.entry_page("applicant", entry_id, voucher_form=VoucherForm(), reverse_form=ReverseForm())
+
+
+@roles_required(APPLICANT)
+def funds_voucher(entry_id: int):
+    """Download the voucher scan."""
+    entry = shared.get_entry(entry_id)
+    return send_stored(entry.voucher_file) if entry.voucher_file else abort(404)
+
+
+@roles_required(APPLICANT)
+def funds_attach_voucher(entry_id: int):
+    """Attach the voucher scan of a pending entry."""
+    entry = _operated_entry(entry_id)
+    form = VoucherForm()
+    valid = form.validate_on_submit()
+    upload = form.voucher.data
+    if valid and (upload is None or not upload.filename):
+        flash("请选择凭证扫描件", "danger")
+    elif valid and entry.status != funds.PENDING:
+        flash("已核实或已驳回的支出不能再修改凭证", "danger")  # checked before the file is stored
+    elif valid:
+        try:
+            stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
+            funds.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
+        except (UploadRejected, funds.FundsError) as e:
+            flash(e.message, "danger")
+        else:
+            db.session.commit()
+            flash("凭证扫描件已上传", "success")
+    else:
+        shared.flash_form_errors(form, "请选择凭证扫描件")
+    return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
+
+
+@roles_required(APPLICANT)
+def funds_reverse(entry_id: int):
+    """Record the reversing entry of a verified payment (the authority verifies it)."""
+    entry = _operated_entry(entry_id)
+    form = ReverseForm()
+    if not form.validate_on_submit():
+        shared.flash_form_errors(form, "请填写冲销日期和理由")
+        return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
+    try:
+        reversal = funds.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day, actor=shared.user())
+    except funds.FundsError as e:
+        flash(e.message, "danger")
+        return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
+    db.session.commit()
+    flash("冲销分录已登记，等待主管部门核实", "success")
+    return redirect(url_for("applicant.funds_entry", entry_id=reversal.id))

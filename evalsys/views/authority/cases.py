@@ -1,0 +1,33 @@
+"""/authority/cases: the jurisdiction's typical cases; the authority approves them or returns them."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...models import CaseState, Role, TypicalCase
+from ...pagination import paginate
+from ...permissions import roles_required
+from ...services import typical_cases as svc
+from ..common.cases import image_response, list_names, review
+
+
+@roles_required(Role.AUTHORITY)
+def cases():
+    """The jurisdiction's typical cases, those waiting for the authority first."""
+    stmt = select(TypicalCase).where(TypicalCase.authority_code == current_user.authority_code) \
+        .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
+    page = paginate(stmt)
+    return render_template("cases/review_list.html", page=page, base="authority", **list_names(page.items))
+
+
+@roles_required(Role.AUTHORITY)
+def case_detail(case_id: int):
+    """Review one case of the jurisdiction: approve (on to the ministry) or return with a reason."""
+    return review(case_id, "authority", svc.authority_decide, CaseState.SUBMITTED)
+
+
+@roles_required(Role.AUTHORITY)
+def case_image(image_id: int):
+    """An image of a case of the jurisdiction."""
+    return image_response(image_id, published_only=False)

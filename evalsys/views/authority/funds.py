@@ -1,0 +1,129 @@
+"""/authority/funds: a local authority verifies or rejects the entries of the bases in its
+jurisdiction, resolves their compliance flags, and follows execution on a dashboard."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...domain.funds import ExpenditureStatus
+from ...extensions import db
+from ...forms.funds import ReasonForm, VersionedForm
+from ...models import Allocation, Expenditure, FirstBatchBase, Role
+from ...pagination import paginate
+from ...permissions import can_decide_expenditure, roles_required
+from ...services import audit, funds
+from ...services.files import send_stored
+from ..common import funds as shared
+
+
+AUTHORITY = Role.AUTHORITY
+
+
+@roles_required(AUTHORITY)
+def funds_home():
+    """The jurisdiction's bases: figures, sortable, with charts."""
+    return render_template("funds/dashboard.html", area="authority", **shared.dashboard_context())
+
+
+@roles_required(AUTHORITY)
+def funds_chart(kind: str):
+    """Execution by base or spending by category over the jurisdiction, PNG."""
+    return shared.chart_response(kind)
+
+
+@roles_required(AUTHORITY)
+def funds_export_summary():
+    """The summary of the jurisdiction's bases as XLSX."""
+    return shared.export_summary()
+
+
+@roles_required(AUTHORITY)
+def funds_base(base_id: int):
+    """One base of the jurisdiction."""
+    return render_template("funds/base.html", area="authority", **shared.base_context(shared.get_base(base_id)))
+
+
+@roles_required(AUTHORITY)
+def funds_export_base(base_id: int):
+    """XLSX of one base and year."""
+    return shared.export_base_year(shared.get_base(base_id))
+
+
+@roles_required(AUTHORITY)
+def funds_entries():
+    """Entries of the jurisdiction awaiting a decision (or any status), oldest first, paged."""
+    status = request.args.get("status", "pending")
+    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
+            .where(FirstBatchBase.authority_code == current_user.authority_code))
+    if status in {s.value for s in ExpenditureStatus}:
+        stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
+    page = paginate(stmt.order_by(Expenditure.created_at, Expenditure.id))
+    return render_template("funds/entries.html", area="authority", page=page, status=status,
+                           statuses=list(ExpenditureStatus))
+
+
+@roles_required(AUTHORITY)
+def funds_entry(entry_id: int):
+    """One entry: verify or reject it, resolve its flags."""
+    return shared.entry_page("authority", entry_id, confirm=VersionedForm(), reason=ReasonForm())
+
+
+@roles_required(AUTHORITY)
+def funds_voucher(entry_id: int):
+    """Download the voucher scan."""
+    entry = shared.get_entry(entry_id)
+    return send_stored(entry.voucher_file) if entry.voucher_file else abort(404)
+
+
+def _decidable(entry_id: int) -> Expenditure:
+    entry = shared.get_entry(entry_id)
+    if not can_decide_expenditure(current_user, entry):
+        abort(403)
+    return entry
+
+
+@roles_required(AUTHORITY)
+def funds_verify(entry_id: int):
+    """Verify an entry (refused when it would take verified spending above the funds received)."""
+    entry = _decidable(entry_id)
+    form = VersionedForm()
+    if form.validate_on_submit():
+        try:
+            funds.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
+        except funds.FundsError as e:
+            db.session.rollback()
+            audit.record_security("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id,
+                                  outcome="failure", detail={"reason": e.message})
+            flash(e.message, "danger")
+        else:
+            db.session.commit()
+            flash("已核实该笔支出", "success")
+    else:
+        shared.flash_form_errors(form, "页面已过期，请刷新后重试")
+    return redirect(url_for("authority.funds_entry", entry_id=entry_id))
+
+
+@roles_required(AUTHORITY)
+def funds_reject(entry_id: int):
+    """Reject an entry with a reason."""
+    entry = _decidable(entry_id)
+    shared.apply_with_reason(funds.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出")
+    return redirect(url_for("authority.funds_entry", entry_id=entry_id))
+
+
+@roles_required(AUTHORITY)
+def funds_flags():
+    """Flags of the jurisdiction's bases, by state."""
+    page, state = shared.flags_page()
+    return render_template("funds/flags.html", area="authority", page=page, state=state, reason=ReasonForm())
+
+
+@roles_required(AUTHORITY)
+def funds_resolve_flag(flag_id: int):
+    """Resolve an open flag with a reason (audited)."""
+    flag = shared.get_flag(flag_id)
+    if not can_decide_expenditure(current_user, flag.expenditure):
+        abort(403)
+    shared.apply_with_reason(funds.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示")
+    return redirect(url_for("authority.funds_entry", entry_id=flag.expenditure_id))

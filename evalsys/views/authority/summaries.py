@@ -1,0 +1,52 @@
+"""/authority/summaries: the authority uploads its annual work summaries."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...extensions import db
+from ...forms.summaries import SummaryUploadForm
+from ...models import Role
+from ...models.summary import SummaryCollection, SummarySubmission
+from ...permissions import roles_required
+from ...services import summaries as svc
+from ...services.files import UploadRejected, send_stored
+from ..common.summaries import collection
+
+
+@roles_required(Role.AUTHORITY)
+def summaries():
+    """The collections and this authority's submissions."""
+    collections = db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())).all()
+    mine = {}
+    for row in db.session.scalars(select(SummarySubmission).where(
+            SummarySubmission.authority_code == current_user.authority_code).order_by(SummarySubmission.id)):
+        mine[row.collection_id] = row
+    return render_template("summaries/authority.html", collections=collections, mine=mine,
+                           deadline_of=svc.deadline_of, form=SummaryUploadForm())
+
+
+@roles_required(Role.AUTHORITY)
+def summary_upload(collection_id: int):
+    """Upload this authority's summary (PDF); after the deadline it is accepted and marked late."""
+    c = collection(collection_id)
+    form = SummaryUploadForm()
+    if form.validate_on_submit():
+        try:
+            row = svc.submit_summary(c, request.files.get(form.file.name), actor=current_user._get_current_object())
+        except (UploadRejected, svc.SummaryError) as e:
+            flash(getattr(e, "message", None) or str(e), "danger")
+            return redirect(url_for("authority.summaries"))
+        db.session.commit()
+        flash("工作总结已报送（已逾期）。" if row.late else "工作总结已报送。", "warning" if row.late else "success")
+    return redirect(url_for("authority.summaries"))
+
+
+@roles_required(Role.AUTHORITY)
+def summary_download(submission_id: int):
+    """Download one of this authority's own submissions."""
+    row = db.session.get(SummarySubmission, submission_id) or abort(404)
+    if row.authority_code != current_user.authority_code:
+        abort(403)
+    return send_stored(row.file)

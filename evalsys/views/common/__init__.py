@@ -1,0 +1,2 @@
+"""Page helpers shared by several audiences (application and evaluation pages, funds, cases, decisions,
+resets, summaries, navigation); no blueprint lives here."""

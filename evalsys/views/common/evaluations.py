@@ -1,0 +1,92 @@
+"""Pieces shared by the evaluation pages of the three audiences: loading with the object check,
+the detail context (figures, score, flags, history, rectification, reports), report downloads."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
+from ...domain.figures import display_human
+from ...domain.money import format_fen
+from ...extensions import db
+from ...models import Evaluation, EvaluationRound, IssuedReport, Role
+from ...permissions import can_view_evaluation
+from ...services import audit
+from ...services import evaluations as svc
+from ...services.evaluation_reports import read_signed
+from ...services.rectifications import recoveries_of
+
+
+PARTY = {Role.APPLICANT: Party.OPERATOR, Role.AUTHORITY: Party.AUTHORITY, Role.ADMIN: Party.MINISTRY}
+
+
+def load_evaluation(evaluation_id: int) -> Evaluation:
+    """The evaluation (404) the current user may see (403)."""
+    ev = db.session.get(Evaluation, evaluation_id) or abort(404)
+    if not can_view_evaluation(current_user, ev):
+        abort(403)
+    return ev
+
+
+def load_round(code: str) -> EvaluationRound:
+    return db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == code)) or abort(404)
+
+
+def expected_version(form: Any) -> int | None:
+    """The version the form was loaded with (None when absent: the service then skips the check)."""
+    raw = getattr(form, "version", None)
+    text = raw.data if raw is not None else request.form.get("version")
+    try:
+        return int(text) if text not in (None, "") else None
+    except ValueError:
+        return -1  # never matches: a tampered version is a stale edit
+
+
+def figure_rows(ev: Evaluation, system) -> list[dict[str, Any]]:
+    """Each input figure: current value, the operator's original if corrected, reason, prefill mark."""
+    by_id = svc.values_of(ev)
+    rows = []
+    for f in svc.input_fields(system):
+        v = by_id.get(f.id)
+        rows.append({"field": f, "value": display_human(f, svc.stored_value(f, v.value) if v else None),
+                     "original": display_human(f, svc.stored_value(f, v.original)) if v is not None and v.corrected else None,
+                     "reason": v.correction_reason if v is not None else "",
+                     "prefilled": bool(v and v.prefilled)})
+    return rows
+
+
+def detail_context(ev: Evaluation) -> dict[str, Any]:
+    """Everything the shared detail template shows, filtered by what the viewer may see."""
+    system = svc.system_of(ev.round)
+    result = svc.current_score(ev, system)
+    role = current_user.role
+    targets = ev.base.target_values()
+    plan = [(f.label, display_human(f, targets.get(f.id))) for f in system.fields if f.source == "plan"]
+    prefill = svc.fund_prefill(ev.base, ev.round.year)
+    return {
+        "ev": ev, "system": system, "result": result, "figures": figure_rows(ev, system), "plan": plan,
+        "scores": {s.indicator_id: s for s in ev.scores},
+        "flags": svc.fund_flags(ev.base) if role in (Role.AUTHORITY, Role.ADMIN) else [],
+        "prefill": prefill, "format_fen": format_fen,
+        "actions": allowed_actions(ev.state, PARTY[role]) if role in PARTY else [],
+        "reports": ev.reports, "rectification": ev.rectification, "recoveries": recoveries_of(ev.base_id),
+        "States": EvaluationState, "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
+    }
+
+
+def send_report(ev: Evaluation, report_id: int) -> Response:
+    """The signed PDF of one of the evaluation's reports, after its hash is checked again."""
+    report = db.session.get(IssuedReport, report_id)
+    if report is None or report.evaluation_id != ev.id:
+        abort(404)
+    data = read_signed(report)
+    if data is None:
+        audit.record_security("issued_report_mismatch", obj=report, outcome="failure")
+        abort(409, description="报告文件已丢失或与登记的摘要不符，已记录并通知管理员")
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{report.serial}.pdf"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

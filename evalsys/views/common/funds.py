@@ -1,0 +1,190 @@
+"""Pieces the three fund audiences share (no routes here): loading with permission checks, the
+dashboard and base pages' data, charts, exports. Each audience module keeps its views short."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Response, abort, flash, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus, Figures
+from ...extensions import db
+from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState
+from ...pagination import paginate
+from ...permissions import can_view_base
+from ...reporting import charts
+from ...reporting import funds as funds_report
+from ...services import funds_query
+
+
+ENTRY_SORTS = {"date": Expenditure.date, "amount": Expenditure.amount_fen, "id": Expenditure.id}
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def user():
+    """The current user object (not the proxy), for services and audit."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def flash_form_errors(form, default: str) -> None:
+    """Flash a refused small form's errors in Chinese (or `default` when it names none)."""
+    messages = [m for errors in form.errors.values() for m in errors if isinstance(m, str)]
+    flash("；".join(dict.fromkeys(messages)) or default, "danger")
+
+
+def apply_with_reason(action, target, *, missing: str, done: str) -> None:
+    """Run a fund service that takes a reason and the form's version; flash the outcome, commit on success."""
+    from ...forms.funds import ReasonForm
+    from ...services import funds
+
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form, missing)
+        return
+    try:
+        action(target, reason=form.reason.data, actor=user(), expected_version=form.expected_version)
+    except funds.FundsError as e:
+        flash(e.message, "danger")
+    else:
+        db.session.commit()
+        flash(done, "success")
+
+
+def get_base(base_id: int) -> FirstBatchBase:
+    """The base, 404 when absent, 403 when the user may not see it."""
+    base = db.session.get(FirstBatchBase, base_id) or abort(404)
+    if not can_view_base(current_user, base):
+        abort(403)
+    return base
+
+
+def get_allocation(allocation_id: int) -> Allocation:
+    """The allocation, with the same checks on its base."""
+    allocation = db.session.get(Allocation, allocation_id) or abort(404)
+    get_base(allocation.base_id)
+    return allocation
+
+
+def get_entry(entry_id: int) -> Expenditure:
+    """The expenditure, with the same checks on its base."""
+    entry = db.session.get(Expenditure, entry_id) or abort(404)
+    get_base(entry.allocation.base_id)
+    return entry
+
+
+def get_flag(flag_id: int) -> ComplianceFlag:
+    """The flag, with the same checks on its base."""
+    flag = db.session.get(ComplianceFlag, flag_id) or abort(404)
+    get_base(flag.expenditure.allocation.base_id)
+    return flag
+
+
+def entry_page(area: str, entry_id: int, **forms) -> str:
+    """The entry page: the entry, its reversing entries (newest first) and the audience's forms."""
+    entry = get_entry(entry_id)
+    reversals = db.session.scalars(select(Expenditure).where(Expenditure.reverses_id == entry.id)
+                                   .order_by(Expenditure.id.desc())).unique().all()
+    return render_template("funds/entry.html", area=area, entry=entry, reversals=reversals, **forms)
+
+
+def year_arg() -> int | None:
+    """The ?year= filter, ignored when not a plausible year."""
+    year = request.args.get("year", type=int)
+    return year if year is not None and 2000 <= year <= 2100 else None
+
+
+def dashboard_context() -> dict:
+    """Rows of the visible bases, sorted by ?sort=&dir= (no JavaScript), for ?year=."""
+    year = year_arg()
+    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    rows = funds_query.base_figures(bases, year)
+    sort = request.args.get("sort", "code")
+    sort = sort if sort in funds_query.SORT_KEYS else "code"
+    descending = request.args.get("dir") == "desc"
+    totals = Figures(sum(r.figures.allocated_fen for r in rows), sum(r.figures.received_fen for r in rows),
+                     sum(r.figures.spent_fen for r in rows))
+    return {"rows": funds_query.sort_rows(rows, sort, descending), "sort": sort, "descending": descending,
+            "year": year, "years": funds_query.available_years(), "totals": totals,
+            "open_flags": sum(r.open_flags for r in rows)}
+
+
+def base_context(base: FirstBatchBase) -> dict:
+    """Everything the base page shows: allocations, figures by year and category, entries (paged)."""
+    allocations = list(db.session.scalars(select(Allocation).where(Allocation.base_id == base.id)
+                                          .order_by(Allocation.year, Allocation.id)).unique())
+    status = request.args.get("status", "")
+    sort = request.args.get("sort", "date")
+    sort = sort if sort in ENTRY_SORTS else "date"
+    descending = request.args.get("dir", "desc") != "asc"
+    column = ENTRY_SORTS[sort]
+    stmt = select(Expenditure).join(Allocation).where(Allocation.base_id == base.id)
+    if status in {s.value for s in ExpenditureStatus}:
+        stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
+    year = year_arg()
+    if year:
+        stmt = stmt.where(Allocation.year == year)
+    stmt = stmt.order_by(column.desc() if descending else column.asc(), Expenditure.id.desc())
+    page = paginate(stmt)
+    categories = funds_query.category_spending([base.id], year)
+    return {"base": base, "allocations": allocations, "years": funds_query.year_figures(base),
+            "categories": categories, "labels": CATEGORY_LABELS, "page": page, "status": status, "sort": sort,
+            "descending": descending, "year": year, "statuses": list(ExpenditureStatus),
+            "targets": base.target_values()}
+
+
+def flags_page(extra_where=None):
+    """Flags of the visible bases, newest first, filtered by ?state= (default open), paged."""
+    state = request.args.get("state", "open")
+    stmt = (select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase)
+            .where(FirstBatchBase.id.in_(funds_query.visible_bases(current_user)
+                                         .with_only_columns(FirstBatchBase.id).order_by(None))))
+    if state in {s.value for s in FlagState}:
+        stmt = stmt.where(ComplianceFlag.state == FlagState(state))
+    stmt = stmt.order_by(ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc())
+    return paginate(stmt), state
+
+
+def chart_response(kind: str) -> Response:
+    """PNG of execution by base, or of spending by category, over the visible bases (?year=)."""
+    year = year_arg()
+    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    if kind == "execution":
+        rows = funds_query.base_figures(bases, year)
+        png = charts.execution_by_base_png([(f"{r.base.code} {r.base.city}", r.execution_bp) for r in rows])
+    else:
+        spent = funds_query.category_spending([b.id for b in bases], year)
+        png = charts.spending_by_category_png([(f"{c} {CATEGORY_LABELS[c]}", fen) for c, fen in spent.items()])
+    return Response(png, mimetype="image/png")
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    """An attachment with a UTF-8 file name (RFC 5987) and an ASCII fallback."""
+    response = Response(data, mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = (f"attachment; filename=\"funds.xlsx\"; "
+                                               f"filename*=UTF-8''{quote(filename)}")
+    return response
+
+
+def export_base_year(base: FirstBatchBase) -> Response:
+    """XLSX of one base and allocation year (?year=, default the latest)."""
+    years = funds_query.year_figures(base)
+    year = year_arg() or (years[-1][0] if years else None)
+    figures = dict(years).get(year) if year else None
+    if figures is None:
+        abort(404, description="该年度没有资金下达记录")
+    entries = db.session.scalars(select(Expenditure).join(Allocation).where(
+        Allocation.base_id == base.id, Allocation.year == year).order_by(Expenditure.date, Expenditure.id)).unique()
+    return xlsx_response(funds_report.base_year_xlsx(base, year, figures, entries), f"{base.code}-{year}-资金使用.xlsx")
+
+
+def export_summary() -> Response:
+    """The ministry's summary of the visible bases (?year=)."""
+    year = year_arg()
+    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    rows = funds_query.base_figures(bases, year)
+    by_category = {b.code: funds_query.category_spending([b.id], year) for b in bases}
+    name = f"首批示范基地资金使用汇总-{year or '全部年度'}.xlsx"
+    return xlsx_response(funds_report.summary_xlsx(rows, by_category, year), name)

@@ -1,0 +1,247 @@
+"""/review: the reviewer's assignments — confirmation of no conflict, the application (identity hidden in
+a blind call), the score sheet, divergence comments, attachments — and conflict declarations."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from ...errors import STALE_MESSAGE
+from ...extensions import db
+from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
+from ...models import (Application, ApplicationAttachment, AttachmentKind, Assignment, AssignmentState, Call,
+                      ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
+from ...pagination import paginate
+from ...permissions import can_review_assignment, can_see_identity, roles_required
+from ...services import review as svc
+from ...services.applications import current_attachments, outline_of, system_of
+from ...services.assignment import ReviewError
+from ...services.files import read_verified
+from ..common.applications import category_label, figure_rows
+
+
+# In a blind call these documents name the applicant by their nature (licence, seal); withheld.
+BLIND_ATTACHMENTS = (AttachmentKind.REPORT,)
+
+
+def _me() -> ReviewerProfile | None:
+    return svc.profile_of(current_user)
+
+
+def _load(assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    if not can_review_assignment(current_user, assignment):
+        abort(403)
+    return assignment
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@roles_required(Role.REVIEWER)
+def home():
+    """The reviewer's active assignments with their sheet state; paginated."""
+    me = _me()
+    page = None
+    sheets: dict[int, ScoreSheet] = {}
+    if me is not None:
+        stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
+                .join(Call, Call.id == Assignment.call_id)
+                .where(Assignment.reviewer_id == me.id, Assignment.state == AssignmentState.ACTIVE)
+                .order_by(Call.id.desc(), Assignment.application_id))
+        page = paginate(stmt)
+        ids = [a.id for a in page.items]
+        if ids:
+            sheets = {s.assignment_id: s for s in db.session.scalars(
+                select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)))}
+    return render_template("review/home.html", me=me, page=page, sheets=sheets)
+
+
+def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):
+    indicators = svc.expert_indicators(system)
+    if formdata is not None:
+        return sheet_form(indicators), indicators
+    data = {"version": sheet.version_id if sheet else 0, "comment": sheet.comment if sheet else ""}
+    for ind_id, score in svc.scores_of(sheet).items():
+        data[f"score_{ind_id}"] = f"{score.tenths / 10:g}"
+        data[f"note_{ind_id}"] = score.comment
+    return sheet_form(indicators, data=data), indicators
+
+
+def _application_context(assignment: Assignment, identity: bool) -> dict:
+    """What the reviewer sees of the application: no timeline, and in a blind call no identity."""
+    app = assignment.application
+    narrative = app.narrative_sections
+    attachments = current_attachments(app)
+    if not identity:
+        attachments = {k: v for k, v in attachments.items() if k in BLIND_ATTACHMENTS}
+    return {"app": app, "figures": figure_rows(app), "category_label": category_label(app),
+            "sections": [(s, narrative.get(s.id, "")) for s in outline_of(app.call)], "attachments": attachments,
+            "attachment_urls": {k: url_for("review.attachment", assignment_id=assignment.id, attachment_id=a.id)
+                                for k, a in attachments.items()}}
+
+
+def _page(assignment: Assignment, form=None, status: int = 200, errors: list[str] | None = None):
+    """The assignment page: the application, then the score sheet (or the confirmation page, blind)."""
+    call = assignment.application.call
+    if call.blind and assignment.no_conflict_confirmed_at is None:
+        return render_template("review/confirm.html", assignment=assignment, app=assignment.application,
+                               confirm=EmptyForm(), decline=DeclineForm()), status
+    app = assignment.application
+    sheet = svc.sheet_of(assignment)
+    system = system_of(app)
+    if form is None:
+        form, indicators = _sheet_form(assignment, sheet, system)
+    else:
+        indicators = svc.expert_indicators(system)
+    identity = can_see_identity(current_user, assignment)
+    context = _application_context(assignment, identity)
+    divergent = []
+    if sheet is not None and sheet.divergence_flagged:
+        titles = {i.id: i.title for i in indicators}
+        divergent = [titles.get(i, i) for i in svc.divergent_indicators(call, [app.id]).get(sheet.id, [])]
+    refusal = svc.editing_refusal(assignment, sheet)
+    return render_template(
+        "review/assignment.html", assignment=assignment, call=call, sheet=sheet, form=form, indicators=indicators,
+        identity=identity, editable=refusal is None, refusal=refusal, errors=errors or [],
+        divergence_form=DivergenceForm(version=sheet.version_id) if sheet else None, divergent=divergent,
+        decline=DeclineForm(), **context), status
+
+
+@roles_required(Role.REVIEWER)
+def assignment(assignment_id: int):
+    """One assignment: confirmation page in a blind call, then the application and its score sheet."""
+    return _page(_load(assignment_id))
+
+
+@roles_required(Role.REVIEWER)
+def confirm(assignment_id: int):
+    """Blind call: confirm there is no conflict with the organisation shown."""
+    assignment = _load(assignment_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        svc.confirm_no_conflict(assignment, actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    return redirect(url_for("review.assignment", assignment_id=assignment.id))
+
+
+@roles_required(Role.REVIEWER)
+def decline(assignment_id: int):
+    """Decline by declaring a conflict with the applicant; the admin is offered a replacement."""
+    assignment = _load(assignment_id)
+    form = DeclineForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("review.assignment", assignment_id=assignment.id))
+    try:
+        svc.decline_assignment(assignment, form.reason.data, actor=_actor())
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash("已声明回避，该评审任务已退回，管理员将另行安排专家。", "success")
+    return redirect(url_for("review.home"))
+
+
+@roles_required(Role.REVIEWER)
+def sheet(assignment_id: int):
+    """Save the draft or submit the sheet; a submitted sheet, a closed window or a stale tab is refused."""
+    assignment = _load(assignment_id)
+    system = system_of(assignment.application)
+    form, indicators = _sheet_form(assignment, None, system, formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(assignment, form, 400)
+    data = svc.SheetInput(scores={i.id: form[f"score_{i.id}"].data or "" for i in indicators},
+                          comments={i.id: form[f"note_{i.id}"].data or "" for i in indicators},
+                          comment=form.comment.data or "")
+    try:
+        version = int(form.version.data or 0)
+    except ValueError:
+        abort(400)
+    action = svc.submit_sheet if form.submit.data else svc.save_sheet
+    try:
+        action(assignment, data, actor=_actor(), expected_version=version)
+    except svc.SheetErrors as e:
+        db.session.rollback()
+        for ind_id, message in e.errors.items():
+            form[f"score_{ind_id}"].errors = [message]
+        return _page(db.session.get(Assignment, assignment_id), form, 400)
+    except StaleDataError:
+        db.session.rollback()
+        from ...services import audit
+
+        audit.record_security("stale_edit", outcome="failure", detail={"path": request.path})
+        return _page(db.session.get(Assignment, assignment_id), form, 409, errors=[STALE_MESSAGE])
+    except ReviewError as e:
+        abort(409, description=str(e))
+    db.session.commit()
+    flash("评分已提交，评分表已锁定。" if form.submit.data else "草稿已保存。", "success")
+    return redirect(url_for("review.assignment", assignment_id=assignment_id))
+
+
+@roles_required(Role.REVIEWER)
+def divergence(assignment_id: int):
+    """The written comment on a divergence flag (scores stay locked)."""
+    assignment = _load(assignment_id)
+    sheet = svc.sheet_of(assignment) or abort(404)
+    form = DivergenceForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        return redirect(url_for("review.assignment", assignment_id=assignment.id))
+    try:
+        svc.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=int(form.version.data or 0))
+    except ReviewError as e:
+        abort(409, description=str(e))
+    except ValueError:
+        abort(400)
+    db.session.commit()
+    flash("偏离说明已保存。", "success")
+    return redirect(url_for("review.assignment", assignment_id=assignment.id))
+
+
+@roles_required(Role.REVIEWER)
+def attachment(assignment_id: int, attachment_id: int):
+    """Download an attachment of an assigned application; a blind call serves the report only, renamed."""
+    from flask import Response
+
+    from ...domain.uploads import safe_download_name
+
+    assignment = _load(assignment_id)
+    if assignment.application.call.blind and assignment.no_conflict_confirmed_at is None:
+        abort(403)
+    att = db.session.get(ApplicationAttachment, attachment_id)
+    if att is None or att.application_id != assignment.application_id:
+        abort(404)
+    identity = can_see_identity(current_user, assignment)
+    if not identity and att.kind not in BLIND_ATTACHMENTS:
+        abort(403)
+    data = read_verified(att.file)
+    response = Response(data, mimetype=att.file.mime)
+    name = att.file.original_name if identity else f"{att.kind.label}-申报{assignment.application_id}.pdf"
+    response.headers["Content-Disposition"] = safe_download_name(name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@roles_required(Role.REVIEWER)
+def conflicts():
+    """The reviewer's declared conflicts, and a form to declare one with any organisation at any time."""
+    me = _me() or abort(403)
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            outcome = svc.declare_conflict(me, form.uscc.data, form.reason.data, actor=_actor())
+        except ReviewError as e:
+            form.uscc.errors = [str(e)]
+        else:
+            db.session.commit()
+            extra = f"，已退回{len(outcome.declined)}项相关评审任务" if outcome.declined else ""
+            flash(f"已声明回避{extra}。", "success")
+            return redirect(url_for("review.conflicts"))
+    rows = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == me.id)
+                              .order_by(ConflictDeclaration.id.desc())).all()
+    return render_template("review/conflicts.html", form=form, rows=rows)

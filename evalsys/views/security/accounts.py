@@ -1,0 +1,154 @@
+"""/security: the security admin creates accounts, changes roles, disables and unlocks."""
+from __future__ import annotations
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from ...extensions import db
+from ...forms.base import options
+from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
+from ...models import AccountState, Role, User
+from ...pagination import paginate
+from ...permissions import can_manage_account, roles_required
+from ...services.accounts import AccountError, authority_choices, create_user, set_role, set_state, unlock_user
+from ...services.auth import is_locked
+
+
+def _authority_choices(blank: str):
+    return options([("", blank), *authority_choices()])
+
+
+def _load_target(user_id: int) -> User:
+    user = db.session.get(User, user_id) or abort(404)
+    if not can_manage_account(current_user, user):
+        abort(403)
+    return user
+
+
+@roles_required(Role.SECADMIN)
+def home():
+    """Accounts, filterable by role, state and name; paginated."""
+    # Control characters can match no account, and PostgreSQL refuses NUL in a query parameter (500).
+    q = re.sub(r"[\x00-\x1f\x7f]", "", request.args.get("q") or "").strip()[:40]
+    role = request.args.get("role") or ""
+    stmt = select(User).order_by(User.id)
+    if q:
+        stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
+    if role in {r.value for r in Role}:
+        stmt = stmt.where(User.role == Role(role))
+    page = paginate(stmt)
+    return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked)
+
+
+@roles_required(Role.SECADMIN)
+def create():
+    """Create a staff account."""
+    form = UserCreateForm()
+    form.authority_code.choices = _authority_choices("（无）")
+    if form.validate_on_submit():
+        try:
+            user = create_user(form.username.data, Role(form.role.data), form.password.data,
+                               actor=current_user._get_current_object(), display_name=form.display_name.data,
+                               authority_code=form.authority_code.data or None, email=form.email.data or None)
+        except AccountError as e:
+            form.username.errors = [str(e)]
+            return render_template("security/create.html", form=form)
+        db.session.commit()
+        flash(f"已创建账户 {user.username}", "success")
+        return redirect(url_for("security.detail", user_id=user.id))
+    return render_template("security/create.html", form=form)
+
+
+@roles_required(Role.SECADMIN)
+def detail(user_id: int):
+    """One account: role, state, lockout, and the forms to change them."""
+    user = db.session.get(User, user_id) or abort(404)
+    form = RoleForm(role=user.role.value, authority_code=user.authority_code or "")
+    form.authority_code.choices = _authority_choices("（无）")
+    return render_template("security/detail.html", user=user, form=form, confirm=ConfirmForm(),
+                           locked=is_locked(user), own=user.id == current_user.id)
+
+
+@roles_required(Role.SECADMIN)
+def change_role(user_id: int):
+    """Replace the account's role; nobody changes their own."""
+    user = _load_target(user_id)
+    form = RoleForm()
+    form.authority_code.choices = _authority_choices("（无）")
+    if form.validate_on_submit():
+        try:
+            set_role(user, Role(form.role.data), actor=current_user._get_current_object(),
+                     authority_code=form.authority_code.data or None)
+        except AccountError as e:
+            flash(str(e), "danger")
+            return redirect(url_for("security.detail", user_id=user.id))
+        db.session.commit()
+        flash("角色已变更，该账户的现有会话已失效。", "success")
+    else:
+        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+    return redirect(url_for("security.detail", user_id=user.id))
+
+
+@roles_required(Role.SECADMIN)
+def change_state(user_id: int, action: str):
+    """Disable (sessions end at once) or re-enable an account."""
+    user = _load_target(user_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            set_state(user, AccountState.DISABLED if action == "disable" else AccountState.ACTIVE,
+                      actor=current_user._get_current_object())
+        except AccountError as e:
+            flash(str(e), "danger")
+            return redirect(url_for("security.detail", user_id=user.id))
+        db.session.commit()
+        flash("账户已停用，现有会话已失效。" if action == "disable" else "账户已启用。", "success")
+    return redirect(url_for("security.detail", user_id=user.id))
+
+
+@roles_required(Role.SECADMIN)
+def unlock(user_id: int):
+    """Lift a lockout."""
+    user = _load_target(user_id)
+    if ConfirmForm().validate_on_submit():
+        unlock_user(user, actor=current_user._get_current_object())
+        db.session.commit()
+        flash("账户已解锁。", "success")
+    return redirect(url_for("security.detail", user_id=user.id))
+
+
+@roles_required(Role.SECADMIN)
+def reviewers():
+    """Expert profiles waiting for an account first, then the others; paginated."""
+    from sqlalchemy import case
+
+    from ...models import ReviewerProfile, ReviewerState
+
+    stmt = select(ReviewerProfile).order_by(case((ReviewerProfile.state == ReviewerState.PENDING, 0), else_=1),
+                                            ReviewerProfile.id)
+    page = paginate(stmt)
+    return render_template("security/reviewers.html", page=page)
+
+
+@roles_required(Role.SECADMIN)
+def activate_reviewer(profile_id: int):
+    """Create the reviewer account bound to an expert profile."""
+    from ...forms.review import ActivateForm
+    from ...models import ReviewerProfile
+    from ...services.review import ReviewError, activate_reviewer as activate
+
+    profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
+    form = ActivateForm()
+    if form.validate_on_submit():
+        try:
+            user = activate(profile, actor=current_user._get_current_object(), username=form.username.data,
+                            password=form.password.data, email=form.email.data or None)
+        except (AccountError, ReviewError) as e:
+            form.username.errors = [str(e)]
+        else:
+            db.session.commit()
+            flash(f"已启用评审专家账户 {user.username}", "success")
+            return redirect(url_for("security.reviewers"))
+    return render_template("security/reviewer_activate.html", form=form, profile=profile)
