@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request
+from werkzeug.wsgi import wrap_file
 
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
@@ -11,7 +12,7 @@ from ...forms.audit import AuditFilterForm
 from ...models import Role
 from ...pagination import paginate
 from ...permissions import roles_required
-from ...reporting.tabular import csv_chunks, xlsx_bytes
+from ...reporting.tabular import csv_file, xlsx_bytes
 from ...services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
 
@@ -43,7 +44,8 @@ def export(fmt: str):
     rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     if fmt == "csv":
-        return Response(stream_with_context(csv_chunks(EXPORT_HEADERS, rows)), mimetype="text/csv; charset=utf-8",
+        body = wrap_file(request.environ, csv_file(EXPORT_HEADERS, rows))
+        return Response(body, mimetype="text/csv; charset=utf-8", direct_passthrough=True,
                         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
     data = xlsx_bytes("审计日志", EXPORT_HEADERS, rows)
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
