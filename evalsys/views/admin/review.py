@@ -20,7 +20,7 @@ from ...services import review_progress as progress
 from ...services.accounts import authority_choices
 from ...services.applications import ApplicationError, system_of
 from ...services.assignment import (AssignmentInfeasible, ReviewError, active_pool, add_assignment, assign_call,
-                                   exclusion_of, proposals_for, remove_assignment)
+                                   exclusions_for, proposals_for, remove_assignment)
 
 
 def _actor():
@@ -176,8 +176,10 @@ def _application(code: str, app_id: int) -> Application:
 def _candidates(app: Application) -> list[tuple[str, str]]:
     taken = set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == app.id,
                                                                          Assignment.state == AssignmentState.ACTIVE)))
-    return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in active_pool()
-            if p.id not in taken and exclusion_of(p, app) is None]
+    pool = active_pool()
+    excluded = exclusions_for(pool, app)
+    return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in pool
+            if p.id not in taken and excluded[p.id] is None]
 
 
 @roles_required(Role.ADMIN)
