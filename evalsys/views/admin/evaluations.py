@@ -18,10 +18,12 @@ from ...services import criteria as criteria_svc
 from ...services import evaluation_batch as batch
 from ...services import evaluation_query as q
 from ...services import evaluations as svc
+from ...services import evaluation_review
+from ...services import versioning
 from ...services import rectifications as rect
 from ...services.evaluation_reports import issue_report, round_reports
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
+from ..common.downloads import send_stored
 
 
 def _decide(evaluation_id: int):
@@ -135,11 +137,12 @@ def evaluation_item_decide(evaluation_id: int, action: str):
     actor = current_user._get_current_object()
     try:
         if action == "accept":
-            svc.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
+            evaluation_review.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
         elif action == "return":
-            svc.return_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
+            evaluation_review.return_evaluation(ev, reason=form.reason.data, actor=actor,
+                                                expected_version=expected_version(form))
         else:
-            svc.check_version(ev, expected_version(form))
+            versioning.check_version(ev, expected_version(form))
             issue_report(ev, actor=actor, reissue=action == "reissue",
                          reason=form.reason.data if action == "reissue" else "")
     except svc.EvaluationError as e:

@@ -11,9 +11,9 @@ from ...forms.funds import AllocationForm, FirstBatchBaseForm, ReasonForm, Tranc
 from ...forms.base import options
 from ...models import Authority, Organisation, Role
 from ...permissions import can_reopen_flag, roles_required
-from ...services import funds
-from ...services.files import send_stored
+from ...services import funds, funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 ADMIN = Role.ADMIN
@@ -100,7 +100,7 @@ def funds_new_tranche(allocation_id: int):
     form = TrancheForm()
     if form.validate_on_submit():
         try:
-            funds.record_tranche(allocation, date=form.date.day, amount_fen=form.amount.fen,
+            funds_ledger.record_tranche(allocation, date=form.date.day, amount_fen=form.amount.fen,
                                  document_no=form.document_no.data or "", actor=shared.user())
         except funds.FundsError as e:
             form.amount.errors = [e.message]
@@ -138,5 +138,5 @@ def funds_reopen_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_reopen_flag(shared.user(), flag):
         abort(403)
-    shared.apply_with_reason(funds.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示")
+    shared.apply_with_reason(flag_rules.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示")
     return redirect(url_for("admin.funds_entry", entry_id=flag.expenditure_id))

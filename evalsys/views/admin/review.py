@@ -15,7 +15,7 @@ from ...models import (Application, Assignment, AssignmentState, Call, ConflictD
 from ...pagination import page_number, paginate
 from ...permissions import roles_required
 from ...services.calls import find_call
-from ...services import review as svc
+from ...services import review_pool, review_sheets, run_readiness
 from ...services import review_progress as progress
 from ...services.accounts import authority_choices
 from ...services.applications import ApplicationError, system_of
@@ -49,7 +49,7 @@ def reviewer_new():
     form.home_authority_code.choices = options(authority_choices())
     if form.validate_on_submit():
         try:
-            profile = svc.create_reviewer_profile(svc.ProfileData(
+            profile = review_pool.create_reviewer_profile(review_pool.ProfileData(
                 name=form.name.data, home_authority_code=form.home_authority_code.data,
                 field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
                 organisation_name=form.organisation_name.data or ""), actor=_actor())
@@ -81,7 +81,7 @@ def reviewer_state(profile_id: int, action: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        svc.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
+        review_pool.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
                                actor=_actor())
     except ReviewError as e:
         abort(409, description=str(e))
@@ -115,7 +115,7 @@ def review_call(code: str):
     return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
-                           accept=AddAssignmentForm(), missing=svc.missing_sheets(call) if passed == 0 else [],
+                           accept=AddAssignmentForm(), missing=run_readiness.missing_sheets(call) if passed == 0 else [],
                            pool_size=len(active_pool()))
 
 
@@ -154,7 +154,7 @@ def review_close(code: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        result = svc.close_review(call, actor=_actor())
+        result = review_sheets.close_review(call, actor=_actor())
     except ReviewError as e:
         abort(409, description=str(e))
     except TransitionError as e:
@@ -187,9 +187,9 @@ def review_application(code: str, app_id: int):
     """One application's reviewers and sheets (the ministry sees every score), with add/remove/reopen."""
     app = _application(code, app_id)
     rows = progress.assignments_of([app.id])[app.id]
-    scores = {s.id: svc.scores_of(s) for _a, s in rows if s is not None}
-    indicators = svc.expert_indicators(system_of(app))
-    flags = svc.divergent_indicators(app.call, [app.id])
+    scores = {s.id: review_sheets.scores_of(s) for _a, s in rows if s is not None}
+    indicators = review_sheets.expert_indicators(system_of(app))
+    flags = review_sheets.divergent_indicators(app.call, [app.id])
     form = AddAssignmentForm()
     form.reviewer_id.choices = options(_candidates(app))
     return render_template("admin/review_application.html", app=app, call=app.call, rows=rows, scores=scores,
@@ -250,7 +250,7 @@ def review_reopen(sheet_id: int):
         flash("请填写理由", "danger")
         return redirect(back)
     try:
-        svc.reopen_sheet(sheet, form.reason.data, actor=_actor())
+        review_sheets.reopen_sheet(sheet, form.reason.data, actor=_actor())
     except ReviewError as e:
         abort(409, description=str(e))
     db.session.commit()

@@ -9,9 +9,10 @@ from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_operate_base, roles_required
-from ...services import funds, funds_import, funds_query
-from ...services.files import UploadRejected, send_stored, store_upload
+from ...services import funds, funds_import, funds_ledger, funds_query
+from ...services.files import UploadRejected, store_upload
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 APPLICANT = Role.APPLICANT
@@ -61,7 +62,7 @@ def funds_new_entry(allocation_id: int):
     allocation = _operated_allocation(allocation_id)
     form = ExpenditureForm()
     if form.validate_on_submit():
-        data = funds.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
+        data = funds_ledger.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
                                       amount_fen=form.amount.fen, payee=form.payee.data,
                                       voucher_no=form.voucher_no.data or "", explanation=form.explanation.data or "")
         try:
@@ -69,7 +70,7 @@ def funds_new_entry(allocation_id: int):
             if form.voucher.data and form.voucher.data.filename:
                 voucher = store_upload(form.voucher.data, purpose="voucher", actor_id=current_user.id,
                                        allowed=VOUCHER_KINDS)
-            entry = funds.record_expenditure(allocation, data, voucher=voucher, actor=shared.user())
+            entry = funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=shared.user())
         except UploadRejected as e:
             form.voucher.errors = [e.message]
         except funds.FundsError as e:
@@ -142,7 +143,7 @@ def funds_attach_voucher(entry_id: int):
     elif valid:
         try:
             stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
-            funds.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
+            funds_ledger.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
         except (UploadRejected, funds.FundsError) as e:
             flash(e.message, "danger")
         else:
@@ -162,7 +163,7 @@ def funds_reverse(entry_id: int):
         shared.flash_form_errors(form, "请填写冲销日期和理由")
         return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
     try:
-        reversal = funds.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day, actor=shared.user())
+        reversal = funds_ledger.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day, actor=shared.user())
     except funds.FundsError as e:
         flash(e.message, "danger")
         return redirect(url_for("applicant.funds_entry", entry_id=entry_id))

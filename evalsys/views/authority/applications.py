@@ -18,8 +18,9 @@ from ...services import recommendations as rec
 from ...services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
 from ...services.applications import ApplicationError
 from ...services.calls import find_call
-from ...services.files import UploadRejected, send_stored
+from ...services.files import UploadRejected
 from ..common.applications import detail_context, export_response, load_application, send_attachment
+from ..common.downloads import send_stored
 
 
 @roles_required(Role.AUTHORITY)

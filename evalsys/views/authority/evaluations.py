@@ -12,9 +12,11 @@ from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersio
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
 from ...permissions import can_evaluate, roles_required
 from ...services import evaluations as svc
+from ...services import evaluation_review
+from ...services import self_evaluation
 from ...services import rectifications as rect
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.downloads import send_stored
 
 
 def _mine(evaluation_id: int) -> Evaluation:
@@ -34,7 +36,7 @@ def _form(ev: Evaluation, post: bool):
                   "recommendations": ev.recommendations, "other_notes": ev.other_notes, "bonus": ev.bonus or ""}
     for ind_id, s in scores.items():
         data[POINTS + ind_id], data[COMMENT + ind_id] = s.points or "", s.comment
-    data.update({FIGURE + k: v for k, v in svc.figure_form_values(ev, system).items()})
+    data.update({FIGURE + k: v for k, v in self_evaluation.figure_form_values(ev, system).items()})
     return authority_form(system, fields, data=data)
 
 
@@ -68,13 +70,13 @@ def evaluation(evaluation_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             return _page(ev, form, status=400)
-        data = svc.AuthorityInput(points=_prefixed(form, POINTS), comments=_prefixed(form, COMMENT),
+        data = evaluation_review.AuthorityInput(points=_prefixed(form, POINTS), comments=_prefixed(form, COMMENT),
                                   figures=_prefixed(form, FIGURE), reasons=_prefixed(form, REASON),
                                   conclusions=form.conclusions.data or "", problems=form.problems.data or "",
                                   recommendations=form.recommendations.data or "",
                                   other_notes=form.other_notes.data or "", bonus=form.bonus.data or "")
         try:
-            svc.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
+            evaluation_review.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
                                           expected_version=expected_version(form))
         except svc.EvaluationError as e:
             db.session.rollback()
@@ -95,9 +97,10 @@ def evaluation_decide(evaluation_id: int, action: str):
     actor = current_user._get_current_object()
     try:
         if action == "submit":
-            svc.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
+            evaluation_review.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
         else:
-            svc.return_self_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
+            evaluation_review.return_self_evaluation(ev, reason=form.reason.data, actor=actor,
+                                                     expected_version=expected_version(form))
     except svc.EvaluationError as e:
         db.session.rollback()
         abort(409, description=e.message)

@@ -13,9 +13,9 @@ from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...pagination import paginate
 from ...permissions import can_decide_expenditure, roles_required
-from ...services import audit, funds
-from ...services.files import send_stored
+from ...services import audit, funds, funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 AUTHORITY = Role.AUTHORITY
@@ -92,7 +92,7 @@ def funds_verify(entry_id: int):
     form = VersionedForm()
     if form.validate_on_submit():
         try:
-            funds.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
+            funds_ledger.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
         except funds.FundsError as e:
             db.session.rollback()
             audit.record_security("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id,
@@ -110,7 +110,7 @@ def funds_verify(entry_id: int):
 def funds_reject(entry_id: int):
     """Reject an entry with a reason."""
     entry = _decidable(entry_id)
-    shared.apply_with_reason(funds.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出")
+    shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出")
     return redirect(url_for("authority.funds_entry", entry_id=entry_id))
 
 
@@ -127,5 +127,5 @@ def funds_resolve_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_decide_expenditure(current_user, flag.expenditure):
         abort(403)
-    shared.apply_with_reason(funds.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示")
+    shared.apply_with_reason(flag_rules.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示")
     return redirect(url_for("authority.funds_entry", entry_id=flag.expenditure_id))

@@ -14,7 +14,7 @@ from ...models import (Application, ApplicationAttachment, AttachmentKind, Assig
                       ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
 from ...pagination import paginate
 from ...permissions import can_review_assignment, can_see_identity, roles_required
-from ...services import review as svc
+from ...services import review_pool, review_sheets
 from ...services.applications import current_attachments, outline_of, system_of
 from ...services.assignment import ReviewError
 from ...services.files import read_verified
@@ -26,7 +26,7 @@ BLIND_ATTACHMENTS = (AttachmentKind.REPORT,)
 
 
 def _me() -> ReviewerProfile | None:
-    return svc.profile_of(current_user)
+    return review_pool.profile_of(current_user)
 
 
 def _load(assignment_id: int) -> Assignment:
@@ -60,11 +60,11 @@ def home():
 
 
 def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):
-    indicators = svc.expert_indicators(system)
+    indicators = review_sheets.expert_indicators(system)
     if formdata is not None:
         return sheet_form(indicators), indicators
     data = {"version": sheet.version_id if sheet else 0, "comment": sheet.comment if sheet else ""}
-    for ind_id, score in svc.scores_of(sheet).items():
+    for ind_id, score in review_sheets.scores_of(sheet).items():
         data[f"score_{ind_id}"] = f"{score.tenths / 10:g}"
         data[f"note_{ind_id}"] = score.comment
     return sheet_form(indicators, data=data), indicators
@@ -90,19 +90,19 @@ def _page(assignment: Assignment, form=None, status: int = 200, errors: list[str
         return render_template("review/confirm.html", assignment=assignment, app=assignment.application,
                                confirm=EmptyForm(), decline=DeclineForm()), status
     app = assignment.application
-    sheet = svc.sheet_of(assignment)
+    sheet = review_sheets.sheet_of(assignment)
     system = system_of(app)
     if form is None:
         form, indicators = _sheet_form(assignment, sheet, system)
     else:
-        indicators = svc.expert_indicators(system)
+        indicators = review_sheets.expert_indicators(system)
     identity = can_see_identity(current_user, assignment)
     context = _application_context(assignment, identity)
     divergent = []
     if sheet is not None and sheet.divergence_flagged:
         titles = {i.id: i.title for i in indicators}
-        divergent = [titles.get(i, i) for i in svc.divergent_indicators(call, [app.id]).get(sheet.id, [])]
-    refusal = svc.editing_refusal(assignment, sheet)
+        divergent = [titles.get(i, i) for i in review_sheets.divergent_indicators(call, [app.id]).get(sheet.id, [])]
+    refusal = review_sheets.editing_refusal(assignment, sheet)
     return render_template(
         "review/assignment.html", assignment=assignment, call=call, sheet=sheet, form=form, indicators=indicators,
         identity=identity, editable=refusal is None, refusal=refusal, errors=errors or [],
@@ -123,7 +123,7 @@ def confirm(assignment_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        svc.confirm_no_conflict(assignment, actor=_actor())
+        review_pool.confirm_no_conflict(assignment, actor=_actor())
     except ReviewError as e:
         abort(409, description=str(e))
     db.session.commit()
@@ -139,7 +139,7 @@ def decline(assignment_id: int):
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     try:
-        svc.decline_assignment(assignment, form.reason.data, actor=_actor())
+        review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
     except ReviewError as e:
         abort(409, description=str(e))
     db.session.commit()
@@ -155,17 +155,17 @@ def sheet(assignment_id: int):
     form, indicators = _sheet_form(assignment, None, system, formdata=request.form)
     if not form.validate_on_submit():
         return _page(assignment, form, 400)
-    data = svc.SheetInput(scores={i.id: form[f"score_{i.id}"].data or "" for i in indicators},
+    data = review_sheets.SheetInput(scores={i.id: form[f"score_{i.id}"].data or "" for i in indicators},
                           comments={i.id: form[f"note_{i.id}"].data or "" for i in indicators},
                           comment=form.comment.data or "")
     try:
         version = int(form.version.data or 0)
     except ValueError:
         abort(400)
-    action = svc.submit_sheet if form.submit.data else svc.save_sheet
+    action = review_sheets.submit_sheet if form.submit.data else review_sheets.save_sheet
     try:
         action(assignment, data, actor=_actor(), expected_version=version)
-    except svc.SheetErrors as e:
+    except review_sheets.SheetErrors as e:
         db.session.rollback()
         for ind_id, message in e.errors.items():
             form[f"score_{ind_id}"].errors = [message]
@@ -187,13 +187,13 @@ def sheet(assignment_id: int):
 def divergence(assignment_id: int):
     """The written comment on a divergence flag (scores stay locked)."""
     assignment = _load(assignment_id)
-    sheet = svc.sheet_of(assignment) or abort(404)
+    sheet = review_sheets.sheet_of(assignment) or abort(404)
     form = DivergenceForm()
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     try:
-        svc.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=int(form.version.data or 0))
+        review_sheets.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=int(form.version.data or 0))
     except ReviewError as e:
         abort(409, description=str(e))
     except ValueError:
@@ -234,7 +234,7 @@ def conflicts():
     form = ConflictForm()
     if form.validate_on_submit():
         try:
-            outcome = svc.declare_conflict(me, form.uscc.data, form.reason.data, actor=_actor())
+            outcome = review_pool.declare_conflict(me, form.uscc.data, form.reason.data, actor=_actor())
         except ReviewError as e:
             form.uscc.errors = [str(e)]
         else:

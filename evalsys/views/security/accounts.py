@@ -137,7 +137,8 @@ def activate_reviewer(profile_id: int):
     """Create the reviewer account bound to an expert profile."""
     from ...forms.review import ActivateForm
     from ...models import ReviewerProfile
-    from ...services.review import ReviewError, activate_reviewer as activate
+    from ...services.assignment import ReviewError
+    from ...services.review_pool import activate_reviewer as activate
 
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     form = ActivateForm()
