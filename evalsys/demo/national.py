@@ -173,7 +173,7 @@ def _copy_call(source: Call) -> int:
 
 def _enterprise_call(scale: float, source: Call, pw_hash: str, log: _Audit, rng: random.Random) -> dict[str, int]:
     from ..services.applications import system_of
-    from ..services.review import expert_indicators
+    from ..services.review_sheets import expert_indicators
 
     call_id = _copy_call(source)
     call = db.session.get(Call, call_id)
