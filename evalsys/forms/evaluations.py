@@ -107,3 +107,11 @@ class RevokeForm(BaseForm):
 
 class VerifyForm(BaseForm):
     file = FileField("待核验的报告文件（PDF）")
+
+
+class VerifyLookupForm(BaseForm):
+    """The public lookup: a report or receipt serial, and optionally the file to compare."""
+
+    serial = StringField("报告或回执编号", validators=[DataRequired(message="请输入编号"), Length(max=60)],
+                         render_kw={"maxlength": 60, "autocomplete": "off"})
+    file = FileField("待核验的文件（可选，PDF）")

@@ -20,6 +20,7 @@ from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Simple
 from .application_form import _CONTROL, NumberedCanvas, _fit, _markup
 from .evaluation_charts import category_spending_png, group_scores_png
 from .fonts import cjk_font_path, register_cjk_font
+from .verification import draw_verification
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class EvaluationReportDoc:
     rectification: str = ""
     supersedes: str = ""  # serial of the report this one replaces
     extra: dict[str, str] = field(default_factory=dict)
+    verify_url: str = ""  # the public verification address, printed with its QR code on the cover
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys): the snapshot stored with an issued report."""
@@ -250,8 +252,9 @@ def _story(doc: EvaluationReportDoc, s: dict[str, ParagraphStyle], font: str, fo
 
 
 def _decorate(canvas: Canvas, page: int, total: int, *, doc: EvaluationReportDoc, font: str) -> None:
-    if page == 1:
-        return  # the cover carries no header or footer
+    if page == 1:  # the cover carries no header or footer, only the verification block
+        draw_verification(canvas, doc.verify_url, font=font, x=MARGIN_X, y=MARGIN_BOTTOM - 8 * mm, width=BODY_WIDTH)
+        return
     canvas.saveState()
     canvas.setFont(font, 9)
     canvas.setStrokeColor(colors.grey)

@@ -210,7 +210,8 @@ def submission_problems(app: Application) -> list[str]:
 
 
 def submit(app: Application, *, actor: User) -> None:
-    """Submit (or resubmit after a return): completeness and gates are checked, then the form locks."""
+    """Submit (or resubmit after a return): completeness and gates are checked, then the form locks;
+    the applicant gets a receipt (申报回执) of this submission."""
     if not is_open_for_applications(app.call.times, utcnow()) and app.state == ApplicationState.DRAFT:
         raise ApplicationError("该批次当前不在申报期内，不能提交")
     problems = submission_problems(app)
@@ -219,6 +220,9 @@ def submit(app: Application, *, actor: User) -> None:
     action = Action.RESUBMIT if app.state == ApplicationState.RETURNED else Action.SUBMIT
     apply_action(app, action, actor=actor)
     app.submitted_at = utcnow()
+    from .receipts import issue_receipt  # the receipt module renders PDFs: imported when needed
+
+    issue_receipt(app, actor=actor)
 
 
 def withdraw(app: Application, *, actor: User) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy import or_, select, update
 
 from ..domain.evaluation import EvaluationState
 from ..extensions import db
-from ..models import BatchItem, BatchJob, Evaluation, EvaluationRound, IssuedReport, JobState, User
+from ..models import BatchItem, BatchJob, Evaluation, EvaluationRound, FirstBatchBase, IssuedReport, JobState, User
 from ..models.types import utcnow
 from . import audit
 from .evaluation_reports import issue_report, issued_root
@@ -248,3 +248,25 @@ def run_job_quietly(job_id: int, owner: str) -> None:
 
 def issued_path(report: IssuedReport) -> Path:
     return issued_root() / report.path
+
+
+# --- progress (read only) ---------------------------------------------------------------------------------
+
+def job_progress(job: BatchJob) -> dict:
+    """The figures of a job for its progress bar and summary, from SQL counts of its items:
+    total, done, skipped, failed, pending, percent (handled / total), finished, interrupted, and
+    the failed items (base and error, at most 20)."""
+    counts = dict(db.session.execute(select(BatchItem.state, db.func.count()).where(BatchItem.job_id == job.id)
+                                     .group_by(BatchItem.state)).all())
+    total = sum(counts.values())
+    handled = total - counts.get("pending", 0)
+    finished = job.state in (JobState.DONE, JobState.FAILED)
+    failures = [{"base": f"{name}（{code}）", "error": error} for name, code, error in db.session.execute(
+        select(FirstBatchBase.name, FirstBatchBase.code, BatchItem.error)
+        .join(Evaluation, Evaluation.id == BatchItem.evaluation_id)
+        .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+        .where(BatchItem.job_id == job.id, BatchItem.state == "failed").order_by(BatchItem.id).limit(20))]
+    return {"job": job.id, "state": job.state.value, "state_label": job.state.label, "total": total,
+            "done": counts.get("done", 0), "skipped": counts.get("skipped", 0), "failed": counts.get("failed", 0),
+            "pending": counts.get("pending", 0), "percent": round(100 * handled / total) if total else 100,
+            "finished": finished, "interrupted": is_interrupted(job), "error": job.error, "failures": failures}

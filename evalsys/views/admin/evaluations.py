@@ -2,7 +2,7 @@
 one evaluation (accept / return, issue / reissue, rectification requirement, revocation)."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,6 +22,7 @@ from ...services import evaluation_review
 from ...services import versioning
 from ...services import rectifications as rect
 from ...services.evaluation_reports import issue_report, round_reports
+from ...services.round_summaries import round_summaries
 from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
 from ..common.downloads import send_stored
 
@@ -77,8 +78,10 @@ def evaluation_round(code: str):
                            grades=q.grade_distribution(data), by_authority=q.scores_by_authority(data),
                            rectifications=q.rectification_status(data), job=job,
                            interrupted=job is not None and batch.is_interrupted(job),
+                           progress=batch.job_progress(job) if job is not None else None,
                            holder=batch.lock_holder(round_), pending=len(batch.pending_evaluations(round_.id)),
-                           reports=round_reports(round_.id), confirm=ConfirmVersionForm())
+                           reports=round_reports(round_.id), summaries=round_summaries(round_),
+                           confirm=ConfirmVersionForm())
 
 
 @roles_required(Role.ADMIN)
@@ -92,6 +95,17 @@ def evaluation_round_chart(code: str, name: str):
     else:
         png = charts.execution_vs_score_png(q.execution_vs_score(data))
     return Response(png, mimetype="image/png")
+
+
+@roles_required(Role.ADMIN)
+def evaluation_round_batch_progress(code: str):
+    """The latest batch job of the round as JSON, polled by the page's progress bar."""
+    round_ = load_round(code)
+    job = batch.latest_job(round_.id)
+    data = batch.job_progress(job) if job is not None else {"job": None, "finished": True}
+    response = jsonify(data)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @roles_required(Role.ADMIN)
@@ -110,7 +124,7 @@ def evaluation_round_batch(code: str):
     backend = batch.start_background(current_app._get_current_object(), job.id)
     job.backend = backend
     db.session.commit()
-    flash(f"已开始批量出具报告（共 {job.total} 份），刷新页面查看进度。", "success")
+    flash(f"已开始批量出具报告（共 {job.total} 份）。", "success")
     return redirect(url_for("admin.evaluation_round", code=code))
 
 

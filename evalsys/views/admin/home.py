@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from ...extensions import db
 from ...models import Authority, Organisation, OrganisationState, Role, User
 from ...permissions import roles_required
+from ...services.todo_query import todo_for
 
 
 @roles_required(Role.ADMIN)
@@ -16,4 +18,4 @@ def home():
     users = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
     authorities = db.session.scalar(select(func.count()).select_from(Authority))
     return render_template("admin/home.html", orgs=orgs, users=users, authorities=authorities,
-                           OrganisationState=OrganisationState, roles=list(Role))
+                           OrganisationState=OrganisationState, roles=list(Role), todos=todo_for(current_user))

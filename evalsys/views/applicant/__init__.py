@@ -36,6 +36,8 @@ bp.add_url_rule("/applications/<int:app_id>/<any(withdraw,submit):action>",
                 endpoint="act", view_func=applications.act, methods=["POST"])
 bp.add_url_rule("/applications/<int:app_id>/form.pdf",
                 endpoint="application_form_pdf", view_func=applications.application_form_pdf)
+bp.add_url_rule("/applications/<int:app_id>/receipt.pdf", endpoint="application_receipt",
+                 view_func=applications.application_receipt)
 
 # cases
 bp.add_url_rule("/cases", endpoint="cases", view_func=cases.cases)

@@ -1,8 +1,8 @@
 """/applicant: the organisation's home page, member approval, and its applications (apply, edit,
-attachments, submit or withdraw, the form PDF)."""
+attachments, submit or withdraw, the form PDF, the submission receipt)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -22,6 +22,8 @@ from ...services import audit
 from ...services.accounts import AccountError, approve_member, can_approve_member
 from ...services.calls import find_call
 from ...services.files import UploadRejected
+from ...services.receipts import latest_receipt, read_receipt
+from ...services.todo_query import todo_for
 from ..common.applications import detail_context, form_pdf_response, load_application, send_attachment
 
 
@@ -45,7 +47,8 @@ def home():
     unread = db.session.scalar(select(db.func.count(Notification.id)).where(
         Notification.user_id == current_user.id, Notification.read_at.is_(None)))
     return render_template("applicant/home.html", org=current_user.organisation, pending=pending, apps=apps,
-                           calls=calls, unread=unread, confirm=ConfirmForm())
+                           calls=calls, unread=unread, confirm=ConfirmForm(),
+                           todos=todo_for(current_user))
 
 
 @roles_required(Role.APPLICANT)
@@ -87,6 +90,7 @@ def application_detail(app_id: int):
     problems = svc.submission_problems(app) if app.state in svc.EDITABLE else []
     return render_template("applicant/application.html", problems=problems, confirm=ConfirmForm(),
                            attachment_form=AttachmentForm(), editable=app.state in svc.EDITABLE,
+                           receipt=latest_receipt(app),
                            **detail_context(app, staff=False, download_endpoint="applicant.download_attachment"))
 
 
@@ -210,3 +214,14 @@ def act(app_id: int, action: str):
 def application_form_pdf(app_id: int):
     """The filled application form as a PDF to print, seal and upload back."""
     return form_pdf_response(load_application(app_id))
+
+
+@roles_required(Role.APPLICANT)
+def application_receipt(app_id: int):
+    """The receipt (申报回执) of the latest submission, checked against its recorded hash."""
+    receipt = latest_receipt(load_application(app_id)) or abort(404)
+    data = read_receipt(receipt)
+    if data is None:
+        abort(404, description="回执文件缺失或已损坏，请联系管理员")
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="receipt-{receipt.serial}.pdf"'})

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
+from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 
 from ...domain.timeutil import parse_beijing
@@ -13,6 +14,7 @@ from ...models import Role
 from ...pagination import paginate
 from ...permissions import roles_required
 from ...reporting.tabular import csv_file, xlsx_bytes
+from ...services.todo_query import todo_for
 from ...services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
 
@@ -33,7 +35,8 @@ def home():
     page = paginate(filtered(f))
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("audit/home.html", form=form, page=page, linked=linked, args=args)
+    return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
+                           todos=todo_for(current_user))
 
 
 @roles_required(Role.AUDITOR)

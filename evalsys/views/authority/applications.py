@@ -14,6 +14,7 @@ from ...models import AccountState, Application, Call, Organisation, Organisatio
 from ...models.types import utcnow
 from ...pagination import paginate
 from ...permissions import can_verify_organisation, roles_required
+from ...services.todo_query import todo_for
 from ...services import recommendations as rec
 from ...services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
 from ...services.applications import ApplicationError
@@ -26,10 +27,7 @@ from ..common.downloads import send_stored
 @roles_required(Role.AUTHORITY)
 def home():
     """The jurisdiction at a glance: organisations awaiting verification, accounts awaiting approval."""
-    code = current_user.authority_code
-    waiting = db.session.scalar(select(db.func.count()).select_from(Organisation).where(
-        Organisation.authority_code == code, Organisation.state == OrganisationState.UNVERIFIED))
-    return render_template("authority/home.html", waiting=waiting)
+    return render_template("authority/home.html", todos=todo_for(current_user))
 
 
 @roles_required(Role.AUTHORITY)

@@ -27,4 +27,5 @@ bp.add_url_rule("/cases/<int:case_id>", endpoint="case_detail", view_func=cases.
 bp.add_url_rule("/cases/images/<int:image_id>", endpoint="case_image", view_func=cases.case_image)
 
 # evaluations
+bp.add_url_rule("/verify", endpoint="verify_lookup", view_func=evaluations.verify_lookup, methods=["GET", "POST"])
 bp.add_url_rule("/verify/<serial>", endpoint="verify", view_func=evaluations.verify, methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from ...services import review_pool, review_sheets
 from ...services.applications import current_attachments, outline_of, system_of
 from ...services.assignment import ReviewError
 from ...services.files import read_verified
+from ...services.todo_query import todo_for
 from ..common.applications import category_label, figure_rows
 
 
@@ -56,7 +57,7 @@ def home():
         if ids:
             sheets = {s.assignment_id: s for s in db.session.scalars(
                 select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)))}
-    return render_template("review/home.html", me=me, page=page, sheets=sheets)
+    return render_template("review/home.html", me=me, page=page, sheets=sheets, todos=todo_for(current_user))
 
 
 def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):

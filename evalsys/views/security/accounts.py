@@ -13,6 +13,7 @@ from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
 from ...models import AccountState, Role, User
 from ...pagination import paginate
 from ...permissions import can_manage_account, roles_required
+from ...services.todo_query import todo_for
 from ...services.accounts import AccountError, authority_choices, create_user, set_role, set_state, unlock_user
 from ...services.auth import is_locked
 
@@ -40,7 +41,8 @@ def home():
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
     page = paginate(stmt)
-    return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked)
+    return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked,
+                           todos=todo_for(current_user))
 
 
 @roles_required(Role.SECADMIN)
