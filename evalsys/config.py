@@ -103,7 +103,7 @@ class DefaultConfig:
     API_RATE_LIMIT = "600 per minute;10000 per hour"
     API_TOKEN_USE_AUDIT_INTERVAL = timedelta(minutes=15)
     API_AUTH_FAILURE_LIMIT = "30 per minute"  # requests with a refused token, per client address
-    AUDIT_EXPORT_MAX_ROWS = 100_000
+    AUDIT_EXPORT_MAX_ROWS = 1_000_000
 
 
 class ProductionDefaults:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+
 from .errors import InvalidInput
 
 # Excel and LibreOffice start a formula (or DDE) with these when a user edits or imports text.
@@ -44,14 +45,30 @@ def as_text_cell(cell: Any, value: object) -> Any:
     return cell
 
 
+def text_cell(ws: Any, value: object) -> Any:
+    """A cell of `ws` holding `value` through as_text_cell, for ws.append() in either openpyxl mode
+    (ordinary or write-only; append places it in the next row)."""
+    return as_text_cell(Cell(ws, row=1, column=1), value)
+
+
+def export_value(ws: Any, value: object) -> Any:
+    """What to hand ws.append() for one exported value: the value itself where openpyxl keeps it as
+    it is (numbers, dates, ordinary text), else a text cell (formula-like or error-like text, text
+    with characters XML cannot hold). Skipping the cell object for ordinary values keeps long
+    exports fast; the text-stays-text rule is the same as as_text_cell's."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES) or value in ERROR_CODES or ILLEGAL_CHARACTERS_RE.search(value):
+        return text_cell(ws, value)
+    return value
+
+
 def append_text_row(ws: Any, values: Iterable[object]) -> None:
-    """ws.append() for exports: every string in the row goes through as_text_cell."""
-    values = list(values)
-    ws.append([None] * len(values) if values else [])
-    row = ws.max_row
-    for column, value in enumerate(values, start=1):
-        if value is not None:
-            as_text_cell(ws.cell(row=row, column=column), value)
+    """ws.append() for exports: every string in the row goes through as_text_cell.
+
+    The cells are made first and appended as one row, so the cost is per cell: asking the sheet
+    for its max_row on every row (which walks all cells) made long exports quadratic."""
+    ws.append([None if value is None else text_cell(ws, value) for value in values])
 
 
 def csv_escape(value: object) -> str:

@@ -2,36 +2,24 @@
 Amounts are written as exact Decimal yuan (from integer fen), text cells always as text."""
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from openpyxl import Workbook
-
 from ..domain.funds import CATEGORY_LABELS, Figures
 from ..domain.money import fen_to_decimal
-from ..domain.spreadsheet import append_text_row
+from .xlsx import YUAN_FORMAT, SheetSpec, workbook_bytes as write_workbook
 
 STATUS_LABELS = {"pending": "待核实", "verified": "已核实", "rejected": "已驳回"}
-YUAN_FORMAT = "#,##0.00"
+__all__ = ["YUAN_FORMAT", "base_year_xlsx", "summary_xlsx", "workbook_bytes"]
 
 
 def workbook_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
                    money_columns: dict[str, set[int]] | None = None) -> bytes:
-    """A workbook of several sheets (title, headers, rows); money columns get a yuan number format."""
-    wb = Workbook()
-    wb.remove(wb.active)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title[:31])
-        append_text_row(ws, headers)
-        for row in rows:
-            append_text_row(ws, row)
-        for col in (money_columns or {}).get(title, set()):
-            for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
-                cell.number_format = YUAN_FORMAT
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """A workbook of several sheets (title, headers, rows); money columns get a yuan number format.
+    Rows may be generators: the sheets are written in streaming mode."""
+    money = money_columns or {}
+    return write_workbook([SheetSpec(title, headers, rows, money=money.get(title, set()))
+                           for title, headers, rows in sheets])
 
 
 def _rate(value: str | None) -> str:
@@ -46,13 +34,11 @@ def base_year_xlsx(base: Any, year: int, figures: Figures, entries: Iterable[Any
         ["已核实支出（元）", fen_to_decimal(figures.spent_fen)], ["资金到位率", _rate(figures.arrival_rate)],
         ["预算执行率", _rate(figures.execution_rate)],
     ]
-    rows = []
-    for e in entries:
-        rows.append([e.date.isoformat(), e.project, e.category, CATEGORY_LABELS.get(e.category, e.category),
-                     fen_to_decimal(e.amount_fen), e.payee, e.voucher_no, "有" if e.voucher_file_id else "无",
-                     STATUS_LABELS[e.status.value], e.allocation.document_no,
-                     f"冲销第{e.reverses_id}号" if e.reverses_id else "",
-                     "；".join(f"{f.code_label}（{f.state_label}）" for f in e.flags)])
+    rows = ([e.date.isoformat(), e.project, e.category, CATEGORY_LABELS.get(e.category, e.category),
+             fen_to_decimal(e.amount_fen), e.payee, e.voucher_no, "有" if e.voucher_file_id else "无",
+             STATUS_LABELS[e.status.value], e.allocation.document_no,
+             f"冲销第{e.reverses_id}号" if e.reverses_id else "",
+             "；".join(f"{f.code_label}（{f.state_label}）" for f in e.flags)] for e in entries)
     headers = ["支出日期", "项目名称", "类别代码", "类别", "金额（元）", "收款单位", "凭证号", "凭证扫描件", "状态",
                "资金文号", "冲销", "合规提示"]
     return workbook_bytes([("概况", ["项目", "数值"], overview), ("支出明细", headers, rows)],

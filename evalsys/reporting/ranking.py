@@ -9,9 +9,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..domain.spreadsheet import as_text_cell
-from .application_export import EXCEL_CELL_MAX, _sheet_name
 from .fonts import apply_cjk_font
+from .xlsx import SheetSpec, workbook_bytes as write_workbook
 
 CHART_MAX = 60
 
@@ -61,33 +60,6 @@ class Sheet:
 
 
 def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
-    """A workbook with one sheet each, written in openpyxl's streaming mode (a call's scores run to
-    hundreds of thousands of cells). Every string goes through `as_text_cell`, so "=…" stays text;
-    floats are refused as everywhere in exports."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for sheet in sheets:
-        ws = wb.create_sheet(_sheet_name(sheet.title))
-        ws.freeze_panes = "A2"
-        header = []
-        for title in sheet.header:
-            cell = as_text_cell(WriteOnlyCell(ws), title)
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        for row in sheet.rows:
-            cells = []
-            for value in row:
-                if isinstance(value, float):
-                    raise TypeError("float values do not belong in exports; use int or Decimal")
-                if isinstance(value, str) and len(value) > EXCEL_CELL_MAX:
-                    value = value[: EXCEL_CELL_MAX - 1] + "…"
-                cells.append(None if value is None else as_text_cell(WriteOnlyCell(ws), value))
-            ws.append(cells)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    """A workbook with one sheet each, written in streaming mode by reporting.xlsx (a call's scores
+    run to hundreds of thousands of cells): strings stay text, floats are refused."""
+    return write_workbook([SheetSpec(s.title, s.header, s.rows, widths=()) for s in sheets])

@@ -70,6 +70,12 @@ def exclusion_of(profile: ReviewerProfile, app: Application):
     return exclusion(reviewer_infos([profile])[0], application_infos([app])[0])
 
 
+def exclusions_for(profiles: Sequence[ReviewerProfile], app: Application) -> dict[int, object]:
+    """exclusion_of for many reviewers at once: their infos are read together, not one by one."""
+    target = application_infos([app])[0]
+    return {p.id: exclusion(info, target) for p, info in zip(profiles, reviewer_infos(profiles), strict=True)}
+
+
 def active_pool() -> list[ReviewerProfile]:
     """Activated experts whose account may log in, in id order."""
     return list(db.session.scalars(

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..domain.hashing import UnsupportedAlgorithm, check_algorithm, mac
 from ..extensions import db
@@ -146,32 +146,43 @@ def _load_head() -> AuditHead:
     return head
 
 
-def chain_pending() -> int:
-    """Link every committed, unchained record in id order under the chain lock; commits. Returns the count."""
+def chain_pending(chunk: int = 5_000) -> int:
+    """Link every committed, unchained record in id order under the chain lock; commits. Returns the count.
+
+    Plain rows are read and links inserted `chunk` at a time, so a bulk load of many thousand
+    records is chained in bounded memory."""
     _lock_chain()
     head = _load_head()
-    pending = db.session.scalars(
-        select(AuditRecord)
-        .outerjoin(AuditChain, AuditChain.record_id == AuditRecord.id)
-        .where(AuditChain.seq.is_(None))
-        .order_by(AuditRecord.id)
-    ).all()
-    if not pending:
-        db.session.rollback()
-        return 0
+    columns = [getattr(AuditRecord, c) for c in ("id", "created_at", "user_id", "username", "role", "ip", "event",
+                                                 "object_type", "object_id", "outcome", "request_id", "detail")]
     key = _key()
     algorithm = hash_algorithm()
-    prev = head.mac
-    seq = head.seq
-    for row in pending:
-        seq += 1
-        prev = link_mac(key, prev, row, algorithm)
-        db.session.add(AuditChain(seq=seq, record_id=row.id, mac=prev, algorithm=algorithm))
-        head.record_id = row.id
+    prev, seq, count, last_id = head.mac, head.seq, 0, 0
+    while True:
+        pending = db.session.execute(
+            select(*columns)
+            .outerjoin(AuditChain, AuditChain.record_id == AuditRecord.id)
+            .where(AuditChain.seq.is_(None), AuditRecord.id > last_id)
+            .order_by(AuditRecord.id).limit(chunk)
+        ).all()
+        if not pending:
+            break
+        links = []
+        for row in pending:
+            seq += 1
+            prev = link_mac(key, prev, canonical_values(row), algorithm)
+            links.append({"seq": seq, "record_id": row.id, "mac": prev, "algorithm": algorithm})
+        db.session.execute(insert(AuditChain), links)
+        last_id = pending[-1].id
+        count += len(pending)
+    if not count:
+        db.session.rollback()
+        return 0
+    head.record_id = last_id
     head.seq, head.mac, head.algorithm = seq, prev, algorithm
     head.head_mac = head_mac(key, head)
     db.session.commit()
-    return len(pending)
+    return count
 
 
 @dataclass

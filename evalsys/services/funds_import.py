@@ -10,14 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ..domain import funds as rules
 from ..domain.money import MoneyError, fen_from_number, parse_yuan
-from ..domain.spreadsheet import SpreadsheetRejected, append_text_row, check_xlsx
+from ..domain.spreadsheet import SpreadsheetRejected, check_xlsx
 from ..extensions import db
 from ..models import Allocation, Expenditure, User
+from ..reporting.xlsx import SheetSpec, workbook_bytes
 from . import audit
 from .funds import FundsError, lock_base
 from .funds_flags import refresh_flags
@@ -62,27 +63,17 @@ class ImportResult:
 
 
 def template_bytes() -> bytes:
-    """The import template: the header row, an example row to overwrite, and the category codes."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "支出明细"
-    append_text_row(ws, HEADERS)
-    for letter, width in zip("ABCDEFG", (14, 30, 14, 16, 30, 16, 40), strict=True):
-        ws.column_dimensions[letter].width = width
-    codes = wb.create_sheet("类别代码")
-    append_text_row(codes, ["代码", "类别", "说明"])
-    for code, label in rules.ALLOWED_CATEGORIES.items():
-        append_text_row(codes, [code, label, "“其他”必须在“说明”列写明支出内容" if code in rules.EXPLANATION_REQUIRED else ""])
-    for code, label in rules.FORBIDDEN_CATEGORIES.items():
-        append_text_row(codes, [code, label, "不得使用中央专项补助资金列支；如实登记，系统将提示"])
-    notes = wb.create_sheet("填写说明")
-    for line in ("从第2行起每行一笔支出，表头（第1行）不得修改。",
-                 "支出日期：如 2014-03-01；金额：以元为单位，最多两位小数，如 12345.67。",
-                 "凭证扫描件请在系统中逐笔上传；重复导入同一文件不会产生重复记录。"):
-        append_text_row(notes, [line])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The import template: the header row to fill in, the category codes and the instructions."""
+    codes = [[code, label, "“其他”必须在“说明”列写明支出内容" if code in rules.EXPLANATION_REQUIRED else ""]
+             for code, label in rules.ALLOWED_CATEGORIES.items()]
+    codes += [[code, label, "不得使用中央专项补助资金列支；如实登记，系统将提示"]
+              for code, label in rules.FORBIDDEN_CATEGORIES.items()]
+    notes = [["从第2行起每行一笔支出，表头（第1行）不得修改。"],
+             ["支出日期：如 2014-03-01；金额：以元为单位，最多两位小数，如 12345.67。"],
+             ["凭证扫描件请在系统中逐笔上传；重复导入同一文件不会产生重复记录。"]]
+    return workbook_bytes([SheetSpec("支出明细", HEADERS, [], widths=(14, 30, 14, 16, 30, 16, 40)),
+                           SheetSpec("类别代码", ["代码", "类别", "说明"], codes),
+                           SheetSpec("填写说明", [], notes)])
 
 
 def _text(value: Any) -> str:

@@ -45,21 +45,25 @@ class BaseFigures:
         return rate_bp(self.figures.spent_fen, self.figures.received_fen)
 
 
-def _load(base_ids: list[int], year: int | None) -> tuple[list[rules.Allocation], list[rules.Tranche],
-                                                         list[rules.Expenditure]]:
-    stmt = select(Allocation).where(Allocation.base_id.in_(base_ids))
-    if year is not None:
-        stmt = stmt.where(Allocation.year == year)
-    allocations = [rules.Allocation(a.id, a.base_id, a.year, a.amount_fen, a.period_start, a.period_end)
-                   for a in db.session.scalars(stmt)]
-    ids = [a.id for a in allocations]
-    tranches = [rules.Tranche(t.id, t.allocation_id, t.date, t.amount_fen)
-                for t in db.session.scalars(select(Tranche).where(Tranche.allocation_id.in_(ids)))]
-    entries = [rules.Expenditure(id=e.id, allocation_id=e.allocation_id, date=e.date, category=e.category,
-                                 amount_fen=e.amount_fen, status=e.status, reverses=e.reverses_id)
-               for e in db.session.scalars(select(Expenditure).where(Expenditure.allocation_id.in_(ids),
-                                                                     Expenditure.status == VERIFIED))]
-    return allocations, tranches, entries
+def _figures(base_ids: list[int], year: int | None) -> dict[tuple[int, int], rules.Figures]:
+    """Figures per (base id, allocation year), summed in SQL: three grouped queries whatever the
+    number of entries (the rules are those of rules.figures_by_base_year)."""
+    def scoped(stmt):
+        stmt = stmt.where(Allocation.base_id.in_(base_ids))
+        return stmt.where(Allocation.year == year) if year is not None else stmt
+
+    key = (Allocation.base_id, Allocation.year)
+    allocated = dict(((b, y), int(v)) for b, y, v in db.session.execute(
+        scoped(select(*key, func.sum(Allocation.amount_fen)).group_by(*key))))
+    received = dict(((b, y), int(v)) for b, y, v in db.session.execute(
+        scoped(select(*key, func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id)
+               .group_by(*key))))
+    spent = dict(((b, y), int(v)) for b, y, v in db.session.execute(
+        scoped(select(*key, func.sum(Expenditure.amount_fen))
+               .join(Allocation, Allocation.id == Expenditure.allocation_id)
+               .where(Expenditure.status == VERIFIED).group_by(*key))))
+    keys = sorted(set(allocated) | set(received) | set(spent))
+    return {k: rules.Figures(allocated.get(k, 0), received.get(k, 0), spent.get(k, 0)) for k in keys}
 
 
 def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, int]:
@@ -77,7 +81,7 @@ def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, 
 def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[BaseFigures]:
     """Figures per base over all allocation years, or one year; rows in the order given."""
     ids = [b.id for b in bases]
-    per_key = rules.figures_by_base_year(*_load(ids, year))
+    per_key = _figures(ids, year)
     grouped: dict[int, dict] = defaultdict(dict)
     for (base_id, y), figures in per_key.items():
         grouped[base_id][y] = figures
@@ -87,16 +91,18 @@ def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[B
 
 def year_figures(base: FirstBatchBase) -> list[tuple[int, rules.Figures]]:
     """Figures of one base per allocation year."""
-    per_key = rules.figures_by_base_year(*_load([base.id], None))
+    per_key = _figures([base.id], None)
     return [(y, f) for (_, y), f in sorted(per_key.items())]
 
 
 def category_spending(base_ids: list[int], year: int | None = None) -> dict[str, int]:
     """Verified spending per category over the given bases (reversals included)."""
-    allocations, _, entries = _load(base_ids, year)
-    totals: dict[str, int] = defaultdict(int)
-    for (_, _, category), fen in rules.spent_by_category(allocations, entries).items():
-        totals[category] += fen
+    stmt = (select(Expenditure.category, func.sum(Expenditure.amount_fen))
+            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .where(Expenditure.status == VERIFIED, Allocation.base_id.in_(base_ids)).group_by(Expenditure.category))
+    if year is not None:
+        stmt = stmt.where(Allocation.year == year)
+    totals = {category: int(fen) for category, fen in db.session.execute(stmt)}
     return {code: totals[code] for code in rules.CATEGORY_LABELS if totals.get(code)}
 
 

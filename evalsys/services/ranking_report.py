@@ -63,6 +63,10 @@ class Page:
     per_page: int
     total: int
 
+    def __post_init__(self) -> None:
+        # A page past the last shows the last page, as paginate() does for queries.
+        object.__setattr__(self, "page", min(max(self.page, 1), self.pages))
+
     @property
     def pages(self) -> int:
         return max((self.total + self.per_page - 1) // self.per_page, 1)

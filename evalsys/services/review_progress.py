@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, func, select
 from ..domain.workflow import ApplicationState
 from ..extensions import db
 from ..models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ScoreSheet, SheetState
+from ..pagination import paginate
 from .run_readiness import comment_missing
 
 IN_REVIEW = (ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)
@@ -82,7 +83,7 @@ def application_rows(call: Call, *, page: int, per_page: int, only_pending: bool
                 .group_by(Assignment.application_id)
                 .having(func.count() >= call.reviewers_per_application))
         stmt = stmt.where(Application.id.not_in(done))
-    pagination = db.paginate(stmt.order_by(Application.id), page=page, per_page=per_page, error_out=False)
+    pagination = paginate(stmt.order_by(Application.id), page=page, per_page=per_page)
     counts = _counts(call, Assignment.application_id, [a.id for a in pagination.items])
     return pagination, [(a, counts.get(a.id, Progress())) for a in pagination.items]
 
@@ -92,7 +93,7 @@ def reviewer_rows(call: Call, *, page: int, per_page: int):
     involved = select(Assignment.reviewer_id).where(Assignment.call_id == call.id,
                                                     Assignment.state == AssignmentState.ACTIVE)
     stmt = select(ReviewerProfile).where(ReviewerProfile.id.in_(involved)).order_by(ReviewerProfile.id)
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    pagination = paginate(stmt, page=page, per_page=per_page)
     counts = _counts(call, Assignment.reviewer_id, [p.id for p in pagination.items])
     return pagination, [(p, counts.get(p.id, Progress())) for p in pagination.items]
 

@@ -1,7 +1,7 @@
 """/admin/calls: the ministry creates and edits calls, follows their applications and runs the formal check."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -14,6 +14,7 @@ from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
 from ...models import Application, Authority, Call, CallKind, Role
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import audit
 from ...services import criteria as criteria_svc
@@ -129,8 +130,7 @@ def call_detail(code: str):
         stmt = stmt.where(Application.state == ApplicationState(state))
     if authority:
         stmt = stmt.where(Application.authority_code == authority)
-    page = db.paginate(stmt.order_by(Application.authority_code, Application.recommend_order, Application.id),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt.order_by(Application.authority_code, Application.recommend_order, Application.id))
     by_state = dict(db.session.execute(select(Application.state, func.count()).where(
         Application.call_id == call.id).group_by(Application.state)).all())
     authorities = db.session.scalars(select(Authority).order_by(Authority.code)).all()

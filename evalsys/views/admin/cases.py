@@ -1,11 +1,11 @@
 """/admin/cases: every typical case; the ministry publishes those an authority approved, or returns them."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from sqlalchemy import select
 
-from ...extensions import db
 from ...models import CaseState, Role, TypicalCase
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import typical_cases as svc
 from ..common.cases import image_response, list_names, review
@@ -15,7 +15,7 @@ from ..common.cases import image_response, list_names, review
 def cases():
     """Every typical case, those approved by their authority first."""
     stmt = select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("cases/review_list.html", page=page, base="admin", **list_names(page.items))
 
 

@@ -11,6 +11,7 @@ from ...forms.base import options
 from ...forms.ranking import RankingSettingsForm, RunForm
 from ...models import Call, RankingRun, Role
 from ...models.types import utcnow
+from ...pagination import page_number
 from ...permissions import roles_required
 from ...reporting.ranking import Sheet, ranking_chart_png, workbook_bytes
 from ...services.calls import find_call
@@ -21,10 +22,6 @@ from ...services.ranking_settings import (RULE_LABELS, SettingsLocked, change_ra
 
 
 PER_PAGE = 100
-
-
-def _page_arg() -> int:
-    return min(max(request.args.get("page", 1, type=int), 1), 100_000)
 
 
 def _load_call(code: str) -> Call:
@@ -132,7 +129,7 @@ def ranking_detail(code: str, run_id: int):
     call = _load_call(code)
     run = _load_run(call, run_id)
     doc = run.results
-    page = report.Page(page=_page_arg(), per_page=PER_PAGE, total=len(doc["mcda"]["results"]))
+    page = report.Page(page=page_number(), per_page=PER_PAGE, total=len(doc["mcda"]["results"]))
     rows = report.run_rows(run, doc=doc, offset=page.offset, limit=PER_PAGE)
     system = system_of(run)
     groups = [g for g in system.groups if any(i.group == g.id for i in system.scored_indicators)]
@@ -192,7 +189,7 @@ def ranking_compare(code: str):
     a = _load_run(call, request.args.get("a", 0, type=int))
     b = _load_run(call, request.args.get("b", 0, type=int))
     moves = run_compare.compare_runs(a, b)
-    page = report.Page(page=_page_arg(), per_page=PER_PAGE, total=len(moves))
+    page = report.Page(page=page_number(), per_page=PER_PAGE, total=len(moves))
     shown = moves[page.offset:page.offset + PER_PAGE]
     return render_template("ranking/compare.html", call=call, a=a, b=b, moves=shown, page=page,
                            moved=sum(1 for m in moves if m.delta),

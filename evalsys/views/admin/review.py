@@ -12,6 +12,7 @@ from ...forms.base import options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
 from ...models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
                       ReviewerState, Role, ScoreSheet)
+from ...pagination import page_number, paginate
 from ...permissions import roles_required
 from ...services.calls import find_call
 from ...services import review_pool, review_sheets, run_readiness
@@ -19,7 +20,7 @@ from ...services import review_progress as progress
 from ...services.accounts import authority_choices
 from ...services.applications import ApplicationError, system_of
 from ...services.assignment import (AssignmentInfeasible, ReviewError, active_pool, add_assignment, assign_call,
-                                   exclusion_of, proposals_for, remove_assignment)
+                                   exclusions_for, proposals_for, remove_assignment)
 
 
 def _actor():
@@ -30,13 +31,6 @@ def _call(code: str) -> Call:
     return find_call(code) or abort(404)
 
 
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 @roles_required(Role.ADMIN)
 def reviewers():
     """The expert pool, filterable by state; paginated."""
@@ -44,7 +38,7 @@ def reviewers():
     stmt = select(ReviewerProfile).order_by(ReviewerProfile.id)
     if state in {s.value for s in ReviewerState}:
         stmt = stmt.where(ReviewerProfile.state == ReviewerState(state))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
 
 
@@ -74,8 +68,8 @@ def reviewer_detail(profile_id: int):
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     conflicts = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id)
                                    .order_by(ConflictDeclaration.id)).all()
-    page = db.paginate(select(Assignment).where(Assignment.reviewer_id == profile.id)
-                       .order_by(Assignment.id.desc()), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(select(Assignment).where(Assignment.reviewer_id == profile.id)
+                       .order_by(Assignment.id.desc()))
     return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
                            confirm=EmptyForm())
 
@@ -114,7 +108,7 @@ def review_call(code: str):
     call = _call(code)
     passed = db.session.scalar(select(func.count()).select_from(Application).where(
         Application.call_id == call.id, Application.state == ApplicationState.PASSED)) or 0
-    pagination, rows = progress.application_rows(call, page=_page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
     assignments = progress.assignments_of([a.id for a, _p in rows])
     proposals = proposals_for(call)
     short_apps = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(list(proposals))))}
@@ -182,8 +176,10 @@ def _application(code: str, app_id: int) -> Application:
 def _candidates(app: Application) -> list[tuple[str, str]]:
     taken = set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == app.id,
                                                                          Assignment.state == AssignmentState.ACTIVE)))
-    return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in active_pool()
-            if p.id not in taken and exclusion_of(p, app) is None]
+    pool = active_pool()
+    excluded = exclusions_for(pool, app)
+    return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in pool
+            if p.id not in taken and excluded[p.id] is None]
 
 
 @roles_required(Role.ADMIN)
@@ -270,9 +266,9 @@ def review_progress(code: str):
     only_pending = request.args.get("pending") == "1"
     per_page = current_app.config["PAGE_SIZE"]
     if by == "reviewers":
-        pagination, rows = progress.reviewer_rows(call, page=_page_arg(), per_page=per_page)
+        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page)
     else:
-        pagination, rows = progress.application_rows(call, page=_page_arg(), per_page=per_page,
+        pagination, rows = progress.application_rows(call, page=page_number(), per_page=per_page,
                                                      only_pending=only_pending)
     return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows,
                            totals=progress.totals(call), only_pending=only_pending,

@@ -2,7 +2,7 @@
 returned ones."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -11,6 +11,7 @@ from ...errors import STALE_MESSAGE
 from ...extensions import db
 from ...forms.typical_cases import CaseForm
 from ...models import Application, CaseState, Role, TypicalCase
+from ...pagination import paginate
 from ...permissions import can_submit_case, roles_required
 from ...services import typical_cases as svc
 from ..common.cases import case_page, image_response, load_case
@@ -30,7 +31,7 @@ def cases():
     """The organisation's typical cases and the approved applications a new one can be written for."""
     org_id = current_user.organisation_id
     stmt = select(TypicalCase).where(TypicalCase.organisation_id == org_id).order_by(TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     eligible = svc.approved_applications(org_id) if org_id else []
     return render_template("cases/applicant_list.html", page=page, eligible=eligible)
 

@@ -1,21 +1,20 @@
 """/audit: the audit trail, filtered and paginated, and its CSV/XLSX export."""
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
 from flask_login import current_user
+from werkzeug.wsgi import wrap_file
 
-from ...domain.spreadsheet import csv_row
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.audit import AuditFilterForm
 from ...models import Role
+from ...pagination import paginate
 from ...permissions import roles_required
+from ...reporting.tabular import csv_file, xlsx_bytes
 from ...services.todo_query import todo_for
-from ...reporting.tabular import xlsx_bytes
 from ...services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
 
@@ -33,7 +32,7 @@ def home():
     """The trail, newest first, filtered and paginated."""
     form = AuditFilterForm(request.args)
     f = _filter_from(form) if form.validate() else AuditFilter()
-    page = db.paginate(filtered(f), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(filtered(f))
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
@@ -48,13 +47,8 @@ def export(fmt: str):
     rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     if fmt == "csv":
-        buf = io.StringIO()
-        buf.write("\ufeff")
-        writer = csv.writer(buf)
-        writer.writerow(EXPORT_HEADERS)
-        for row in rows:
-            writer.writerow(csv_row(row))
-        return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv; charset=utf-8",
+        body = wrap_file(request.environ, csv_file(EXPORT_HEADERS, rows))
+        return Response(body, mimetype="text/csv; charset=utf-8", direct_passthrough=True,
                         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
     data = xlsx_bytes("审计日志", EXPORT_HEADERS, rows)
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -11,6 +11,7 @@ from ...forms.base import options
 from ...hooks import is_safe_next
 from ...models import Notification
 from ...models.types import utcnow
+from ...pagination import paginate
 from ...permissions import any_logged_in, public
 from ...services import audit
 from ...services.accounts import AccountError, Registration, authority_choices, change_password, default_authority, register_applicant
@@ -121,7 +122,7 @@ def password():
 def notifications():
     """The user's in-app notifications, newest first; opening the page marks them read."""
     stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     unread = [n for n in page.items if n.read_at is None]
     for n in unread:
         n.read_at = utcnow()

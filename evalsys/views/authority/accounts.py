@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from ...extensions import db
 from ...models import Organisation, Role, User
+from ...pagination import paginate
 from ...permissions import roles_required
 from ..common.resets import render_reset_page, perform, target
 
@@ -23,7 +23,7 @@ def accounts():
     if q:
         stmt = stmt.where(or_(User.username.contains(q), Organisation.name.contains(q),
                               User.display_name.contains(q)))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("authority/accounts.html", page=page, q=q)
 
 

@@ -2,7 +2,7 @@
 (recommend, return, take back), the recommendation letter and the export."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
 from ...models import AccountState, Application, Call, Organisation, OrganisationState, Role, StoredFile, User
 from ...models.types import utcnow
+from ...pagination import paginate
 from ...permissions import can_verify_organisation, roles_required
 from ...services.todo_query import todo_for
 from ...services import recommendations as rec
@@ -38,7 +39,7 @@ def organisations():
     if state in {s.value for s in OrganisationState}:
         stmt = stmt.where(Organisation.state == OrganisationState(state))
     stmt = stmt.order_by(Organisation.state.desc(), Organisation.id)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     pending = db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
         Organisation.authority_code == current_user.authority_code, User.state == AccountState.PENDING)).all()
     return render_template("authority/organisations.html", page=page, state=state, states=list(OrganisationState),
@@ -93,7 +94,7 @@ def applications():
     if state in {s.value for s in ApplicationState}:
         stmt = stmt.where(Application.state == ApplicationState(state))
     stmt = stmt.order_by(Application.call_id.desc(), Application.recommend_order, Application.id)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
     quota = None
     if call is not None:

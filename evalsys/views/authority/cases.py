@@ -1,12 +1,12 @@
 """/authority/cases: the jurisdiction's typical cases; the authority approves them or returns them."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...extensions import db
 from ...models import CaseState, Role, TypicalCase
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import typical_cases as svc
 from ..common.cases import image_response, list_names, review
@@ -17,7 +17,7 @@ def cases():
     """The jurisdiction's typical cases, those waiting for the authority first."""
     stmt = select(TypicalCase).where(TypicalCase.authority_code == current_user.authority_code) \
         .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("cases/review_list.html", page=page, base="authority", **list_names(page.items))
 
 

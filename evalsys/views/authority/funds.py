@@ -2,14 +2,16 @@
 jurisdiction, resolves their compliance flags, and follows execution on a dashboard."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ...domain.funds import ExpenditureStatus
 from ...extensions import db
 from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
+from ...pagination import paginate
 from ...permissions import can_decide_expenditure, roles_required
 from ...services import audit, funds, funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
@@ -57,8 +59,8 @@ def funds_entries():
             .where(FirstBatchBase.authority_code == current_user.authority_code))
     if status in {s.value for s in ExpenditureStatus}:
         stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
-    page = db.paginate(stmt.order_by(Expenditure.created_at, Expenditure.id),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    # The flags of the page's entries in one query, not one per row.
+    page = paginate(stmt.order_by(Expenditure.created_at, Expenditure.id).options(selectinload(Expenditure.flags)))
     return render_template("funds/entries.html", area="authority", page=page, status=status,
                            statuses=list(ExpenditureStatus))
 

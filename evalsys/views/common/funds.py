@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, current_app, flash, render_template, request
+from flask import Response, abort, flash, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus, Figures
 from ...extensions import db
 from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState
+from ...pagination import paginate
 from ...permissions import can_view_base
 from ...reporting import charts
 from ...reporting import funds as funds_report
@@ -126,7 +127,7 @@ def base_context(base: FirstBatchBase) -> dict:
     if year:
         stmt = stmt.where(Allocation.year == year)
     stmt = stmt.order_by(column.desc() if descending else column.asc(), Expenditure.id.desc())
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     categories = funds_query.category_spending([base.id], year)
     return {"base": base, "allocations": allocations, "years": funds_query.year_figures(base),
             "categories": categories, "labels": CATEGORY_LABELS, "page": page, "status": status, "sort": sort,
@@ -143,7 +144,7 @@ def flags_page(extra_where=None):
     if state in {s.value for s in FlagState}:
         stmt = stmt.where(ComplianceFlag.state == FlagState(state))
     stmt = stmt.order_by(ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc())
-    return db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False), state
+    return paginate(stmt), state
 
 
 def chart_response(kind: str) -> Response:

@@ -5,6 +5,7 @@ from flask import abort, render_template, request
 
 from ...extensions import db
 from ...models import CaseState, TypicalCase
+from ...pagination import paginate
 from ...permissions import public
 from ...services import typical_cases as svc
 from ..common.cases import case_page, image_response
@@ -15,7 +16,7 @@ def cases():
     """Approved demonstration bases and enterprises by authority, with their published typical cases."""
     kind = request.args.get("kind", "")
     kind = kind if kind in ("base", "enterprise") else ""
-    page = db.paginate(svc.directory_query(kind or None), per_page=50, error_out=False)
+    page = paginate(svc.directory_query(kind or None), per_page=50)
     entries = svc.directory_entries(page.items)
     return render_template("cases/public_list.html", page=page, entries=entries, kind=kind)
 

@@ -2,7 +2,7 @@
 a blind call), the score sheet, divergence comments, attachments — and conflict declarations."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,6 +12,7 @@ from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
 from ...models import (Application, ApplicationAttachment, AttachmentKind, Assignment, AssignmentState, Call,
                       ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
+from ...pagination import paginate
 from ...permissions import can_review_assignment, can_see_identity, roles_required
 from ...services import review_pool, review_sheets
 from ...services.applications import current_attachments, outline_of, system_of
@@ -51,7 +52,7 @@ def home():
                 .join(Call, Call.id == Assignment.call_id)
                 .where(Assignment.reviewer_id == me.id, Assignment.state == AssignmentState.ACTIVE)
                 .order_by(Call.id.desc(), Assignment.application_id))
-        page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+        page = paginate(stmt)
         ids = [a.id for a in page.items]
         if ids:
             sheets = {s.assignment_id: s for s in db.session.scalars(

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -11,6 +11,7 @@ from ...extensions import db
 from ...forms.base import options
 from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
 from ...models import AccountState, Role, User
+from ...pagination import paginate
 from ...permissions import can_manage_account, roles_required
 from ...services.todo_query import todo_for
 from ...services.accounts import AccountError, authority_choices, create_user, set_role, set_state, unlock_user
@@ -39,7 +40,7 @@ def home():
         stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == Role(role))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked,
                            todos=todo_for(current_user))
 
@@ -129,7 +130,7 @@ def reviewers():
 
     stmt = select(ReviewerProfile).order_by(case((ReviewerProfile.state == ReviewerState.PENDING, 0), else_=1),
                                             ReviewerProfile.id)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = paginate(stmt)
     return render_template("security/reviewers.html", page=page)
 
 

@@ -1,0 +1,162 @@
+"""Bad page numbers: every paginated list, for every role, answers ?page=<huge>, negative, zero and
+non-numeric with a page (the last one for a number past the end), never a 500."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from flask import request
+from flask_sqlalchemy import SQLAlchemy
+from werkzeug.exceptions import HTTPException
+
+from evalsys.extensions import db
+from evalsys.pagination import MAX_PAGE, page_number, paginate
+from tests.conftest import login, make_test_config
+
+HUGE = "99999999999999999999"
+DEMO_PASSWORD = "Demo@2015-evalsys"
+# One demo account per role, and where its walk starts.
+ACCOUNTS = {"admin": "/admin/", "secadmin": "/security/", "auditor": "/audit/", "reviewer01": "/review/",
+            "authority-320000": "/authority/", "applicant01": "/applicant/", "baseop01": "/applicant/"}
+# Downloads and files are not lists; the walk leaves them out to stay fast.
+SKIP = re.compile(r"\.(pdf|xlsx|csv|png|json|zip)$|/attachments/|/evidence/|/reports/\d|/voucher|/images/"
+                  r"|/files/|/download|/logout|/reproduce")
+HREF = re.compile(r'href="(/[^"#]*)"')
+FOOTER = re.compile(r"第 (\d+) / (\d+) 页")
+
+# Every list that pages through the shared helper; the walk must reach each of them.
+PAGINATED = {
+    "admin.call_detail", "admin.reviewers", "admin.reviewer_detail", "admin.review_call", "admin.review_progress",
+    "admin.cases", "admin.funds_base", "authority.organisations", "authority.applications", "authority.accounts",
+    "authority.funds_entries", "authority.cases",
+    "admin.funds_flags", "authority.funds_flags", "authority.funds_base", "applicant.cases", "applicant.funds_base",
+    "auth.notifications", "review.home", "security.home", "security.reviewers", "audit.home", "public.cases",
+}
+
+
+@pytest.fixture(scope="module")
+def demo_app(template_db, tmp_path_factory):
+    """The demo loaded once for the walk (it has a row behind every id in every URL)."""
+    from evalsys import create_app
+    from evalsys.demo import load_demo
+
+    url = template_db.clone()
+    app = create_app(make_test_config(url, str(tmp_path_factory.mktemp("pagination") / "instance")))
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    template_db.drop(url)
+
+
+def test_page_number_is_always_a_usable_page(app):
+    with app.test_request_context("/?page=" + HUGE):
+        assert page_number() == MAX_PAGE
+    for raw, expected in [("-3", 1), ("0", 1), ("abc", 1), ("", 1), ("2.5", 1), (" 7 ", 7), ("\x00", 1)]:
+        with app.test_request_context("/?" + urlencode({"page": raw})):
+            assert page_number() == expected, raw
+    with app.test_request_context("/"):
+        assert page_number() == 1
+        assert page_number(3) == 3
+
+
+def test_a_page_past_the_end_is_the_last_page(app):
+    from sqlalchemy import select
+
+    from evalsys.models import Role, User
+    from tests.factories import make_user
+
+    with app.app_context():
+        for i in range(3):
+            make_user(Role.REVIEWER, username=f"p{i}")
+        stmt = select(User).order_by(User.id)
+        with app.test_request_context("/?page=" + HUGE):
+            result = paginate(stmt, per_page=1)
+        assert result.page == result.pages == 3 and [u.username for u in result.items] == ["p2"]
+        with app.test_request_context("/?page=2"):
+            assert [u.username for u in paginate(stmt, per_page=1).items] == ["p1"]
+
+
+def test_no_list_calls_flask_sqlalchemy_paginate_directly():
+    """Every list goes through evalsys.pagination, so its rules hold everywhere."""
+    root = Path(__file__).resolve().parents[2] / "evalsys"
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
+                 if p.name != "pagination.py" and "db.paginate(" in p.read_text(encoding="utf-8")]
+    assert offenders == []
+
+
+def _walk(app, client, start: str, seen: dict[str, str]) -> list[str]:
+    """Open one URL per endpoint reachable from `start` by links, each with ?page=<huge>; remember
+    which URL stood for each endpoint in `seen`."""
+    adapter = app.url_map.bind("localhost")
+    queue, failures = [start], []
+    while queue:
+        url = queue.pop(0)
+        parts = urlsplit(url)
+        if SKIP.search(parts.path):
+            continue
+        try:
+            endpoint, _ = adapter.match(parts.path, method="GET")
+        except HTTPException:
+            continue
+        if endpoint in seen or endpoint.endswith("static"):
+            continue
+        seen[endpoint] = _with_page(url, HUGE)
+        r = client.get(seen[endpoint])
+        if r.status_code not in (200, 302, 404):
+            failures.append(f"{seen[endpoint]}: {r.status_code}")
+        if r.status_code == 200 and r.mimetype == "text/html":
+            html = r.get_data(as_text=True)
+            footer = FOOTER.search(html)
+            if footer and footer.group(1) != footer.group(2):
+                failures.append(f"{seen[endpoint]}: page {footer.group(1)} of {footer.group(2)}, not the last")
+            queue.extend(HREF.findall(html.replace("&amp;", "&")))
+        if r.status_code == 302 and r.location.startswith("/"):
+            queue.append(r.location)
+        r.close()
+    return failures
+
+
+def _with_page(url: str, page: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("page="))
+    return f"{parts.path}?{query + '&' if query else ''}page={page}"
+
+
+def test_every_paginated_list_of_every_role_survives_bad_page_numbers(demo_app, monkeypatch):
+    """One walk per role with the huge number (each list shows its last page), then the other bad
+    numbers on every list found (each shows its first page)."""
+    paged: dict[str, tuple[int, int]] = {}
+    original = SQLAlchemy.paginate
+
+    def recording(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        paged[request.endpoint] = (result.page, result.pages)
+        return result
+
+    monkeypatch.setattr(SQLAlchemy, "paginate", recording)
+    failures: list[str] = []
+    clients = {}
+    for username, home in [*ACCOUNTS.items(), (None, "/public/")]:
+        client = clients[username] = demo_app.test_client()
+        if username:
+            assert login(client, username, DEMO_PASSWORD).status_code == 302, username
+        seen: dict[str, str] = {}
+        failures += _walk(demo_app, client, home, seen)
+        if username:
+            failures += _walk(demo_app, client, "/auth/notifications", seen)
+        last = {ep: v for ep, v in paged.items() if ep in seen}
+        failures += [f"{username} {seen[ep]}: page {p} of {n}" for ep, (p, n) in last.items() if p != max(n, 1)]
+        for endpoint in set(last):
+            for bad in ("-1", "x"):  # (zero and the rest: test_page_number_is_always_a_usable_page)
+                paged.pop(endpoint)
+                r = client.get(_with_page(seen[endpoint], bad))
+                if r.status_code != 200 or paged.get(endpoint, (0, 0))[0] != 1:
+                    failures.append(f"{username} {_with_page(seen[endpoint], bad)}: {r.status_code}")
+                r.close()
+    assert failures == []
+    assert PAGINATED <= set(paged), sorted(PAGINATED - set(paged))
