@@ -101,6 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_hooks(app)
     register_error_handlers(app)
     register_blueprints(app)
+    from .api import init_api
+
+    init_api(app)
     register_cli(app)
     _register_template_helpers(app)
     return app

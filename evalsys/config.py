@@ -97,6 +97,12 @@ class DefaultConfig:
     FUNDS_IMPORT_MAX_ROWS = 2001
 
     PAGE_SIZE = 25
+
+    # JSON API (/api/v1): requests per token (Flask-Limiter syntax); one "api_token_used" audit record per
+    # token and interval (the last-used time is kept on every request).
+    API_RATE_LIMIT = "600 per minute;10000 per hour"
+    API_TOKEN_USE_AUDIT_INTERVAL = timedelta(minutes=15)
+    API_AUTH_FAILURE_LIMIT = "30 per minute"  # requests with a refused token, per client address
     AUDIT_EXPORT_MAX_ROWS = 100_000
 
 

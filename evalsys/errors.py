@@ -91,6 +91,8 @@ def show_refusal(e: DomainError):
 
 def register_error_handlers(app: Flask) -> None:
     """Install handlers for the statuses the UI knows and for every unexpected exception."""
+    from .api import errors as api_errors
+    from .api.errors import is_api_request
 
     app.register_error_handler(DomainError, show_refusal)
 
@@ -106,6 +108,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
+        if is_api_request():  # an /api address no API view matched (404, 405): problem+json too
+            return api_errors.handle_http_exception(e)
         code = e.code or 500
         if code == 403:
             audit.record_security("access_denied", outcome="failure",
@@ -118,6 +122,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
+        if is_api_request():
+            return api_errors.handle_unexpected(e)
         db.session.rollback()  # the page itself may need the database (navigation, current user)
         current_app.logger.exception("incident %s at %s", g.get("request_id"), request.path)
         return render_error(500)

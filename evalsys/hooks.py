@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from .extensions import db
-from .permissions import PUBLIC, declared_roles
+from .permissions import PUBLIC, TokenRoles, declared_roles
 from .services import audit
 from .services.form_stash import stash_form, take_stashed_form
 from .services.notify import deliver_if_queued
@@ -63,8 +63,8 @@ def check_access():
     allowed = declared_roles(view)
     if allowed is None:
         abort(403)  # deny by default; the 403 handler writes the audit record
-    if allowed == PUBLIC:
-        return None
+    if allowed == PUBLIC or isinstance(allowed, TokenRoles):
+        return None  # the API authenticates its bearer tokens itself (evalsys/api/auth.py)
     # Resolve the proxy first: loading the user touches (or expires) the session row, and that
     # must be committed here, since GET views commit nothing and teardown rolls back.
     user = current_user._get_current_object()  # type: ignore[attr-defined]

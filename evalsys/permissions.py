@@ -41,6 +41,29 @@ def any_logged_in(view: F) -> F:
     return view
 
 
+class TokenRoles(frozenset):
+    """The roles of a view of the JSON API (`/api/v1`): it authenticates bearer tokens itself and
+    answers 401/403 as problem+json; a session cookie counts for nothing there."""
+
+
+def token_roles(*roles: Role) -> Callable[[F], F]:
+    """Declare an API view: a bearer token of an account with one of these roles is required."""
+    if not roles:
+        raise ValueError("declare at least one role")
+    allowed = TokenRoles(roles)
+
+    def mark(view: F) -> F:
+        view.allowed_roles = allowed  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def is_token_view(view: Callable[..., Any] | None) -> bool:
+    """True for API views declared with `token_roles` (no session, no login redirect, no CSRF)."""
+    return isinstance(declared_roles(view), TokenRoles)
+
+
 def declared_roles(view: Callable[..., Any] | None) -> frozenset[Role] | str | None:
     """What a view declared: a set of roles, PUBLIC, or None (undeclared → refused)."""
     return getattr(view, "allowed_roles", None) if view is not None else None

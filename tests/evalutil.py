@@ -6,12 +6,12 @@ from decimal import Decimal
 
 _counter = itertools.count(1)
 
-# Creation-plan targets of a base in storage units (ratios in basis points, money in fen).
+# Creation-plan targets of a base in storage units (ratios in basis points, money in fen, 元/元 in 1/10000).
 PLAN_TARGETS: dict[str, object] = {
     "plan_arrival_rate": 10000, "plan_execution_rate": 9000, "plan_compliant_share": 10000,
     "plan_tasks": 12, "plan_service_reach": 20000, "plan_acceptance_rate": 9500, "plan_on_time_rate": 9000,
     "plan_budget": 30_000_000_00, "plan_transaction_growth": 5000, "plan_firm_growth": 4000,
-    "plan_leverage": "3", "plan_new_jobs": 2000, "plan_incubated_trained": 1500, "plan_satisfaction": 9000,
+    "plan_leverage": 30000, "plan_new_jobs": 2000, "plan_incubated_trained": 1500, "plan_satisfaction": 9000,
 }
 
 

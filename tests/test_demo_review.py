@@ -1,5 +1,6 @@
 """Demo review: the enterprise call completely scored by the twelve demo reviewers and ranked (an
-official stored run per category that reproduces), the base call mid-review; loading again adds nothing."""
+official stored run per category that reproduces), the base call scored and closed in June 2015 and
+not ranked yet; loading again adds nothing."""
 from __future__ import annotations
 
 from collections import Counter
@@ -80,13 +81,26 @@ def test_enterprise_call_has_an_official_run_per_category_that_reproduces(demo_a
             assert run_compare.reproduce_run(run).exact
 
 
-def test_base_call_is_mid_review(demo_app):
+def test_base_call_was_scored_and_closed_in_2015_and_waits_for_its_ranking(demo_app):
+    from evalsys.domain.workflow import ApplicationState as S
+    from evalsys.models import Application, Transition
+
     with demo_app.app_context():
         call = _call("base-2015-b2")
-        states = Counter(state for _, _, _, state in _sheets(call))
-        assert states[SheetState.SUBMITTED] and states[SheetState.DRAFT] and states[None]
-        problems = run_readiness.review_problems(call)
-        assert any("仅有" in p for p in problems)
+        rows = _sheets(call)
+        assert rows and Counter(state for _, _, _, state in rows) == {SheetState.SUBMITTED: len(rows)}
+        assert {n for n in Counter(app_id for app_id, _, _, _ in rows).values()} == {call.reviewers_per_application}
+        submitted = db.session.scalars(select(ScoreSheet.submitted_at).join(Assignment)
+                                       .where(Assignment.call_id == call.id)).all()
+        assert all(call.review_starts_at < at < call.review_ends_at for at in submitted)
+        assert call.review_ends_at.year == 2015
+        closed = db.session.scalars(select(Transition.at).join(Application)
+                                    .where(Application.call_id == call.id, Transition.action == "close_review")).all()
+        scored = db.session.scalars(select(Application.id).where(Application.call_id == call.id,
+                                                                 Application.state == S.SCORED)).all()
+        assert len(closed) == len(scored) == len(rows) // call.reviewers_per_application
+        assert all(at.year == 2015 and at > call.review_ends_at for at in closed)
+        assert run_readiness.review_problems(call) == []
         assert db.session.scalar(select(RankingRun.id).where(RankingRun.call_id == call.id)) is None
 
 

@@ -7,6 +7,7 @@ from flask import Flask
 def register_cli(app: Flask) -> None:
     """Attach every command group to the app's CLI."""
     from .accounts import create_user_command, unlock_user_command
+    from .api_tokens import api_token_group
     from .audit import audit_group
     from .backup import backup_command, restore_command
     from .demo import demo_command
@@ -22,3 +23,4 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(command)
     app.cli.add_command(report_command)
     app.cli.add_command(audit_group)
+    app.cli.add_command(api_token_group)

@@ -9,8 +9,9 @@ from ..models import Authority, Organisation, OrganisationState, Role, SystemFla
 from ..models.types import utcnow
 from ..services import audit
 from ..services.passwords import hash_password
-from .data import (BASE_NAMES, ENTERPRISE_KINDS, ENTERPRISE_STEMS, GIVEN, REGIONS, REVIEWER_HOMES,
-                   SURNAMES)
+from .data import (BASE_NAMES, BASE_SPREAD, ENTERPRISE_KINDS, ENTERPRISE_SPREAD, ENTERPRISE_STEMS, GIVEN, REGIONS,
+                   REVIEWER_HOMES, SURNAMES, spread)
+from .story import LAUNCH, demo_clock
 
 DEMO_PASSWORD = "Demo@2015-evalsys"
 N_ENTERPRISES = 45
@@ -22,18 +23,33 @@ def person_name(i: int) -> str:
     return SURNAMES[i % len(SURNAMES)] + GIVEN[(i * 7) % len(GIVEN)]
 
 
-def demo_uscc(region: str, serial: int) -> str:
-    """A valid USCC of a company (91…) registered in `region`, unique per serial."""
-    body = f"MA{serial:07d}"  # 9 characters standing in for the organisation code
-    return uscc.make("91", region, body)
+_ORG_CODE_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def organisation_code(serial: int) -> str:
+    """A 9-character organisation code (GB 11714: 8 characters and their check character).
+
+    Firms registered before the credit-code reform (October 2015) got a USCC whose positions 9–17
+    are their old organisation code; codes beginning "MA" were only issued to new firms after it."""
+    body = f"{5 + serial % 3}{serial * 104_729 % 10**7:07d}"
+    check = 11 - sum(_ORG_CODE_CHARS.index(c) * w for c, w in zip(body, _ORG_CODE_WEIGHTS)) % 11
+    return body + {10: "X", 11: "0"}.get(check, str(check))
+
+
+def demo_uscc(region: str, serial: int, kind: str = "91") -> str:
+    """A valid USCC registered in `region`, unique per serial, of an organisation founded before 2015
+    (an enterprise `91` by default; `12` a public institution, `51` a social organisation)."""
+    return uscc.make(kind, region, organisation_code(serial))
 
 
 def applicant_plan() -> list[dict]:
-    """The 60 demo applicants: 45 enterprises and 15 base operators, spread over the authorities."""
-    authorities = list(REGIONS)
+    """The 60 demo applicants: 45 enterprises and 15 base operators, most of them in the east
+    (demo/data.py ENTERPRISE_SPREAD, BASE_SPREAD), every authority's share spread over the list."""
+    authorities = spread(ENTERPRISE_SPREAD) + spread(BASE_SPREAD)
     plan = []
     for i in range(N_ENTERPRISES + N_BASE_OPERATORS):
-        code = authorities[(i * 5) % len(authorities)]
+        code = authorities[i]
         region, place = REGIONS[code][i % len(REGIONS[code])]
         if i < N_ENTERPRISES:
             name = f"{place}{ENTERPRISE_STEMS[i % len(ENTERPRISE_STEMS)]}{ENTERPRISE_KINDS[i % len(ENTERPRISE_KINDS)]}"
@@ -59,7 +75,16 @@ def _ensure_user(username: str, role: Role, pw_hash: str, **fields) -> User:
 
 
 def load_demo() -> dict[str, int]:
-    """Create the demo accounts and organisations that do not exist yet; returns counts created."""
+    """Create the demo accounts and organisations that do not exist yet; returns counts created.
+
+    The demo is the 2015 story: each step runs under the application clock set to its moment in
+    2015–2016 (demo/story.py), so rows, timelines, audit records and issued reports carry those
+    dates; only the open call `demo-open` lives in the present."""
+    with demo_clock(LAUNCH):
+        return _load_demo()
+
+
+def _load_demo() -> dict[str, int]:
     before = db.session.scalar(select(db.func.count(User.id))) or 0
     pw_hash = hash_password(DEMO_PASSWORD)  # one hash for all: demo accounts only
     _ensure_user("admin", Role.ADMIN, pw_hash, display_name="商务部管理员")

@@ -78,24 +78,49 @@ def base_figures(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def enterprise_figures(rng: random.Random) -> dict[str, Any]:
-    """An enterprise in 2014: revenue from under a hundred million to tens of billions of yuan."""
-    revenue = _yuan(rng, 8e7, 2e10)
-    ecom = int(revenue * rng.uniform(0.35, 0.98)) // 1_000_000 * 1_000_000
-    orders = max(50_000, int(ecom / 100 / rng.uniform(80, 1_800)))
+# Per category (2014, yuan): operating revenue range, revenue per employee, e-commerce share of
+# revenue, average order value, tax as a share of revenue. A retailer or wholesaler turns over a lot
+# per head on thin margins; a service or local-life firm little per head with more staff.
+CATEGORY_PROFILE: dict[str | None, dict[str, tuple[float, float]]] = {
+    "retail": {"revenue": (3e8, 1.2e10), "per_head": (1.5e6, 5e6), "share": (0.7, 0.98), "order": (90, 420),
+               "tax": (0.008, 0.03)},
+    "wholesale": {"revenue": (5e8, 2e10), "per_head": (4e6, 1.5e7), "share": (0.55, 0.95), "order": (3e3, 6e4),
+                  "tax": (0.004, 0.015)},
+    "service": {"revenue": (8e7, 2e9), "per_head": (3e5, 1.2e6), "share": (0.6, 0.98), "order": (800, 2e4),
+                "tax": (0.03, 0.07)},
+    "local-life": {"revenue": (8e7, 1.5e9), "per_head": (2e5, 8e5), "share": (0.6, 0.95), "order": (35, 160),
+                   "tax": (0.02, 0.06)},
+    "cross-border": {"revenue": (2e8, 6e9), "per_head": (1.2e6, 4.5e6), "share": (0.6, 0.95), "order": (180, 900),
+                     "tax": (0.01, 0.04)},
+    "comprehensive": {"revenue": (5e8, 1.5e10), "per_head": (8e5, 3e6), "share": (0.4, 0.85), "order": (120, 600),
+                      "tax": (0.015, 0.05)},
+    "innovation": {"revenue": (8e7, 1.5e9), "per_head": (3e5, 1.5e6), "share": (0.6, 0.98), "order": (100, 3e3),
+                   "tax": (0.03, 0.08)},
+}
+CATEGORY_PROFILE[None] = CATEGORY_PROFILE["comprehensive"]
+
+
+def enterprise_figures(rng: random.Random, category: str | None = None) -> dict[str, Any]:
+    """An enterprise of `category` in 2014: revenue, staff, tax and orders that hang together."""
+    p = CATEGORY_PROFILE.get(category, CATEGORY_PROFILE[None])
+    revenue = _yuan(rng, *p["revenue"])
+    ecom = int(revenue * rng.uniform(*p["share"])) // 1_000_000 * 1_000_000
+    employees = max(30, int(revenue / 100 / rng.uniform(*p["per_head"])))
+    orders = max(20_000, int(ecom / 100 / rng.uniform(*p["order"])))
+    rd_high = 0.06 if category == "innovation" else 0.03
     return {
-        "shop_opened_on": _day(rng, date(2003, 6, 1), date(2012, 10, 31)),
+        "shop_opened_on": _day(rng, date(2005, 6, 1), date(2012, 10, 31)),
         "dedicated_unit": True,
         "violation_3y": False,
         "operating_revenue": revenue,
         "ecommerce_revenue": ecom,
         "ecommerce_revenue_2y_ago": int(ecom / rng.uniform(1.2, 3.0)) // 1_000_000 * 1_000_000,
-        "tax_paid": int(revenue * rng.uniform(0.01, 0.05)) // 10_000 * 10_000,
+        "tax_paid": int(revenue * rng.uniform(*p["tax"])) // 10_000 * 10_000,
         "orders": orders,
-        "rd_spending": int(revenue * rng.uniform(0.005, 0.08)) // 10_000 * 10_000,
-        "patents": rng.randint(2, 150),
+        "rd_spending": int(revenue * rng.uniform(0.005, rd_high)) // 10_000 * 10_000,
+        "patents": max(2, min(300, int(employees * rng.uniform(0.01, 0.08)))),
         "standards": rng.randint(0, 6),
-        "employees": rng.randint(60, 6_000),
+        "employees": employees,
         "smes_served": rng.randint(50, 30_000),
         "complaints": max(1, int(orders * rng.uniform(0.2, 3.0) / 10_000)),
     }

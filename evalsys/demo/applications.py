@@ -4,9 +4,10 @@ applications that reached their states along coherent, historically timed paths.
 The 2015 calls' deadlines are long past, so the services (which act "now") cannot replay them.
 Instead every path is planned first (pure: `plan_call`), each step is checked against the
 domain's transition table at its own 2015 moment (`check_transition(now=step.at)`), and then
-written the way the services write it: the state, a Transition row with the historical time,
-an audit record (created now, naming the historical time in its detail: the trail stays true),
-a notification, the attachments and letters as stored files, and the quota guard rows.
+written the way the services write it, under the application clock set to that moment
+(demo/story.py): the state, a Transition row, an audit record (stamped then, naming the moment in
+its detail too), a notification, the attachments and letters as stored files, and the quota
+guard rows.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from .application_content import (FAIL_REASONS, NOT_RECOMMEND_REASONS, RETURN_RE
                                   base_figures, base_narrative, enterprise_figures, enterprise_narrative,
                                   rng_for)
 from .data import REGIONS
+from .story import CALLS_CREATED, demo_clock
 
 ENTERPRISE_CALL, BASE_CALL, OPEN_CALL = "enterprise-2015-2016", "base-2015-b2", "demo-open"
 ENTERPRISE_CATEGORIES = ["retail", "wholesale", "service", "local-life", "cross-border", "comprehensive",
@@ -57,8 +59,8 @@ def _bj(y: int, m: int, d: int, h: int = 9, mi: int = 0) -> datetime:
 def call_definitions(now: datetime) -> list[CallData]:
     """The two calls of the notice (2015, Beijing time) and an open call relative to `now`."""
     hour = now.replace(minute=0, second=0, microsecond=0)
-    # The base call is mid-review when the demo runs: its window closes 90 days from now.
-    review_end = max(hour + timedelta(days=90), _bj(2015, 6, 30, 17))
+    # The base call's experts score in June 2015; the second batch was announced on 6 July 2015.
+    review_end = _bj(2015, 6, 26, 17)
     return [
         CallData(code=BASE_CALL, kind=CallKind.BASE, title="第二批国家电子商务示范基地", year_from=2015,
                  year_to=2015, opens_at=_bj(2015, 3, 20), closes_at=_bj(2015, 5, 8, 17),
@@ -151,9 +153,9 @@ def plan_call(call: Call | CallData, items: list[dict], states: list[Application
             narrative = base_narrative(item["org_name"], place, figures, rng)
             category = None
         else:
-            figures = enterprise_figures(rng)
-            narrative = enterprise_narrative(item["org_name"], place, figures, rng)
             category = next(c for stem, c in STEM_CATEGORY.items() if stem in item["org_name"])
+            figures = enterprise_figures(rng, category)
+            narrative = enterprise_narrative(item["org_name"], place, figures, rng)
         actions = _path(state, n)
         created = _between(rng, call.opens_at + timedelta(hours=6), call.opens_at + timedelta(days=12))
         plan = Plan(item, place, state, created, figures, narrative, category, complete=bool(actions))
@@ -244,40 +246,51 @@ class _Writer:
             narrative=_json(plan.narrative),
             submitted_at=submits[-1] if submits and plan.state != S.DRAFT else None,
             created_at=plan.created_at, updated_at=last, recommend_order=plan.item.get("order"))
-        db.session.add(app)
-        db.session.flush()
-        self.created += 1
         demo = {"source": "demo"}
-        db.session.add(Transition(application_id=app.id, action="create", from_state=S.DRAFT,
-                                  to_state=S.DRAFT, actor_id=applicant.id, acting_unit=applicant.acting_unit,
-                                  at=plan.created_at))
-        audit.record("application_created", obj=app, actor=applicant,
-                     detail={**demo, "call": self.call.code, "at": plan.created_at.isoformat()})
+        with demo_clock(plan.created_at):
+            db.session.add(app)
+            db.session.flush()
+            self.created += 1
+            db.session.add(Transition(application_id=app.id, action="create", from_state=S.DRAFT,
+                                      to_state=S.DRAFT, actor_id=applicant.id, acting_unit=applicant.acting_unit,
+                                      at=plan.created_at))
+            audit.record("application_created", obj=app, actor=applicant,
+                         detail={**demo, "call": self.call.code, "at": plan.created_at.isoformat()})
         self._attach(app, plan, org, applicant, authority)
-        audit.record("application_saved", obj=app, actor=applicant, detail=demo)
+        first = plan.steps[0].at if plan.steps else None
+        saved = [at for _, at in plan.uploads if first is None or at < first]
+        with demo_clock(max([plan.created_at, *saved])):
+            audit.record("application_saved", obj=app, actor=applicant, detail=demo)
         state = S.DRAFT
         link = self.urls.build("applicant.application_detail", {"app_id": app.id})
         for step in plan.steps:
-            actor = {FlowRole.APPLICANT: applicant, FlowRole.ADMIN: self.admin}.get(
-                _FLOW_ROLE.get(step.action), authority)
-            rule = check_transition(state, step.action, role=_FLOW_ROLE.get(step.action, FlowRole.AUTHORITY),
-                                    now=step.at, deadlines=self.deadlines, reason=step.reason)
-            db.session.add(Transition(application_id=app.id, action=step.action.value, from_state=state,
-                                      to_state=rule.target, actor_id=actor.id, acting_unit=actor.acting_unit,
-                                      reason=step.reason, at=step.at))
-            audit.record(f"application_{step.action.value}", obj=app, actor=actor,
-                         detail={**demo, "from": state.value, "to": rule.target.value, "reason": step.reason,
-                                 "at": step.at.isoformat()})
-            text = f"您的申报《{self.call.title}》状态变更为“{rule.target.label}”（{actor.acting_unit}）"
-            db.session.add(Notification(user_id=applicant.id, link=link, created_at=step.at,
-                                        read_at=step.at + timedelta(days=1),
-                                        message=text + (f"。理由：{step.reason}" if step.reason else "")))
-            if step.action is A.RECOMMEND:
-                self.quota[org.authority_code] = self.quota.get(org.authority_code, 0) + 1
-            elif step.action is A.TAKE_BACK:
-                self.quota[org.authority_code] -= 1
-            state = rule.target
+            with demo_clock(step.at):
+                state = self._step(app, plan, step, state, applicant, authority, link)
         assert state is plan.state, (plan.item["username"], state, plan.state)
+
+    def _step(self, app: Application, plan: Plan, step: Step, state: ApplicationState, applicant: User,
+              authority: User, link: str) -> ApplicationState:
+        """One transition of a planned path, written at its moment; returns the new state."""
+        demo, org_authority = {"source": "demo"}, plan.item["authority"]
+        actor = {FlowRole.APPLICANT: applicant, FlowRole.ADMIN: self.admin}.get(
+            _FLOW_ROLE.get(step.action), authority)
+        rule = check_transition(state, step.action, role=_FLOW_ROLE.get(step.action, FlowRole.AUTHORITY),
+                                now=step.at, deadlines=self.deadlines, reason=step.reason)
+        db.session.add(Transition(application_id=app.id, action=step.action.value, from_state=state,
+                                  to_state=rule.target, actor_id=actor.id, acting_unit=actor.acting_unit,
+                                  reason=step.reason, at=step.at))
+        audit.record(f"application_{step.action.value}", obj=app, actor=actor,
+                     detail={**demo, "from": state.value, "to": rule.target.value, "reason": step.reason,
+                             "at": step.at.isoformat()})
+        text = f"您的申报《{self.call.title}》状态变更为“{rule.target.label}”（{actor.acting_unit}）"
+        db.session.add(Notification(user_id=applicant.id, link=link, created_at=step.at,
+                                    read_at=step.at + timedelta(days=1),
+                                    message=text + (f"。理由：{step.reason}" if step.reason else "")))
+        if step.action is A.RECOMMEND:
+            self.quota[org_authority] = self.quota.get(org_authority, 0) + 1
+        elif step.action is A.TAKE_BACK:
+            self.quota[org_authority] -= 1
+        return rule.target
 
     def _attach(self, app: Application, plan: Plan, org: Organisation, applicant: User,
                 authority: User) -> None:
@@ -290,11 +303,12 @@ class _Writer:
                 authority=authority.acting_unit, legal_rep=plan.item["legal_rep"], figures=plan.figures,
                 narrative={k: (titles[k], v) for k, v in plan.narrative.items()},
                 day=format_beijing(at, "%Y年%m月%d日"))
-            file_id = self._store(name, data, f"application:{kind.value}", applicant, at)
-            db.session.add(ApplicationAttachment(application_id=app.id, kind=kind, file_id=file_id,
-                                                 uploaded_by_id=applicant.id, uploaded_at=at))
-            audit.record("attachment_added", obj=app, actor=applicant,
-                         detail={"source": "demo", "kind": kind.value, "file": file_id, "at": at.isoformat()})
+            with demo_clock(at):
+                file_id = self._store(name, data, f"application:{kind.value}", applicant, at)
+                db.session.add(ApplicationAttachment(application_id=app.id, kind=kind, file_id=file_id,
+                                                     uploaded_by_id=applicant.id, uploaded_at=at))
+                audit.record("attachment_added", obj=app, actor=applicant,
+                             detail={"source": "demo", "kind": kind.value, "file": file_id, "at": at.isoformat()})
 
     def letters(self, plans: list[Plan]) -> None:
         """One sealed letter per authority that recommended, uploaded before its first recommendation."""
@@ -314,13 +328,14 @@ class _Writer:
             full_name = db.session.get(Authority, code).full_name
             data = letter_pdf(authority=full_name, call_title=self.call.title,
                               names=[p.item["org_name"] for p in group], day=format_beijing(at, "%Y年%m月%d日"))
-            file_id = self._store("推荐函.pdf", data, "recommendation_letter", authority, at)
-            letter = RecommendationLetter(call_id=self.call.id, authority_code=code, file_id=file_id,
-                                          uploaded_by_id=authority.id, uploaded_at=at)
-            db.session.add(letter)
-            db.session.flush()
-            audit.record("recommendation_letter_uploaded", obj=letter, actor=authority,
-                         detail={"source": "demo", "call": self.call.code, "at": at.isoformat()})
+            with demo_clock(at):
+                file_id = self._store("推荐函.pdf", data, "recommendation_letter", authority, at)
+                letter = RecommendationLetter(call_id=self.call.id, authority_code=code, file_id=file_id,
+                                              uploaded_by_id=authority.id, uploaded_at=at)
+                db.session.add(letter)
+                db.session.flush()
+                audit.record("recommendation_letter_uploaded", obj=letter, actor=authority,
+                             detail={"source": "demo", "call": self.call.code, "at": at.isoformat()})
 
     def count_quota(self) -> None:
         """The guard rows count what the authorities recommended (as `recommend`/`take_back` do)."""
@@ -352,9 +367,12 @@ def load_applications(plan_items: list[dict]) -> dict[str, int]:
 
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     calls_created = 0
-    for data in call_definitions(utcnow()):
+    with demo_clock(None):  # the open call lives in the present
+        now = utcnow()
+    for data in call_definitions(now):
         if db.session.scalar(select(Call.id).where(Call.code == data.code)) is None:
-            create_call(data, actor=admin)
+            with demo_clock(None if data.code == OPEN_CALL else CALLS_CREATED):
+                create_call(data, actor=admin)
             calls_created += 1
     items = [dict(item, legal_rep=person_name(i + 100)) for i, item in enumerate(plan_items)]
     groups = [(BASE_CALL, [i for i in items if i["kind"] == "base_operator"], BASE_STATES),

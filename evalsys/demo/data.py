@@ -54,3 +54,35 @@ GIVEN = ["伟", "芳", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "
 
 REVIEWER_HOMES = ["110000", "320000", "440000", "330000", "510000", "420000", "610000", "370200",
                   "310000", "350000", "430000", "650000"]
+
+# Where the demo applicants come from (domain.md §3): e-commerce concentrated in the east, then the
+# centre, then the west — applicants, and so winners, follow. Counts per authority.
+ENTERPRISE_SPREAD = {
+    # east (28)
+    "440000": 4, "330000": 4, "320000": 3, "310000": 3, "110000": 3, "440300": 2, "350000": 2,
+    "370000": 1, "330200": 1, "350200": 1, "370200": 1, "120000": 1, "130000": 1, "210000": 1,
+    # centre (11)
+    "420000": 2, "410000": 2, "340000": 2, "430000": 2, "360000": 2, "140000": 1,
+    # west (6)
+    "510000": 2, "500000": 1, "610000": 1, "520000": 1, "530000": 1,
+}
+# The second-batch base applicants: like the 2015 batch (广东 6, 江苏 5, 浙江 5, 福建 4 of 66), east first.
+BASE_SPREAD = {
+    "440000": 2, "320000": 2, "330000": 2, "350000": 1, "210200": 1, "460000": 1,
+    "220000": 1, "230000": 1, "450000": 1, "620000": 1, "640000": 1, "650000": 1,
+}
+# The three economic regions (东部 / 中部 / 西部) of the authorities; the Corps counts as west.
+EAST = {"110000", "120000", "130000", "210000", "310000", "320000", "330000", "350000", "370000", "440000",
+        "460000", "210200", "370200", "330200", "350200", "440300"}
+CENTRE = {"140000", "220000", "230000", "340000", "360000", "410000", "420000", "430000"}
+
+
+def economic_region(authority_code: str) -> str:
+    """east, centre or west (the usual three-way split, separately-listed cities in the east)."""
+    return "east" if authority_code in EAST else "centre" if authority_code in CENTRE else "west"
+
+
+def spread(counts: dict[str, int]) -> list[str]:
+    """The authorities of `counts` in an order that spreads each one's entries over the list."""
+    slots = [((j + 0.5) / n, code) for code, n in counts.items() for j in range(n)]
+    return [code for _, code in sorted(slots)]

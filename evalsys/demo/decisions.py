@@ -5,7 +5,8 @@ category, publicity from 3 June 2015 for the call's 15 days (to 17 June), one ob
 by letter and dismissed, the announcement after the period. Then one approved enterprise with a
 demo account has a published typical case (with a re-encoded image) and a second one waiting for
 its authority. Everything goes through the services, so states, audit records and notifications
-are what the pages produce; idempotent (skipped when already there).
+are what the pages produce, each step under the clock of its 2015 moment (demo/story.py);
+idempotent (skipped when already there).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..extensions import db
 from ..models import AccountState, Application, Call, Role, TypicalCase, User
 from ..services import decisions as dec
 from ..services import typical_cases as cases
+from .story import CASES as CASES_OPEN, demo_clock, spaced
 
 CALL = "enterprise-2015-2016"
 
@@ -31,23 +33,28 @@ def _bj(y: int, m: int, d: int, h: int = 9) -> datetime:
 
 def _decide(call: Call, admin: User) -> int:
     proposed = 0
-    for category in call.category_codes or [""]:
-        try:
-            _, expected = dec.expected_candidates(call, category)
-        except dec.DecisionError:
-            continue  # no official run for this category (nobody applied in it)
-        if expected:
-            dec.propose_candidates(call, category, expected, reason=None, actor=admin)
-            proposed += len(expected)
+    with demo_clock(_bj(2015, 6, 2, 10)):
+        for category in call.category_codes or [""]:
+            try:
+                _, expected = dec.expected_candidates(call, category)
+            except dec.DecisionError:
+                continue  # no official run for this category (nobody applied in it)
+            if expected:
+                dec.propose_candidates(call, category, expected, reason=None, actor=admin)
+                proposed += len(expected)
     if not proposed:
         return 0
-    dec.open_publicity(call, actor=admin, now=_bj(2015, 6, 3))
+    with demo_clock(_bj(2015, 6, 3)):
+        dec.open_publicity(call, actor=admin, now=_bj(2015, 6, 3))
     first = dec.publicity_list(call)[0][0]
-    objection = dec.record_objection(first, channel="letter", received_at=_bj(2015, 6, 8, 15),
-                                     summary="来信反映该企业网店好评存在刷单情况。", actor=admin)
-    dec.resolve_objection(objection, upheld=False, actor=admin,
-                          reason="经核查平台交易数据和第三方监测报告，未发现刷单行为，异议不成立。")
-    dec.announce_results(call, actor=admin, now=_bj(2015, 6, 19))
+    with demo_clock(_bj(2015, 6, 9, 10)):
+        objection = dec.record_objection(first, channel="letter", received_at=_bj(2015, 6, 8, 15),
+                                         summary="来信反映该企业网店好评存在刷单情况。", actor=admin)
+    with demo_clock(_bj(2015, 6, 12, 16)):
+        dec.resolve_objection(objection, upheld=False, actor=admin,
+                              reason="经核查平台交易数据和第三方监测报告，未发现刷单行为，异议不成立。")
+    with demo_clock(_bj(2015, 6, 19)):
+        dec.announce_results(call, actor=admin, now=_bj(2015, 6, 19))
     return proposed
 
 
@@ -86,16 +93,20 @@ def _cases(call: Call, admin: User) -> int:
         if author is None:
             continue
         title, summary, body = CASES[made]
-        case = cases.submit_case(app, cases.CaseText(title, summary, body),
-                                 [cases.ImageUpload(_picture(app.id), "成效图.png")], actor=author)
+        submitted = spaced(CASES_OPEN, made, days=17)
+        with demo_clock(submitted):
+            case = cases.submit_case(app, cases.CaseText(title, summary, body),
+                                     [cases.ImageUpload(_picture(app.id), "成效图.png")], actor=author)
         made += 1
         if made == 1:  # the first goes all the way to the public directory
             authority = db.session.scalar(select(User).where(User.role == Role.AUTHORITY,
                                                              User.authority_code == case.authority_code,
                                                              User.state == AccountState.ACTIVE).limit(1))
             if authority is not None:
-                cases.authority_decide(case, approve=True, reason=None, actor=authority)
-                cases.admin_decide(case, approve=True, reason=None, actor=admin)
+                with demo_clock(spaced(submitted, 1, days=6)):
+                    cases.authority_decide(case, approve=True, reason=None, actor=authority)
+                with demo_clock(spaced(submitted, 1, days=13)):
+                    cases.admin_decide(case, approve=True, reason=None, actor=admin)
     return made
 
 

@@ -1,7 +1,11 @@
 """Demo performance evaluation: round perf-2015 over the first 16 demo bases — 10 accepted (all four
 grades), the others at earlier states; rectification for the two 差 bases (one revoked with a
-recovery entry); two reports issued. Through the services (audited); the demo issuer's
-self-signed key is created under instance/signing. Idempotent: an existing round is left alone."""
+recovery entry); two reports issued. Through the services (audited), each step under the clock of
+its 2015–2016 moment (demo/story.py): self-evaluations in October 2015, the authorities' in
+November, acceptance and the reports in December, the failed rectification in March 2016, the
+national summary in April 2016. The
+demo issuer's self-signed key is created under instance/signing. Idempotent: an existing round is
+left alone."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,6 +17,7 @@ from sqlalchemy import select
 
 from ..domain.figures import display
 from ..domain.timeutil import parse_beijing
+from ..domain.units import PLAN_SCALE
 from ..extensions import db
 from ..models import EvaluationRound, FirstBatchBase, Role, User
 from ..reporting.signing import create_self_signed
@@ -21,6 +26,9 @@ from ..services import evaluation_review
 from ..services import self_evaluation
 from ..services import rectifications as rect
 from ..services.evaluation_reports import issue_report
+from ..services.round_summaries import issue_round_summary
+from .story import (ACCEPTANCE, AUTHORITY_EVALUATION, ISSUE, ROUND_CREATED, SELF_EVALUATION, SUMMARY, bj, demo_clock,
+                    spaced)
 
 ROUND_CODE = "perf-2015"
 TITLE = "首批国家电子商务示范基地创建工作及中央专项补助资金使用情况绩效评估（2015）"
@@ -41,19 +49,27 @@ def _round(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def figures_at(targets: dict[str, int], received_fen: int, a: Decimal) -> dict[str, object]:
-    """Form figures (storage units) reaching fraction `a` of the base's plan targets."""
+def base_year(n: int) -> tuple[int, int]:
+    """Base number n's own base-year (2012) figures: e-commerce transactions in fen (1.2–16 bn yuan)
+    and firms (120–590): the first-batch bases differ in size."""
+    return (12 + n * 29 % 149) * 10**8 * 100, 120 + n * 53 % 471
+
+
+def figures_at(targets: dict[str, int], received_fen: int, a: Decimal, n: int = 1) -> dict[str, object]:
+    """Form figures (storage units) reaching fraction `a` of base number n's plan targets."""
     t = {k: Decimal(str(v)) for k, v in targets.items()}
     total = Decimal(200)
+    transactions, firms = base_year(n)
     return {
         "tasks_completed": _round(t["plan_tasks"] * a), "service_reach": _round(t["plan_service_reach"] * a),
         "projects_total": 200, "projects_accepted": _round(total * t["plan_acceptance_rate"] / 10000 * a),
         "projects_on_time": _round(total * t["plan_on_time_rate"] / 10000 * a),
         "project_cost": _round(t["plan_budget"] / a),
-        "transactions_base_year": 80_000_000_000, "firms_base_year": 400,
-        "transactions_current": _round(80_000_000_000 * (1 + t["plan_transaction_growth"] / 10000 * a)),
-        "firms_current": _round(400 * (1 + t["plan_firm_growth"] / 10000 * a)),
-        "social_investment": _round(max(received_fen, 100) * t["plan_leverage"] * a),
+        "transactions_base_year": transactions, "firms_base_year": firms,
+        "transactions_current": _round(transactions * (1 + t["plan_transaction_growth"] / 10000 * a)),
+        "firms_current": _round(firms * (1 + t["plan_firm_growth"] / 10000 * a)),
+        # 元/元 targets are kept in 1/10000 (units.PLAN_SCALE): 31000 is 3.1 yuan per yuan received.
+        "social_investment": _round(max(received_fen, 100) * t["plan_leverage"] / PLAN_SCALE["decimal"] * a),
         "new_jobs": _round(t["plan_new_jobs"] * a), "incubated_trained": _round(t["plan_incubated_trained"] * a),
         "tenant_satisfaction": min(10000, _round(t["plan_satisfaction"] * a)),
     }
@@ -76,53 +92,75 @@ def load_evaluations_demo() -> int:
     if len(bases) < len(PLAN) or admin is None:
         return 0
     self_deadline, authority_deadline = parse_beijing("2015-10-31 17:00"), parse_beijing("2015-11-30 17:00")
-    round_ = svc.create_round(svc.RoundData(code=ROUND_CODE, title=TITLE, year=2015, criteria_id="perf-base-b1",
-                                            criteria_version=1, self_deadline=self_deadline,
-                                            authority_deadline=authority_deadline,
-                                            base_ids=[b.id for b in bases]), actor=admin)
+    with demo_clock(ROUND_CREATED):
+        round_ = svc.create_round(svc.RoundData(code=ROUND_CODE, title=TITLE, year=2015, criteria_id="perf-base-b1",
+                                                criteria_version=1, self_deadline=self_deadline,
+                                                authority_deadline=authority_deadline,
+                                                base_ids=[b.id for b in bases]), actor=admin)
     system = svc.system_of(round_)
     fields = {f.id: f for f in svc.input_fields(system)}
     issued = 0
-    for ev, (fraction, final) in zip(round_.evaluations, PLAN):
-        a = Decimal(fraction)
+    for k, (ev, (fraction, final)) in enumerate(zip(round_.evaluations, PLAN)):
         operator = _user(organisation_id=ev.base.organisation_id, role=Role.APPLICANT)
         authority = _user(authority_code=ev.base.authority_code, role=Role.AUTHORITY)
         if operator is None or authority is None:
             continue
-        prefill = svc.fund_prefill(ev.base, round_.year)
-        stored = figures_at(ev.base.target_values(), prefill.received if prefill else 0, a)
+        issued += _evaluate(ev, k, Decimal(fraction), final, system, fields, admin, operator, authority,
+                            may_issue=issued < 2)
+    with demo_clock(SUMMARY):  # once the failed rectification has ended in revocation
+        issue_round_summary(round_, actor=admin)
+    db.session.flush()
+    return len(round_.evaluations)
+
+
+def _evaluate(ev, k: int, a: Decimal, final: str, system, fields, admin: User, operator: User, authority: User, *,
+              may_issue: bool) -> int:
+    """Take one evaluation to its final state, each step at its moment; returns 1 if a report was issued."""
+    with demo_clock(spaced(SELF_EVALUATION, k, days=0.5)):
+        prefill = svc.fund_prefill(ev.base, ev.round.year)
+        stored = figures_at(ev.base.target_values(), prefill.received if prefill else 0, a,
+                            int(ev.base.code.rsplit("-", 1)[-1]))
         stored.update(prefill.as_fields() if prefill else {})
         texts = {k: display(fields[k], v) for k, v in stored.items() if k in fields}
         self_evaluation.save_self_evaluation(ev, self_evaluation.SelfEvaluationInput(texts, NARRATIVE), actor=operator)
-        if final == "draft":
-            continue
-        self_evaluation.submit_self_evaluation(ev, actor=operator, now=self_deadline - timedelta(days=5))
-        if final == "self_evaluated":
-            continue
-        points = {i.id: str((Decimal(str(i.max)) * a).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-                  for i in system.scored_indicators if i.type == "E"}
-        comments = {k: ("符合要求" if a >= Decimal("0.8") else "存在不足，需改进") for k in points}
+    if final == "draft":
+        return 0
+    with demo_clock(spaced(SELF_EVALUATION, k, days=0.5) + timedelta(hours=50)):
+        self_evaluation.submit_self_evaluation(ev, actor=operator)
+    if final == "self_evaluated":
+        return 0
+    points = {i.id: str((Decimal(str(i.max)) * a).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+              for i in system.scored_indicators if i.type == "E"}
+    comments = {key: ("符合要求" if a >= Decimal("0.8") else "存在不足，需改进") for key in points}
+    with demo_clock(spaced(AUTHORITY_EVALUATION, k, days=0.5)):
         evaluation_review.save_authority_evaluation(ev, evaluation_review.AuthorityInput(
             points=points, comments=comments, figures={}, reasons={},
             conclusions=f"该基地创建工作总体完成情况{'良好' if a >= Decimal('0.8') else '一般' if a >= Decimal('0.6') else '较差'}。",
             problems="部分项目建设进度滞后于创建方案，资金执行率有待提高。",
             recommendations="加快项目实施和验收，完善资金使用台账，提升公共服务平台运营能力。",
             bonus="2" if a >= Decimal("0.95") else ""), actor=authority)
-        evaluation_review.submit_evaluation(ev, actor=authority, now=authority_deadline - timedelta(days=5))
-        if final == "evaluated":
-            continue
+    with demo_clock(spaced(AUTHORITY_EVALUATION, k, days=0.5) + timedelta(hours=74)):
+        evaluation_review.submit_evaluation(ev, actor=authority)
+    if final == "evaluated":
+        return 0
+    with demo_clock(spaced(ACCEPTANCE, k, days=0.5)):
         evaluation_review.accept_evaluation(ev, actor=admin)
         if ev.grade_label == "差":
             item = rect.require_rectification(ev, requirement="对照评价发现的问题逐项整改，3个月内报送整改报告。",
                                               actor=admin)
-            if a < Decimal("0.42"):  # the weakest base: rectification fails, title revoked, funds recovered
+    if ev.grade_label == "差":
+        if a < Decimal("0.42"):  # the weakest base: rectification fails, title revoked, funds recovered
+            with demo_clock(bj(2016, 2, 22, 10)):
                 rect.submit_rectification_report(item, report="已完成部分整改，平台运营仍未恢复。", actor=operator)
+            with demo_clock(item.deadline + timedelta(days=6)):
                 rect.recheck_rectification(item, passed=False, result="整改不到位，主要问题未解决。", actor=authority)
-                recover = prefill.received - prefill.spent_compliant if prefill else 0
+            recover = prefill.received - prefill.spent_compliant if prefill else 0
+            with demo_clock(item.deadline + timedelta(days=20)):
                 rect.revoke_title(item, amount_fen=max(recover, 100_000_00), reason="整改复查不合格，撤销称号并收回补助资金",
                                   document_no="商电函〔2016〕1号", actor=admin)
-        elif issued < 2:
+        return 0
+    if may_issue:
+        with demo_clock(spaced(ISSUE, k, days=0, hours=2)):
             issue_report(ev, actor=admin)
-            issued += 1
-    db.session.flush()
-    return len(round_.evaluations)
+        return 1
+    return 0

@@ -1,7 +1,12 @@
 """Demo subsidy funds: 34 fictional first-batch bases with operators `baseop01`–`baseop34`,
 allocations 2013–2015, tranches and expenditures, including entries raising every kind of flag.
 Everything goes through the services (so it is audited; flags are computed once per base at the
-end rather than after every entry, which is what makes loading fast); a base that exists is left alone."""
+end rather than after every entry, which is what makes loading fast); a base that exists is left alone.
+
+The system goes live in March 2015 (demo/story.py): each base is registered then with its
+allocations and tranches, the entries dated before are recorded over the following weeks and
+later ones a few days after their date, each verified about a week after it was recorded — all
+before the bases self-evaluate in October 2015."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,6 +19,7 @@ from ..models import FirstBatchBase, Organisation, OrganisationState, Role, Stor
 from ..models.types import utcnow
 from ..services import audit, funds, funds_flags, funds_ledger
 from ..services.files import store_bytes
+from .story import LAUNCH, demo_clock
 
 # (city, authority, registering region, base name) — fictional bases in real cities.
 BASES = [
@@ -55,7 +61,8 @@ def _voucher_pdf(label: str) -> bytes:
 
 
 def _targets(i: int) -> dict[str, int]:
-    """Creation-plan targets by performance-system field id (fen, basis points, counts)."""
+    """Creation-plan targets by performance-system field id, as plan-target integers (domain/units.py):
+    fen, basis points, counts, and 元/元 in 1/10000 (leverage 3.0–3.8 元 of social investment per 元)."""
     return {"plan_arrival_rate": 10_000, "plan_execution_rate": 9_000, "plan_compliant_share": 10_000,
             "plan_tasks": 8 + i % 5, "plan_service_reach": 20_000 + 1_500 * i, "plan_acceptance_rate": 9_500,
             "plan_on_time_rate": 9_000, "plan_budget": (1_200 + 40 * i) * WAN,
@@ -80,6 +87,34 @@ def _operator(i: int, city: str, authority: str, region: str, pw_hash: str, ensu
     return org
 
 
+def _recorded(day: dt.date, i: int, j: int) -> dt.datetime:
+    """When an entry dated `day` was recorded: backfilled over the weeks after the launch, or a few
+    days after its date (Beijing office hours)."""
+    base = dt.datetime.combine(day, dt.time(1, 30), tzinfo=dt.timezone.utc) + dt.timedelta(days=4 + (i + j) % 6)
+    backfill = LAUNCH + dt.timedelta(days=1 + (i * 3 + j) % 40, hours=(i + j) % 7)
+    return max(base, backfill)
+
+
+_last_recorded: list[dt.datetime] = []  # per base, the latest moment written (the flags are raised after it)
+
+
+def _record(allocation, data: funds_ledger.ExpenditureInput, i: int, j: int, *, voucher: StoredFile | None,
+            verify: bool = False, reject: str = ""):
+    """Record an entry at its moment, and verify or reject it a week later."""
+    at = _recorded(data.date, i, j)
+    with demo_clock(at):
+        e = funds_ledger.record_expenditure(allocation, data, voucher=voucher, refresh=False)
+    decided = at + dt.timedelta(days=7, hours=2)
+    if verify or reject:
+        with demo_clock(decided):
+            if reject:
+                funds_ledger.reject_expenditure(e, reason=reject, refresh=False)
+            else:
+                funds_ledger.verify_expenditure(e, refresh=False)
+    _last_recorded.append(decided if verify or reject else at)
+    return e
+
+
 def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
     voucher_nos: list[str] = []
     for y, (year, share) in enumerate(((2013, 10), (2014, 6), (2015, 4))):
@@ -88,13 +123,13 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
                                     purpose="公共服务平台、人才培训与推广等示范基地创建任务")
         received = amount if year == 2013 or (year == 2014 and i % 5) else amount * (7 if year == 2014 else 5) // 10
         if year == 2013:
-            funds_ledger.record_tranche(a, date=dt.date(2013, 6, 15), amount_fen=received * 6 // 10, document_no="首笔拨付",
-                                 refresh=False)
-            funds_ledger.record_tranche(a, date=dt.date(2013, 11, 20), amount_fen=received - received * 6 // 10,
-                                 document_no="第二笔拨付", refresh=False)
+            tranches = [(dt.date(2013, 6, 15), received * 6 // 10, "首笔拨付"),
+                        (dt.date(2013, 11, 20), received - received * 6 // 10, "第二笔拨付")]
         else:
-            funds_ledger.record_tranche(a, date=dt.date(year, 7, 10), amount_fen=received, document_no=f"{year}年拨付",
-                                 refresh=False)
+            tranches = [(dt.date(year, 3, 2), received, f"{year}年拨付")]
+        for k, (day, fen, doc) in enumerate(tranches):
+            with demo_clock(_recorded(day, i, k)):
+                funds_ledger.record_tranche(a, date=day, amount_fen=fen, document_no=doc, refresh=False)
         spent = verified = 0
         for j in range(8):
             fen = (180_000 + (i * 7_919 + j * 104_729 + y * 31) % 270_000) * 100 + (i * 13 + j) % 100
@@ -104,17 +139,21 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
             category = ALLOWED[(i + j + y) % len(ALLOWED)]
             no = f"JZ{year}-{i:02d}{j:02d}"
             voucher_nos.append(no)
-            e = funds_ledger.record_expenditure(a, funds_ledger.ExpenditureInput(
-                date=dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j), project=PROJECTS[category], category=category,
-                amount_fen=fen, payee=PAYEES[(i + j) % len(PAYEES)], voucher_no=no), voucher=voucher,
-                refresh=False)
+            # 2013 and 2014 money is spent over two years; 2015's by September (before the self-evaluation).
+            if year == 2015:
+                day = dt.date(2015, 3 + j * 6 // 8, 12 + j)
+            else:
+                day = dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j)
+            data = funds_ledger.ExpenditureInput(date=day, project=PROJECTS[category], category=category, amount_fen=fen,
+                                          payee=PAYEES[(i + j) % len(PAYEES)], voucher_no=no)
             if year == 2015 and j == 1:
-                continue  # pending
+                _record(a, data, i, j, voucher=voucher)  # pending
+                continue
             if year == 2015 and j == 2:
-                funds_ledger.reject_expenditure(e, reason="合同金额与凭证不符，请核对后重新登记", refresh=False)
+                _record(a, data, i, j, voucher=voucher, reject="合同金额与凭证不符，请核对后重新登记")
                 spent -= fen
                 continue
-            funds_ledger.verify_expenditure(e, refresh=False)
+            _record(a, data, i, j, voucher=voucher, verify=True)
             verified += fen
         _special(a, i, year, received - verified, voucher, voucher_nos)
 
@@ -122,32 +161,26 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
 def _special(a, i: int, year: int, remaining: int, voucher: StoredFile, voucher_nos: list[str]) -> None:
     """One entry per base raising one kind of flag, the kind rotating over the bases."""
     kind = i % 6
-    add = funds_ledger.record_expenditure
     if year == 2014 and kind == 1:
-        e = add(a, funds_ledger.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
-                                          "宏图建筑装饰工程有限公司", f"JZ2014-{i:02d}90"), voucher=voucher,
-                refresh=False)
-        funds_ledger.verify_expenditure(e, refresh=False)
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
+                                          "宏图建筑装饰工程有限公司", f"JZ2014-{i:02d}90"), i, 90, voucher=voucher,
+                verify=True)
     elif year == 2014 and kind == 2:
-        add(a, funds_ledger.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
-                                      "蓝图会展服务有限公司", voucher_nos[0]), voucher=voucher,
-                refresh=False)
-    elif year == 2013 and kind == 3:
-        add(a, funds_ledger.ExpenditureInput(dt.date(2016, 2, 15), "公共服务平台运营维护（续）", "PSP", 120_000_00,
-                                      "华东云服务科技有限公司", f"JZ2016-{i:02d}01"), voucher=voucher,
-                refresh=False)
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
+                                          "蓝图会展服务有限公司", voucher_nos[0]), i, 91, voucher=voucher)
+    elif year == 2013 and kind == 3:  # paid before the allocation's period began
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2012, 12, 18), "公共服务平台运营维护（预付）", "PSP", 120_000_00,
+                                          "华东云服务科技有限公司", f"JZ2012-{i:02d}01"), i, 92, voucher=voucher)
     elif year == 2013 and kind == 4 and remaining >= 680_000_00:
-        e = add(a, funds_ledger.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
-                                          "远航供应链管理有限公司", f"JZ2014-{i:02d}88"), voucher=voucher,
-                refresh=False)
-        funds_ledger.verify_expenditure(e, refresh=False)
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
+                                          "远航供应链管理有限公司", f"JZ2014-{i:02d}88"), i, 93, voucher=voucher,
+                verify=True)
     elif year == 2014 and kind == 5:
-        add(a, funds_ledger.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
-                                      "", explanation="年度网货交易会场地租赁费用"), refresh=False)
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
+                                          "", explanation="年度网货交易会场地租赁费用"), i, 94, voucher=None)
     elif year == 2015 and kind == 0:
-        add(a, funds_ledger.ExpenditureInput(dt.date(2015, 12, 1), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
-                                      "浙江数联信息技术有限公司", f"JZ2015-{i:02d}77"), voucher=voucher,
-                refresh=False)
+        _record(a, funds_ledger.ExpenditureInput(dt.date(2015, 9, 18), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
+                                          "浙江数联信息技术有限公司", f"JZ2015-{i:02d}77"), i, 95, voucher=voucher)
 
 
 def load_funds_demo(pw_hash: str, ensure_user) -> int:
@@ -158,11 +191,14 @@ def load_funds_demo(pw_hash: str, ensure_user) -> int:
         code = f"B1-{i:02d}"
         if db.session.scalar(select(FirstBatchBase.id).where(FirstBatchBase.code == code)) is not None:
             continue
-        base = funds.create_base(code=code, name=name, city=city, authority_code=authority, organisation=org,
-                                 targets=_targets(i))
-        voucher = store_bytes(_voucher_pdf(code), f"{code}记账凭证扫描件.pdf", "application/pdf", purpose="voucher",
-                              actor_id=None)
+        with demo_clock(LAUNCH + dt.timedelta(hours=i % 8, minutes=7 * i)):
+            base = funds.create_base(code=code, name=name, city=city, authority_code=authority, organisation=org,
+                                     targets=_targets(i))
+            voucher = store_bytes(_voucher_pdf(code), f"{code}记账凭证扫描件.pdf", "application/pdf",
+                                  purpose="voucher", actor_id=None)
+        _last_recorded.clear()
         _entries(base, i, voucher)
-        funds_flags.refresh_flags(base.id)  # once per base: the services were told not to after each entry
+        with demo_clock(max(_last_recorded) + dt.timedelta(hours=1)):
+            funds_flags.refresh_flags(base.id)  # once per base: the services were told not to after each entry
         created += 1
     return created

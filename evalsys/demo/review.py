@@ -1,12 +1,13 @@
 """Demo expert review: the twelve reviewers' profiles, and assignments with score sheets for the two
-2015 calls — `enterprise-2015-2016` completely scored and closed (with a couple of divergence flags
-and their comments) and ranked (one official stored run per category), `base-2015-b2` in the middle
-of its review window.
+2015 calls — `enterprise-2015-2016` completely scored and closed in May 2015 (with a couple of
+divergence flags and their comments) and ranked (one official stored run per category),
+`base-2015-b2` completely scored and closed in June 2015, its ranking not run yet.
 
 As in `demo/applications.py`, the 2015 moments are past, so the services (which act "now") cannot
 replay them. The plan comes from the same pure code the services use (`plan_assignment` with a
 seed; the divergence rule through `judge_divergence`), and the rows are written the way the
-services write them, with historical times; audit records name those times in their detail.
+services write them, under the application clock set to each historical moment
+(demo/story.py); audit records name those times in their detail too.
 """
 from __future__ import annotations
 
@@ -15,19 +16,18 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from ..domain import uscc
 from ..domain.assignment import plan_assignment
-from ..domain.timeutil import parse_beijing
+from ..domain.timeutil import clock_at, parse_beijing
 from ..domain.workflow import Action, ApplicationState, Role as FlowRole, check_transition
 from ..extensions import db
 from ..models import (Application, Assignment, Call, ConflictDeclaration, Notification, RankingRun,
                       ReviewerProfile, ReviewerState, Role, Score, ScoreSheet, SheetState, Transition, User)
-from ..models.types import utcnow
 from ..services import audit, runs
 from ..services.applications import system_of
 from ..services.assignment import application_infos, reviewer_infos
 from ..services.review_sheets import expert_indicators, judge_divergence
-from .data import REVIEWER_HOMES
+from .data import REVIEWER_HOMES, economic_region
+from .story import PROFILES_CREATED, demo_clock
 
 ENTERPRISE_CALL, BASE_CALL = "enterprise-2015-2016", "base-2015-b2"
 SEED = 2015
@@ -50,6 +50,8 @@ PROFILES = [
     ("园区运营,丝路电商", "新疆财经大学丝路经济研究院", "12"),
 ]
 
+REGION_TILT = {"east": 0.04, "centre": 0.015, "west": -0.02}
+
 DIVERGENCE_NOTES = {
     "low": "经核对申报报告附件，其所述成效缺少第三方佐证材料，故本项给分明显低于平均水平。",
     "high": "该企业在本项有本人实地调研掌握的典型做法，申报材料未充分体现，故给分较高。",
@@ -62,6 +64,8 @@ def _bj(y: int, m: int, d: int, h: int = 9, mi: int = 0) -> datetime:
 
 def ensure_profiles() -> list[ReviewerProfile]:
     """A profile for each demo reviewer account (reviewer01–12), bound and active."""
+    from . import demo_uscc  # the package imports this module, so not at the top
+
     admin = db.session.scalar(select(User).where(User.username == "admin"))
     out = []
     for i, home in enumerate(REVIEWER_HOMES, start=1):
@@ -71,15 +75,16 @@ def ensure_profiles() -> list[ReviewerProfile]:
         profile = db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user.id))
         if profile is None:
             tags, org, prefix = PROFILES[(i - 1) % len(PROFILES)]
-            code = uscc.make(prefix, home, f"EX{i:07d}") if prefix else None
+            code = demo_uscc(home, 3000 + i, prefix) if prefix else None
             profile = ReviewerProfile(user_id=user.id, name=user.display_name.replace("（专家）", ""), field_tags=tags,
                                       home_authority_code=home, organisation_uscc=code, organisation_name=org,
                                       state=ReviewerState.ACTIVE, created_by_id=admin.id if admin else None,
                                       created_at=_bj(2015, 4, 10))
-            db.session.add(profile)
-            db.session.flush()
-            audit.record("reviewer_profile_created", obj=profile, actor=admin, detail={**DEMO, "home": home})
-            audit.record("reviewer_activated", obj=profile, detail={**DEMO, "user": user.id})
+            with demo_clock(PROFILES_CREATED):
+                db.session.add(profile)
+                db.session.flush()
+                audit.record("reviewer_profile_created", obj=profile, actor=admin, detail={**DEMO, "home": home})
+                audit.record("reviewer_activated", obj=profile, detail={**DEMO, "user": user.id})
         out.append(profile)
     return out
 
@@ -92,8 +97,9 @@ def _transition(app: Application, action: Action, at: datetime, actor: User) -> 
     rule = check_transition(app.state, action, role=FlowRole.ADMIN, now=at, deadlines=app.call.times.deadlines())
     db.session.add(Transition(application_id=app.id, action=action.value, from_state=app.state, to_state=rule.target,
                               actor_id=actor.id, acting_unit=actor.acting_unit, at=at))
-    audit.record(f"application_{action.value}", obj=app, actor=actor,
-                 detail={**DEMO, "from": app.state.value, "to": rule.target.value, "at": at.isoformat()})
+    with clock_at(at):
+        audit.record(f"application_{action.value}", obj=app, actor=actor,
+                     detail={**DEMO, "from": app.state.value, "to": rule.target.value, "at": at.isoformat()})
     # As the service does on every state change: the organisation's main account is told in-app.
     main = db.session.scalar(select(User).where(User.organisation_id == app.organisation_id,
                                                 User.is_org_main.is_(True)))
@@ -123,9 +129,9 @@ def _assign(call: Call, pool: list[ReviewerProfile], admin: User, at: datetime) 
         _transition(app, Action.START_REVIEW, at, admin)
     if call.settings_locked_at is None:
         call.settings_locked_at = at
-    db.session.flush()
-    audit.record("review_assigned", obj=call, actor=admin, detail={
-        **DEMO, "seed": SEED, "assignments": len(rows), "balanced": plan.balanced, "at": at.isoformat()})
+    with demo_clock(at):
+        audit.record("review_assigned", obj=call, actor=admin, detail={
+            **DEMO, "seed": SEED, "assignments": len(rows), "balanced": plan.balanced, "at": at.isoformat()})
     return rows
 
 
@@ -152,56 +158,42 @@ def _write_sheet(assignment: Assignment, system, quality: float, bias: float, rn
     return sheet
 
 
-def _score_enterprise(call: Call, rows: list[Assignment], pool: list[ReviewerProfile], admin: User) -> None:
-    """Every sheet submitted within the window; two deliberate outliers; closed on 31 May 2015."""
-    rng = random.Random(SEED)
+def _score_closed(call: Call, rows: list[Assignment], pool: list[ReviewerProfile], admin: User, *,
+                  seed: int = SEED) -> None:
+    """Every sheet submitted within the window; two deliberate outliers; closed an hour after the
+    window (31 May 2015 for the enterprises, 26 June for the bases)."""
+    rng = random.Random(seed)
     system = system_of(call)
     bias = {p.id: rng.uniform(-0.05, 0.05) for p in pool}
     quality = {a.application_id: None for a in rows}
+    regions = dict(db.session.execute(select(Application.id, Application.authority_code)
+                                      .where(Application.id.in_(list(quality)))).all())
     for app_id in sorted(quality):
-        quality[app_id] = _quality(rng)
+        # The experts judge the eastern firms' e-commerce a little more mature on average (domain.md §3).
+        quality[app_id] = _quality(rng) + REGION_TILT[economic_region(regions[app_id])]
     first_e = expert_indicators(system)[1].id  # 模式、技术与管理创新
-    outliers = {rows[3].id: {first_e: -0.45}, rows[17].id: {first_e: +0.45}}
+    outliers = {rows[3].id: {first_e: -0.45}, rows[min(17, len(rows) - 1)].id: {first_e: +0.45}}
     start, end = call.review_starts_at, call.review_ends_at
     for row in rows:
         at = start + timedelta(seconds=rng.uniform(3600, (end - start).total_seconds() - 3600))
-        _write_sheet(row, system, quality[row.application_id], bias[row.reviewer_id], rng,
-                     state=SheetState.SUBMITTED, at=at, skew=outliers.get(row.id))
-        audit.record("score_sheet_submitted", obj=row, actor=_reviewer_actor(row.reviewer),
-                     detail={**DEMO, "application": row.application_id, "at": at.isoformat()})
+        with clock_at(at):
+            _write_sheet(row, system, quality[row.application_id], bias[row.reviewer_id], rng,
+                         state=SheetState.SUBMITTED, at=at, skew=outliers.get(row.id))
+            audit.record("score_sheet_submitted", obj=row, actor=_reviewer_actor(row.reviewer),
+                         detail={**DEMO, "application": row.application_id, "at": at.isoformat()})
     db.session.flush()
     closed = end + timedelta(hours=1)
     apps = db.session.scalars(select(Application).where(Application.id.in_(list(quality))))
     for app in apps:
         _transition(app, Action.CLOSE_REVIEW, closed, admin)
-    db.session.flush()
-    flagged = judge_divergence(call, notify=False)  # the comments below are already written
-    for sheet in flagged:
-        skew = outliers.get(sheet.assignment_id, {})
-        sheet.divergence_comment = DIVERGENCE_NOTES["high" if sum(skew.values()) > 0 else "low"]
-        sheet.updated_at = closed + timedelta(days=1)
-    audit.record("review_closed", obj=call, actor=admin, detail={
-        **DEMO, "applications": len(quality), "flagged": len(flagged), "at": closed.isoformat()})
-
-
-def _score_base_partly(call: Call, rows: list[Assignment], pool: list[ReviewerProfile]) -> None:
-    """Mid-review: about half the sheets submitted, some drafts, the rest not started."""
-    rng = random.Random(SEED + 1)
-    system = system_of(call)
-    bias = {p.id: rng.uniform(-0.06, 0.06) for p in pool}
-    quality = {}
-    now = utcnow()
-    for row in rows:
-        quality.setdefault(row.application_id, _quality(rng))
-        roll = rng.random()
-        if roll < 0.25:
-            continue
-        state = SheetState.SUBMITTED if roll < 0.75 else SheetState.DRAFT
-        at = now - timedelta(days=rng.uniform(1, 12))
-        _write_sheet(row, system, quality[row.application_id], bias[row.reviewer_id], rng, state=state, at=at)
-        if state == SheetState.SUBMITTED:
-            audit.record("score_sheet_submitted", obj=row, actor=_reviewer_actor(row.reviewer),
-                         detail={**DEMO, "application": row.application_id, "at": at.isoformat()})
+    with demo_clock(closed):
+        flagged = judge_divergence(call, notify=False)  # the comments below are already written
+        for sheet in flagged:
+            skew = outliers.get(sheet.assignment_id, {})
+            sheet.divergence_comment = DIVERGENCE_NOTES["high" if sum(skew.values()) > 0 else "low"]
+            sheet.updated_at = closed + timedelta(days=1)
+        audit.record("review_closed", obj=call, actor=admin, detail={
+            **DEMO, "applications": len(quality), "flagged": len(flagged), "at": closed.isoformat()})
 
 
 def _declare_one_conflict(pool: list[ReviewerProfile], call: Call) -> None:
@@ -216,9 +208,10 @@ def _declare_one_conflict(pool: list[ReviewerProfile], call: Call) -> None:
         return
     decl = ConflictDeclaration(reviewer_id=profile.id, organisation_uscc=app.organisation.uscc,
                                reason="本人曾为该企业提供跨境业务咨询服务", declared_at=_bj(2015, 5, 18))
-    db.session.add(decl)
-    db.session.flush()
-    audit.record("conflict_declared", obj=decl, actor=_reviewer_actor(profile), detail=DEMO)
+    with demo_clock(decl.declared_at):
+        db.session.add(decl)
+        db.session.flush()
+        audit.record("conflict_declared", obj=decl, actor=_reviewer_actor(profile), detail=DEMO)
 
 
 def _rank_enterprise(call: Call, admin: User) -> int:
@@ -230,13 +223,10 @@ def _rank_enterprise(call: Call, admin: User) -> int:
             select(RankingRun.id).where(RankingRun.call_id == call.id).limit(1)) is not None:
         return 0
     try:
-        made = runs.run_call(call, samples=runs.DEFAULT_SAMPLES, seed=SEED, actor=admin)
+        with demo_clock(call.review_ends_at + timedelta(days=2)):
+            made = runs.run_call(call, samples=runs.DEFAULT_SAMPLES, seed=SEED, actor=admin)
     except runs.RunRefused:
         return 0  # an incomplete demo review (e.g. a reduced data set) is left unranked
-    at = call.review_ends_at + timedelta(days=2)
-    for run in made:
-        run.created_at = at
-    db.session.flush()
     return len(made)
 
 
@@ -260,9 +250,9 @@ def load_review_demo() -> dict[str, int]:
             continue
         created += len(rows)
         if code == ENTERPRISE_CALL:
-            _score_enterprise(call, rows, pool, admin)
+            _score_closed(call, rows, pool, admin)
             ranked += _rank_enterprise(call, admin)
         else:
-            _score_base_partly(call, rows, pool)
+            _score_closed(call, rows, pool, admin, seed=SEED + 1)
     db.session.flush()
     return {"reviewers": len(pool), "assignments_created": created, "runs_created": ranked}

@@ -11,6 +11,7 @@ from ..models.summary import SummaryCollection, SummarySubmission
 from ..services import audit
 from ..services.files import store_bytes
 from ..services.summaries import deadline_of
+from .story import demo_clock
 
 
 def _summary_pdf(authority: Authority) -> bytes:
@@ -35,11 +36,13 @@ def load_summaries_demo() -> int:
     """Create the 2015 collection with submissions for most authorities; returns submissions created."""
     collection = db.session.scalar(select(SummaryCollection).where(SummaryCollection.year == 2015))
     if collection is None:
-        collection = SummaryCollection(year=2015, title="2015年度电子商务工作总结", due_date=date(2015, 11, 10),
-                                       created_at=datetime(2015, 4, 3, 2, 0, tzinfo=timezone.utc))
-        db.session.add(collection)
-        db.session.flush()
-        audit.record("summary_collection_opened", obj=collection, detail={"source": "demo"})
+        opened = datetime(2015, 4, 3, 2, 0, tzinfo=timezone.utc)
+        with demo_clock(opened):
+            collection = SummaryCollection(year=2015, title="2015年度电子商务工作总结", due_date=date(2015, 11, 10),
+                                           created_at=opened)
+            db.session.add(collection)
+            db.session.flush()
+            audit.record("summary_collection_opened", obj=collection, detail={"source": "demo"})
     elif db.session.scalar(select(SummarySubmission.id).where(SummarySubmission.collection_id == collection.id)):
         return 0
     deadline = deadline_of(collection)
@@ -53,10 +56,11 @@ def load_summaries_demo() -> int:
             continue
         late = i % 6 == 5
         at = deadline + timedelta(days=2, hours=i) if late else deadline - timedelta(days=10 - i % 9, hours=3)
-        stored = store_bytes(_summary_pdf(authority), f"{authority.name}2015年度电子商务工作总结.pdf",
-                             "application/pdf", purpose="work_summary", actor_id=user.id)
-        db.session.add(SummarySubmission(collection_id=collection.id, authority_code=authority.code,
-                                         file_id=stored.id, submitted_by_id=user.id, submitted_at=at, late=late))
+        with demo_clock(at):
+            stored = store_bytes(_summary_pdf(authority), f"{authority.name}2015年度电子商务工作总结.pdf",
+                                 "application/pdf", purpose="work_summary", actor_id=user.id)
+            db.session.add(SummarySubmission(collection_id=collection.id, authority_code=authority.code,
+                                             file_id=stored.id, submitted_by_id=user.id, submitted_at=at, late=late))
         created += 1
     db.session.flush()
     return created

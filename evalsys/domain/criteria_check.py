@@ -127,6 +127,11 @@ def _fields(chk: _Checker, raw: Any) -> dict[str, Field]:
         source = table.get("source", "form")
         if source not in FIELD_SOURCES:
             chk.add(item, f"unknown source {source!r} (expected one of {', '.join(FIELD_SOURCES)})")
+        if source == "plan" and kind in FIELD_KINDS and kind not in ("money", "ratio", "integer", "decimal"):
+            # Plan targets are numbers kept as integers in a unit scale (domain/units.py).
+            chk.add(item, "a plan field must be money, ratio, integer or decimal")
+        if source == "plan" and "formula" in table:
+            chk.add(item, "a plan field is entered, never derived")
         lo, hi = chk.number(table, "min", item), chk.number(table, "max", item)
         if lo is not None and hi is not None and lo > hi:
             chk.add(item, f"min {lo} is above max {hi}")

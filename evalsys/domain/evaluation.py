@@ -204,7 +204,8 @@ def score(system: CriteriaSystem, stored_values: Mapping[str, object], stored_ta
           e_points: Mapping[str, Decimal | None], bonus: Decimal | None = None) -> ScoreResult:
     """Points of every indicator, group subtotals, total (half-up 2 decimals), grade.
 
-    `stored_values` and `stored_targets` are in storage units (fen, basis points…; figures.py);
+    `stored_values` are in storage units (fen, basis points…; figures.py), `stored_targets` are
+    plan-target integers (units.PLAN_SCALE: 1/10000 for decimals such as 元/元);
     derived figures are computed here. An indicator whose figure or target is missing scores 0 and
     says why, so a page can show an incomplete evaluation; submission requires none missing.
     Each indicator's points are rounded half-up to 2 decimals before summing, so the printed
@@ -226,9 +227,12 @@ def score(system: CriteriaSystem, stored_values: Mapping[str, object], stored_ta
 
 
 def _target_matrix(system: CriteriaSystem, field_id: str, stored: object) -> float | None:
+    """A plan target (integer in its kind's plan scale, units.py) in matrix units."""
     from evalsys.domain.figures import to_matrix
+    from evalsys.domain.units import plan_to_stored
 
-    return None if stored is None else to_matrix(system.field(field_id), stored)  # type: ignore[return-value]
+    field = system.field(field_id)
+    return None if stored is None else to_matrix(field, plan_to_stored(field, int(stored)))  # type: ignore[return-value,arg-type]
 
 
 def _indicator(system: CriteriaSystem, ind: Indicator, values: Mapping[str, object],

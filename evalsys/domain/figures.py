@@ -106,14 +106,14 @@ def display(field: Field, stored: Any) -> str:
 
 def display_human(field: Field, stored: Any) -> str:
     """The stored value for reading: units, Chinese yes/no, thousands separators."""
+    from .units import NUMERIC_KINDS, format_stored  # units builds on this module
+
     if stored is None:
         return "—"
     if field.kind == "boolean":
         return "是" if stored else "否"
-    if field.kind == "money":
-        return f"{format_fen(int(stored))} 元"
-    if field.kind == "ratio":
-        return f"{Decimal(int(stored)) / 100:f}%"
+    if field.kind in NUMERIC_KINDS:
+        return format_stored(field, stored)
     return f"{stored} {field.unit}".strip()
 
 

@@ -1,6 +1,10 @@
 """Beijing time for people, UTC for storage: parsing, display, deadlines, publicity and fund periods."""
 from __future__ import annotations
 
+import time as _time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,9 +16,36 @@ _INPUT_FORMATS = ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%
 DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
 
 
+# A replayed clock (start instant, monotonic reading when it was set), or None for the real clock.
+_CLOCK: ContextVar[tuple[datetime, float] | None] = ContextVar("evalsys_clock", default=None)
+
+
 def utc_now() -> datetime:
-    """The current instant as an aware UTC datetime (the only kind the domain compares)."""
-    return datetime.now(UTC)
+    """The current instant as an aware UTC datetime (the only kind the domain compares).
+
+    Inside `clock_at(...)` it is the replayed instant, advancing with the real elapsed time (so
+    records written one after another keep their order)."""
+    replay = _CLOCK.get()
+    if replay is None:
+        return datetime.now(UTC)
+    start, mono = replay
+    return start + timedelta(seconds=_time.monotonic() - mono)
+
+
+@contextmanager
+def clock_at(at: datetime | None) -> Iterator[datetime | None]:
+    """Run a block as if it were `at` (aware): every `utc_now()` in it, and so every stamp the
+    services and models write (audit records, timelines, issued reports), reads that moment.
+    `None` is the real clock (inside an outer replayed block).
+
+    Used to replay history (the demo's 2015 story) through the ordinary code; the previous clock is
+    back when the block ends, also on an error. Blocks nest; they are per thread and task."""
+    start = None if at is None else ensure_aware(at)
+    token = _CLOCK.set(None if start is None else (start, _time.monotonic()))
+    try:
+        yield start
+    finally:
+        _CLOCK.reset(token)
 
 
 def ensure_aware(dt: datetime) -> datetime:

@@ -60,6 +60,7 @@ from .funds import (  # noqa: F401
     FundRecovery,
     Tranche,
 )
+from .plan_target import BaseTargetVersion  # noqa: F401
 from .evaluation import (  # noqa: F401
     BatchItem,
     BatchJob,
@@ -74,3 +75,5 @@ from .evaluation import (  # noqa: F401
     Rectification,
     ReportStatus,
 )
+from .api import ApiToken, IdempotencyKey  # noqa: F401
+from .round_summary import RoundSummaryReport  # noqa: F401

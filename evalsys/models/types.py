@@ -6,10 +6,13 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from ..domain.timeutil import utc_now
+
 
 def utcnow() -> datetime:
-    """The current time as an aware UTC datetime (a function so tests can freeze it)."""
-    return datetime.now(timezone.utc)
+    """The current time as an aware UTC datetime: the application clock (domain.timeutil.utc_now),
+    so tests can freeze it and `clock_at` can replay a historical moment."""
+    return utc_now()
 
 
 class UTCDateTime(TypeDecorator):

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 
 from ..domain.criteria import CriteriaSystem, Field
 from ..domain.evaluation import SERIAL_ALPHABET, EvaluationState, make_serial
-from ..domain.figures import display_human
 from ..domain.funds import CATEGORY_LABELS
 from ..domain.money import format_fen, rate
 from ..domain.timeutil import format_beijing
+from ..domain.units import format_matrix, format_plan
 from ..extensions import db
 from ..models import Evaluation, EvaluationRound, IssuedReport, ReportStatus, User
 from ..models.types import utcnow
@@ -57,15 +57,8 @@ def report_path(report: IssuedReport) -> Path:
 # --- the report data --------------------------------------------------------------------------------
 
 def _fmt(f: Field, value: float | None) -> str:
-    if value is None:
-        return "—"
-    if f.kind == "ratio":
-        return f"{value * 100:.2f}%"
-    if f.kind == "money":
-        return f"{value:,.2f} 元"
-    if f.kind == "integer":
-        return f"{value:,.0f} {f.unit}".strip()
-    return f"{value:,.2f} {f.unit}".strip()
+    """A scored value in the units people write (one convention: domain/units.py)."""
+    return format_matrix(f, value)
 
 
 def _fund_year(label: str, allocated: int, received: int, spent: int) -> FundYear:
@@ -120,7 +113,7 @@ def build_doc(ev: Evaluation, *, serial: str, issued_at, supersedes: str = "",
         city=ev.base.city, authority=ev.base.authority.full_name, operator=ev.base.operator.name,
         system_title=f"{system.title}（v{system.version}）", total=ev.total or f"{result.total:.2f}",
         bonus=f"{result.bonus:.2f}", grade=grade, grade_use=GRADE_USE.get(grade, ""),
-        targets=[(f.label, display_human(f, targets.get(f.id))) for f in plan_fields],
+        targets=[(f.label, format_plan(f, targets.get(f.id))) for f in plan_fields],
         process=process, groups=groups, fund_years=fund_years, fund_total=total, categories=categories,
         open_flags=funds_query.open_flag_counts([ev.base_id]).get(ev.base_id, 0),
         conclusions=ev.conclusions, problems=ev.problems, recommendations=ev.recommendations,

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..domain import funds as rules
 from ..domain.timeutil import default_allocation_period
 from ..extensions import db
-from ..models import Allocation, BaseTarget, FirstBatchBase, FundAccount, Organisation, User
+from ..models import Allocation, FirstBatchBase, FundAccount, Organisation, User
 from . import audit
 from ..domain.errors import DomainError
 
@@ -59,9 +59,10 @@ def create_base(*, code: str, name: str, city: str, authority_code: str, organis
                           organisation_id=organisation.id)
     db.session.add(base)
     db.session.flush()
-    for field_id, value in sorted((targets or {}).items()):
-        db.session.add(BaseTarget(base_id=base.id, field_id=field_id, value=int(value)))
-    db.session.flush()
+    if targets:  # the first version of the creation-plan targets, recorded like any later change
+        from .plan_targets import set_targets
+
+        set_targets(base, {k: int(v) for k, v in targets.items()}, actor=actor, source="create")
     audit.record("fund_base_created", obj=base, actor=actor,
                  detail={"code": code, "authority": authority_code, "organisation_id": organisation.id,
                          "targets": targets or {}})

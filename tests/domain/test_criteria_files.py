@@ -273,3 +273,15 @@ def test_check_directory_reports_duplicates_and_bad_files(tmp_path, tiny_text):
     assert [s.id for s in systems] == ["tiny"]
     assert any("other.v1.toml" in str(p) and "must be named tiny.v1.toml" in str(p)
                for p in problems)
+
+
+def test_plan_fields_are_entered_numbers(write_system):
+    """A plan target is typed and kept in a unit scale (domain/units.py): no yes/no, dates or formulas."""
+    text = PERF.replace('max = 45', 'max = 40').replace('max = 55', 'max = 60').replace(
+        'rule = { kind = "cohort" }', 'rule = { kind = "target", target_field = "plan_done" }')
+    boolean = text + '\n[[fields]]\nid = "plan_flag"\nlabel = "是否"\nkind = "boolean"\nunit = ""\nsource = "plan"\n'
+    assert "field plan_flag: a plan field must be money, ratio, integer or decimal" in \
+        "\n".join(_problems(write_system, boolean, "perf.v1.toml"))
+    derived = text.replace('source = "plan"', 'source = "plan"\nformula = "ratio(done, done)"')
+    assert "field plan_done: a plan field is entered, never derived" in \
+        "\n".join(_problems(write_system, derived, "perf.v1.toml"))

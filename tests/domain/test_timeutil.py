@@ -107,3 +107,27 @@ def test_reminders_count_back_from_the_last_day() -> None:
 
 def test_zone_is_shanghai() -> None:
     assert str(BEIJING) == "Asia/Shanghai"
+
+
+def test_clock_at_replays_a_moment_nests_and_restores() -> None:
+    from evalsys.domain.timeutil import clock_at, utc_now
+
+    then = parse_beijing("2015-06-03 09:00")
+    later = parse_beijing("2016-03-01 10:00")
+    with clock_at(then) as moment:
+        assert moment == then and then <= utc_now() < then + timedelta(seconds=5)
+        first = utc_now()
+        assert utc_now() >= first  # it advances with the real time, so records keep their order
+        with clock_at(later):
+            assert later <= utc_now() < later + timedelta(seconds=5)
+            with clock_at(None):  # the real clock inside a replayed block
+                assert abs(utc_now() - datetime.now(UTC)) < timedelta(seconds=5)
+        assert then <= utc_now() < then + timedelta(seconds=5)
+    assert abs(utc_now() - datetime.now(UTC)) < timedelta(seconds=5)
+    with pytest.raises(RuntimeError), clock_at(then):
+        raise RuntimeError("boom")
+    assert abs(utc_now() - datetime.now(UTC)) < timedelta(seconds=5)  # restored after an error too
+    with pytest.raises(ValueError):
+        with clock_at(datetime(2015, 6, 3, 9, 0)):  # naive: refused like everywhere else
+            pass
+

@@ -7,7 +7,7 @@ import pytest
 from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter
 
 from evalsys.models import Role
-from evalsys.permissions import PUBLIC, declared_roles
+from evalsys.permissions import PUBLIC, TokenRoles, declared_roles
 from tests.conftest import csrf_token, login
 from tests.factories import make_org, make_user
 
@@ -55,7 +55,7 @@ def test_every_endpoint_declares_its_roles(app):
     assert undeclared_endpoints(app) == []
     # The walk must cover the areas the issue names.
     prefixes = {rule.rule.split("/")[1] for rule in app.url_map.iter_rules()}
-    assert {"auth", "public", "applicant", "authority", "review", "admin", "security", "audit"} <= prefixes
+    assert {"auth", "public", "applicant", "authority", "review", "admin", "security", "audit", "api"} <= prefixes
 
 
 def test_rule_method_role_matrix(app):
@@ -80,6 +80,11 @@ def test_rule_method_role_matrix(app):
             checked += 1
             if r.status_code >= 500:
                 failures.append(f"{role.value} {method} {url}: {r.status_code}")
+            if isinstance(allowed, TokenRoles):
+                # The JSON API takes bearer tokens only: a session cookie is 401 problem+json, whatever the role.
+                if r.status_code != 401 or r.mimetype != "application/problem+json":
+                    failures.append(f"{role.value} session {method} {url}: {r.status_code} {r.mimetype}")
+                continue
             if allowed != PUBLIC and role not in allowed and r.status_code < 400:
                 failures.append(f"{role.value} {method} {url} ({endpoint}) not refused: {r.status_code}")
             if allowed != PUBLIC and role not in allowed and r.status_code != 403:
@@ -94,6 +99,10 @@ def test_rule_method_role_matrix(app):
             if r.status_code >= 500:
                 failures.append(f"anonymous {method} {url}: {r.status_code}")
             if allowed == PUBLIC:
+                continue
+            if isinstance(allowed, TokenRoles):
+                if r.status_code != 401 or r.mimetype != "application/problem+json":
+                    failures.append(f"anonymous {method} {url}: {r.status_code} {r.mimetype}")
                 continue
             if method in UNSAFE:
                 if r.status_code != 400 and not _to_login(r, url):
@@ -164,6 +173,8 @@ def test_declarations_follow_the_audience_prefixes(app):
             ok = allowed == PUBLIC
         elif area == "auth":
             ok = allowed == PUBLIC or set(allowed) == set(Role)
+        elif area == "api":  # bearer-token views declare their roles; the document, its UI, results, reports are public
+            ok = allowed == PUBLIC or (isinstance(allowed, TokenRoles) and bool(allowed))
         else:
             ok = False  # a new prefix must be added here deliberately
         if not ok:

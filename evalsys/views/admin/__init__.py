@@ -8,7 +8,8 @@ from flask import Blueprint
 
 from ...domain.money import format_fen
 from ..common.navigation import N_
-from . import calls, cases, criteria, decisions, evaluations, funds, home, ranking, review, summaries
+from . import (calls, cases, criteria, decisions, evaluation_summary, evaluations, funds, home, plan_targets, ranking,
+               review, summaries)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -145,6 +146,14 @@ bp.add_url_rule("/funds/expenditures/<int:entry_id>", endpoint="funds_entry", vi
 bp.add_url_rule("/funds/expenditures/<int:entry_id>/voucher",
                 endpoint="funds_voucher", view_func=funds.funds_voucher)
 bp.add_url_rule("/funds/flags", endpoint="funds_flags", view_func=funds.funds_flags)
+# creation-plan targets of the bases
+bp.add_app_template_filter(plan_targets.plan_value, "plan_value")
+bp.add_url_rule("/funds/bases/<int:base_id>/targets", endpoint="funds_edit_targets",
+                view_func=plan_targets.funds_edit_targets, methods=["GET", "POST"])
+bp.add_url_rule("/funds/targets/template.xlsx", endpoint="funds_targets_template",
+                view_func=plan_targets.funds_targets_template)
+bp.add_url_rule("/funds/targets/import", endpoint="funds_import_targets",
+                view_func=plan_targets.funds_import_targets, methods=["GET", "POST"])
 bp.add_url_rule("/funds/flags/<int:flag_id>/reopen",
                 endpoint="funds_reopen_flag", view_func=funds.funds_reopen_flag, methods=["POST"])
 
@@ -186,3 +195,7 @@ bp.add_url_rule("/evaluations/item/<int:evaluation_id>/evidence/<int:attachment_
                 endpoint="evaluation_evidence_file", view_func=evaluations.evaluation_evidence_file)
 bp.add_url_rule("/evaluations/item/<int:evaluation_id>/reports/<int:report_id>",
                 endpoint="evaluation_report", view_func=evaluations.evaluation_report)
+bp.add_url_rule("/evaluations/<code>/summary", endpoint="evaluation_round_summary_issue",
+                view_func=evaluation_summary.evaluation_round_summary_issue, methods=["POST"])
+bp.add_url_rule("/evaluations/<code>/summary/<int:summary_id>.<any(pdf,xlsx):fmt>",
+                endpoint="evaluation_round_summary_file", view_func=evaluation_summary.evaluation_round_summary_file)

@@ -22,6 +22,7 @@ from ...services import evaluation_review
 from ...services import versioning
 from ...services import rectifications as rect
 from ...services.evaluation_reports import issue_report, round_reports
+from ...services.round_summaries import round_summaries
 from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
 from ..common.downloads import send_stored
 
@@ -78,7 +79,8 @@ def evaluation_round(code: str):
                            rectifications=q.rectification_status(data), job=job,
                            interrupted=job is not None and batch.is_interrupted(job),
                            holder=batch.lock_holder(round_), pending=len(batch.pending_evaluations(round_.id)),
-                           reports=round_reports(round_.id), confirm=ConfirmVersionForm())
+                           reports=round_reports(round_.id), summaries=round_summaries(round_),
+                           confirm=ConfirmVersionForm())
 
 
 @roles_required(Role.ADMIN)

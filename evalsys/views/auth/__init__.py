@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from . import login, reset, totp
+from . import api_tokens, login, reset, totp
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -34,3 +34,8 @@ bp.add_url_rule("/totp", endpoint="totp", view_func=totp.totp)
 bp.add_url_rule("/totp/start", endpoint="totp_start", view_func=totp.totp_start, methods=["POST"])
 bp.add_url_rule("/totp/enrol", endpoint="totp_enrol", view_func=totp.totp_enrol, methods=["GET", "POST"])
 bp.add_url_rule("/totp/recovery", endpoint="totp_recovery", view_func=totp.totp_recovery, methods=["POST"])
+
+# api tokens
+bp.add_url_rule("/tokens", endpoint="api_tokens", view_func=api_tokens.api_tokens, methods=["GET", "POST"])
+bp.add_url_rule("/tokens/<int:token_id>/revoke",
+                endpoint="revoke_api_token", view_func=api_tokens.revoke_api_token, methods=["POST"])

@@ -91,6 +91,8 @@ def require_password_change():
     """After a reset to a temporary password, every page outside /auth leads to the password change."""
     if request.endpoint is None or request.blueprint == "auth" or request.endpoint in _EXEMPT_ENDPOINTS:
         return None
+    if request.path.startswith("/api/"):
+        return None  # the JSON API ignores sessions and refuses such an account's tokens itself
     if current_user.is_authenticated and getattr(current_user, "must_change_password", False):
         flash("您的密码已被重置为临时密码，请先设置新密码。", "warning")
         return redirect(url_for("auth.password"))

@@ -11,7 +11,7 @@ from ...extensions import db, limiter
 from ...forms.base import BaseForm
 from ...forms.totp import LoginCodeForm, TotpCodeForm
 from ...models.types import utcnow
-from ...permissions import PUBLIC, any_logged_in, declared_roles, public
+from ...permissions import PUBLIC, any_logged_in, declared_roles, is_token_view, public
 from ...services import audit
 from ...services.auth import LOGIN_FAILED_MESSAGE, complete_login, is_locked, start_session
 from ...services.totp import (
@@ -171,7 +171,8 @@ def require_enrolment():
         return None
     endpoint = request.endpoint
     view = current_app.view_functions.get(endpoint) if endpoint else None
-    if view is None or declared_roles(view) in (None, PUBLIC) or endpoint in ENROLMENT_ENDPOINTS:
+    if view is None or declared_roles(view) in (None, PUBLIC) or endpoint in ENROLMENT_ENDPOINTS \
+            or is_token_view(view):
         return None
     if not current_user.is_authenticated or not enrolment_required(current_user._get_current_object()):
         return None

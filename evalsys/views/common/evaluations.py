@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
 from ...domain.figures import display_human
 from ...domain.money import format_fen
+from ...domain.units import format_plan
 from ...extensions import db
 from ...models import Evaluation, EvaluationRound, IssuedReport, Role
 from ...permissions import can_view_evaluation
@@ -64,7 +65,7 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
     result = svc.current_score(ev, system)
     role = current_user.role
     targets = ev.base.target_values()
-    plan = [(f.label, display_human(f, targets.get(f.id))) for f in system.fields if f.source == "plan"]
+    plan = [(f.label, format_plan(f, targets.get(f.id))) for f in system.fields if f.source == "plan"]
     prefill = svc.fund_prefill(ev.base, ev.round.year)
     return {
         "ev": ev, "system": system, "result": result, "figures": figure_rows(ev, system), "plan": plan,

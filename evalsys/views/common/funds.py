@@ -14,7 +14,7 @@ from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, F
 from ...permissions import can_view_base
 from ...reporting import charts
 from ...reporting import funds as funds_report
-from ...services import funds_query
+from ...services import funds_query, plan_targets
 
 
 ENTRY_SORTS = {"date": Expenditure.date, "amount": Expenditure.amount_fen, "id": Expenditure.id}
@@ -131,7 +131,7 @@ def base_context(base: FirstBatchBase) -> dict:
     return {"base": base, "allocations": allocations, "years": funds_query.year_figures(base),
             "categories": categories, "labels": CATEGORY_LABELS, "page": page, "status": status, "sort": sort,
             "descending": descending, "year": year, "statuses": list(ExpenditureStatus),
-            "targets": base.target_values()}
+            "plan": plan_targets.plan_rows(base), "plan_lock": plan_targets.locking_round(base)}
 
 
 def flags_page(extra_where=None):

@@ -1,6 +1,7 @@
-"""/public/verify/<serial>: anyone checks an issued report — issuer, base, round, grade, issue time,
-status, the signed file's SHA-256 — and may upload a copy, which is hashed as it streams in (never
-stored, size- and rate-limited) and compared. Nothing else is revealed."""
+"""/public/verify/<serial>: anyone checks an issued report (a base's report or a round's national
+summary) — issuer, base, round, grade, issue time, status, the signed file's SHA-256 — and may upload
+a copy, which is hashed as it streams in (never stored, size- and rate-limited) and compared.
+Nothing else is revealed."""
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ...extensions import limiter
 from ...forms.evaluations import VerifyForm
 from ...permissions import public
+from ...models.round_summary import RoundSummaryReport
+from ...reporting.round_summary import GRADES, RoundSummaryDoc
 from ...services.evaluation_reports import find_by_serial
+from ...services.round_summaries import find_summary_by_serial
 
 
 DEFAULT_VERIFY_MAX_BYTES = 20 * 1024 * 1024
@@ -59,8 +63,9 @@ def _limit() -> str:
 @public
 @limiter.limit(_limit)
 def verify(serial: str):
-    """The verification page of one serial number (404 for an unknown one: no hints)."""
-    report = find_by_serial(serial[:60])
+    """The verification page of one serial number — a base's report or a round's national summary
+    (404 for an unknown one: no hints)."""
+    report = find_by_serial(serial[:60]) or find_summary_by_serial(serial[:60])
     if report is None:
         abort(404, description="未找到该编号的报告")
     form = VerifyForm()
@@ -73,10 +78,15 @@ def verify(serial: str):
             outcome = {"match": digest == report.signed_sha256, "sha256": digest, "size": upload.stream.size}
         else:
             outcome = {"error": "请选择要核验的文件"}
-    ev = report.evaluation
-    facts = {"serial": report.serial, "issuer": report.issuer, "base": f"{ev.base.name}（{ev.base.code}）",
-             "round": report.round.title, "grade": _snapshot_grade(report.snapshot), "issued_at": report.issued_at,
-             "status": report.status, "sha256": report.signed_sha256}
+    facts = {"serial": report.serial, "issuer": report.issuer, "round": report.round.title,
+             "issued_at": report.issued_at, "status": report.status, "sha256": report.signed_sha256}
+    if isinstance(report, RoundSummaryReport):
+        doc = RoundSummaryDoc.from_json(report.snapshot)
+        facts.update(summary=True, base=f"首批国家电子商务示范基地 {doc.bases} 个（全国汇总）",
+                     grade=" · ".join(f"{g} {n}" for g, n in zip(GRADES, doc.grade_totals)))
+    else:
+        ev = report.evaluation
+        facts.update(summary=False, base=f"{ev.base.name}（{ev.base.code}）", grade=_snapshot_grade(report.snapshot))
     return render_template("evaluations/verify.html", facts=facts, form=form, outcome=outcome)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from ..common.navigation import N_
-from . import accounts, resets, totp
+from . import accounts, api_tokens, resets, totp
 
 bp = Blueprint("security", __name__, url_prefix="/security")
 
@@ -21,6 +21,7 @@ MENU = [
 
 # The account page shows the second-factor status through this template global.
 bp.app_template_global("totp_status")(totp.totp_status)
+bp.app_template_global("api_token_status")(api_tokens.api_token_status)
 
 # accounts
 bp.add_url_rule("/", endpoint="home", view_func=accounts.home)
@@ -43,3 +44,9 @@ bp.add_url_rule("/users/<int:user_id>/reset/<any(link,temporary):method>",
 # totp
 bp.add_url_rule("/users/<int:user_id>/totp/reset",
                 endpoint="reset_second_factor", view_func=totp.reset_second_factor, methods=["POST"])
+
+# api tokens
+bp.add_url_rule("/users/<int:user_id>/api-tokens",
+                endpoint="create_api_token", view_func=api_tokens.create_api_token, methods=["POST"])
+bp.add_url_rule("/users/<int:user_id>/api-tokens/<int:token_id>/revoke",
+                endpoint="revoke_api_token", view_func=api_tokens.revoke_api_token, methods=["POST"])

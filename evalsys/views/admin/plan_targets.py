@@ -1,0 +1,92 @@
+"""/admin/funds/…/targets: the ministry enters, edits and imports the bases' creation-plan targets
+(fields from the performance criteria file), sees their history and whether they are locked."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from sqlalchemy import select
+
+from ...domain.units import format_plan
+from ...extensions import db
+from ...forms.plan_targets import REASON_HELP, TargetsImportForm, targets_form
+from ...models import FirstBatchBase, Role
+from ...permissions import roles_required
+from ...services import plan_targets as svc
+from ...services import plan_targets_import as importer
+from ..common import funds as shared
+
+ADMIN = Role.ADMIN
+SOURCE_LABELS = {"form": "页面填写", "import": "Excel导入", "create": "登记基地时填写", "migration": "系统升级时的原有值"}
+
+
+def plan_value(value, field) -> str:
+    """A plan-target integer of the history, printed in people's units (raw when the field is gone)."""
+    if value is None:
+        return "—"
+    return format_plan(field, value) if field is not None else str(value)
+
+
+
+@roles_required(ADMIN)
+def funds_edit_targets(base_id: int):
+    """Enter or change one base's targets; after the lock a reason is required (audited)."""
+    base = shared.get_base(base_id)
+    system = svc.plan_system(base)
+    fields = svc.plan_fields(system)
+    rows = {r.field.id: r.entry for r in svc.plan_rows(base, system)}
+    form = targets_form(fields, data={**rows, "version": str(svc.current_version(base))})
+    lock = svc.locking_round(base)
+    if form.validate_on_submit():
+        values, errors = svc.parse_targets(system, {f.id: getattr(form, f.id).data for f in fields})
+        for field_id, message in errors.items():
+            getattr(form, field_id).errors = [message]
+        if not errors:
+            try:
+                expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+                change = svc.set_targets(base, values, actor=shared.user(), reason=form.reason.data or "",
+                                         expected_version=expected, system=system)
+            except svc.PlanTargetError as e:
+                if "reason" in e.errors:
+                    form.reason.errors = [e.errors["reason"]]
+                form.form_errors.append(e.message)
+            else:
+                db.session.commit()
+                if change.changed:
+                    flash(f"目标值已保存（第 {change.version.number} 版）", "success")
+                else:
+                    flash("目标值没有变化", "info")
+                return redirect(url_for("admin.funds_base", base_id=base.id))
+    return render_template("funds/targets.html", area="admin", base=base, form=form, lock=lock, system=system,
+                           history=svc.history(base), sources=SOURCE_LABELS, fields={f.id: f for f in fields},
+                           reason_help=REASON_HELP)
+
+
+@roles_required(ADMIN)
+def funds_targets_template():
+    """The targets template: one row per base, prefilled with the current values."""
+    bases = list(db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)).unique())
+    return shared.xlsx_response(importer.template_bytes(svc.plan_system(), bases), "创建方案目标值导入模板.xlsx")
+
+
+@roles_required(ADMIN)
+def funds_import_targets():
+    """Import every base's targets from the template: all rows or none, with a per-row report."""
+    form = TargetsImportForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        if upload is None or not upload.filename:
+            form.file.errors = ["请选择要导入的Excel文件"]
+        else:
+            try:
+                result = importer.import_targets(upload.read(), actor=shared.user(), reason=form.reason.data or "",
+                                                 filename=upload.filename, system=svc.plan_system())
+            except svc.PlanTargetError as e:
+                form.file.errors = [e.message]
+            else:
+                if result.ok:
+                    db.session.commit()
+                    flash(f"导入完成：{len(result.changed)} 个基地的目标值已更新，{len(result.unchanged)} 个没有变化",
+                          "success")
+                    return redirect(url_for("admin.funds_home"))
+                db.session.rollback()
+    return render_template("funds/targets_import.html", area="admin", form=form, result=result)

@@ -1,0 +1,50 @@
+"""/auth/tokens: every account lists, creates (shown once) and revokes its own API tokens."""
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user
+
+from ...extensions import db
+from ...forms.api_tokens import ApiTokenForm
+from ...forms.security import ConfirmForm
+from ...models import ApiToken
+from ...permissions import any_logged_in
+from ...services.api_tokens import TokenError, create_token, refusal, revoke_token, tokens_of
+
+
+def shown_once(new, back_url: str, owner):
+    """The page that shows a new token's secret, never cached."""
+    response = make_response(render_template("auth/api_token_created.html", token=new.row, secret=new.secret,
+                                             back_url=back_url, owner=owner))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@any_logged_in
+def api_tokens():
+    """The account's API tokens and the form to create one."""
+    user = current_user._get_current_object()
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            new = create_token(user, actor=user, name=form.name.data or "", days=form.days.data)
+        except TokenError as e:
+            form.name.errors = [str(e)]
+        else:
+            db.session.commit()
+            return shown_once(new, url_for("auth.api_tokens"), user)
+    return render_template("auth/api_tokens.html", form=form, tokens=tokens_of(user), confirm=ConfirmForm(),
+                           refused=refusal(user))
+
+
+@any_logged_in
+def revoke_api_token(token_id: int):
+    """Revoke one of the account's own tokens."""
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        if revoke_token(row, actor=current_user._get_current_object()):
+            db.session.commit()
+            flash("令牌已撤销，使用它的请求将被拒绝。", "success")
+    return redirect(url_for("auth.api_tokens"))

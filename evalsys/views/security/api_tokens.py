@@ -1,0 +1,60 @@
+"""/security: the security admin creates and revokes API tokens of staff accounts (account detail page)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
+
+from ...extensions import db
+from ...forms.api_tokens import ApiTokenForm
+from ...forms.security import ConfirmForm
+from ...models import ApiToken, Role, User
+from ...permissions import roles_required
+from ...services.api_tokens import (TokenError, can_manage_tokens_of, create_token, refusal, revoke_token,
+                                     tokens_of)
+from ..auth.api_tokens import shown_once
+from .accounts import _load_target
+
+
+def api_token_status(user: User) -> dict:
+    """What the account detail page shows about API tokens (never a secret)."""
+    return {"manageable": can_manage_tokens_of(current_user, user), "tokens": tokens_of(user),
+            "refused": refusal(user), "form": ApiTokenForm()}
+
+
+def _staff_target(user_id: int) -> User:
+    user = _load_target(user_id)
+    if not can_manage_tokens_of(current_user, user):
+        abort(403)
+    return user
+
+
+@roles_required(Role.SECADMIN)
+def create_api_token(user_id: int):
+    """Create a token for a staff account; its secret is shown once, to be handed over securely."""
+    user = _staff_target(user_id)
+    form = ApiTokenForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        return redirect(url_for("security.detail", user_id=user.id))
+    try:
+        new = create_token(user, actor=current_user._get_current_object(), name=form.name.data or "",
+                           days=form.days.data)
+    except TokenError as e:
+        flash(str(e), "danger")
+        return redirect(url_for("security.detail", user_id=user.id))
+    db.session.commit()
+    return shown_once(new, url_for("security.detail", user_id=user.id), user)
+
+
+@roles_required(Role.SECADMIN)
+def revoke_api_token(user_id: int, token_id: int):
+    """Revoke a token of a staff account."""
+    user = _staff_target(user_id)
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        if revoke_token(row, actor=current_user._get_current_object()):
+            db.session.commit()
+            flash("令牌已撤销。", "success")
+    return redirect(url_for("security.detail", user_id=user.id))
