@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import IntegerField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from ..services.api_tokens import DEFAULT_DAYS, MAX_DAYS
+from ..domain.api_tokens import DEFAULT_DAYS, MAX_DAYS
 from .base import BaseForm
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from ..domain.api_tokens import DEFAULT_DAYS, MAX_DAYS
 from ..extensions import db
 from ..models import AccountState, ApiToken, Role, User
 from ..models.types import utcnow
@@ -19,8 +20,6 @@ from .auth import is_locked
 from .totp import enrolment_required
 
 TOKEN_PREFIX = "evs_"
-DEFAULT_DAYS = 90
-MAX_DAYS = 366
 MAX_NAME = 60
 
 

@@ -10,6 +10,7 @@ from ...extensions import db
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...permissions import can_operate_base, can_view_base
 from ...services import funds, funds_query
+from ...services import funds_ledger
 from ...services.files import UploadRejected, store_upload
 from .. import schemas as s
 from ..auth import current_api_user, token_required
@@ -99,11 +100,11 @@ def record_expenditure(form, files, code: str, allocation_id: int):
     allocation = db.session.get(Allocation, allocation_id)
     if allocation is None or allocation.base_id != base.id:
         abort(404, description="未找到该基地的这笔资金下达")
-    data = funds.ExpenditureInput(date=form["date"], project=form["project"], category=form["category"],
+    data = funds_ledger.ExpenditureInput(date=form["date"], project=form["project"], category=form["category"],
                                   amount_fen=form["amount_fen"], payee=form["payee"],
                                   voucher_no=form["voucher_no"], explanation=form["explanation"])
     # Refusals of the entry itself come before the file is stored.
-    problems_found = funds.input_errors(allocation.id, data)
+    problems_found = funds_ledger.input_errors(allocation.id, data)
     if problems_found:
         first = problems_found[0]
         raise ApiProblem(422, first.message, kind="validation-error",
@@ -113,7 +114,7 @@ def record_expenditure(form, files, code: str, allocation_id: int):
     try:
         if upload is not None and upload.filename:
             voucher = store_upload(upload, purpose="voucher", actor_id=user.id, allowed=VOUCHER_KINDS)
-        entry = funds.record_expenditure(allocation, data, voucher=voucher, actor=user)
+        entry = funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=user)
     except UploadRejected as e:
         raise ApiProblem(422, e.message, kind="upload-rejected", errors={"voucher": [e.message]}) from None
     except funds.FundsError as e:
