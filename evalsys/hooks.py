@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
+from .boundary import commit_request
 from .extensions import db
 from .models import FormStash
 from .permissions import PUBLIC, declared_roles
@@ -93,7 +94,7 @@ def add_security_headers(response):
 def finish_request(exc: BaseException | None) -> None:
     """End the request's transaction, then write security events and chain new audit records."""
     try:
-        db.session.rollback()  # whatever the view did not commit is discarded, as one transaction
+        db.session.rollback()  # after an unhandled error nothing was committed (boundary.commit_request)
         audit.flush_security_events()
         if g.pop("audit_dirty", False):
             audit.chain_pending()
@@ -114,4 +115,5 @@ def register_hooks(app: Flask) -> None:
     app.before_request(refuse_control_characters_in_path)
     app.before_request(check_access)
     app.after_request(add_security_headers)
+    app.after_request(commit_request)  # runs first (after_request runs in reverse order): headers apply to its answer
     app.teardown_request(finish_request)

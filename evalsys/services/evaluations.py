@@ -4,7 +4,7 @@ view or command commits once."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -31,9 +31,9 @@ MINISTRY_UNIT = "商务部"
 class EvaluationError(DomainError, ValueError):
     """A refused evaluation operation; `messages` are Chinese, keyed by field where known."""
 
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None,
+                 problems: Iterable[str] = ()) -> None:
+        super().__init__(message, problems)
         self.errors = dict(errors or {})
 
 
@@ -405,7 +405,7 @@ def submit_evaluation(ev: Evaluation, *, actor: User, expected_version: int | No
         if not text.strip():
             missing.append(label)
     if missing:
-        raise EvaluationError("以下内容尚未完成：" + "；".join(missing))
+        raise EvaluationError("以下内容尚未完成：", problems=missing)
     _transition(ev, EvalAction.SUBMIT_EVALUATION, Party.AUTHORITY, authority_unit(ev), actor)
     ev.total, ev.grade_code, ev.grade_label = str(result.total), result.grade.code, result.grade.label
     ev.evaluated_at = now

@@ -4,21 +4,18 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
+from ...boundary import attempt
 from ...domain.timeutil import parse_beijing, to_beijing
-from ...domain.workflow import ApplicationState, TransitionError
-from ...errors import STALE_MESSAGE
+from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
 from ...models import Application, Authority, Call, CallKind, Role
 from ...permissions import roles_required
-from ...services import audit
 from ...services import criteria as criteria_svc
-from ...services.applications import ApplicationError
-from ...services.calls import CallData, CallError, create_call, find_call, update_call
+from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
 
@@ -86,13 +83,12 @@ def call_new():
     form = CallForm()
     _prepare(form)
     if form.validate_on_submit():
-        try:
-            call = create_call(_data(form), actor=current_user._get_current_object())
-        except CallError as e:
-            return render_template("admin/call_form.html", form=form, errors=e.messages, call=None)
-        db.session.commit()
-        flash(f"已创建批次：{call.title}", "success")
-        return redirect(url_for("admin.call_detail", code=call.code))
+        created: list[Call] = []
+        refused = attempt(lambda: created.append(create_call(_data(form), actor=current_user._get_current_object())))
+        if refused:
+            return render_template("admin/call_form.html", form=form, errors=refused.lines, call=None)
+        flash(f"已创建批次：{created[0].title}", "success")
+        return redirect(url_for("admin.call_detail", code=created[0].code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=None)
 
 
@@ -103,16 +99,11 @@ def call_edit(code: str):
     form = CallForm(data=_form_data(call)) if request.method == "GET" else CallForm()
     _prepare(form)
     if form.validate_on_submit():
-        try:
-            update_call(call, _data(form), actor=current_user._get_current_object(),
-                        expected_version=int(form.version.data or 0))
-        except CallError as e:
-            return render_template("admin/call_form.html", form=form, errors=e.messages, call=call)
-        except StaleDataError:
-            db.session.rollback()
-            audit.record_security("stale_edit", obj=call, outcome="failure", detail={"path": request.path})
-            return render_template("admin/call_form.html", form=form, errors=[STALE_MESSAGE], call=call), 409
-        db.session.commit()
+        refused = attempt(lambda: update_call(call, _data(form), actor=current_user._get_current_object(),
+                                              expected_version=int(form.version.data or 0)), obj=call)
+        if refused:  # shown on the form, the input kept
+            status = 409 if refused.error is None else 200
+            return render_template("admin/call_form.html", form=form, errors=refused.lines, call=call), status
         flash("批次已保存。", "success")
         return redirect(url_for("admin.call_detail", code=call.code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=call)
@@ -163,14 +154,8 @@ def check(code: str, app_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
         return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
-    try:
-        formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
-                     reason=form.reason.data)
-    except TransitionError as e:
-        abort(409, description=e.message)
-    except ApplicationError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
+                 reason=form.reason.data)
     flash(f"形式审查：{app.organisation.name} → {app.state.label}", "success")
     return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
 

@@ -6,7 +6,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from ...domain.workflow import ApplicationState, TransitionError
+from ...boundary import attempt, refusal_returns_to
+from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.base import options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
@@ -17,8 +18,8 @@ from ...services.calls import find_call
 from ...services import review as svc
 from ...services import review_progress as progress
 from ...services.accounts import authority_choices
-from ...services.applications import ApplicationError, system_of
-from ...services.assignment import (AssignmentInfeasible, ReviewError, active_pool, add_assignment, assign_call,
+from ...services.applications import system_of
+from ...services.assignment import (active_pool, add_assignment, assign_call,
                                    exclusion_of, proposals_for, remove_assignment)
 
 
@@ -54,17 +55,15 @@ def reviewer_new():
     form = ProfileForm()
     form.home_authority_code.choices = options(authority_choices())
     if form.validate_on_submit():
-        try:
-            profile = svc.create_reviewer_profile(svc.ProfileData(
-                name=form.name.data, home_authority_code=form.home_authority_code.data,
-                field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
-                organisation_name=form.organisation_name.data or ""), actor=_actor())
-        except ReviewError as e:
-            form.organisation_uscc.errors = [str(e)]
-        else:
-            db.session.commit()
-            flash(f"已加入专家库：{profile.name}（待安全管理员启用账户）", "success")
-            return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
+        made = []
+        refused = attempt(lambda: made.append(svc.create_reviewer_profile(svc.ProfileData(
+            name=form.name.data, home_authority_code=form.home_authority_code.data,
+            field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
+            organisation_name=form.organisation_name.data or ""), actor=_actor())))
+        if not refused:
+            flash(f"已加入专家库：{made[0].name}（待安全管理员启用账户）", "success")
+            return redirect(url_for("admin.reviewer_detail", profile_id=made[0].id))
+        form.organisation_uscc.errors = refused.lines
     return render_template("admin/review_reviewer_form.html", form=form)
 
 
@@ -86,12 +85,8 @@ def reviewer_state(profile_id: int, action: str):
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        svc.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
-                               actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    svc.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
+                           actor=_actor())
     return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
 
 
@@ -133,17 +128,8 @@ def review_assign(code: str):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("admin.review_call", code=code))
-    try:
-        result = assign_call(call, seed=form.seed.data, actor=_actor())
-    except AssignmentInfeasible as e:
-        db.session.commit()  # keeps the audit record of the refusal; nothing else was written
-        flash(str(e), "danger")
-        return redirect(url_for("admin.review_call", code=code))
-    except (ReviewError, ApplicationError) as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    refusal_returns_to(url_for("admin.review_call", code=code))
+    result = assign_call(call, seed=form.seed.data, actor=_actor())
     lo, hi = result.plan.bounds
     text = f"已为{result.applications}件申报分配{result.created}个评审任务（种子{form.seed.data}）。"
     if result.plan.balanced:
@@ -159,13 +145,7 @@ def review_close(code: str):
     call = _call(code)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        result = svc.close_review(call, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    result = svc.close_review(call, actor=_actor())
     flash(f"评审已结束：{result.applications}件申报进入“已评分”，{result.flagged}份评分表需填写偏离说明，"
           f"{len(result.missing)}件申报评分表不足。", "success")
     return redirect(url_for("admin.review_progress", code=code))
@@ -211,13 +191,7 @@ def review_add(code: str, app_id: int):
         return redirect(url_for("admin.review_application", code=code, app_id=app.id))
     profile = db.session.get(ReviewerProfile, int(form.reviewer_id.data)) or abort(404)
     source = "replacement" if form.source.data == "replacement" else "manual"
-    try:
-        add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
-    except ReviewError as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
     flash(f"已分配专家：{profile.name}", "success")
     if request.form.get("back") == "call":
         return redirect(url_for("admin.review_call", code=code))
@@ -234,11 +208,7 @@ def review_remove(assignment_id: int):
     if not form.validate_on_submit():
         flash("请填写理由", "danger")
         return redirect(back)
-    try:
-        remove_assignment(assignment, reason=form.reason.data, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    remove_assignment(assignment, reason=form.reason.data, actor=_actor())
     flash("已移出该专家，其评分表已作废。", "success")
     return redirect(back)
 
@@ -253,11 +223,7 @@ def review_reopen(sheet_id: int):
     if not form.validate_on_submit():
         flash("请填写理由", "danger")
         return redirect(back)
-    try:
-        svc.reopen_sheet(sheet, form.reason.data, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    svc.reopen_sheet(sheet, form.reason.data, actor=_actor())
     flash("评分表已重新开放；本批次已存储的排序结果均已标记为过期。", "success")
     return redirect(back)
 

@@ -6,7 +6,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...domain.workflow import ApplicationState, Role as FlowRole, TransitionError, allowed_actions
+from ...boundary import refusal_returns_to
+from ...domain.workflow import ApplicationState, Role as FlowRole, allowed_actions
 from ...extensions import db
 from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
@@ -14,10 +15,9 @@ from ...models import AccountState, Application, Call, Organisation, Organisatio
 from ...models.types import utcnow
 from ...permissions import can_verify_organisation, roles_required
 from ...services import recommendations as rec
-from ...services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
-from ...services.applications import ApplicationError
+from ...services.accounts import approve_member, can_approve_member, verify_organisation
 from ...services.calls import find_call
-from ...services.files import UploadRejected, send_stored
+from ...services.files import send_stored
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 
 
@@ -51,13 +51,9 @@ def decide_organisation(org_id: int, action: str):
     org = db.session.get(Organisation, org_id) or abort(404)
     if not can_verify_organisation(current_user, org):
         abort(403)
+    refusal_returns_to(url_for("authority.organisations"))
     if ConfirmForm().validate_on_submit():
-        try:
-            verify_organisation(org, actor=current_user._get_current_object(), approve=action == "verify")
-        except AccountError as e:
-            flash(str(e), "danger")
-            return redirect(url_for("authority.organisations"))
-        db.session.commit()
+        verify_organisation(org, actor=current_user._get_current_object(), approve=action == "verify")
         flash(f"已{'核验通过' if action == 'verify' else '驳回'}：{org.name}", "success")
     return redirect(url_for("authority.organisations"))
 
@@ -70,7 +66,6 @@ def decide_member(user_id: int, action: str):
         abort(403)
     if ConfirmForm().validate_on_submit():
         approve_member(member, actor=current_user._get_current_object(), approve=action == "approve")
-        db.session.commit()
         flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
     return redirect(url_for("authority.organisations"))
 
@@ -127,13 +122,7 @@ def _decide(app_id: int, form, service, kwargs):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
         return redirect(url_for("authority.application_detail", app_id=app.id))
-    try:
-        service(app, actor=current_user._get_current_object(), **kwargs(form))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    except ApplicationError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    service(app, actor=current_user._get_current_object(), **kwargs(form))
     flash(f"已办理：{app.organisation.name} → {app.state.label}", "success")
     return redirect(url_for("authority.application_detail", app_id=app.id))
 
@@ -162,13 +151,9 @@ def upload_letter(code: str):
     """Upload the sealed recommendation letter (PDF) for a call."""
     call = find_call(code) or abort(404)
     form = LetterForm()
+    refusal_returns_to(url_for("authority.applications", call=code))
     if form.validate_on_submit():
-        try:
-            rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
-        except UploadRejected as e:
-            flash(e.message, "danger")
-            return redirect(url_for("authority.applications", call=code))
-        db.session.commit()
+        rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
         flash("推荐函已上传。", "success")
     else:
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import attempt
 from ...extensions import db
 from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersionForm, ReasonForm, RecheckForm,
                                  authority_form)
@@ -73,13 +74,10 @@ def evaluation(evaluation_id: int):
                                   conclusions=form.conclusions.data or "", problems=form.problems.data or "",
                                   recommendations=form.recommendations.data or "",
                                   other_notes=form.other_notes.data or "", bonus=form.bonus.data or "")
-        try:
-            svc.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
-                                          expected_version=expected_version(form))
-        except svc.EvaluationError as e:
-            db.session.rollback()
-            return _page(_mine(evaluation_id), form, e.errors or {"_": e.message}, 400)
-        db.session.commit()
+        refused = attempt(lambda: svc.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
+                                                                expected_version=expected_version(form)), obj=ev)
+        if refused:  # shown on the form, the input kept
+            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, 400)
         flash("评价内容已保存。", "success")
         return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
@@ -93,15 +91,10 @@ def evaluation_decide(evaluation_id: int, action: str):
     if not form.validate_on_submit():
         abort(400, description="请填写理由")
     actor = current_user._get_current_object()
-    try:
-        if action == "submit":
-            svc.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
-        else:
-            svc.return_self_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    if action == "submit":
+        svc.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
+    else:
+        svc.return_self_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
     flash("已提交商务部审核。" if action == "submit" else "已退回基地修改自评。", "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 
@@ -115,13 +108,8 @@ def evaluation_recheck(evaluation_id: int):
     form = RecheckForm()
     if not form.validate_on_submit():
         abort(400, description="请填写复查意见")
-    try:
-        rect.recheck_rectification(ev.rectification, passed=form.outcome.data == "passed", result=form.result.data,
-                                   actor=current_user._get_current_object(), expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    rect.recheck_rectification(ev.rectification, passed=form.outcome.data == "passed", result=form.result.data,
+                               actor=current_user._get_current_object(), expected_version=expected_version(form))
     flash("复查结论已提交。", "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 
