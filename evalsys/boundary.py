@@ -90,6 +90,7 @@ def attempt(action: Callable[[], Any], *, obj: Any = None) -> Refused:
         discard_changes()
         audit.record_security("stale_edit", obj=obj, outcome="failure", detail={"path": _path()})
         return Refused([STALE_MESSAGE])
+    g.pop("keep_nothing", None)  # what an earlier refusal left was rolled back; this success is kept
     return Refused()
 
 

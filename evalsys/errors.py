@@ -62,7 +62,7 @@ def _description(e: HTTPException) -> str | None:
     return str(desc)
 
 
-def _page_of_action() -> str | None:
+def page_of_action() -> str | None:
     """The same-site page the refused form was posted from (its Referer), if it is safe to return to."""
     from .hooks import is_safe_next
 
@@ -81,7 +81,7 @@ def _refuse(lines: list[str], status: int):
     that cannot be shown explains why on the error page."""
     db.session.rollback()
     g.keep_nothing = True  # the redirect is a success status, yet nothing of the request is kept
-    back = _page_of_action() if request.method not in ("GET", "HEAD") else None
+    back = page_of_action() if request.method not in ("GET", "HEAD") else None
     back = back or g.get("page_of_action")  # the page the view named for its action
     if back is None:
         return render_error(status if status in TITLES else 409, "；".join(lines) or None)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ...domain import figures as fig
-from ...domain.workflow import is_open_for_applications
+from ...domain.workflow import TransitionError, is_open_for_applications
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
@@ -121,19 +121,28 @@ def application_edit(app_id: int):
     form_cls = build_application_form(system, svc.outline_of(app.call), categories)
     form = form_cls(data=_initial(app, form_cls)) if request.method == "GET" else form_cls()
     problems: list[str] = []
+    status = 200
     if form.validate_on_submit():
         def save():
             svc.save_draft(app, _draft_from(form), actor=_actor(), expected_version=int(form.version.data or 0))
-            if form.submit_application.data:
-                svc.submit(app, actor=_actor())
-        refused = attempt(save, obj=app)  # refused: nothing is kept, the input stays on the form
-        problems = refused.lines
+
+        def save_and_submit():
+            save()
+            svc.submit(app, actor=_actor())
+
+        refused = attempt(save_and_submit if form.submit_application.data else save, obj=app)
+        if refused and refused.error is not None and form.submit_application.data:
+            attempt(save, obj=app)  # the submission was refused: the draft is still saved, as "save" would
+            form.version.data = app.version_id
         if not refused:
             flash("申报已提交。" if form.submit_application.data else "草稿已保存。", "success")
             return redirect(url_for("applicant.application_detail", app_id=app.id))
+        problems = refused.lines
+        if refused.error is None or isinstance(refused.error, TransitionError):
+            status = 409  # a stale tab or a state that no longer allows it
     elif request.method == "POST":
         problems = ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]  # hidden: shown here
-    return render_template("applicant/edit.html", form=form, app=app, problems=problems)
+    return render_template("applicant/edit.html", form=form, app=app, problems=problems), status
 
 
 @roles_required(Role.APPLICANT)

@@ -6,12 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...boundary import attempt
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, EvidenceForm, RectificationReportForm,
                                  self_evaluation_form)
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
-from ...permissions import can_self_evaluate, roles_required
+from ...permissions import can_edit_self_evaluation, can_self_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import rectifications as rect
 from ...services.files import send_stored, store_upload
@@ -56,6 +56,11 @@ def evaluations():
 def evaluation(evaluation_id: int):
     """The self-evaluation: figures (prefilled from the fund records) and narratives; save."""
     ev = _own(evaluation_id)
+    if not can_edit_self_evaluation(current_user, ev):  # submitted, evaluated or issued: shown read-only
+        if request.method == "POST":
+            refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
+            raise svc.EvaluationError("自评已提交，不能再修改")
+        return _page(ev, None)
     form = _form(ev, request.method == "POST")
     if request.method == "POST":
         if not form.validate_on_submit():

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import refusal_returns_to
+from ...errors import page_of_action
 from ...domain.workflow import ApplicationState, Role as FlowRole, allowed_actions
 from ...extensions import db
 from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
-from ...models import AccountState, Application, Call, Organisation, OrganisationState, Role, StoredFile, User
+from ...models import Application, Organisation, OrganisationState, Role, StoredFile, User
 from ...models.types import utcnow
 from ...permissions import can_verify_organisation, roles_required
+from ...services import application_query as query
 from ...services import recommendations as rec
 from ...services.accounts import approve_member, can_approve_member, verify_organisation
 from ...services.calls import find_call
@@ -24,23 +25,17 @@ from ..common.applications import detail_context, export_response, load_applicat
 @roles_required(Role.AUTHORITY)
 def home():
     """The jurisdiction at a glance: organisations awaiting verification, accounts awaiting approval."""
-    code = current_user.authority_code
-    waiting = db.session.scalar(select(db.func.count()).select_from(Organisation).where(
-        Organisation.authority_code == code, Organisation.state == OrganisationState.UNVERIFIED))
-    return render_template("authority/home.html", waiting=waiting)
+    return render_template("authority/home.html", waiting=query.unverified_count(current_user.authority_code))
 
 
 @roles_required(Role.AUTHORITY)
 def organisations():
     """Organisations of this jurisdiction, unverified first; paginated."""
     state = request.args.get("state") or ""
-    stmt = select(Organisation).where(Organisation.authority_code == current_user.authority_code)
-    if state in {s.value for s in OrganisationState}:
-        stmt = stmt.where(Organisation.state == OrganisationState(state))
-    stmt = stmt.order_by(Organisation.state.desc(), Organisation.id)
+    code = current_user.authority_code
+    stmt = query.jurisdiction_organisations(code, query.OrganisationFilter.parse(state))
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    pending = db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
-        Organisation.authority_code == current_user.authority_code, User.state == AccountState.PENDING)).all()
+    pending = query.pending_members(code)
     return render_template("authority/organisations.html", page=page, state=state, states=list(OrganisationState),
                            pending=pending, confirm=ConfirmForm())
 
@@ -76,27 +71,20 @@ def _my_application(app_id: int) -> Application:
 
 @roles_required(Role.AUTHORITY)
 def applications():
-    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated."""
+    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated. Every call
+    still open for recommendation shows its quota, letter upload and export above, whatever the filter."""
     code = current_user.authority_code
     call_code = request.args.get("call") or ""
     state = request.args.get("state") or ""
-    stmt = select(Application).where(Application.authority_code == code,
-                                     Application.state != ApplicationState.DRAFT)
-    call = find_call(call_code)
-    if call is not None:
-        stmt = stmt.where(Application.call_id == call.id)
-    if state in {s.value for s in ApplicationState}:
-        stmt = stmt.where(Application.state == ApplicationState(state))
-    stmt = stmt.order_by(Application.call_id.desc(), Application.recommend_order, Application.id)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    quota = None
-    if call is not None:
-        quota = {"used": rec.quota_used(call, code), "max": call.quota_per_authority,
-                 "letter": rec.current_letter(call, code)}
-    return render_template("authority/applications.html", page=page, calls=calls, call=call, state=state,
-                           states=[s for s in ApplicationState if s != ApplicationState.DRAFT], quota=quota,
-                           letter_form=LetterForm(), args={"call": call_code, "state": state})
+    f = query.ApplicationFilter.parse(find_call(call_code), state)
+    page = db.paginate(query.jurisdiction_applications(code, f), per_page=current_app.config["PAGE_SIZE"],
+                       error_out=False)
+    panels = query.recommendation_panels(code, utcnow())
+    if f.call is not None and all(p.call.id != f.call.id for p in panels):
+        panels.append(query.panel(f.call, code))  # a chosen call past its deadline: its letter and export
+    return render_template("authority/applications.html", page=page, calls=query.all_calls(), call=f.call,
+                           state=state, states=[s for s in ApplicationState if s != ApplicationState.DRAFT],
+                           panels=panels, letter_form=LetterForm(), args={"call": call_code, "state": state})
 
 
 @roles_required(Role.AUTHORITY)
@@ -106,8 +94,7 @@ def application_detail(app_id: int):
     actions = allowed_actions(app.state, role=FlowRole.AUTHORITY, now=utcnow(), deadlines=app.call.times.deadlines())
     return render_template("authority/application.html", actions=[a.value for a in actions],
                            recommend_form=RecommendForm(), reason_form=ReasonForm(), confirm=ConfirmForm(),
-                           quota_used=rec.quota_used(app.call, current_user.authority_code),
-                           letter=rec.current_letter(app.call, current_user.authority_code),
+                           panel=query.panel(app.call, current_user.authority_code), letter_form=LetterForm(),
                            **detail_context(app, staff=True, download_endpoint="authority.download_attachment"))
 
 
@@ -151,13 +138,16 @@ def upload_letter(code: str):
     """Upload the sealed recommendation letter (PDF) for a call."""
     call = find_call(code) or abort(404)
     form = LetterForm()
-    refusal_returns_to(url_for("authority.applications", call=code))
+    back = page_of_action() or url_for("authority.applications", call=code)  # the list or the application it was sent from
+    refusal_returns_to(back)
     if form.validate_on_submit():
         rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
         flash("推荐函已上传。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
-    return redirect(url_for("authority.applications", call=code))
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(back)
 
 
 @roles_required(Role.AUTHORITY)

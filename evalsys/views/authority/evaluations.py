@@ -6,12 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from ...boundary import attempt
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersionForm, ReasonForm, RecheckForm,
                                  authority_form)
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
-from ...permissions import can_evaluate, roles_required
+from ...permissions import can_edit_evaluation, can_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import rectifications as rect
 from ...services.files import send_stored
@@ -65,6 +65,11 @@ def evaluations():
 def evaluation(evaluation_id: int):
     """Evaluate: scores with comments, corrections with reasons, conclusions; save."""
     ev = _mine(evaluation_id)
+    if not can_edit_evaluation(current_user, ev):  # before the self-evaluation or after submitting: read-only
+        if request.method == "POST":
+            refusal_returns_to(url_for("authority.evaluation", evaluation_id=ev.id))
+            raise svc.EvaluationError("当前状态下不能修改评价")
+        return _page(ev, None)
     form = _form(ev, request.method == "POST")
     if request.method == "POST":
         if not form.validate_on_submit():
