@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
-from ..models import AccountState, Application, Call, Organisation, OrganisationState, RecommendationLetter, User
+from ..models import AccountState, Application, Authority, Call, Organisation, OrganisationState, RecommendationLetter, User
 from .recommendations import current_letter, quota_used
 
 
@@ -97,3 +97,42 @@ def pending_members(authority_code: str) -> list[User]:
     """Further accounts of the jurisdiction's organisations awaiting approval."""
     return list(db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
         Organisation.authority_code == authority_code, User.state == AccountState.PENDING)))
+
+
+@dataclass(frozen=True)
+class CallApplicationFilter:
+    """?state=&authority= of a call's application list (the ministry's view); unknown state means "all"."""
+
+    state: ApplicationState | None = None
+    authority: str = ""
+
+    @classmethod
+    def parse(cls, state: str, authority: str) -> CallApplicationFilter:
+        known = {s.value for s in ApplicationState}
+        return cls(ApplicationState(state) if state in known else None, authority)
+
+
+def call_applications(call: Call, f: CallApplicationFilter) -> Select:
+    """A call's applications (drafts excluded) by authority and recommendation order."""
+    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
+    if f.state is not None:
+        stmt = stmt.where(Application.state == f.state)
+    if f.authority:
+        stmt = stmt.where(Application.authority_code == f.authority)
+    return stmt.order_by(Application.authority_code, Application.recommend_order, Application.id)
+
+
+def state_counts(call: Call) -> dict[ApplicationState, int]:
+    """How many applications of a call are in each state."""
+    return dict(db.session.execute(select(Application.state, func.count()).where(
+        Application.call_id == call.id).group_by(Application.state)).all())
+
+
+def application_counts() -> dict[int, int]:
+    """How many applications each call has (drafts included)."""
+    return dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
+
+
+def authorities() -> list[Authority]:
+    """Every authority by code (filters)."""
+    return list(db.session.scalars(select(Authority).order_by(Authority.code)))

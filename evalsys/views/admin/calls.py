@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ...boundary import attempt
 from ...domain.timeutil import parse_beijing, to_beijing
@@ -12,8 +11,9 @@ from ...extensions import db
 from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
-from ...models import Application, Authority, Call, CallKind, Role
+from ...models import Application, Call, CallKind, Role
 from ...permissions import roles_required
+from ...services import application_query as query
 from ...services import criteria as criteria_svc
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
@@ -72,9 +72,7 @@ def _form_data(call: Call) -> dict:
 @roles_required(Role.ADMIN)
 def calls():
     """Every call with its counts by state."""
-    rows = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    counts = dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
-    return render_template("admin/calls.html", calls=rows, counts=counts)
+    return render_template("admin/calls.html", calls=query.all_calls(), counts=query.application_counts())
 
 
 @roles_required(Role.ADMIN)
@@ -115,18 +113,11 @@ def call_detail(code: str):
     call = _load_call(code)
     state = request.args.get("state") or ""
     authority = request.args.get("authority") or ""
-    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
-    if state in {s.value for s in ApplicationState}:
-        stmt = stmt.where(Application.state == ApplicationState(state))
-    if authority:
-        stmt = stmt.where(Application.authority_code == authority)
-    page = db.paginate(stmt.order_by(Application.authority_code, Application.recommend_order, Application.id),
-                       per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    by_state = dict(db.session.execute(select(Application.state, func.count()).where(
-        Application.call_id == call.id).group_by(Application.state)).all())
-    authorities = db.session.scalars(select(Authority).order_by(Authority.code)).all()
+    stmt = query.call_applications(call, query.CallApplicationFilter.parse(state, authority))
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
-                           by_state=by_state, states=list(ApplicationState), authorities=authorities,
+                           by_state=query.state_counts(call), states=list(ApplicationState),
+                           authorities=query.authorities(),
                            args={"state": state, "authority": authority})
 
 

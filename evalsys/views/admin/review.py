@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
 from ...boundary import attempt, refusal_returns_to
 from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.base import options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
-from ...models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
-                      ReviewerState, Role, ScoreSheet)
+from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
 from ...permissions import roles_required
 from ...services.calls import find_call
 from ...services import review as svc
+from ...services import review_query as query
 from ...services import review_progress as progress
 from ...services.accounts import authority_choices
 from ...services.applications import system_of
@@ -42,10 +41,7 @@ def _page_arg() -> int:
 def reviewers():
     """The expert pool, filterable by state; paginated."""
     state = request.args.get("state") or ""
-    stmt = select(ReviewerProfile).order_by(ReviewerProfile.id)
-    if state in {s.value for s in ReviewerState}:
-        stmt = stmt.where(ReviewerProfile.state == ReviewerState(state))
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    page = db.paginate(query.reviewers(query.ReviewerFilter.parse(state)), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
 
 
@@ -71,10 +67,8 @@ def reviewer_new():
 def reviewer_detail(profile_id: int):
     """One expert: profile, declared conflicts, assignments."""
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
-    conflicts = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id)
-                                   .order_by(ConflictDeclaration.id)).all()
-    page = db.paginate(select(Assignment).where(Assignment.reviewer_id == profile.id)
-                       .order_by(Assignment.id.desc()), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    conflicts = query.conflicts_of(profile)
+    page = db.paginate(query.assignments_of(profile), per_page=current_app.config["PAGE_SIZE"], error_out=False)
     return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
                            confirm=EmptyForm())
 
@@ -93,13 +87,7 @@ def reviewer_state(profile_id: int, action: str):
 @roles_required(Role.ADMIN)
 def review_calls():
     """Calls with their applications in and around expert review."""
-    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    counts: dict[int, dict] = {}
-    for call_id, state, n in db.session.execute(
-            select(Application.call_id, Application.state, func.count())
-            .where(Application.state.in_((ApplicationState.PASSED, *progress.IN_REVIEW)))
-            .group_by(Application.call_id, Application.state)):
-        counts.setdefault(call_id, {})[state] = n
+    calls, counts = query.calls_in_review((ApplicationState.PASSED, *progress.IN_REVIEW))
     return render_template("admin/review_calls.html", calls=calls, counts=counts, states=ApplicationState)
 
 
@@ -107,12 +95,11 @@ def review_calls():
 def review_call(code: str):
     """The assignment page: automatic assignment, shortages with proposed replacements, applications and reviewers."""
     call = _call(code)
-    passed = db.session.scalar(select(func.count()).select_from(Application).where(
-        Application.call_id == call.id, Application.state == ApplicationState.PASSED)) or 0
+    passed = query.passed_count(call)
     pagination, rows = progress.application_rows(call, page=_page_arg(), per_page=current_app.config["PAGE_SIZE"])
     assignments = progress.assignments_of([a.id for a, _p in rows])
     proposals = proposals_for(call)
-    short_apps = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(list(proposals))))}
+    short_apps = query.applications_by_id(proposals)
     return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
@@ -160,8 +147,7 @@ def _application(code: str, app_id: int) -> Application:
 
 
 def _candidates(app: Application) -> list[tuple[str, str]]:
-    taken = set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == app.id,
-                                                                         Assignment.state == AssignmentState.ACTIVE)))
+    taken = query.active_reviewer_ids(app)
     return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in active_pool()
             if p.id not in taken and exclusion_of(p, app) is None]
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
-from ...models import (Application, ApplicationAttachment, AttachmentKind, Assignment, AssignmentState, Call,
-                      ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
+from ...models import ApplicationAttachment, AttachmentKind, Assignment, ReviewerProfile, Role, ScoreSheet
 from ...permissions import can_review_assignment, can_see_identity, roles_required
 from ...services import review as svc
+from ...services import review_query as query
 from ...services.applications import current_attachments, outline_of, system_of
 from ...services.files import read_verified
 from ..common.applications import category_label, figure_rows
@@ -44,15 +43,8 @@ def home():
     page = None
     sheets: dict[int, ScoreSheet] = {}
     if me is not None:
-        stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
-                .join(Call, Call.id == Assignment.call_id)
-                .where(Assignment.reviewer_id == me.id, Assignment.state == AssignmentState.ACTIVE)
-                .order_by(Call.id.desc(), Assignment.application_id))
-        page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-        ids = [a.id for a in page.items]
-        if ids:
-            sheets = {s.assignment_id: s for s in db.session.scalars(
-                select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)))}
+        page = db.paginate(query.active_assignments(me), per_page=current_app.config["PAGE_SIZE"], error_out=False)
+        sheets = query.sheets_of([a.id for a in page.items])
     return render_template("review/home.html", me=me, page=page, sheets=sheets)
 
 
@@ -223,6 +215,5 @@ def conflicts():
             flash(f"已声明回避{extra}。", "success")
             return redirect(url_for("review.conflicts"))
         form.uscc.errors = refused.lines
-    rows = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == me.id)
-                              .order_by(ConflictDeclaration.id.desc())).all()
+    rows = query.conflicts_of(me, newest_first=True)
     return render_template("review/conflicts.html", form=form, rows=rows)
