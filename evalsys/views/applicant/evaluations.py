@@ -71,7 +71,8 @@ def evaluation(evaluation_id: int):
         refused = attempt(lambda: svc.save_self_evaluation(ev, data, actor=current_user._get_current_object(),
                                                            expected_version=expected_version(form)), obj=ev)
         if refused:  # shown on the form, the input kept
-            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, 400)
+            status = 409 if refused.error is None else 400  # a stale tab, or figures to correct
+            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
         flash("自评内容已保存。", "success")
         return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
@@ -96,6 +97,7 @@ def evaluation_evidence(evaluation_id: int):
     form = EvidenceForm()
     if not form.validate_on_submit():
         abort(400)
+    refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
     stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
     svc.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
     flash("佐证材料已上传。", "success")
@@ -121,6 +123,7 @@ def evaluation_rectification(evaluation_id: int):
     form = RectificationReportForm()
     if not form.validate_on_submit():
         abort(400, description="请填写整改报告")
+    refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
     stored = None
     if form.file.data and getattr(form.file.data, "filename", ""):
         stored = store_upload(form.file.data, purpose="rectification_report", actor_id=current_user.id)

@@ -82,7 +82,8 @@ def evaluation(evaluation_id: int):
         refused = attempt(lambda: svc.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
                                                                 expected_version=expected_version(form)), obj=ev)
         if refused:  # shown on the form, the input kept
-            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, 400)
+            status = 409 if refused.error is None else 400  # a stale tab, or entries to correct
+            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
         flash("评价内容已保存。", "success")
         return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
