@@ -39,7 +39,7 @@ def main() -> None:
     from evalsys import create_app
     from evalsys.extensions import db
     from evalsys.models import Call
-    from evalsys.services import runs
+    from evalsys.services import run_inputs, runs
     from tests.rankutil import build_scored_call
 
     workdir = tempfile.mkdtemp(prefix="evalsys-bench-")
@@ -59,12 +59,12 @@ def main() -> None:
         call = db.session.scalar(select(Call).where(Call.code == built.code))
 
         def raw_run() -> None:
-            inputs = runs.load_inputs(call, adjusted=False)
+            inputs = run_inputs.load_inputs(call, adjusted=False)
             for cat in call.category_codes:
                 runs.rank_cohort(call, inputs, category=cat, adjusted=False)
 
         def adjusted_run() -> None:
-            inputs = runs.load_inputs(call, adjusted=True)
+            inputs = run_inputs.load_inputs(call, adjusted=True)
             for cat in call.category_codes:
                 runs.rank_cohort(call, inputs, category=cat, adjusted=True, samples=args.samples, seed=1)
 
@@ -82,7 +82,7 @@ def main() -> None:
                 best_cpu = min(best_cpu, time.process_time() - c0)
             figures[name] = round(best, 3)
             figures[name.replace("_s", "_cpu_s")] = round(best_cpu, 3)
-        figures["scores"] = runs.load_inputs(call, adjusted=True).scores
+        figures["scores"] = run_inputs.load_inputs(call, adjusted=True).scores
         db.engine.dispose()
     figures["load_average_1m"] = round(os.getloadavg()[0], 2)
     figures["cpus"] = os.cpu_count()

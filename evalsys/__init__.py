@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, request
 
 from .config import DEFAULT_SECRET_KEY, DefaultConfig, ProductionDefaults
+from .resources import project_folder
 
 
 class ConfigurationError(RuntimeError):
@@ -85,7 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.before_request(assign_request_id)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or project_folder("migrations")),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -21,6 +21,11 @@ class DefaultConfig:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+    # Folders of indicator systems and of the Alembic scripts. None → the project's criteria/ and
+    # migrations/: the checkout's, or the copies an installed wheel carries (evalsys/resources.py).
+    CRITERIA_DIR: str | None = None
+    MIGRATIONS_DIR: str | None = None
+
     # Sessions (security.md): idle 30 minutes, absolute 12 hours, rotated at login.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)

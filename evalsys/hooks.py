@@ -1,18 +1,18 @@
 """Per-request hooks: request id, session loading, access control by declaration, headers, teardown."""
 from __future__ import annotations
 
-import json
 import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from .boundary import commit_request
 from .extensions import db
-from .models import FormStash
 from .permissions import PUBLIC, declared_roles
 from .services import audit
+from .services.form_stash import stash_form, take_stashed_form
 from .services.notify import deliver_if_queued
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -29,10 +29,24 @@ def is_safe_next(target: str | None) -> bool:
 def _stash_form(user_id: int) -> None:
     """Keep the input of a form posted after the session expired, to restore after login."""
     pairs = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
-    if pairs:
-        db.session.add(FormStash(user_id=user_id, path=request.path, data=json.dumps(pairs, ensure_ascii=False)))
+    if stash_form(user_id, request.path, pairs) is not None:
         db.session.commit()
         session["stash_notice"] = True
+
+
+def restore_stashed_form() -> None:
+    """On a page shown again after login, hand the input kept at expiry to the page's form (once).
+
+    BaseForm takes it from ``g.restored_formdata``; the form itself never touches the database.
+    """
+    if request.method != "GET" or not current_user or not current_user.is_authenticated:
+        return
+    pairs = take_stashed_form(current_user.id, request.path)
+    if pairs is None:
+        return
+    db.session.commit()
+    session.pop("stash_notice", None)
+    g.restored_formdata = MultiDict(pairs)
 
 
 def refuse_control_characters_in_path():
@@ -114,6 +128,7 @@ def register_hooks(app: Flask) -> None:
 
     app.before_request(refuse_control_characters_in_path)
     app.before_request(check_access)
+    app.before_request(restore_stashed_form)
     app.after_request(add_security_headers)
     app.after_request(commit_request)  # runs first (after_request runs in reverse order): headers apply to its answer
     app.teardown_request(finish_request)

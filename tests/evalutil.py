@@ -59,7 +59,7 @@ def make_perf_base(*, authority_code: str = "320000", region: str = "320500", na
     of 90% (execution = target), optionally partly in a forbidden category."""
     import datetime as dt
 
-    from evalsys.services import funds
+    from evalsys.services import funds, funds_ledger
     from tests.factories import make_org
     from tests.fundsutil import make_allocation, make_entry
 
@@ -71,7 +71,7 @@ def make_perf_base(*, authority_code: str = "320000", region: str = "320500", na
     for amount, category in ((9_000_000_00 - forbidden_fen, "PSP"), (forbidden_fen, "X-BLD")):
         if amount:
             e = make_entry(allocation, amount_fen=amount, category=category, date=dt.date(2014, 3, 1))
-            funds.verify_expenditure(e)
+            funds_ledger.verify_expenditure(e)
     return base
 
 
@@ -97,22 +97,23 @@ def advance(ev, *, fraction: str, to: str, operator, authority, admin):
     unless fraction changes them)."""
     from decimal import ROUND_HALF_UP
 
-    from evalsys.services import evaluations as svc
+    from evalsys.services import evaluation_review as ev_review, evaluations as svc, self_evaluation as self_ev
 
     system = svc.system_of(ev.round)
-    svc.save_self_evaluation(ev, svc.SelfEvaluationInput(stored_texts(system, inputs_at(fraction)), NARRATIVES),
-                             actor=operator)
-    svc.submit_self_evaluation(ev, actor=operator)
+    self_ev.save_self_evaluation(ev, self_ev.SelfEvaluationInput(stored_texts(system, inputs_at(fraction)), NARRATIVES),
+                                 actor=operator)
+    self_ev.submit_self_evaluation(ev, actor=operator)
     if to == "self_evaluated":
         return ev
     f = Decimal(fraction)
     points = {i.id: str((Decimal(str(i.max)) * f).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
               for i in system.scored_indicators if i.type == "E"}
-    svc.save_authority_evaluation(ev, svc.AuthorityInput(points=points, comments={}, figures={}, reasons={},
-                                                         conclusions="结论", problems="问题", recommendations="建议"),
-                                  actor=authority)
-    svc.submit_evaluation(ev, actor=authority)
+    ev_review.save_authority_evaluation(ev, ev_review.AuthorityInput(points=points, comments={}, figures={}, reasons={},
+                                                                     conclusions="结论", problems="问题",
+                                                                     recommendations="建议"),
+                                        actor=authority)
+    ev_review.submit_evaluation(ev, actor=authority)
     if to == "evaluated":
         return ev
-    svc.accept_evaluation(ev, actor=admin)
+    ev_review.accept_evaluation(ev, actor=admin)
     return ev

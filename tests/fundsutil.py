@@ -6,7 +6,7 @@ import itertools
 
 from evalsys.extensions import db
 from evalsys.models import Allocation, Expenditure, FirstBatchBase
-from evalsys.services import funds
+from evalsys.services import funds, funds_ledger
 from tests.factories import make_org
 
 _seq = itertools.count(1)
@@ -29,22 +29,22 @@ def make_allocation(base: FirstBatchBase, *, year: int = 2013, amount_fen: int =
                                          document_no=f"商财函〔{year}〕{next(_seq)}号", purpose="公共服务平台建设")
     received = amount_fen if received_fen is None else received_fen
     if received:
-        funds.record_tranche(allocation, date=dt.date(year, 6, 1), amount_fen=received, document_no="到位1")
+        funds_ledger.record_tranche(allocation, date=dt.date(year, 6, 1), amount_fen=received, document_no="到位1")
     return allocation
 
 
-def entry_input(**kw) -> funds.ExpenditureInput:
+def entry_input(**kw) -> funds_ledger.ExpenditureInput:
     """An ordinary, compliant entry (override any field)."""
     n = next(_seq)
     values = dict(date=dt.date(2014, 3, 1), project="公共服务平台运营", category="PSP", amount_fen=10_000_00,
                   payee="某某信息技术有限公司", voucher_no=f"JZ-{n:05d}", explanation="")
     values.update(kw)
-    return funds.ExpenditureInput(**values)
+    return funds_ledger.ExpenditureInput(**values)
 
 
 def make_entry(allocation: Allocation, *, voucher=None, **kw) -> Expenditure:
     """A pending entry on `allocation`."""
-    return funds.record_expenditure(allocation, entry_input(**kw), voucher=voucher)
+    return funds_ledger.record_expenditure(allocation, entry_input(**kw), voucher=voucher)
 
 
 def flag_codes(entry: Expenditure, state: str | None = "open") -> set[str]:

@@ -76,7 +76,7 @@ def make_run(call: Call) -> RankingRun:
 
 def sheet_values(system, points: float | dict[str, float]) -> dict[str, str]:
     """Typed scores for every E indicator: one value (clamped to each maximum) or a dict."""
-    from evalsys.services.review import expert_indicators
+    from evalsys.services.review_sheets import expert_indicators
 
     out = {}
     for ind in expert_indicators(system):

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from evalsys.extensions import db
 from evalsys.models import (Assignment, AssignmentState, Call, RankingRun, ReviewerProfile, Score, ScoreSheet,
                             SheetState, User)
-from evalsys.services import runs
-from evalsys.services.review import expert_indicators
-from evalsys.services.applications import system_of
+from evalsys.services import run_compare, run_inputs, run_readiness, runs
+from evalsys.services.review_sheets import expert_indicators
+from evalsys.services.criteria import system_of
 from tests.conftest import make_test_config
 
 
@@ -61,13 +61,13 @@ def test_enterprise_call_is_completely_scored_by_the_twelve_reviewers(demo_app):
         scored = db.session.scalar(select(func.count()).select_from(Score).where(
             Score.sheet_id.in_([s for _, _, s, _ in rows])))
         assert scored == len(rows) * n_e
-        assert runs.review_problems(call) == []
+        assert run_readiness.review_problems(call) == []
 
 
 def test_enterprise_call_has_an_official_run_per_category_that_reproduces(demo_app):
     with demo_app.app_context():
         call = _call("enterprise-2015-2016")
-        inputs = runs.load_inputs(call, adjusted=False)
+        inputs = run_inputs.load_inputs(call, adjusted=False)
         cohorts = [c for c in call.category_codes if inputs.ids(c)]
         assert len(cohorts) >= 2
         for c in cohorts:
@@ -77,7 +77,7 @@ def test_enterprise_call_has_an_official_run_per_category_that_reproduces(demo_a
             assert run.created_at.year == 2015 and run.robustness is not None
             assert sorted(int(r["id"]) for r in run.results["mcda"]["results"]) == sorted(
                 int(i) for i in inputs.ids(c))
-            assert runs.reproduce_run(run).exact
+            assert run_compare.reproduce_run(run).exact
 
 
 def test_base_call_is_mid_review(demo_app):
@@ -85,7 +85,7 @@ def test_base_call_is_mid_review(demo_app):
         call = _call("base-2015-b2")
         states = Counter(state for _, _, _, state in _sheets(call))
         assert states[SheetState.SUBMITTED] and states[SheetState.DRAFT] and states[None]
-        problems = runs.review_problems(call)
+        problems = run_readiness.review_problems(call)
         assert any("仅有" in p for p in problems)
         assert db.session.scalar(select(RankingRun.id).where(RankingRun.call_id == call.id)) is None
 

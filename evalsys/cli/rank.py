@@ -19,7 +19,7 @@ from evalsys.domain.mcda_io import run_as_csv, weights_csv
 from evalsys.domain.ranking import METHODS
 from evalsys.extensions import db
 from evalsys.models import Call
-from evalsys.services import runs
+from evalsys.services import run_inputs, run_readiness, runs
 
 BAD_INPUT = 2
 
@@ -60,10 +60,10 @@ def rank_command(call_code: str, category: str | None, method: str | None, adjus
     if call.category_codes and category is None and (matrix_file or weights_file):
         _fail("--export-matrix/--export-weights need --category on a call with categories "
               f"({', '.join(call.category_codes)})")
-    problems = runs.review_problems(call)
+    problems = run_readiness.review_problems(call)
     if problems:
         _fail(f"call {call_code} cannot be ranked yet", problems)
-    inputs = runs.load_inputs(call, adjusted=adjusted)
+    inputs = run_inputs.load_inputs(call, adjusted=adjusted)
     if category is not None:
         categories = [category]
     else:

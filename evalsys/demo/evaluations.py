@@ -17,6 +17,8 @@ from ..extensions import db
 from ..models import EvaluationRound, FirstBatchBase, Role, User
 from ..reporting.signing import create_self_signed
 from ..services import evaluations as svc
+from ..services import evaluation_review
+from ..services import self_evaluation
 from ..services import rectifications as rect
 from ..services.evaluation_reports import issue_report
 
@@ -91,25 +93,25 @@ def load_evaluations_demo() -> int:
         stored = figures_at(ev.base.target_values(), prefill.received if prefill else 0, a)
         stored.update(prefill.as_fields() if prefill else {})
         texts = {k: display(fields[k], v) for k, v in stored.items() if k in fields}
-        svc.save_self_evaluation(ev, svc.SelfEvaluationInput(texts, NARRATIVE), actor=operator)
+        self_evaluation.save_self_evaluation(ev, self_evaluation.SelfEvaluationInput(texts, NARRATIVE), actor=operator)
         if final == "draft":
             continue
-        svc.submit_self_evaluation(ev, actor=operator, now=self_deadline - timedelta(days=5))
+        self_evaluation.submit_self_evaluation(ev, actor=operator, now=self_deadline - timedelta(days=5))
         if final == "self_evaluated":
             continue
         points = {i.id: str((Decimal(str(i.max)) * a).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
                   for i in system.scored_indicators if i.type == "E"}
         comments = {k: ("符合要求" if a >= Decimal("0.8") else "存在不足，需改进") for k in points}
-        svc.save_authority_evaluation(ev, svc.AuthorityInput(
+        evaluation_review.save_authority_evaluation(ev, evaluation_review.AuthorityInput(
             points=points, comments=comments, figures={}, reasons={},
             conclusions=f"该基地创建工作总体完成情况{'良好' if a >= Decimal('0.8') else '一般' if a >= Decimal('0.6') else '较差'}。",
             problems="部分项目建设进度滞后于创建方案，资金执行率有待提高。",
             recommendations="加快项目实施和验收，完善资金使用台账，提升公共服务平台运营能力。",
             bonus="2" if a >= Decimal("0.95") else ""), actor=authority)
-        svc.submit_evaluation(ev, actor=authority, now=authority_deadline - timedelta(days=5))
+        evaluation_review.submit_evaluation(ev, actor=authority, now=authority_deadline - timedelta(days=5))
         if final == "evaluated":
             continue
-        svc.accept_evaluation(ev, actor=admin)
+        evaluation_review.accept_evaluation(ev, actor=admin)
         if ev.grade_label == "差":
             item = rect.require_rectification(ev, requirement="对照评价发现的问题逐项整改，3个月内报送整改报告。",
                                               actor=admin)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import FirstBatchBase, Organisation, OrganisationState, Role, StoredFile
 from ..models.types import utcnow
-from ..services import audit, funds
+from ..services import audit, funds, funds_flags, funds_ledger
 from ..services.files import store_bytes
 
 # (city, authority, registering region, base name) — fictional bases in real cities.
@@ -88,12 +88,12 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
                                     purpose="公共服务平台、人才培训与推广等示范基地创建任务")
         received = amount if year == 2013 or (year == 2014 and i % 5) else amount * (7 if year == 2014 else 5) // 10
         if year == 2013:
-            funds.record_tranche(a, date=dt.date(2013, 6, 15), amount_fen=received * 6 // 10, document_no="首笔拨付",
+            funds_ledger.record_tranche(a, date=dt.date(2013, 6, 15), amount_fen=received * 6 // 10, document_no="首笔拨付",
                                  refresh=False)
-            funds.record_tranche(a, date=dt.date(2013, 11, 20), amount_fen=received - received * 6 // 10,
+            funds_ledger.record_tranche(a, date=dt.date(2013, 11, 20), amount_fen=received - received * 6 // 10,
                                  document_no="第二笔拨付", refresh=False)
         else:
-            funds.record_tranche(a, date=dt.date(year, 7, 10), amount_fen=received, document_no=f"{year}年拨付",
+            funds_ledger.record_tranche(a, date=dt.date(year, 7, 10), amount_fen=received, document_no=f"{year}年拨付",
                                  refresh=False)
         spent = verified = 0
         for j in range(8):
@@ -104,17 +104,17 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
             category = ALLOWED[(i + j + y) % len(ALLOWED)]
             no = f"JZ{year}-{i:02d}{j:02d}"
             voucher_nos.append(no)
-            e = funds.record_expenditure(a, funds.ExpenditureInput(
+            e = funds_ledger.record_expenditure(a, funds_ledger.ExpenditureInput(
                 date=dt.date(year + (j // 5), 3 + (j % 5) * 2, 5 + j), project=PROJECTS[category], category=category,
                 amount_fen=fen, payee=PAYEES[(i + j) % len(PAYEES)], voucher_no=no), voucher=voucher,
                 refresh=False)
             if year == 2015 and j == 1:
                 continue  # pending
             if year == 2015 and j == 2:
-                funds.reject_expenditure(e, reason="合同金额与凭证不符，请核对后重新登记", refresh=False)
+                funds_ledger.reject_expenditure(e, reason="合同金额与凭证不符，请核对后重新登记", refresh=False)
                 spent -= fen
                 continue
-            funds.verify_expenditure(e, refresh=False)
+            funds_ledger.verify_expenditure(e, refresh=False)
             verified += fen
         _special(a, i, year, received - verified, voucher, voucher_nos)
 
@@ -122,30 +122,30 @@ def _entries(base: FirstBatchBase, i: int, voucher: StoredFile) -> None:
 def _special(a, i: int, year: int, remaining: int, voucher: StoredFile, voucher_nos: list[str]) -> None:
     """One entry per base raising one kind of flag, the kind rotating over the bases."""
     kind = i % 6
-    add = funds.record_expenditure
+    add = funds_ledger.record_expenditure
     if year == 2014 and kind == 1:
-        e = add(a, funds.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
+        e = add(a, funds_ledger.ExpenditureInput(dt.date(2014, 9, 18), "基地综合服务楼装修", "X-BLD", 260_000_00,
                                           "宏图建筑装饰工程有限公司", f"JZ2014-{i:02d}90"), voucher=voucher,
                 refresh=False)
-        funds.verify_expenditure(e, refresh=False)
+        funds_ledger.verify_expenditure(e, refresh=False)
     elif year == 2014 and kind == 2:
-        add(a, funds.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
+        add(a, funds_ledger.ExpenditureInput(dt.date(2014, 10, 9), "电商企业对接会（二期）", "PRO", 86_500_00,
                                       "蓝图会展服务有限公司", voucher_nos[0]), voucher=voucher,
                 refresh=False)
     elif year == 2013 and kind == 3:
-        add(a, funds.ExpenditureInput(dt.date(2016, 2, 15), "公共服务平台运营维护（续）", "PSP", 120_000_00,
+        add(a, funds_ledger.ExpenditureInput(dt.date(2016, 2, 15), "公共服务平台运营维护（续）", "PSP", 120_000_00,
                                       "华东云服务科技有限公司", f"JZ2016-{i:02d}01"), voucher=voucher,
                 refresh=False)
     elif year == 2013 and kind == 4 and remaining >= 680_000_00:
-        e = add(a, funds.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
+        e = add(a, funds_ledger.ExpenditureInput(dt.date(2014, 5, 20), "跨境电商公共海外仓建设", "LOG", 680_000_00,
                                           "远航供应链管理有限公司", f"JZ2014-{i:02d}88"), voucher=voucher,
                 refresh=False)
-        funds.verify_expenditure(e, refresh=False)
+        funds_ledger.verify_expenditure(e, refresh=False)
     elif year == 2014 and kind == 5:
-        add(a, funds.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
+        add(a, funds_ledger.ExpenditureInput(dt.date(2014, 11, 3), "展会场地租赁", "OTH", 45_800_00, "国际会展中心有限公司",
                                       "", explanation="年度网货交易会场地租赁费用"), refresh=False)
     elif year == 2015 and kind == 0:
-        add(a, funds.ExpenditureInput(dt.date(2015, 12, 1), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
+        add(a, funds_ledger.ExpenditureInput(dt.date(2015, 12, 1), "公共服务平台二期开发", "PSP", remaining + 50_000_00,
                                       "浙江数联信息技术有限公司", f"JZ2015-{i:02d}77"), voucher=voucher,
                 refresh=False)
 
@@ -163,6 +163,6 @@ def load_funds_demo(pw_hash: str, ensure_user) -> int:
         voucher = store_bytes(_voucher_pdf(code), f"{code}记账凭证扫描件.pdf", "application/pdf", purpose="voucher",
                               actor_id=None)
         _entries(base, i, voucher)
-        funds.refresh_flags(base.id)  # once per base: the services were told not to after each entry
+        funds_flags.refresh_flags(base.id)  # once per base: the services were told not to after each entry
         created += 1
     return created

@@ -26,7 +26,7 @@ from ..models.types import utcnow
 from ..services import audit, runs
 from ..services.applications import system_of
 from ..services.assignment import application_infos, reviewer_infos
-from ..services.review import expert_indicators, judge_divergence
+from ..services.review_sheets import expert_indicators, judge_divergence
 from .data import REVIEWER_HOMES
 
 ENTERPRISE_CALL, BASE_CALL = "enterprise-2015-2016", "base-2015-b2"

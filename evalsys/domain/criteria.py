@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from evalsys.domain.formula import Formula, FormulaError
+from evalsys.resources import project_folder
 
 FIELD_KINDS = ("integer", "decimal", "money", "ratio", "boolean", "date")
 FIELD_SOURCES = ("form", "plan", "system")
@@ -184,11 +185,11 @@ class Problem:
 
 
 def default_criteria_dir() -> Path:
-    """The criteria directory: $EVALSYS_CRITERIA_DIR, else criteria/ at the repository root."""
+    """The criteria directory: $EVALSYS_CRITERIA_DIR, else the project's criteria/ (see evalsys.resources)."""
     env = os.environ.get("EVALSYS_CRITERIA_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "criteria"
+    return project_folder("criteria")
 
 
 def load_system(path: str | os.PathLike[str]) -> CriteriaSystem:

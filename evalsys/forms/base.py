@@ -1,17 +1,12 @@
 """The base form: refuses NUL and control characters and over-long text in every text field."""
 from __future__ import annotations
 
-import json
 import re
 
-from flask import request, session
-from flask_login import current_user
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice, StringField, TextAreaField
-
-from ..extensions import db
-from ..models import FormStash
 
 # Control characters other than TAB, LF and CR (allowed in multi-line text only).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -22,18 +17,11 @@ MAX_INTEGER = 10**15
 
 
 def _restored_formdata() -> MultiDict | None:
-    """Input stashed when this user's session expired mid-form, for this path (used once)."""
-    if request.method != "GET" or not current_user.is_authenticated:
+    """Input kept when this user's session expired mid-form, for this page (hooks.restore_stashed_form);
+    the first form built on the page takes it."""
+    if not has_request_context():
         return None
-    stash = db.session.query(FormStash).filter_by(user_id=current_user.id, path=request.path) \
-        .order_by(FormStash.id.desc()).first()
-    if stash is None:
-        return None
-    pairs = json.loads(stash.data)
-    db.session.delete(stash)
-    db.session.commit()
-    session.pop("stash_notice", None)
-    return MultiDict(pairs)
+    return g.pop("restored_formdata", None)
 
 
 def options(pairs) -> list[SelectChoice]:

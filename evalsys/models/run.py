@@ -40,7 +40,7 @@ class RankingRun(db.Model):
     matrix_csv: Mapped[str] = mapped_column(Text)
     matrix_sha256: Mapped[str] = mapped_column(String(64))
     # The `mcda` JSON of the run, plus per candidate the application id and the raw/adjusted
-    # expert subtotals (see services/runs.py).
+    # expert subtotals (see services/run_inputs.py).
     results_json: Mapped[str] = mapped_column(Text)
     robustness_json: Mapped[str | None] = mapped_column(Text, default=None)
     samples: Mapped[int] = mapped_column(Integer, default=0)

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import figures as fig
-from ..domain.criteria import CriteriaSystem
 from ..domain.outlines import Section, load_outline
 from ..domain.scoring import check_gates
 from ..domain.timeutil import beijing_date
@@ -25,7 +24,7 @@ from ..models import (Application, ApplicationAttachment, AttachmentKind, Call, 
                       User)
 from ..models.types import utcnow
 from . import audit
-from .criteria import criteria_dir, system as criteria_system
+from .criteria import criteria_dir, system_of
 from .files import store_upload
 from .notify import notify_organisation, path_for
 from ..domain.errors import DomainError
@@ -38,12 +37,6 @@ _FLOW_ROLE = {Role.APPLICANT: FlowRole.APPLICANT, Role.AUTHORITY: FlowRole.AUTHO
 
 class ApplicationError(DomainError, ValueError):
     """A refused operation on an application (Chinese message; HTTP 409 when not a form error)."""
-
-
-def system_of(app_or_call: Application | Call) -> CriteriaSystem:
-    """The indicator system of the application's call."""
-    call = app_or_call.call if isinstance(app_or_call, Application) else app_or_call
-    return criteria_system(call.criteria_id, call.criteria_version)
 
 
 def outline_of(call: Call) -> tuple[Section, ...]:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from flask import current_app
 
 from ..domain.criteria import CriteriaSystem, check_directory, default_criteria_dir, find_system
+from ..models import Application, Call
 
 
 def criteria_dir() -> Path:
@@ -29,3 +31,21 @@ def available(kind: str | None = None) -> list[CriteriaSystem]:
     """Every valid system in the folder, optionally of one kind (base, enterprise, performance)."""
     systems, _problems = check_directory(criteria_dir())
     return [s for s in systems if kind is None or s.kind == kind]
+
+
+class MadeWithCriteria(Protocol):
+    """Anything that names the indicator system version it uses (a call, an evaluation round, a stored run)."""
+
+    criteria_id: str
+    criteria_version: int
+
+
+def system_of(obj: MadeWithCriteria | Application) -> CriteriaSystem:
+    """The indicator system version of a call, an evaluation round or a stored run; an application's is its call's."""
+    target = obj.call if isinstance(obj, Application) else obj
+    return system(target.criteria_id, target.criteria_version)
+
+
+def category_labels(call: Call) -> dict[str, str]:
+    """{category code: label} of the call's indicator system, with "" → "" (a call without categories)."""
+    return {"": "", **{c.code: c.label for c in system_of(call).categories}}

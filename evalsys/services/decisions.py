@@ -21,7 +21,7 @@ from ..models import (Application, Call, CallAnnouncement, Objection, ObjectionS
 from ..models.types import utcnow
 from . import audit
 from .applications import apply_action
-from .criteria import system as criteria_system
+from .criteria import category_labels
 from .ranking_report import names  # noqa: F401  (also used by the decisions pages)
 from .runs import official_run
 from ..domain.errors import DomainError
@@ -271,12 +271,6 @@ def publicity_list(call: Call) -> list[tuple[Application, PublicityEntry]]:
                Application.state.in_((S.IN_PUBLICITY, S.APPROVED)))
         .order_by(Application.category, PublicityEntry.opened_at, Application.id)).all()
     return [(a, e) for a, e in rows]
-
-
-def category_labels(call: Call) -> dict[str, str]:
-    """{category code: Chinese label} of the call's indicator system."""
-    system = criteria_system(call.criteria_id, call.criteria_version)
-    return {c.code: c.label for c in system.categories}
 
 
 def publicity_rows(call: Call) -> list[tuple[str, str, str, str]]:

@@ -222,7 +222,7 @@ def start_background(app: Flask, job_id: int) -> str:
         from rq import Queue
 
         Queue(app.config.get("RQ_QUEUE", "evalsys"), connection=Redis.from_url(url)).enqueue(
-            "evalsys.services.evaluation_batch.rq_entry", job_id, job_timeout=3600)
+            "evalsys.jobs.issue_evaluation_batch", job_id, job_timeout=3600)
         return "rq"
     thread = threading.Thread(target=_thread_entry, args=(app, job_id), name=f"batch-{job_id}", daemon=True)
     thread.start()
@@ -231,21 +231,11 @@ def start_background(app: Flask, job_id: int) -> str:
 
 def _thread_entry(app: Flask, job_id: int) -> None:
     with app.app_context():
-        _run_quietly(job_id, owner_id("thread"))
+        run_job_quietly(job_id, owner_id("thread"))
 
 
-def rq_entry(job_id: int) -> None:
-    """Entry point of an RQ worker (`rq worker evalsys` with the app's environment)."""
-    from .. import create_app
-
-    with create_app().app_context():
-        try:
-            _run_quietly(job_id, owner_id("rq"))
-        finally:
-            db.engine.dispose()  # a long-lived worker builds an app per job: close its connections
-
-
-def _run_quietly(job_id: int, owner: str) -> None:
+def run_job_quietly(job_id: int, owner: str) -> None:
+    """Run a job in a worker: a busy lock is left to its holder, a failure is recorded on the job."""
     try:
         run_job(job_id, owner=owner)
     except LockBusy:

@@ -22,7 +22,9 @@ from ..reporting.evaluation_report import (CategoryRow, EvaluationReportDoc, Fun
                                            render_evaluation_report)
 from ..reporting.signing import SigningMaterial, sign_pdf
 from . import audit, funds_query
-from .evaluations import EvaluationError, current_score, mark_issued, system_of
+from .criteria import system_of
+from .evaluation_review import mark_issued
+from .evaluations import EvaluationError, current_score
 from .files import write_atomically
 
 GRADE_USE = {

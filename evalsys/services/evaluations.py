@@ -1,6 +1,7 @@
-"""Performance evaluation workflow (issue 7): rounds, the operator's self-evaluation, the authority's
-evaluation with corrections, the ministry's acceptance or return. Services flush and audit; the
-view or command commits once."""
+"""Performance evaluation workflow: rounds, the fund figures an evaluation starts from, reading an
+evaluation and the transition every party's step goes through. The operator's part is in
+self_evaluation, the authority's and the ministry's in evaluation_review. Services flush and audit;
+the view or command commits once."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,19 +10,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import evaluation as rules
 from ..domain.criteria import CriteriaSystem, Field
 from ..domain.evaluation import EvalAction, EvaluationState, Party
-from ..domain.figures import FigureError, display, parse_input
 from ..domain.funds import is_forbidden
 from ..extensions import db
-from ..models import (Allocation, ComplianceFlag, Evaluation, EvaluationAttachment, EvaluationEvent, EvaluationRound,
-                      EvaluationScore, EvaluationValue, Expenditure, FirstBatchBase, StoredFile, User)
-from ..models.types import utcnow
+from ..models import (Allocation, ComplianceFlag, Evaluation, EvaluationEvent, EvaluationRound,
+                      EvaluationValue, Expenditure, FirstBatchBase, User)
 from . import audit
 from . import criteria as criteria_svc
+from .criteria import system_of
 from . import funds_query
 from ..domain.errors import DomainError
 
@@ -35,17 +34,6 @@ class EvaluationError(DomainError, ValueError):
                  problems: Iterable[str] = ()) -> None:
         super().__init__(message, problems)
         self.errors = dict(errors or {})
-
-
-def check_version(obj: object, expected: int | None) -> None:
-    """Refuse an edit made from a page showing an older version (the 409 "stale" page)."""
-    if expected is not None and getattr(obj, "version_id") != expected:
-        raise StaleDataError(f"{type(obj).__name__} version {expected} is stale")
-
-
-def system_of(round_: EvaluationRound) -> CriteriaSystem:
-    """The round's indicator system version."""
-    return criteria_svc.system(round_.criteria_id, round_.criteria_version)
 
 
 def input_fields(system: CriteriaSystem) -> list[Field]:
@@ -199,239 +187,3 @@ def _transition(ev: Evaluation, action: EvalAction, party: Party, unit: str, act
     audit.record(f"evaluation_{action.value}", obj=ev, actor=actor,
                  detail={"from": before.value, "to": target.value, "reason": reason.strip() or None,
                          "base": ev.base.code, "round": ev.round.code})
-
-
-# --- the operator's self-evaluation ---------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SelfEvaluationInput:
-    """What the operator typed: figures as text by field id, narratives by level-1 group id."""
-
-    figures: dict[str, str]
-    narratives: dict[str, str]
-
-
-def save_self_evaluation(ev: Evaluation, data: SelfEvaluationInput, *, actor: User,
-                         expected_version: int | None = None) -> None:
-    """Save the operator's figures and narratives (draft only); bad figures raise per field."""
-    check_version(ev, expected_version)
-    if ev.state not in rules.OPERATOR_EDITABLE:
-        raise EvaluationError("自评已提交，不能再修改")
-    system = system_of(ev.round)
-    prefill = fund_prefill(ev.base, ev.round.year)
-    prefilled = prefill.as_fields() if prefill else {}
-    errors: dict[str, str] = {}
-    parsed: dict[str, object] = {}
-    for f in input_fields(system):
-        try:
-            parsed[f.id] = parse_input(f, data.figures.get(f.id))
-        except FigureError as e:
-            errors[f.id] = str(e)
-    if errors:
-        raise EvaluationError("请更正标出的数据", errors)
-    existing = values_of(ev)
-    for f in input_fields(system):
-        value = parsed[f.id]
-        text = None if value is None else str(value)
-        row = existing.get(f.id)
-        if row is None:
-            row = EvaluationValue(field_id=f.id)
-            ev.values.append(row)
-        row.value = text
-        row.prefilled = value is not None and prefilled.get(f.id) == value
-    groups = {g.id for g in system.groups}
-    ev.narratives = {k: v.strip() for k, v in data.narratives.items() if k in groups}
-    db.session.flush()
-    audit.record("evaluation_self_saved", obj=ev, actor=actor,
-                 detail={"figures": {k: (None if v is None else str(v)) for k, v in parsed.items()}})
-
-
-def figure_form_values(ev: Evaluation, system: CriteriaSystem) -> dict[str, str]:
-    """Text for the figure inputs: what is stored, else the fund records' figures (prefill)."""
-    by_id = values_of(ev)
-    prefill = fund_prefill(ev.base, ev.round.year)
-    fund = prefill.as_fields() if prefill else {}
-    out = {}
-    for f in input_fields(system):
-        row = by_id.get(f.id)
-        if row is not None and row.value is not None:
-            out[f.id] = display(f, stored_value(f, row.value))
-        elif f.id in fund:
-            out[f.id] = display(f, fund[f.id])
-        else:
-            out[f.id] = ""
-    return out
-
-
-def attach_evidence(ev: Evaluation, stored: StoredFile, label: str, *, actor: User) -> EvaluationAttachment:
-    """Attach an evidence file to the self-evaluation (draft only)."""
-    if ev.state not in rules.OPERATOR_EDITABLE:
-        raise EvaluationError("自评已提交，不能再添加佐证材料")
-    item = EvaluationAttachment(file_id=stored.id, label=label.strip()[:200] or stored.original_name,
-                                uploaded_by_id=actor.id)
-    ev.attachments.append(item)
-    db.session.flush()
-    audit.record("evaluation_evidence_attached", obj=ev, actor=actor,
-                 detail={"file_id": stored.id, "sha256": stored.sha256, "label": item.label})
-    return item
-
-
-def submit_self_evaluation(ev: Evaluation, *, actor: User, expected_version: int | None = None,
-                           now: dt.datetime | None = None) -> None:
-    """Submit the self-evaluation: every figure given and each group's narrative written, before the deadline."""
-    check_version(ev, expected_version)
-    now = now or utcnow()
-    if now >= ev.round.self_deadline:
-        raise EvaluationError("自评截止时间已过，不能提交")
-    system = system_of(ev.round)
-    values = stored_values(ev, system)
-    missing = [f.label for f in input_fields(system) if f.id not in values]
-    missing += [f"{g.title}自评说明" for g in system.groups if not (ev.narratives or {}).get(g.id)]
-    if missing:
-        raise EvaluationError("以下内容尚未填写：" + "、".join(missing))
-    _transition(ev, EvalAction.SUBMIT_SELF, Party.OPERATOR, operator_unit(ev), actor)
-    ev.self_submitted_at = now
-
-
-# --- the authority's evaluation --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class AuthorityInput:
-    """The authority's form: E points and comments, figure corrections with reasons, texts, bonus."""
-
-    points: dict[str, str]
-    comments: dict[str, str]
-    figures: dict[str, str]
-    reasons: dict[str, str]
-    conclusions: str = ""
-    problems: str = ""
-    recommendations: str = ""
-    other_notes: str = ""
-    bonus: str = ""
-
-
-def save_authority_evaluation(ev: Evaluation, data: AuthorityInput, *, actor: User,
-                              expected_version: int | None = None) -> None:
-    """Save scores, comments, corrections (each needs a reason and keeps the operator's original)
-    and the texts. Editable while self-evaluated or returned by the ministry."""
-    check_version(ev, expected_version)
-    if ev.state not in rules.AUTHORITY_EDITABLE:
-        raise EvaluationError("当前状态下不能修改评价")
-    system = system_of(ev.round)
-    errors: dict[str, str] = {}
-    points: dict[str, Decimal | None] = {}
-    for ind in (i for i in system.scored_indicators if i.type == "E"):
-        text = (data.points.get(ind.id) or "").strip()
-        if not text:
-            points[ind.id] = None
-            continue
-        try:
-            points[ind.id] = rules.parse_e_points(text, ind.max)
-        except ValueError as e:
-            errors[f"points-{ind.id}"] = str(e)
-    bonus = None
-    if data.bonus.strip():
-        try:
-            bonus = rules.parse_e_points(data.bonus, system.bonus_max)
-        except ValueError as e:
-            errors["bonus"] = str(e)
-    by_id = values_of(ev)
-    corrections: dict[str, tuple[str | None, str | None, str]] = {}
-    for f in input_fields(system):
-        if f.id not in data.figures:
-            continue
-        try:
-            new = parse_input(f, data.figures.get(f.id))
-        except FigureError as e:
-            errors[f"figure-{f.id}"] = str(e)
-            continue
-        row = by_id.get(f.id)
-        old = row.value if row is not None else None
-        new_text = None if new is None else str(new)
-        if new_text != old:
-            reason = (data.reasons.get(f.id) or "").strip()
-            if not reason:
-                errors[f"reason-{f.id}"] = "更正数据必须说明理由"
-                continue
-            corrections[f.id] = (old, new_text, reason)
-    if errors:
-        raise EvaluationError("请更正标出的内容", errors)
-    scores = {s.indicator_id: s for s in ev.scores}
-    for ind_id, p in points.items():
-        row = scores.get(ind_id)
-        if row is None:
-            row = EvaluationScore(indicator_id=ind_id)
-            ev.scores.append(row)
-        row.points = None if p is None else str(p)
-        row.comment = (data.comments.get(ind_id) or "").strip()
-    now = utcnow()
-    for field_id, (old, new_text, reason) in corrections.items():
-        row = by_id.get(field_id)
-        if row is None:
-            row = EvaluationValue(field_id=field_id)
-            ev.values.append(row)
-        if not row.corrected:
-            row.original = old  # the operator's figure, kept however often the authority corrects
-        row.value, row.corrected, row.correction_reason = new_text, True, reason
-        row.corrected_by_id, row.corrected_at = actor.id, now
-    ev.conclusions, ev.problems = data.conclusions.strip(), data.problems.strip()
-    ev.recommendations, ev.other_notes = data.recommendations.strip(), data.other_notes.strip()
-    ev.bonus = None if bonus is None else str(bonus.quantize(rules.TWO_PLACES))
-    ev.total = ev.grade_code = ev.grade_label = None  # fixed again on submission
-    db.session.flush()
-    audit.record("evaluation_authority_saved", obj=ev, actor=actor,
-                 detail={"points": {k: (None if v is None else str(v)) for k, v in points.items()},
-                         "corrections": {k: {"from": o, "to": n, "reason": r} for k, (o, n, r) in corrections.items()},
-                         "bonus": ev.bonus})
-
-
-def return_self_evaluation(ev: Evaluation, *, reason: str, actor: User, expected_version: int | None = None) -> None:
-    """The authority sends the self-evaluation back to the operator with a reason."""
-    check_version(ev, expected_version)
-    _transition(ev, EvalAction.RETURN_SELF, Party.AUTHORITY, authority_unit(ev), actor, reason)
-    ev.return_reason = reason.strip()
-
-
-def submit_evaluation(ev: Evaluation, *, actor: User, expected_version: int | None = None,
-                      now: dt.datetime | None = None) -> rules.ScoreResult:
-    """The authority submits to the ministry: complete scores, conclusions; total and grade fixed."""
-    check_version(ev, expected_version)
-    now = now or utcnow()
-    if now >= ev.round.authority_deadline:
-        raise EvaluationError("主管部门评价截止时间已过，不能提交")
-    result = current_score(ev)
-    missing = result.missing
-    for label, text in (("综合评价结论", ev.conclusions), ("存在的问题", ev.problems), ("有关建议", ev.recommendations)):
-        if not text.strip():
-            missing.append(label)
-    if missing:
-        raise EvaluationError("以下内容尚未完成：", problems=missing)
-    _transition(ev, EvalAction.SUBMIT_EVALUATION, Party.AUTHORITY, authority_unit(ev), actor)
-    ev.total, ev.grade_code, ev.grade_label = str(result.total), result.grade.code, result.grade.label
-    ev.evaluated_at = now
-    ev.return_reason = ""
-    return result
-
-
-# --- the ministry ------------------------------------------------------------------------------------------
-
-def accept_evaluation(ev: Evaluation, *, actor: User, expected_version: int | None = None) -> None:
-    """The ministry accepts the authority's evaluation (total and grade as submitted)."""
-    check_version(ev, expected_version)
-    _transition(ev, EvalAction.ACCEPT, Party.MINISTRY, MINISTRY_UNIT, actor)
-    ev.accepted_at = utcnow()
-
-
-def return_evaluation(ev: Evaluation, *, reason: str, actor: User, expected_version: int | None = None) -> None:
-    """The ministry returns the evaluation to the authority with a reason."""
-    check_version(ev, expected_version)
-    _transition(ev, EvalAction.RETURN, Party.MINISTRY, MINISTRY_UNIT, actor, reason)
-    ev.return_reason = reason.strip()
-
-
-def mark_issued(ev: Evaluation, *, actor: User | None) -> None:
-    """Record the first issue of the evaluation's report (reissues keep the state)."""
-    if ev.state == EvaluationState.ISSUED:
-        return
-    _transition(ev, EvalAction.ISSUE, Party.MINISTRY, MINISTRY_UNIT, actor)
-    ev.issued_at = utcnow()

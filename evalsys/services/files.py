@@ -1,20 +1,23 @@
-"""Storing uploads safely (content check, atomic write, hash) and sending them back (hash re-checked)."""
+"""Storing uploads safely (content check, atomic write, hash) and reading them back (hash re-checked).
+
+A download response is the views' business (views/common/downloads.py).
+"""
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
 
-from flask import Response, abort, current_app
+from flask import abort, current_app
 from werkzeug.datastructures import FileStorage
 
 from ..domain.hashing import UnsupportedAlgorithm, check_algorithm, digest
-from ..domain.uploads import UploadRejected, check_upload, clean_filename, read_limited, safe_download_name
+from ..domain.uploads import UploadRejected, check_upload, clean_filename, read_limited
 from ..extensions import db
 from ..models.file import StoredFile
 from . import audit
 
-__all__ = ["UploadRejected", "store_bytes", "store_upload", "read_verified", "send_stored", "file_digest"]
+__all__ = ["UploadRejected", "store_bytes", "store_upload", "read_verified", "file_digest"]
 
 
 def file_digest(data: bytes, algorithm: str = "sha256") -> str:
@@ -105,12 +108,3 @@ def read_verified(stored: StoredFile) -> bytes:
         audit.record_security("file_tampered", obj=stored, outcome="failure")
         abort(409, description="文件校验失败（内容与登记的摘要不符），已记录并通知管理员")
     return data
-
-
-def send_stored(stored: StoredFile) -> Response:
-    """An attachment response with the original (Chinese) name, after the hash check."""
-    data = read_verified(stored)
-    response = Response(data, mimetype=stored.mime)
-    response.headers["Content-Disposition"] = safe_download_name(stored.original_name)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

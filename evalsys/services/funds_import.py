@@ -19,7 +19,9 @@ from ..domain.spreadsheet import SpreadsheetRejected, append_text_row, check_xls
 from ..extensions import db
 from ..models import Allocation, Expenditure, User
 from . import audit
-from .funds import ExpenditureInput, FundsError, input_errors, lock_base, record_expenditure, refresh_flags
+from .funds import FundsError, lock_base
+from .funds_flags import refresh_flags
+from .funds_ledger import ExpenditureInput, input_errors, record_expenditure
 
 # Column keys and their headers; the header row of an upload must match exactly.
 COLUMNS = [("date", "支出日期"), ("project", "项目名称"), ("category", "支出类别代码"), ("amount", "金额（元）"),

@@ -22,8 +22,9 @@ from ..domain.workflow import ApplicationState as S
 from ..extensions import db
 from ..models import (Application, Assignment, AssignmentState, Authority, Call, Organisation, RankingRun,
                       ReviewerProfile, Score, ScoreSheet, SheetState)
-from .criteria import system as criteria_system
-from .runs import load_inputs, official_run
+from .criteria import category_labels, system as criteria_system, system_of
+from .run_inputs import load_inputs
+from .runs import official_run
 
 HEAVY_COLUMNS = (RankingRun.matrix_csv, RankingRun.results_json, RankingRun.robustness_json,
                  RankingRun.weights_json)
@@ -98,17 +99,6 @@ class Page:
                 last = n
 
 
-def category_labels(call: Call) -> dict[str, str]:
-    """{category code: Chinese label} of the call's indicator system ("" for a call without categories)."""
-    system = criteria_system(call.criteria_id, call.criteria_version)
-    return {"": "", **{c.code: c.label for c in system.categories}}
-
-
-def system_of_run(run: RankingRun) -> CriteriaSystem:
-    """The indicator system the run was made with."""
-    return criteria_system(run.criteria_id, run.criteria_version)
-
-
 def group_subtotals(system: CriteriaSystem, points: dict[str, float]) -> dict[str, float]:
     """Points per level-1 group (from the run's points, 2 decimals)."""
     totals: dict[str, float] = {}
@@ -134,7 +124,7 @@ def run_rows(run: RankingRun, *, doc: dict[str, Any] | None = None, offset: int 
     """Rows of a run in display order (a slice for one page), raw and adjusted side by side.
 
     ``doc`` is ``run.results`` when the caller has parsed it already."""
-    system = system_of_run(run)
+    system = system_of(run)
     doc = doc if doc is not None else run.results
     results = doc["mcda"]["results"]
     other = {r["id"]: r for r in doc.get("companion", {}).get("mcda", {}).get("results", [])}
@@ -177,7 +167,7 @@ class CandidateExplanation:
 
 def explain_candidate(run: RankingRun, app_id: int) -> CandidateExplanation | None:
     """Recompute the run (without samples) from its matrix and explain one candidate."""
-    system = system_of_run(run)
+    system = system_of(run)
     matrix = parse_matrix(system, run.matrix_csv.encode("utf-8"))
     rows = [matrix.row(i) for i in range(len(matrix.ids))]
     ranked = rank_candidates(system, matrix.ids, rows, method=run.method, weights=run.weights,

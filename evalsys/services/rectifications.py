@@ -12,8 +12,10 @@ from ..extensions import db
 from ..models import Evaluation, FundRecovery, Rectification, StoredFile, User
 from ..models.types import utcnow
 from . import audit
-from .evaluations import EvaluationError, check_version
-from .funds import FundsError, record_recovery
+from .evaluations import EvaluationError
+from .funds import FundsError
+from .funds_ledger import record_recovery
+from .versioning import check_version
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
 

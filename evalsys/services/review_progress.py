@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, func, select
 from ..domain.workflow import ApplicationState
 from ..extensions import db
 from ..models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ScoreSheet, SheetState
+from .run_readiness import comment_missing
 
 IN_REVIEW = (ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)
 
@@ -43,7 +44,7 @@ def _counts(call: Call, key, ids: list[int]) -> dict[int, Progress]:
         return {}
     submitted = ScoreSheet.state == SheetState.SUBMITTED
     flagged = and_(submitted, ScoreSheet.divergence_flagged.is_(True))
-    no_comment = func.coalesce(func.length(func.trim(ScoreSheet.divergence_comment)), 0) == 0
+    no_comment = comment_missing()
     rows = db.session.execute(
         select(key, func.count(Assignment.id),
                func.sum(case((submitted, 1), else_=0)),
@@ -60,7 +61,7 @@ def totals(call: Call) -> Progress:
     """The whole call in one row."""
     submitted = ScoreSheet.state == SheetState.SUBMITTED
     flagged = and_(submitted, ScoreSheet.divergence_flagged.is_(True))
-    no_comment = func.coalesce(func.length(func.trim(ScoreSheet.divergence_comment)), 0) == 0
+    no_comment = comment_missing()
     n, s, d, f, p = db.session.execute(
         select(func.count(Assignment.id), func.sum(case((submitted, 1), else_=0)),
                func.sum(case((ScoreSheet.state == SheetState.DRAFT, 1), else_=0)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from evalsys.extensions import db
-from evalsys.services import funds
+from evalsys.services import funds_ledger
 from tests.fundsutil import make_allocation, make_base, make_entry
 
 KEYS = ["base", "authority", "allocated_fen", "received_fen", "spent_fen", "arrival_rate", "execution_rate",
@@ -18,10 +18,10 @@ def _setup(app) -> None:
         b1 = make_base(code="B1-01", authority_code="330000", region="330100")
         make_base(code="B1-03")
         a = make_allocation(b1, year=2013, amount_fen=16_000_00, received_fen=16_000_00)
-        funds.verify_expenditure(make_entry(a, amount_fen=13_000_00))
+        funds_ledger.verify_expenditure(make_entry(a, amount_fen=13_000_00))
         make_allocation(b1, year=2014, amount_fen=4_000_00, received_fen=0)
         a2 = make_allocation(b2, year=2014, amount_fen=3_00, received_fen=3_00)
-        funds.verify_expenditure(make_entry(a2, amount_fen=1_00, category="X-LND", date=a2.period_start))
+        funds_ledger.verify_expenditure(make_entry(a2, amount_fen=1_00, category="X-LND", date=a2.period_start))
         db.session.commit()
 
 

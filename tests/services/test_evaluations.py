@@ -15,6 +15,8 @@ from evalsys.models import (BatchItem, Evaluation, FundRecovery, IssuedReport, J
 from evalsys.reporting.signing import validate_signed
 from evalsys.services import evaluation_batch as batch
 from evalsys.services import evaluations as svc
+from evalsys.services import evaluation_review as ev_review
+from evalsys.services import self_evaluation as self_ev
 from evalsys.services import rectifications as rect
 from evalsys.services.evaluation_reports import (issue_report, read_signed, report_path, rerender_unsigned)
 from tests.evalutil import advance, inputs_at, make_perf_base, make_round, signing_config, stored_texts, NARRATIVES
@@ -43,7 +45,7 @@ def test_prefill_comes_from_the_fund_records_and_excludes_forbidden_categories(a
                                        "funds_spent": 9_000_000_00, "funds_spent_compliant": 8_000_000_00}
         assert svc.fund_prefill(base, 2012) is None  # allocations after the round's year do not count
         ev = make_round([base]).evaluations[0]
-        values = svc.figure_form_values(ev, svc.system_of(ev.round))
+        values = self_ev.figure_form_values(ev, svc.system_of(ev.round))
         assert values["funds_spent_compliant"] == "8000000.00" and values["tasks_completed"] == ""
 
 
@@ -53,13 +55,13 @@ def test_workflow_to_accepted_with_total_and_grade(app):
         operator, authority, admin = _people(base)
         ev = make_round([base]).evaluations[0]
         with pytest.raises(svc.EvaluationError, match="尚未填写"):
-            svc.submit_self_evaluation(ev, actor=operator)
+            self_ev.submit_self_evaluation(ev, actor=operator)
         advance(ev, fraction="0.895", to="accepted", operator=operator, authority=authority, admin=admin)
         assert ev.state == EvaluationState.ACCEPTED
         assert ev.total == str(svc.current_score(ev).total) and ev.grade_label == "良"
         assert [e.action for e in ev.events] == ["submit_self", "submit_evaluation", "accept"]
         with pytest.raises(svc.EvaluationError):
-            svc.save_self_evaluation(ev, svc.SelfEvaluationInput({}, {}), actor=operator)
+            self_ev.save_self_evaluation(ev, self_ev.SelfEvaluationInput({}, {}), actor=operator)
 
 
 def test_corrections_need_a_reason_and_keep_the_original(app):
@@ -70,12 +72,13 @@ def test_corrections_need_a_reason_and_keep_the_original(app):
                      operator=operator, authority=authority, admin=admin)
         empty = dict(points={}, comments={}, reasons={})
         with pytest.raises(svc.EvaluationError) as info:
-            svc.save_authority_evaluation(ev, svc.AuthorityInput(figures={"new_jobs": "1000"}, **empty), actor=authority)
+            ev_review.save_authority_evaluation(ev, ev_review.AuthorityInput(figures={"new_jobs": "1000"}, **empty),
+                                                actor=authority)
         assert "reason-new_jobs" in info.value.errors
-        svc.save_authority_evaluation(ev, svc.AuthorityInput(figures={"new_jobs": "1000"}, points={}, comments={},
-                                                             reasons={"new_jobs": "与社保记录不符"}), actor=authority)
-        svc.save_authority_evaluation(ev, svc.AuthorityInput(figures={"new_jobs": "900"}, points={}, comments={},
-                                                             reasons={"new_jobs": "再次核对"}), actor=authority)
+        ev_review.save_authority_evaluation(ev, ev_review.AuthorityInput(
+            figures={"new_jobs": "1000"}, points={}, comments={}, reasons={"new_jobs": "与社保记录不符"}), actor=authority)
+        ev_review.save_authority_evaluation(ev, ev_review.AuthorityInput(
+            figures={"new_jobs": "900"}, points={}, comments={}, reasons={"new_jobs": "再次核对"}), actor=authority)
         row = svc.values_of(ev)["new_jobs"]
         assert (row.value, row.original, row.corrected, row.correction_reason) == ("900", "2000", True, "再次核对")
         new_jobs = next(r for g in svc.current_score(ev).groups for r in g.rows if r.indicator.id == "new_jobs")
@@ -88,9 +91,10 @@ def test_stale_version_is_refused(app):
         operator, _, _ = _people(base)
         ev = make_round([base]).evaluations[0]
         old = ev.version_id
-        svc.save_self_evaluation(ev, svc.SelfEvaluationInput({}, NARRATIVES), actor=operator, expected_version=old)
+        self_ev.save_self_evaluation(ev, self_ev.SelfEvaluationInput({}, NARRATIVES), actor=operator,
+                                     expected_version=old)
         with pytest.raises(StaleDataError):
-            svc.save_self_evaluation(ev, svc.SelfEvaluationInput({}, {}), actor=operator, expected_version=old)
+            self_ev.save_self_evaluation(ev, self_ev.SelfEvaluationInput({}, {}), actor=operator, expected_version=old)
 
 
 def test_issue_sign_rerender_and_reissue(app):
@@ -234,7 +238,7 @@ def test_self_evaluation_figures_are_validated_per_field(app):
         texts["tenant_satisfaction"] = "150"  # a share above 100%
         texts["new_jobs"] = "十"
         with pytest.raises(svc.EvaluationError) as info:
-            svc.save_self_evaluation(ev, svc.SelfEvaluationInput(texts, NARRATIVES), actor=operator)
+            self_ev.save_self_evaluation(ev, self_ev.SelfEvaluationInput(texts, NARRATIVES), actor=operator)
         assert set(info.value.errors) == {"tenant_satisfaction", "new_jobs"}
         assert db.session.scalar(select(func.count()).select_from(BatchItem)) == 0
         assert db.session.get(Evaluation, ev.id).values == []

@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from evalsys.domain.funds import ExpenditureStatus
 from evalsys.extensions import db
 from evalsys.models import (AuditRecord, ComplianceFlag, Expenditure, FlagState, FundAccount, Role)
-from evalsys.services import funds, funds_query
+from evalsys.services import funds, funds_flags, funds_ledger, funds_query
 from evalsys.services.files import store_bytes
 from tests.factories import make_user
 from tests.fundsutil import entry_input, flag_codes, make_allocation, make_base, make_entry
@@ -56,10 +56,10 @@ def test_allocation_defaults_its_period_and_audits(app):
 def test_tranches_cannot_exceed_the_allocation(app):
     with app.app_context():
         a = make_allocation(make_base(), amount_fen=100_00, received_fen=60_00)
-        funds.record_tranche(a, date=dt.date(2013, 7, 1), amount_fen=40_00)
+        funds_ledger.record_tranche(a, date=dt.date(2013, 7, 1), amount_fen=40_00)
         assert account(a.id).received_fen == 100_00
         with pytest.raises(funds.FundsError, match="不能超过下达金额"):
-            funds.record_tranche(a, date=dt.date(2013, 8, 1), amount_fen=1)
+            funds_ledger.record_tranche(a, date=dt.date(2013, 8, 1), amount_fen=1)
         assert account(a.id).received_fen == 100_00
         assert events("fund_tranche_recorded") == 2
 
@@ -72,18 +72,18 @@ def test_verification_above_received_is_refused_and_state_unchanged(app):
         first = make_entry(a, amount_fen=30_00)
         second = make_entry(a, amount_fen=30_00)
         db.session.commit()
-        funds.verify_expenditure(first)
+        funds_ledger.verify_expenditure(first)
         with pytest.raises(funds.FundsError, match="超过已到位资金"):
-            funds.verify_expenditure(second)
+            funds_ledger.verify_expenditure(second)
         db.session.rollback()  # the request's rollback takes the first verification with it
         assert second.status == ExpenditureStatus.PENDING and first.status == ExpenditureStatus.PENDING
         assert account(a.id).verified_spent_fen == 0
-        funds.verify_expenditure(first)
+        funds_ledger.verify_expenditure(first)
         db.session.commit()
         assert account(a.id).verified_spent_fen == 30_00
         # The entry exactly filling the received funds is allowed.
         third = make_entry(a, amount_fen=20_00)
-        funds.verify_expenditure(third)
+        funds_ledger.verify_expenditure(third)
         assert account(a.id).verified_spent_fen == 50_00
 
 
@@ -93,8 +93,8 @@ def test_the_setting_turns_the_refusal_into_a_flag(app, app_config):
         a = make_allocation(make_base(), amount_fen=100_00, received_fen=50_00)
         first = make_entry(a, amount_fen=40_00)
         second = make_entry(a, amount_fen=40_00)
-        funds.verify_expenditure(first)
-        funds.verify_expenditure(second)
+        funds_ledger.verify_expenditure(first)
+        funds_ledger.verify_expenditure(second)
         acct = account(a.id)
         assert (acct.verified_spent_fen, acct.overspend_allowed) == (80_00, True)
         assert "over_received" in flag_codes(second)
@@ -116,32 +116,32 @@ def test_a_decided_entry_cannot_be_decided_again_and_stale_versions_are_refused(
         a = make_allocation(make_base())
         e = make_entry(a)
         version = e.version_id
-        funds.verify_expenditure(e, expected_version=version)
+        funds_ledger.verify_expenditure(e, expected_version=version)
         with pytest.raises(funds.FundsError, match="已处理"):
-            funds.verify_expenditure(e)
+            funds_ledger.verify_expenditure(e)
         with pytest.raises(funds.FundsError):
-            funds.reject_expenditure(e, reason="不符合")
+            funds_ledger.reject_expenditure(e, reason="不符合")
         other = make_entry(a)
         with pytest.raises(StaleDataError):
-            funds.reject_expenditure(other, reason="重复", expected_version=other.version_id - 1)
+            funds_ledger.reject_expenditure(other, reason="重复", expected_version=other.version_id - 1)
         with pytest.raises(funds.FundsError, match="理由"):
-            funds.reject_expenditure(other, reason="  ")
+            funds_ledger.reject_expenditure(other, reason="  ")
 
 
 def test_reversal_cancels_a_verified_entry(app):
     with app.app_context():
         a = make_allocation(make_base(), amount_fen=100_00)
         e = make_entry(a, amount_fen=70_00)
-        funds.verify_expenditure(e)
+        funds_ledger.verify_expenditure(e)
         with pytest.raises(funds.FundsError, match="理由"):
-            funds.reverse_expenditure(e, reason="", date=dt.date(2014, 4, 1))
-        rev = funds.reverse_expenditure(e, reason="金额录入错误", date=dt.date(2014, 4, 1))
+            funds_ledger.reverse_expenditure(e, reason="", date=dt.date(2014, 4, 1))
+        rev = funds_ledger.reverse_expenditure(e, reason="金额录入错误", date=dt.date(2014, 4, 1))
         assert (rev.amount_fen, rev.reverses_id, rev.status) == (-70_00, e.id, ExpenditureStatus.PENDING)
         with pytest.raises(funds.FundsError, match="已有冲销"):
-            funds.reverse_expenditure(e, reason="again", date=dt.date(2014, 4, 1))
+            funds_ledger.reverse_expenditure(e, reason="again", date=dt.date(2014, 4, 1))
         with pytest.raises(funds.FundsError, match="只能冲销"):
-            funds.reverse_expenditure(make_entry(a), reason="pending", date=dt.date(2014, 4, 1))
-        funds.verify_expenditure(rev)
+            funds_ledger.reverse_expenditure(make_entry(a), reason="pending", date=dt.date(2014, 4, 1))
+        funds_ledger.verify_expenditure(rev)
         assert account(a.id).verified_spent_fen == 0
         assert e.status == ExpenditureStatus.VERIFIED  # the original is never changed
         assert funds_query.summary()[0]["spent_fen"] == 0
@@ -152,7 +152,7 @@ def _verify_in_thread(app, entry_id: int, barrier: threading.Barrier, outcomes: 
         try:
             barrier.wait()
             entry = db.session.get(Expenditure, entry_id)
-            funds.verify_expenditure(entry)
+            funds_ledger.verify_expenditure(entry)
             db.session.commit()
             outcomes.append("ok")
         except funds.FundsError:
@@ -206,7 +206,7 @@ def test_over_received_warns_on_a_pending_entry_and_clears_when_funds_arrive(app
         big = make_entry(a, amount_fen=30_00, voucher=v)
         assert "over_received" not in flag_codes(small)
         assert "over_received" in flag_codes(big)
-        funds.record_tranche(a, date=dt.date(2013, 9, 1), amount_fen=80_00)
+        funds_ledger.record_tranche(a, date=dt.date(2013, 9, 1), amount_fen=80_00)
         assert flag_codes(big) == set()
         assert "over_received" in flag_codes(big, "cleared")
 
@@ -222,7 +222,7 @@ def test_duplicate_voucher_within_a_base_only(app):
         elsewhere = make_allocation(make_base())
         assert "duplicate_voucher" not in flag_codes(make_entry(elsewhere, voucher_no="JZ-2014-001", voucher=v))
         assert "duplicate_voucher" not in flag_codes(make_entry(a1, voucher_no="JZ-2014-002", voucher=v))
-        funds.reject_expenditure(second, reason="重复录入")
+        funds_ledger.reject_expenditure(second, reason="重复录入")
         assert "duplicate_voucher" not in flag_codes(first)  # the rejected entry no longer counts
 
 
@@ -251,7 +251,7 @@ def test_missing_voucher_clears_when_the_scan_is_attached(app):
         assert "missing_voucher" in flag_codes(no_number)
         no_scan = make_entry(a)
         assert "missing_voucher" in flag_codes(no_scan)
-        funds.attach_voucher(no_scan, voucher_file())
+        funds_ledger.attach_voucher(no_scan, voucher_file())
         assert "missing_voucher" not in flag_codes(no_scan)
         assert "missing_voucher" in flag_codes(no_scan, "cleared")
 
@@ -260,12 +260,12 @@ def test_oth_needs_an_explanation_and_bad_input_is_refused(app):
     with app.app_context():
         a = make_allocation(make_base())
         with pytest.raises(funds.FundsError, match="其他"):
-            funds.record_expenditure(a, entry_input(category="OTH"))
+            funds_ledger.record_expenditure(a, entry_input(category="OTH"))
         with pytest.raises(funds.FundsError, match="类别"):
-            funds.record_expenditure(a, entry_input(category="XYZ"))
+            funds_ledger.record_expenditure(a, entry_input(category="XYZ"))
         with pytest.raises(funds.FundsError, match="大于零"):
-            funds.record_expenditure(a, entry_input(amount_fen=0))
-        ok = funds.record_expenditure(a, entry_input(category="OTH", explanation="展会场地租赁"))
+            funds_ledger.record_expenditure(a, entry_input(amount_fen=0))
+        ok = funds_ledger.record_expenditure(a, entry_input(category="OTH", explanation="展会场地租赁"))
         assert ok.id
 
 
@@ -280,19 +280,27 @@ def test_flags_are_resolved_reopened_and_never_deleted(app):
         flag = next(f for f in e.flags if f.code == "forbidden_category")
         assert "购买流量" in flag.message
         with pytest.raises(funds.FundsError, match="理由"):
-            funds.resolve_flag(flag, reason=" ", actor=authority)
+            funds_flags.resolve_flag(flag, reason=" ", actor=authority)
         with pytest.raises(funds.FundsError, match="已处理"):
-            funds.reopen_flag(flag, reason="再查", actor=admin)
-        funds.resolve_flag(flag, reason="已追回资金", actor=authority)
+            funds_flags.reopen_flag(flag, reason="再查", actor=admin)
+        funds_flags.resolve_flag(flag, reason="已追回资金", actor=authority)
         assert flag.state == FlagState.RESOLVED
-        funds.refresh_flags(a.base_id)  # the condition persists: resolved stays resolved
+        # Both directions share one transition: state, reason and version are checked the same way.
+        with pytest.raises(funds.FundsError, match="只能处理待处理"):
+            funds_flags.resolve_flag(flag, reason="再次处理", actor=authority)
+        with pytest.raises(funds.FundsError, match="重新打开必须说明理由"):
+            funds_flags.reopen_flag(flag, reason="\u3000 ", actor=admin)
+        with pytest.raises(StaleDataError):
+            funds_flags.reopen_flag(flag, reason="版本过期", actor=admin, expected_version=flag.version_id - 1)
         assert flag.state == FlagState.RESOLVED
-        funds.reopen_flag(flag, reason="追回凭证不全", actor=admin)
+        funds_flags.refresh_flags(a.base_id)  # the condition persists: resolved stays resolved
+        assert flag.state == FlagState.RESOLVED
+        funds_flags.reopen_flag(flag, reason="追回凭证不全", actor=admin)
         assert flag.state == FlagState.OPEN
         assert [ev.action for ev in flag.events] == ["raised", "resolved", "reopened"]
         assert events("fund_flag_resolved") == 1 and events("fund_flag_reopened") == 1
         count = db.session.scalar(select(func.count(ComplianceFlag.id)))
-        funds.reject_expenditure(e, reason="不得列支")
+        funds_ledger.reject_expenditure(e, reason="不得列支")
         assert flag.state == FlagState.CLEARED
         assert db.session.scalar(select(func.count(ComplianceFlag.id))) == count  # nothing deleted
 
@@ -304,7 +312,7 @@ def test_figures_per_base_and_year(app):
         base = make_base(code="B1-01")
         a13 = make_allocation(base, year=2013, amount_fen=800_00, received_fen=800_00)
         a14 = make_allocation(base, year=2014, amount_fen=200_00, received_fen=0)
-        funds.verify_expenditure(make_entry(a13, amount_fen=650_00))
+        funds_ledger.verify_expenditure(make_entry(a13, amount_fen=650_00))
         make_entry(a13, amount_fen=100_00)  # pending: not spent
         [row] = funds_query.summary()
         assert row == {"base": "B1-01", "authority": "320000", "allocated_fen": 1000_00, "received_fen": 800_00,

@@ -14,7 +14,7 @@ from evalsys.extensions import db
 from evalsys.models import (Assignment, AssignmentState, RankingRun, ReviewerState, Role, Score, ScoreSheet,
                             SheetState, Transition, User)
 from evalsys.models.types import utcnow
-from evalsys.services import review as svc
+from evalsys.services import review_pool, review_sheets, run_readiness
 from evalsys.services.applications import system_of
 from evalsys.services.assignment import (AssignmentInfeasible, ReviewError, add_assignment, application_infos,
                                          assign_call, propose_replacements, remove_assignment, reviewer_infos)
@@ -48,8 +48,8 @@ def _actor(assignment):
 
 def _submit(assignment, points, **kw):
     system = system_of(assignment.application)
-    sheet = svc.sheet_of(assignment)
-    return svc.submit_sheet(assignment, svc.SheetInput(scores=sheet_values(system, points), **kw),
+    sheet = review_sheets.sheet_of(assignment)
+    return review_sheets.submit_sheet(assignment, review_sheets.SheetInput(scores=sheet_values(system, points), **kw),
                             actor=_actor(assignment), expected_version=sheet.version_id if sheet else 0)
 
 
@@ -123,15 +123,15 @@ def test_score_validation_refuses_and_stores_nothing(ctx, typed, message):
     assignment = _assignments(call)[0]
     scores = sheet_values(system_of(assignment.application), 3)
     scores["innovation"] = typed
-    with pytest.raises(svc.SheetErrors) as e:
-        svc.submit_sheet(assignment, svc.SheetInput(scores=scores), actor=_actor(assignment), expected_version=0)
+    with pytest.raises(review_sheets.SheetErrors) as e:
+        review_sheets.submit_sheet(assignment, review_sheets.SheetInput(scores=scores), actor=_actor(assignment), expected_version=0)
     assert message in e.value.errors["innovation"]
     assert db.session.scalar(select(func.count()).select_from(Score)) == 0
 
 
 @pytest.mark.parametrize("typed, tenths", [("0", 0), ("8", 80), ("7.5", 75), (" 7.50 ", 75), ("0.1", 1)])
 def test_valid_scores_are_stored_in_tenths(ctx, typed, tenths):
-    assert svc.parse_score(typed, 8) == tenths
+    assert review_sheets.parse_score(typed, 8) == tenths
 
 
 def test_submitted_sheet_locks_and_a_stale_tab_is_refused(ctx):
@@ -140,18 +140,18 @@ def test_submitted_sheet_locks_and_a_stale_tab_is_refused(ctx):
     assignment = _assignments(call)[0]
     who = _actor(assignment)
     values = sheet_values(system_of(assignment.application), 2)
-    sheet = svc.save_sheet(assignment, svc.SheetInput(scores={"innovation": "5"}), actor=who, expected_version=0)
+    sheet = review_sheets.save_sheet(assignment, review_sheets.SheetInput(scores={"innovation": "5"}), actor=who, expected_version=0)
     # A second tab opened before the first save still carries version 0.
     with pytest.raises(StaleDataError):
-        svc.save_sheet(assignment, svc.SheetInput(scores={"innovation": "6"}), actor=who, expected_version=0)
+        review_sheets.save_sheet(assignment, review_sheets.SheetInput(scores={"innovation": "6"}), actor=who, expected_version=0)
     version = sheet.version_id
-    svc.save_sheet(assignment, svc.SheetInput(scores={"innovation": "6"}), actor=who, expected_version=version)
+    review_sheets.save_sheet(assignment, review_sheets.SheetInput(scores={"innovation": "6"}), actor=who, expected_version=version)
     with pytest.raises(StaleDataError):  # the first tab again, one save behind
-        svc.submit_sheet(assignment, svc.SheetInput(scores=values), actor=who, expected_version=version)
-    svc.submit_sheet(assignment, svc.SheetInput(scores=values), actor=who, expected_version=sheet.version_id)
+        review_sheets.submit_sheet(assignment, review_sheets.SheetInput(scores=values), actor=who, expected_version=version)
+    review_sheets.submit_sheet(assignment, review_sheets.SheetInput(scores=values), actor=who, expected_version=sheet.version_id)
     assert sheet.state == SheetState.SUBMITTED
     with pytest.raises(ReviewError, match="已提交"):
-        svc.save_sheet(assignment, svc.SheetInput(scores=values), actor=who, expected_version=sheet.version_id)
+        review_sheets.save_sheet(assignment, review_sheets.SheetInput(scores=values), actor=who, expected_version=sheet.version_id)
 
 
 def test_scoring_only_inside_the_window(ctx):
@@ -172,7 +172,7 @@ def test_blind_call_needs_the_no_conflict_confirmation_first(ctx):
     assignment = _assignments(call)[0]
     with pytest.raises(ReviewError, match="利益冲突"):
         _submit(assignment, 3)
-    svc.confirm_no_conflict(assignment, actor=_actor(assignment))
+    review_pool.confirm_no_conflict(assignment, actor=_actor(assignment))
     assert _submit(assignment, 3).state == SheetState.SUBMITTED
 
 
@@ -184,8 +184,8 @@ def test_conflict_after_submission_voids_the_sheet_stales_runs_and_proposes_a_re
     assignment = _assignments(call)[0]
     _submit(assignment, 4)
     run = make_run(call)
-    outcome = svc.decline_assignment(assignment, "曾为该企业提供咨询服务", actor=_actor(assignment))
-    sheet = svc.sheet_of(assignment)
+    outcome = review_pool.decline_assignment(assignment, "曾为该企业提供咨询服务", actor=_actor(assignment))
+    sheet = review_sheets.sheet_of(assignment)
     assert assignment.state == AssignmentState.DECLINED and sheet.state == SheetState.VOIDED
     assert db.session.get(RankingRun, run.id).stale
     proposed = outcome.proposals[assignment.application_id]
@@ -203,27 +203,27 @@ def test_conflict_declared_before_assignment_excludes(ctx):
     call = make_call(k=5)
     apps = make_applications(call, 1)
     pool = make_pool(6)
-    svc.declare_conflict(pool[0], apps[0].organisation.uscc, "亲属任职", actor=ctx)
+    review_pool.declare_conflict(pool[0], apps[0].organisation.uscc, "亲属任职", actor=ctx)
     assign_call(call, seed=1, actor=ctx)
     assert pool[0].id not in {a.reviewer_id for a in _assignments(call)}
     with pytest.raises(ReviewError):
-        svc.declare_conflict(pool[1], "NOT-A-USCC", "x", actor=ctx)
+        review_pool.declare_conflict(pool[1], "NOT-A-USCC", "x", actor=ctx)
 
 
 # --- closing the window, divergence, reopening -------------------------------------------------
 
 def _close(call, admin):
     call.review_ends_at = utcnow() - timedelta(seconds=1)
-    return svc.close_review(call, actor=admin)
+    return review_sheets.close_review(call, actor=admin)
 
 
 def test_close_review_flags_divergence_comment_only_and_lists_missing(ctx):
     call = make_call(k=5)
     apps, pool, _ = _assigned(call, ctx, n_apps=2, n_reviewers=5)
     with pytest.raises(ReviewError, match="之前不能结束"):
-        svc.close_review(call, actor=ctx)
+        review_sheets.close_review(call, actor=ctx)
     first = [a for a in _assignments(call) if a.application_id == apps[0].id]
-    maxima = {i.id: i.max for i in svc.expert_indicators(system_of(apps[0]))}
+    maxima = {i.id: i.max for i in review_sheets.expert_indicators(system_of(apps[0]))}
     for a in first[:4]:
         _submit(a, {k: round(0.8 * m, 1) for k, m in maxima.items()})
     outlier = first[4]
@@ -235,21 +235,22 @@ def test_close_review_flags_divergence_comment_only_and_lists_missing(ctx):
         _submit(a, 4)
     result = _close(call, ctx)
     assert result.applications == 2 and all(a.state == ApplicationState.SCORED for a in apps)
-    flagged = svc.pending_divergence_comments(call)
-    assert [s.assignment_id for s in flagged] == [outlier.id]
-    assert [(m.application_id, m.submitted, m.required) for m in svc.missing_sheets(call)] == [(apps[1].id, 3, 5)]
-    sheet = flagged[0]
+    flagged = run_readiness.pending_divergence_comments(call)
+    assert [p.sheet_id for p in flagged] == [review_sheets.sheet_of(outlier).id]
+    assert [p.application_id for p in flagged] == [apps[0].id]
+    assert [(m.application_id, m.submitted, m.required) for m in run_readiness.missing_sheets(call)] == [(apps[1].id, 3, 5)]
+    sheet = review_sheets.sheet_of(outlier)
     with pytest.raises(ReviewError, match="已提交"):  # scores stay locked
         _submit(outlier, 5)
     with pytest.raises(StaleDataError):
-        svc.comment_divergence(sheet, "依据现场材料", actor=_actor(outlier), expected_version=sheet.version_id - 1)
-    svc.comment_divergence(sheet, "依据现场材料", actor=_actor(outlier), expected_version=sheet.version_id)
-    assert svc.pending_divergence_comments(call) == []
+        review_sheets.comment_divergence(sheet, "依据现场材料", actor=_actor(outlier), expected_version=sheet.version_id - 1)
+    review_sheets.comment_divergence(sheet, "依据现场材料", actor=_actor(outlier), expected_version=sheet.version_id)
+    assert run_readiness.pending_divergence_comments(call) == []
     # A missing sheet finished after the window (a replacement) is judged on submission.
     late = make_reviewer("120000")
     row = add_assignment(apps[1], late, reason="补足专家人数", actor=ctx, source="replacement")
     _submit(row, 4)
-    assert [m.application_id for m in svc.missing_sheets(call)] == [apps[1].id]
+    assert [m.application_id for m in run_readiness.missing_sheets(call)] == [apps[1].id]
 
 
 def test_reopening_marks_runs_stale_and_the_sheet_can_be_resubmitted(ctx):
@@ -262,30 +263,30 @@ def test_reopening_marks_runs_stale_and_the_sheet_can_be_resubmitted(ctx):
     runs = [make_run(call), make_run(call)]
     other = make_call(k=5)
     foreign = make_run(other)
-    sheet = svc.sheet_of(rows[0])
+    sheet = review_sheets.sheet_of(rows[0])
     with pytest.raises(ReviewError, match="理由"):
-        svc.reopen_sheet(sheet, " ", actor=ctx)
+        review_sheets.reopen_sheet(sheet, " ", actor=ctx)
     assert not any(db.session.get(RankingRun, r.id).stale for r in runs)
-    svc.reopen_sheet(sheet, "专家申请更正笔误", actor=ctx)
+    review_sheets.reopen_sheet(sheet, "专家申请更正笔误", actor=ctx)
     assert all(db.session.get(RankingRun, r.id).stale for r in runs)
     assert not db.session.get(RankingRun, foreign.id).stale
     assert sheet.state == SheetState.DRAFT and sheet.reopen_reason == "专家申请更正笔误"
-    assert [m.submitted for m in svc.missing_sheets(call)] == [4]
+    assert [m.submitted for m in run_readiness.missing_sheets(call)] == [4]
     _submit(rows[0], 4.5)  # after the window: allowed because the admin reopened it
-    assert svc.missing_sheets(call) == [] and sheet.state == SheetState.SUBMITTED
+    assert run_readiness.missing_sheets(call) == [] and sheet.state == SheetState.SUBMITTED
 
 
 def test_activation_is_the_security_admins_and_binds_a_reviewer_account(ctx):
-    profile = svc.create_reviewer_profile(svc.ProfileData(name="王专家", home_authority_code="370200",
+    profile = review_pool.create_reviewer_profile(review_pool.ProfileData(name="王专家", home_authority_code="370200",
                                                           field_tags="跨境电商，物流 数据"), actor=ctx)
     assert profile.state == ReviewerState.PENDING and profile.field_tags == "跨境电商,物流,数据"
     with pytest.raises(ReviewError):
-        svc.activate_reviewer(profile, actor=ctx, username="wang", password="Kx7#mQ2!vR9pLw")
+        review_pool.activate_reviewer(profile, actor=ctx, username="wang", password="Kx7#mQ2!vR9pLw")
     sec = make_user(Role.SECADMIN, commit=False)
-    user = svc.activate_reviewer(profile, actor=sec, username="wang", password="Kx7#mQ2!vR9pLw")
+    user = review_pool.activate_reviewer(profile, actor=sec, username="wang", password="Kx7#mQ2!vR9pLw")
     assert user.role == Role.REVIEWER and profile.user_id == user.id and profile.state == ReviewerState.ACTIVE
     with pytest.raises(ReviewError, match="统一社会信用代码"):
-        svc.create_reviewer_profile(svc.ProfileData(name="李", home_authority_code="110000",
+        review_pool.create_reviewer_profile(review_pool.ProfileData(name="李", home_authority_code="110000",
                                                     organisation_uscc="123"), actor=ctx)
 
 
@@ -296,5 +297,5 @@ def test_counted_sheets_exclude_voided_and_removed(ctx):
     for a in rows:
         _submit(a, 3)
     remove_assignment(rows[0], reason="专家退出", actor=ctx)
-    counted = db.session.execute(svc.counted_sheets(call.id)).all()
-    assert len(counted) == 4 and db.session.get(ScoreSheet, svc.sheet_of(rows[0]).id).state == SheetState.VOIDED
+    counted = db.session.execute(run_readiness.counted_sheets(call.id)).all()
+    assert len(counted) == 4 and db.session.get(ScoreSheet, review_sheets.sheet_of(rows[0]).id).state == SheetState.VOIDED

@@ -12,7 +12,7 @@ from evalsys.domain.experts import ExpertScore, aggregate_sheets
 from evalsys.extensions import db
 from evalsys.models import Assignment, Call, RankingRun, Score, ScoreSheet, SheetState, WeightVersion
 from evalsys.models.types import utcnow
-from evalsys.services import runs
+from evalsys.services import run_compare, run_inputs, run_readiness, runs
 from tests.rankutil import build_scored_call
 
 
@@ -39,7 +39,7 @@ def test_refused_with_the_list_of_applications_lacking_sheets(app):
                 Assignment.application_id == app_id).limit(1))
             sheet.state = state
         db.session.flush()
-        assert [m[0] for m in runs.missing_sheets(call)] == [built.app_ids[1], built.app_ids[4]]
+        assert [m.application_id for m in run_readiness.missing_sheets(call)] == [built.app_ids[1], built.app_ids[4]]
         with pytest.raises(runs.RunRefused) as exc:
             runs.run_call(call, actor=None)
         listed = [p for p in exc.value.problems if "份已提交评分表" in p]
@@ -77,8 +77,8 @@ def test_sql_and_array_aggregation_match_the_domain_rules(app, reviewers):
     with app.app_context():
         built = build_scored_call(n_apps=15, reviewers=reviewers, pool=9, seed=reviewers)
         call = _call(built.code)
-        both = runs.load_inputs(call, adjusted=True)
-        sql_raw = runs.load_inputs(call, adjusted=False)
+        both = run_inputs.load_inputs(call, adjusted=True)
+        sql_raw = run_inputs.load_inputs(call, adjusted=False)
         expected = _domain_aggregates(call, both.system)
         assert len(expected) == 15 * 9
         for (app_id, ind), agg in expected.items():
@@ -105,7 +105,7 @@ def test_a_run_per_category_is_an_official_snapshot_that_reproduces(app):
             assert all(str(a) in ids for a in built.app_ids if built.app_ids.index(a) % 2 == (run.category == "service"))
             assert doc["sensitivity"]["n"] == 50 and doc["sensitivity"]["places"] == 3
             assert run.results["companion"]["adjusted"] is True
-            assert runs.reproduce_run(run).exact
+            assert run_compare.reproduce_run(run).exact
         # Rows in submission order: application ids were submitted in id order by the builder.
         first = stored[0].matrix_csv.splitlines()[1:]
         assert [int(line.split(",")[0]) for line in first] == sorted(int(line.split(",")[0]) for line in first)
@@ -121,14 +121,14 @@ def test_every_stored_run_reproduces_and_tampering_is_detected(app):
         db.session.commit()
         all_runs = db.session.scalars(select(RankingRun)).all()
         assert len(all_runs) == 5
-        assert all(runs.reproduce_run(r).exact for r in all_runs)
+        assert all(run_compare.reproduce_run(r).exact for r in all_runs)
         victim = all_runs[0]
         doc = victim.results
         doc["mcda"]["results"][0]["score"] += 0.01
         victim.results_json = json.dumps(doc)
-        assert runs.reproduce_run(victim).differences == ["results differ"]
+        assert run_compare.reproduce_run(victim).differences == ["results differ"]
         victim.matrix_csv = victim.matrix_csv.replace(",", ";", 1)
-        assert "matrix text does not match its SHA-256" in runs.reproduce_run(victim).differences
+        assert "matrix text does not match its SHA-256" in run_compare.reproduce_run(victim).differences
 
 
 def test_other_method_or_aggregation_is_only_a_comparison(app):
@@ -167,7 +167,7 @@ def test_derived_weights_are_stored_and_reproduce(app):
         (run,) = runs.run_call(call, actor=None)
         assert run.category == "" and run.weight_rule == "entropy" and run.weight_version_id == version.id
         assert abs(sum(run.weights.values()) - 1) < 1e-12 and len(set(run.weights.values())) > 3
-        assert runs.reproduce_run(run).exact
+        assert run_compare.reproduce_run(run).exact
 
 
 def test_compare_runs_reports_moves(app):
@@ -176,7 +176,7 @@ def test_compare_runs_reports_moves(app):
         call = _call(built.code)
         (a,) = runs.run_call(call, actor=None)
         (b,) = runs.run_call(call, adjusted=True, actor=None)
-        moves = runs.compare_runs(a, b)
+        moves = run_compare.compare_runs(a, b)
         assert len(moves) == 12
         ra = {r["id"]: r["rank"] for r in a.results["mcda"]["results"]}
         rb = {r["id"]: r["rank"] for r in b.results["mcda"]["results"]}
@@ -192,5 +192,5 @@ def test_review_window_boundary(app):
         built = build_scored_call(n_apps=3)
         call = _call(built.code)
         call.review_ends_at = utcnow() + timedelta(seconds=30)
-        assert runs.review_problems(call)
-        assert not runs.review_problems(call, now=call.review_ends_at)
+        assert run_readiness.review_problems(call)
+        assert not run_readiness.review_problems(call, now=call.review_ends_at)

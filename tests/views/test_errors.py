@@ -278,7 +278,7 @@ def test_every_user_facing_refusal_is_a_domain_error():
     from evalsys.services.applications import ApplicationError
     from evalsys.services.decisions import DecisionError
     from evalsys.services.funds import FundsError
-    from evalsys.services.review import SheetErrors
+    from evalsys.services.review_sheets import SheetErrors
     from evalsys.services.runs import RunRefused
 
     for cls in (EvaluationTransitionError, TransitionError, AccountError, ApplicationError, DecisionError,

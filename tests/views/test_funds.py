@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from evalsys.domain.funds import ExpenditureStatus
 from evalsys.extensions import db
 from evalsys.models import ComplianceFlag, Expenditure, FlagState, FundAccount, Role
-from evalsys.services import funds
+from evalsys.services import funds, funds_ledger
 from evalsys.services.funds_import import HEADERS
 from tests.conftest import audit_events, csrf_token, login
 from tests.factories import make_user
@@ -101,7 +101,7 @@ def test_authority_sees_only_its_jurisdiction(app, world):
 
 def test_ministry_sees_every_base_sorted_by_query_parameters(app, world):
     with app.app_context():
-        funds.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
+        funds_ledger.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
         db.session.commit()
     c = client_for(app, "ministry")
     html = c.get("/admin/funds?sort=execution&dir=desc").get_data(as_text=True)
@@ -207,7 +207,7 @@ def test_authority_verifies_rejects_and_resolves(app, world):
 def test_verification_above_received_is_refused_on_the_page(app, world):
     with app.app_context():
         big = make_entry(db.session.get(funds.Allocation, world["a_ours"]), amount_fen=450_000_00)
-        funds.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
+        funds_ledger.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
         big_id, version = big.id, big.version_id
         db.session.commit()
     au = client_for(app, "au-js")
@@ -263,7 +263,7 @@ def test_entry_form_errors_are_chinese_and_save_nothing(app, world, field, value
 
 def test_operator_reverses_a_verified_entry_and_attaches_vouchers(app, world):
     with app.app_context():
-        funds.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
+        funds_ledger.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
         pending = make_entry(db.session.get(funds.Allocation, world["a_ours"]))
         pending_id, version = pending.id, pending.version_id
         db.session.commit()
@@ -414,7 +414,7 @@ def test_exports(app, world):
 @pytest.mark.parametrize("user, prefix", [("ministry", "/admin"), ("au-js", "/authority")])
 def test_charts_are_png(app, world, user, prefix):
     with app.app_context():
-        funds.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
+        funds_ledger.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
         db.session.commit()
     c = client_for(app, user)
     for kind in ("execution", "categories"):

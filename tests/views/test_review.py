@@ -12,7 +12,7 @@ from evalsys.errors import STALE_MESSAGE
 from evalsys.extensions import db
 from evalsys.models import (ApplicationAttachment, Assignment, AttachmentKind, RankingRun, ReviewerProfile, Role,
                             Score, ScoreSheet, SheetState, User)
-from evalsys.services import review as svc
+from evalsys.services import review_pool, review_sheets
 from evalsys.services.applications import system_of
 from evalsys.services.assignment import assign_call
 from evalsys.services.files import store_bytes
@@ -44,9 +44,9 @@ def _setup(app, *, blind=False, n_apps=2, n_reviewers=6):
 def _submit_directly(app, assignment_id, points, comment):
     with app.test_request_context():
         a = db.session.get(Assignment, assignment_id)
-        svc.confirm_no_conflict(a, actor=db.session.get(User, a.reviewer.user_id))
+        review_pool.confirm_no_conflict(a, actor=db.session.get(User, a.reviewer.user_id))
         system = system_of(a.application)
-        svc.submit_sheet(a, svc.SheetInput(scores=sheet_values(system, points), comment=comment),
+        review_sheets.submit_sheet(a, review_sheets.SheetInput(scores=sheet_values(system, points), comment=comment),
                          actor=db.session.get(User, a.reviewer.user_id), expected_version=0)
         db.session.commit()
 
@@ -92,7 +92,7 @@ def test_reviewer_sees_only_its_assignments_and_never_other_scores(app, client):
             assert r.status_code == 403, url
     with app.app_context():
         assert db.session.scalars(select(Score.tenths).order_by(Score.id)).all() == before
-        assert db.session.get(ScoreSheet, svc.sheet_of(db.session.get(Assignment, their_id)).id).comment == "机密评语-甲"
+        assert db.session.get(ScoreSheet, review_sheets.sheet_of(db.session.get(Assignment, their_id)).id).comment == "机密评语-甲"
         assert db.session.get(Assignment, their_id).state.value == "active"
 
 
@@ -170,6 +170,7 @@ def test_blind_call_hides_identity_after_the_confirmation(app, client):
     assert r.status_code == 302
     page = client.get(f"/review/assignments/{aid}").get_data(as_text=True)
     assert 'name="score_innovation"' in page
+    assert "指标数据" in page and "申报材料正文" in page  # the application's body, shared with its own pages
     for secret in (org_name, uscc, "13900001111", "营业执照-"):
         assert secret not in page
     assert org_name not in client.get("/review/").get_data(as_text=True)
@@ -193,7 +194,7 @@ def test_declining_from_the_workspace_voids_and_offers_a_replacement(app, client
     assert r.status_code == 302
     with app.app_context():
         a = db.session.get(Assignment, aid)
-        assert a.state.value == "declined" and svc.sheet_of(a).state == SheetState.VOIDED
+        assert a.state.value == "declined" and review_sheets.sheet_of(a).state == SheetState.VOIDED
         assert db.session.scalar(select(RankingRun.stale))
     assert client.get(f"/review/assignments/{aid}").status_code == 403
     admin = app.test_client()
@@ -223,7 +224,7 @@ def test_admin_assigns_reopens_and_security_admin_activates(app, client):
     _submit_directly(app, aid, 3, "")
     with app.app_context():
         a = db.session.get(Assignment, aid)
-        sheet_id = svc.sheet_of(a).id
+        sheet_id = review_sheets.sheet_of(a).id
         app_id = a.application_id
         run_id = make_run(a.application.call).id
         db.session.commit()

@@ -19,10 +19,12 @@ from ...services import criteria as criteria_svc
 from ...services import evaluation_batch as batch
 from ...services import evaluation_query as q
 from ...services import evaluations as svc
+from ...services import evaluation_review
+from ...services import versioning
 from ...services import rectifications as rect
 from ...services.evaluation_reports import issue_report, round_reports
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, load_round, send_report
+from ..common.downloads import send_stored
 
 
 def _decide(evaluation_id: int):
@@ -131,11 +133,12 @@ def evaluation_item_decide(evaluation_id: int, action: str):
         abort(400, description="请填写理由")
     actor = current_user._get_current_object()
     if action == "accept":
-        svc.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
+        evaluation_review.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
     elif action == "return":
-        svc.return_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
+        evaluation_review.return_evaluation(ev, reason=form.reason.data, actor=actor,
+                                            expected_version=expected_version(form))
     else:
-        svc.check_version(ev, expected_version(form))
+        versioning.check_version(ev, expected_version(form))
         issue_report(ev, actor=actor, reissue=action == "reissue",
                      reason=form.reason.data if action == "reissue" else "")
     flash({"accept": "已审核通过。", "return": "已退回主管部门。", "issue": "报告已出具。",

@@ -12,9 +12,9 @@ from ...forms.funds import AllocationForm, FirstBatchBaseForm, ReasonForm, Tranc
 from ...forms.base import options
 from ...models import Authority, Organisation, Role
 from ...permissions import can_reopen_flag, roles_required
-from ...services import funds
-from ...services.files import send_stored
+from ...services import funds, funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 ADMIN = Role.ADMIN
@@ -96,8 +96,9 @@ def funds_new_tranche(allocation_id: int):
     allocation = shared.get_allocation(allocation_id)
     form = TrancheForm()
     if form.validate_on_submit():
-        refused = attempt(lambda: funds.record_tranche(allocation, date=form.date.day, amount_fen=form.amount.fen,
-                                                       document_no=form.document_no.data or "", actor=shared.user()))
+        refused = attempt(lambda: funds_ledger.record_tranche(
+            allocation, date=form.date.day, amount_fen=form.amount.fen, document_no=form.document_no.data or "",
+            actor=shared.user()))
         if not refused:
             flash("到位资金已登记", "success")
             return redirect(url_for("admin.funds_base", base_id=allocation.base_id))
@@ -132,5 +133,6 @@ def funds_reopen_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_reopen_flag(shared.user(), flag):
         abort(403)
-    return shared.apply_with_reason(funds.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示",
+    return shared.apply_with_reason(flag_rules.reopen_flag, flag, missing="请填写重新打开的理由",
+                                    done="已重新打开该提示",
                                     back=url_for("admin.funds_entry", entry_id=flag.expenditure_id))

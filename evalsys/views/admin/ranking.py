@@ -13,7 +13,8 @@ from ...models.types import utcnow
 from ...permissions import roles_required
 from ...reporting.ranking import Sheet, ranking_chart_png, workbook_bytes
 from ...services.calls import find_call
-from ...services import ranking_report as report, runs
+from ...services import ranking_report as report, run_compare, run_readiness, runs
+from ...services.criteria import system_of
 from ...services.ranking_settings import (RULE_LABELS, change_ranking_settings, weight_choices,
                                          weights_value)
 
@@ -48,7 +49,7 @@ def _run_form(call: Call) -> RunForm:
 def _index(call: Call, form: RunForm, *, refused: list[str] | None = None, status: int = 200):
     rule, version = runs.weight_setting(call)
     return render_template("ranking/index.html", call=call, form=form, runs=report.run_list(call),
-                           problems=runs.review_problems(call), refused=refused or [], rule=rule,
+                           problems=run_readiness.review_problems(call), refused=refused or [], rule=rule,
                            version=version, rule_labels=RULE_LABELS, method_labels=runs.METHOD_LABELS,
                            labels=report.category_labels(call)), status
 
@@ -128,7 +129,7 @@ def ranking_detail(code: str, run_id: int):
     doc = run.results
     page = report.Page(page=_page_arg(), per_page=PER_PAGE, total=len(doc["mcda"]["results"]))
     rows = report.run_rows(run, doc=doc, offset=page.offset, limit=PER_PAGE)
-    system = report.system_of_run(run)
+    system = system_of(run)
     groups = [g for g in system.groups if any(i.group == g.id for i in system.scored_indicators)]
     others = [r for r in report.run_list(call) if r.id != run.id]
     return render_template("ranking/detail.html", call=call, run=run, rows=rows, groups=groups, page=page,
@@ -154,7 +155,7 @@ def ranking_candidate(code: str, run_id: int, app_id: int):
     call = _load_call(code)
     run = _load_run(call, run_id)
     explanation = report.explain_candidate(run, app_id) or abort(404)
-    system = report.system_of_run(run)
+    system = system_of(run)
     return render_template("ranking/candidate.html", call=call, run=run, ex=explanation,
                            groups={g.id: g.title for g in system.groups}, method_labels=runs.METHOD_LABELS)
 
@@ -164,7 +165,7 @@ def ranking_reproduce(code: str, run_id: int):
     """Recompute the stored run from its own matrix and weights and say whether it matches exactly."""
     call = _load_call(code)
     run = _load_run(call, run_id)
-    result = runs.reproduce_run(run)
+    result = run_compare.reproduce_run(run)
     flash("已按存档矩阵和权重重新计算，结果完全一致。" if result.exact
           else "重新计算结果不一致：" + "；".join(result.differences), "success" if result.exact else "danger")
     return redirect(url_for("admin.ranking_detail", code=code, run_id=run.id))
@@ -185,7 +186,7 @@ def ranking_compare(code: str):
     call = _load_call(code)
     a = _load_run(call, request.args.get("a", 0, type=int))
     b = _load_run(call, request.args.get("b", 0, type=int))
-    moves = runs.compare_runs(a, b)
+    moves = run_compare.compare_runs(a, b)
     page = report.Page(page=_page_arg(), per_page=PER_PAGE, total=len(moves))
     shown = moves[page.offset:page.offset + PER_PAGE]
     return render_template("ranking/compare.html", call=call, a=a, b=b, moves=shown, page=page,

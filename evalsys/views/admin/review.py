@@ -13,8 +13,7 @@ from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileFor
 from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
 from ...permissions import roles_required
 from ...services.calls import find_call
-from ...services import review as svc
-from ...services import review_query as query
+from ...services import review_pool, review_query as query, review_sheets, run_readiness
 from ...services import review_progress as progress
 from ...services.accounts import authority_choices
 from ...services.applications import system_of
@@ -52,7 +51,7 @@ def reviewer_new():
     form.home_authority_code.choices = options(authority_choices())
     if form.validate_on_submit():
         made = []
-        refused = attempt(lambda: made.append(svc.create_reviewer_profile(svc.ProfileData(
+        refused = attempt(lambda: made.append(review_pool.create_reviewer_profile(review_pool.ProfileData(
             name=form.name.data, home_authority_code=form.home_authority_code.data,
             field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
             organisation_name=form.organisation_name.data or ""), actor=_actor())))
@@ -79,8 +78,8 @@ def reviewer_state(profile_id: int, action: str):
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    svc.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
-                           actor=_actor())
+    review_pool.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
+                                   actor=_actor())
     return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
 
 
@@ -103,7 +102,7 @@ def review_call(code: str):
     return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
-                           accept=AddAssignmentForm(), missing=svc.missing_sheets(call) if passed == 0 else [],
+                           accept=AddAssignmentForm(), missing=run_readiness.missing_sheets(call) if passed == 0 else [],
                            pool_size=len(active_pool()))
 
 
@@ -132,7 +131,7 @@ def review_close(code: str):
     call = _call(code)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    result = svc.close_review(call, actor=_actor())
+    result = review_sheets.close_review(call, actor=_actor())
     flash(f"评审已结束：{result.applications}件申报进入“已评分”，{result.flagged}份评分表需填写偏离说明，"
           f"{len(result.missing)}件申报评分表不足。", "success")
     return redirect(url_for("admin.review_progress", code=code))
@@ -157,9 +156,9 @@ def review_application(code: str, app_id: int):
     """One application's reviewers and sheets (the ministry sees every score), with add/remove/reopen."""
     app = _application(code, app_id)
     rows = progress.assignments_of([app.id])[app.id]
-    scores = {s.id: svc.scores_of(s) for _a, s in rows if s is not None}
-    indicators = svc.expert_indicators(system_of(app))
-    flags = svc.divergent_indicators(app.call, [app.id])
+    scores = {s.id: review_sheets.scores_of(s) for _a, s in rows if s is not None}
+    indicators = review_sheets.expert_indicators(system_of(app))
+    flags = review_sheets.divergent_indicators(app.call, [app.id])
     form = AddAssignmentForm()
     form.reviewer_id.choices = options(_candidates(app))
     return render_template("admin/review_application.html", app=app, call=app.call, rows=rows, scores=scores,
@@ -209,7 +208,7 @@ def review_reopen(sheet_id: int):
     if not form.validate_on_submit():
         flash("请填写理由", "danger")
         return redirect(back)
-    svc.reopen_sheet(sheet, form.reason.data, actor=_actor())
+    review_sheets.reopen_sheet(sheet, form.reason.data, actor=_actor())
     flash("评分表已重新开放；本批次已存储的排序结果均已标记为过期。", "success")
     return redirect(back)
 

@@ -13,8 +13,8 @@ from ...models import Role
 from ...models.summary import SummaryCollection, SummarySubmission
 from ...permissions import roles_required
 from ...services import summaries as svc
-from ...services.files import send_stored
 from ..common.summaries import collection
+from ..common.downloads import send_stored
 
 
 @roles_required(Role.ADMIN)

@@ -13,9 +13,11 @@ from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, Evidenc
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
 from ...permissions import can_edit_self_evaluation, can_self_evaluate, roles_required
 from ...services import evaluations as svc
+from ...services import self_evaluation
 from ...services import rectifications as rect
-from ...services.files import send_stored, store_upload
+from ...services.files import store_upload
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.downloads import send_stored
 
 
 def _own(evaluation_id: int) -> Evaluation:
@@ -31,7 +33,7 @@ def _form(ev: Evaluation, post: bool):
     if post:
         return self_evaluation_form(system, fields)
     data = {"version": ev.version_id}
-    data.update({FIGURE + k: v for k, v in svc.figure_form_values(ev, system).items()})
+    data.update({FIGURE + k: v for k, v in self_evaluation.figure_form_values(ev, system).items()})
     data.update({NARRATIVE + g.id: (ev.narratives or {}).get(g.id, "") for g in system.groups})
     return self_evaluation_form(system, fields, data=data)
 
@@ -65,11 +67,11 @@ def evaluation(evaluation_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             return _page(ev, form, status=400)
-        data = svc.SelfEvaluationInput(
+        data = self_evaluation.SelfEvaluationInput(
             figures={k[len(FIGURE):]: v.data or "" for k, v in form._fields.items() if k.startswith(FIGURE)},
             narratives={k[len(NARRATIVE):]: v.data or "" for k, v in form._fields.items() if k.startswith(NARRATIVE)})
-        refused = attempt(lambda: svc.save_self_evaluation(ev, data, actor=current_user._get_current_object(),
-                                                           expected_version=expected_version(form)), obj=ev)
+        refused = attempt(lambda: self_evaluation.save_self_evaluation(
+            ev, data, actor=current_user._get_current_object(), expected_version=expected_version(form)), obj=ev)
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 400  # a stale tab, or figures to correct
             return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
@@ -85,7 +87,8 @@ def evaluation_submit(evaluation_id: int):
     form = ConfirmVersionForm()
     if not form.validate_on_submit():
         abort(400)
-    svc.submit_self_evaluation(ev, actor=current_user._get_current_object(), expected_version=expected_version(form))
+    self_evaluation.submit_self_evaluation(ev, actor=current_user._get_current_object(),
+                                           expected_version=expected_version(form))
     flash("自评已提交，等待主管部门评价。", "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
@@ -99,7 +102,7 @@ def evaluation_evidence(evaluation_id: int):
         abort(400)
     refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
     stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
-    svc.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
+    self_evaluation.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
     flash("佐证材料已上传。", "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 

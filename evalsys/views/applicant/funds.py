@@ -10,9 +10,10 @@ from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_operate_base, roles_required
-from ...services import funds, funds_import, funds_query
-from ...services.files import UploadRejected, send_stored, store_upload
+from ...services import funds, funds_import, funds_ledger, funds_query
+from ...services.files import UploadRejected, store_upload
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 APPLICANT = Role.APPLICANT
@@ -62,7 +63,7 @@ def funds_new_entry(allocation_id: int):
     allocation = _operated_allocation(allocation_id)
     form = ExpenditureForm()
     if form.validate_on_submit():
-        data = funds.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
+        data = funds_ledger.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
                                       amount_fen=form.amount.fen, payee=form.payee.data,
                                       voucher_no=form.voucher_no.data or "", explanation=form.explanation.data or "")
         created: list[Expenditure] = []
@@ -72,7 +73,7 @@ def funds_new_entry(allocation_id: int):
             if form.voucher.data and form.voucher.data.filename:
                 voucher = store_upload(form.voucher.data, purpose="voucher", actor_id=current_user.id,
                                        allowed=VOUCHER_KINDS)
-            created.append(funds.record_expenditure(allocation, data, voucher=voucher, actor=shared.user()))
+            created.append(funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=shared.user()))
 
         refused = attempt(record)
         if not refused:
@@ -146,7 +147,7 @@ def funds_attach_voucher(entry_id: int):
     elif valid:
         refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
         stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
-        funds.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
+        funds_ledger.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
         flash("凭证扫描件已上传", "success")
     else:
         shared.flash_form_errors(form, "请选择凭证扫描件")
@@ -162,7 +163,8 @@ def funds_reverse(entry_id: int):
         shared.flash_form_errors(form, "请填写冲销日期和理由")
         return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
     refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
-    reversal = funds.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day, actor=shared.user())
+    reversal = funds_ledger.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day,
+                                                actor=shared.user())
     db.session.flush()
     flash("冲销分录已登记，等待主管部门核实", "success")
     return redirect(url_for("applicant.funds_entry", entry_id=reversal.id))

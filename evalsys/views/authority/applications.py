@@ -18,8 +18,9 @@ from ...services import application_query as query
 from ...services import recommendations as rec
 from ...services.accounts import approve_member, can_approve_member, verify_organisation
 from ...services.calls import find_call
-from ...services.files import send_stored
+
 from ..common.applications import detail_context, export_response, load_application, send_attachment
+from ..common.downloads import send_stored
 
 
 @roles_required(Role.AUTHORITY)

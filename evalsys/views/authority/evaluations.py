@@ -13,9 +13,11 @@ from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersio
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
 from ...permissions import can_edit_evaluation, can_evaluate, roles_required
 from ...services import evaluations as svc
+from ...services import evaluation_review
+from ...services import self_evaluation
 from ...services import rectifications as rect
-from ...services.files import send_stored
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.downloads import send_stored
 
 
 def _mine(evaluation_id: int) -> Evaluation:
@@ -35,7 +37,7 @@ def _form(ev: Evaluation, post: bool):
                   "recommendations": ev.recommendations, "other_notes": ev.other_notes, "bonus": ev.bonus or ""}
     for ind_id, s in scores.items():
         data[POINTS + ind_id], data[COMMENT + ind_id] = s.points or "", s.comment
-    data.update({FIGURE + k: v for k, v in svc.figure_form_values(ev, system).items()})
+    data.update({FIGURE + k: v for k, v in self_evaluation.figure_form_values(ev, system).items()})
     return authority_form(system, fields, data=data)
 
 
@@ -74,13 +76,13 @@ def evaluation(evaluation_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             return _page(ev, form, status=400)
-        data = svc.AuthorityInput(points=_prefixed(form, POINTS), comments=_prefixed(form, COMMENT),
+        data = evaluation_review.AuthorityInput(points=_prefixed(form, POINTS), comments=_prefixed(form, COMMENT),
                                   figures=_prefixed(form, FIGURE), reasons=_prefixed(form, REASON),
                                   conclusions=form.conclusions.data or "", problems=form.problems.data or "",
                                   recommendations=form.recommendations.data or "",
                                   other_notes=form.other_notes.data or "", bonus=form.bonus.data or "")
-        refused = attempt(lambda: svc.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
-                                                                expected_version=expected_version(form)), obj=ev)
+        refused = attempt(lambda: evaluation_review.save_authority_evaluation(
+            ev, data, actor=current_user._get_current_object(), expected_version=expected_version(form)), obj=ev)
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 400  # a stale tab, or entries to correct
             return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
@@ -98,9 +100,10 @@ def evaluation_decide(evaluation_id: int, action: str):
         abort(400, description="请填写理由")
     actor = current_user._get_current_object()
     if action == "submit":
-        svc.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
+        evaluation_review.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
     else:
-        svc.return_self_evaluation(ev, reason=form.reason.data, actor=actor, expected_version=expected_version(form))
+        evaluation_review.return_self_evaluation(ev, reason=form.reason.data, actor=actor,
+                                                 expected_version=expected_version(form))
     flash("已提交商务部审核。" if action == "submit" else "已退回基地修改自评。", "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 

@@ -12,9 +12,9 @@ from ...extensions import db
 from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...permissions import can_decide_expenditure, roles_required
-from ...services import funds
-from ...services.files import send_stored
+from ...services import funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
+from ..common.downloads import send_stored
 
 
 AUTHORITY = Role.AUTHORITY
@@ -92,7 +92,7 @@ def funds_verify(entry_id: int):
     if form.validate_on_submit():
         refusal_returns_to(url_for("authority.funds_entry", entry_id=entry_id))
         audit_refusal("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id)
-        funds.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
+        funds_ledger.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
         flash("已核实该笔支出", "success")
     else:
         shared.flash_form_errors(form, "页面已过期，请刷新后重试")
@@ -103,8 +103,8 @@ def funds_verify(entry_id: int):
 def funds_reject(entry_id: int):
     """Reject an entry with a reason."""
     entry = _decidable(entry_id)
-    return shared.apply_with_reason(funds.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出",
-                                    back=url_for("authority.funds_entry", entry_id=entry_id))
+    return shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing="驳回必须说明理由",
+                                    done="已驳回该笔支出", back=url_for("authority.funds_entry", entry_id=entry_id))
 
 
 @roles_required(AUTHORITY)
@@ -120,5 +120,5 @@ def funds_resolve_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_decide_expenditure(current_user, flag.expenditure):
         abort(403)
-    return shared.apply_with_reason(funds.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示",
+    return shared.apply_with_reason(flag_rules.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示",
                                     back=url_for("authority.funds_entry", entry_id=flag.expenditure_id))

@@ -12,7 +12,7 @@ from ...extensions import db
 from ...models import Application, ApplicationAttachment, Transition, User
 from ...permissions import can_view_application
 from ...services import applications as svc
-from ...services.files import send_stored
+from .downloads import send_stored
 
 
 def load_application(app_id: int) -> Application:

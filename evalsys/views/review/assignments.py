@@ -10,8 +10,7 @@ from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
 from ...models import ApplicationAttachment, AttachmentKind, Assignment, ReviewerProfile, Role, ScoreSheet
 from ...permissions import can_review_assignment, can_see_identity, roles_required
-from ...services import review as svc
-from ...services import review_query as query
+from ...services import review_pool, review_query as query, review_sheets
 from ...services.applications import current_attachments, outline_of, system_of
 from ...services.files import read_verified
 from ..common.applications import category_label, figure_rows
@@ -22,7 +21,7 @@ BLIND_ATTACHMENTS = (AttachmentKind.REPORT,)
 
 
 def _me() -> ReviewerProfile | None:
-    return svc.profile_of(current_user)
+    return review_pool.profile_of(current_user)
 
 
 def _load(assignment_id: int) -> Assignment:
@@ -49,11 +48,11 @@ def home():
 
 
 def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):
-    indicators = svc.expert_indicators(system)
+    indicators = review_sheets.expert_indicators(system)
     if formdata is not None:
         return sheet_form(indicators), indicators
     data = {"version": sheet.version_id if sheet else 0, "comment": sheet.comment if sheet else ""}
-    for ind_id, score in svc.scores_of(sheet).items():
+    for ind_id, score in review_sheets.scores_of(sheet).items():
         data[f"score_{ind_id}"] = f"{score.tenths / 10:g}"
         data[f"note_{ind_id}"] = score.comment
     return sheet_form(indicators, data=data), indicators
@@ -79,19 +78,19 @@ def _page(assignment: Assignment, form=None, status: int = 200, errors: list[str
         return render_template("review/confirm.html", assignment=assignment, app=assignment.application,
                                confirm=EmptyForm(), decline=DeclineForm()), status
     app = assignment.application
-    sheet = svc.sheet_of(assignment)
+    sheet = review_sheets.sheet_of(assignment)
     system = system_of(app)
     if form is None:
         form, indicators = _sheet_form(assignment, sheet, system)
     else:
-        indicators = svc.expert_indicators(system)
+        indicators = review_sheets.expert_indicators(system)
     identity = can_see_identity(current_user, assignment)
     context = _application_context(assignment, identity)
     divergent = []
     if sheet is not None and sheet.divergence_flagged:
         titles = {i.id: i.title for i in indicators}
-        divergent = [titles.get(i, i) for i in svc.divergent_indicators(call, [app.id]).get(sheet.id, [])]
-    refusal = svc.editing_refusal(assignment, sheet)
+        divergent = [titles.get(i, i) for i in review_sheets.divergent_indicators(call, [app.id]).get(sheet.id, [])]
+    refusal = review_sheets.editing_refusal(assignment, sheet)
     return render_template(
         "review/assignment.html", assignment=assignment, call=call, sheet=sheet, form=form, indicators=indicators,
         identity=identity, editable=refusal is None, refusal=refusal, errors=errors or [],
@@ -111,7 +110,7 @@ def confirm(assignment_id: int):
     assignment = _load(assignment_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    svc.confirm_no_conflict(assignment, actor=_actor())
+    review_pool.confirm_no_conflict(assignment, actor=_actor())
     return redirect(url_for("review.assignment", assignment_id=assignment.id))
 
 
@@ -123,7 +122,7 @@ def decline(assignment_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
-    svc.decline_assignment(assignment, form.reason.data, actor=_actor())
+    review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
     flash("已声明回避，该评审任务已退回，管理员将另行安排专家。", "success")
     return redirect(url_for("review.home"))
 
@@ -136,16 +135,16 @@ def sheet(assignment_id: int):
     form, indicators = _sheet_form(assignment, None, system, formdata=request.form)
     if not form.validate_on_submit():
         return _page(assignment, form, 400)
-    data = svc.SheetInput(scores={i.id: form[f"score_{i.id}"].data or "" for i in indicators},
+    data = review_sheets.SheetInput(scores={i.id: form[f"score_{i.id}"].data or "" for i in indicators},
                           comments={i.id: form[f"note_{i.id}"].data or "" for i in indicators},
                           comment=form.comment.data or "")
     try:
         version = int(form.version.data or 0)
     except ValueError:
         abort(400)
-    action = svc.submit_sheet if form.submit.data else svc.save_sheet
+    action = review_sheets.submit_sheet if form.submit.data else review_sheets.save_sheet
     refused = attempt(lambda: action(assignment, data, actor=_actor(), expected_version=version))
-    if isinstance(refused.error, svc.SheetErrors):  # beside each score, the input kept
+    if isinstance(refused.error, review_sheets.SheetErrors):  # beside each score, the input kept
         whole = [m for i, m in refused.fields.items() if f"score_{i}" not in form]
         for ind_id, message in refused.fields.items():
             if f"score_{ind_id}" in form:
@@ -161,7 +160,7 @@ def sheet(assignment_id: int):
 def divergence(assignment_id: int):
     """The written comment on a divergence flag (scores stay locked)."""
     assignment = _load(assignment_id)
-    sheet = svc.sheet_of(assignment) or abort(404)
+    sheet = review_sheets.sheet_of(assignment) or abort(404)
     form = DivergenceForm()
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
@@ -171,7 +170,7 @@ def divergence(assignment_id: int):
     except ValueError:
         abort(400)
     refusal_returns_to(url_for("review.assignment", assignment_id=assignment.id))
-    svc.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=version)
+    review_sheets.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=version)
     flash("偏离说明已保存。", "success")
     return redirect(url_for("review.assignment", assignment_id=assignment.id))
 
@@ -207,8 +206,8 @@ def conflicts():
     form = ConflictForm()
     if form.validate_on_submit():
         outcomes = []
-        refused = attempt(lambda: outcomes.append(svc.declare_conflict(me, form.uscc.data, form.reason.data,
-                                                                       actor=_actor())))
+        refused = attempt(lambda: outcomes.append(review_pool.declare_conflict(me, form.uscc.data, form.reason.data,
+                                                                               actor=_actor())))
         if not refused:
             declined = outcomes[0].declined
             extra = f"，已退回{len(declined)}项相关评审任务" if declined else ""

@@ -128,7 +128,7 @@ def activate_reviewer(profile_id: int):
     """Create the reviewer account bound to an expert profile."""
     from ...forms.review import ActivateForm
     from ...models import ReviewerProfile
-    from ...services.review import activate_reviewer as activate
+    from ...services.review_pool import activate_reviewer as activate
 
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     form = ActivateForm()

@@ -1,8 +1,7 @@
-"""Expert review (domain.md §5): the reviewer pool, conflicts of interest, score sheets, divergence,
-closing the review window and reopening sheets.
+"""Expert review (domain.md §5), the score sheets: scoring, divergence, closing the window, reopening.
 
-Which sheets count: a submitted sheet of an active assignment (`counted_sheets`). Scores are
-stored in tenths of a point, so steps of 0.1 are exact integers.
+Which sheets count: a submitted sheet of an active assignment (`run_readiness.counted_sheets`).
+Scores are stored in tenths of a point, so steps of 0.1 are exact integers.
 """
 from __future__ import annotations
 
@@ -12,165 +11,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from flask import has_request_context, url_for
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import uscc as uscc_rules
 from ..domain.criteria import CriteriaSystem, Indicator
 from ..domain.experts import divergence_flags, is_valid_expert_score
 from ..domain.timeutil import ensure_aware, format_beijing
 from ..domain.workflow import Action, ApplicationState
 from ..extensions import db
-from ..models import (Application, Assignment, AssignmentState, Authority, Call, ConflictDeclaration, Notification,
-                      ReviewerProfile, ReviewerState, Role, Score, ScoreSheet, SheetState, User)
+from ..models import Application, Assignment, AssignmentState, Call, Notification, Score, ScoreSheet, SheetState, User
 from ..models.types import utcnow
 from . import audit
-from .accounts import create_user
-from .applications import apply_action, system_of
-from .assignment import ReviewError, proposals_for, void_sheet_of
-
-__all__ = ["ReviewError", "ProfileData", "create_reviewer_profile", "activate_reviewer", "link_reviewer_user",
-           "set_reviewer_state", "declare_conflict", "decline_assignment", "confirm_no_conflict", "SheetInput",
-           "SheetErrors", "parse_score", "save_sheet", "submit_sheet", "comment_divergence", "close_review",
-           "reopen_sheet", "pending_divergence_comments", "missing_sheets", "counted_sheets", "expert_indicators"]
-
-
-# --- the pool ----------------------------------------------------------------------------------
-
-@dataclass
-class ProfileData:
-    """An expert profile as the admin enters it."""
-
-    name: str
-    home_authority_code: str
-    field_tags: str = ""
-    organisation_uscc: str | None = None
-    organisation_name: str = ""
-
-
-def create_reviewer_profile(data: ProfileData, *, actor: User) -> ReviewerProfile:
-    """The admin adds an expert to the pool; it becomes a reviewer when the security admin activates it."""
-    if db.session.get(Authority, data.home_authority_code) is None:
-        raise ReviewError("请选择专家所属地区（推荐单位）")
-    code = None
-    if data.organisation_uscc and data.organisation_uscc.strip():
-        try:
-            code = uscc_rules.validate(data.organisation_uscc)
-        except uscc_rules.USCCError as e:
-            raise ReviewError(str(e)) from None
-    tags = ",".join(t.strip() for t in re.split(r"[,，、;；\s]+", data.field_tags or "") if t.strip())
-    profile = ReviewerProfile(name=data.name.strip(), field_tags=tags[:300], home_authority_code=data.home_authority_code,
-                              organisation_uscc=code, organisation_name=(data.organisation_name or "").strip(),
-                              state=ReviewerState.PENDING, created_by_id=actor.id)
-    db.session.add(profile)
-    db.session.flush()
-    audit.record("reviewer_profile_created", obj=profile, actor=actor,
-                 detail={"home": profile.home_authority_code, "organisation": code})
-    return profile
-
-
-def activate_reviewer(profile: ReviewerProfile, *, actor: User, username: str, password: str,
-                      email: str | None = None) -> User:
-    """The security admin creates the reviewer account bound to the profile (separation of duties)."""
-    if actor.role != Role.SECADMIN:
-        raise ReviewError("只有安全管理员可以启用评审专家账户")
-    if profile.user_id is not None:
-        raise ReviewError("该专家已有账户")
-    user = create_user(username, Role.REVIEWER, password, actor=actor, display_name=profile.name,
-                       authority_code=profile.home_authority_code, email=email)
-    link_reviewer_user(profile, user, actor=actor)
-    return user
-
-
-def link_reviewer_user(profile: ReviewerProfile, user: User, *, actor: User | None) -> None:
-    """Bind an existing reviewer account to a profile and activate it (activation, demo loader)."""
-    if user.role != Role.REVIEWER:
-        raise ReviewError("只能绑定评审专家角色的账户")
-    profile.user_id = user.id
-    profile.state = ReviewerState.ACTIVE
-    db.session.flush()
-    audit.record("reviewer_activated", obj=profile, actor=actor, detail={"user": user.id})
-
-
-def set_reviewer_state(profile: ReviewerProfile, state: ReviewerState, *, actor: User) -> None:
-    """Take an expert out of the pool (no new assignments) or back in."""
-    if state == ReviewerState.ACTIVE and profile.user_id is None:
-        raise ReviewError("该专家尚无账户，须由安全管理员启用")
-    old = profile.state
-    profile.state = state
-    audit.record("reviewer_state_changed", obj=profile, actor=actor, detail={"from": old.value, "to": state.value})
-
-
-def profile_of(user: User) -> ReviewerProfile | None:
-    """The expert profile bound to a reviewer account."""
-    return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user.id))
-
-
-# --- conflicts ---------------------------------------------------------------------------------
-
-@dataclass
-class ConflictOutcome:
-    """A declared conflict: the assignments it ended and the proposed replacements (app id → profiles)."""
-
-    declaration: ConflictDeclaration
-    declined: list[Assignment] = field(default_factory=list)
-    proposals: dict[int, list[ReviewerProfile]] = field(default_factory=dict)
-
-
-def declare_conflict(profile: ReviewerProfile, uscc: str, reason: str, *, actor: User) -> ConflictOutcome:
-    """Declare a conflict with an organisation (by USCC), at any time.
-
-    Every active assignment of the reviewer to that organisation's applications is declined; a
-    sheet already submitted is voided (the call's runs go stale), and replacements are proposed.
-    """
-    try:
-        code = uscc_rules.validate(uscc)
-    except uscc_rules.USCCError as e:
-        raise ReviewError(str(e)) from None
-    reason = (reason or "").strip()
-    if not reason:
-        raise ReviewError("请说明回避理由")
-    decl = db.session.scalar(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id,
-                                                               ConflictDeclaration.organisation_uscc == code))
-    if decl is None:
-        decl = ConflictDeclaration(reviewer_id=profile.id, organisation_uscc=code, reason=reason)
-        db.session.add(decl)
-        db.session.flush()
-    audit.record("conflict_declared", obj=decl, actor=actor, detail={"reviewer": profile.id, "uscc": code})
-    from ..models import Organisation
-
-    hit = list(db.session.scalars(
-        select(Assignment).join(Application, Application.id == Assignment.application_id)
-        .join(Organisation, Organisation.id == Application.organisation_id)
-        .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE,
-               Organisation.uscc == code)))
-    calls = set()
-    for assignment in hit:
-        assignment.state, assignment.reason = AssignmentState.DECLINED, f"声明回避：{reason}"
-        void_sheet_of(assignment, actor=actor, reason=f"专家声明回避：{reason}")
-        audit.record("assignment_declined", obj=assignment, actor=actor, detail={"reason": reason})
-        calls.add(assignment.call_id)
-    db.session.flush()
-    proposals: dict[int, list[ReviewerProfile]] = {}
-    for call_id in sorted(calls):
-        proposals.update(proposals_for(db.session.get(Call, call_id)))
-    return ConflictOutcome(decl, hit, {a.application_id: proposals.get(a.application_id, []) for a in hit})
-
-
-def decline_assignment(assignment: Assignment, reason: str, *, actor: User) -> ConflictOutcome:
-    """The reviewer declines an assignment by declaring a conflict with the applicant organisation."""
-    return declare_conflict(assignment.reviewer, assignment.application.organisation.uscc, reason, actor=actor)
-
-
-def confirm_no_conflict(assignment: Assignment, *, actor: User) -> None:
-    """Blind call: the reviewer saw only the organisation's name and USCC and confirms no conflict."""
-    if assignment.state != AssignmentState.ACTIVE:
-        raise ReviewError("该评审任务已不在有效状态")
-    if assignment.no_conflict_confirmed_at is None:
-        assignment.no_conflict_confirmed_at = utcnow()
-        audit.record("no_conflict_confirmed", obj=assignment, actor=actor)
+from .applications import apply_action
+from .assignment import ReviewError
+from .criteria import system_of
+from .notify import path_for
+from .run_readiness import SheetShortfall, counted_sheets, missing_sheets
 
 
 # --- score sheets ------------------------------------------------------------------------------
@@ -348,13 +205,6 @@ def comment_divergence(sheet: ScoreSheet, text: str, *, actor: User, expected_ve
 
 # --- closing, divergence, reopening ------------------------------------------------------------
 
-def counted_sheets(call_id: int) -> Select:
-    """SELECT of the sheets that count for a call: submitted, of an active assignment (ScoreSheet, Assignment)."""
-    return (select(ScoreSheet, Assignment).join(Assignment, Assignment.id == ScoreSheet.assignment_id)
-            .where(Assignment.call_id == call_id, Assignment.state == AssignmentState.ACTIVE,
-                   ScoreSheet.state == SheetState.SUBMITTED))
-
-
 def divergent_indicators(call: Call, app_ids: list[int] | None = None) -> dict[int, list[str]]:
     """Counted sheet id → the E indicators on which it diverges (domain.md §5), for the given applications."""
     system = system_of(call)
@@ -400,8 +250,7 @@ def judge_divergence(call: Call, app_ids: list[int] | None = None, *, notify: bo
 def _notify(assignment: Assignment, message: str) -> None:
     user_id = assignment.reviewer.user_id
     if user_id is not None:
-        link = url_for("review.assignment", assignment_id=assignment.id) if has_request_context() \
-            else f"/review/assignments/{assignment.id}"
+        link = path_for("review.assignment", assignment_id=assignment.id)
         db.session.add(Notification(user_id=user_id, message=message, link=link))
 
 
@@ -411,7 +260,7 @@ class CloseResult:
 
     applications: int
     flagged: int
-    missing: list[MissingSheets]
+    missing: list[SheetShortfall]
 
 
 def close_review(call: Call, *, actor: User) -> CloseResult:
@@ -450,43 +299,3 @@ def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor: User) -> None:
     audit.record("score_sheet_reopened", obj=sheet, actor=actor, detail={"reason": reason})
     mark_call_runs_stale(call, reason=f"评分表#{sheet.id}重新开放：{reason}", actor=actor)
     _notify(sheet.assignment, f"管理员重新开放了您的评分表，理由：{reason}")
-
-
-# --- what a ranking run waits for --------------------------------------------------------------
-
-def pending_divergence_comments(call: Call) -> list[ScoreSheet]:
-    """Counted sheets flagged for divergence without a comment yet (a run waits for them)."""
-    return [s for s, _a in db.session.execute(counted_sheets(call.id).where(
-        ScoreSheet.divergence_flagged.is_(True),
-        func.coalesce(func.length(func.trim(ScoreSheet.divergence_comment)), 0) == 0)
-        .order_by(ScoreSheet.id)).all()]
-
-
-@dataclass(frozen=True)
-class MissingSheets:
-    """An application with fewer counted sheets than the call requires."""
-
-    application_id: int
-    organisation: str
-    submitted: int
-    required: int
-
-
-def missing_sheets(call: Call) -> list[MissingSheets]:
-    """Applications under review or scored with fewer submitted sheets than required (a run refuses)."""
-    from ..models import Organisation
-
-    counted = (select(Assignment.application_id, func.count(ScoreSheet.id).label("n"))
-               .join(ScoreSheet, and_(ScoreSheet.assignment_id == Assignment.id,
-                                      ScoreSheet.state == SheetState.SUBMITTED))
-               .where(Assignment.call_id == call.id, Assignment.state == AssignmentState.ACTIVE)
-               .group_by(Assignment.application_id).subquery())
-    n = func.coalesce(counted.c.n, 0)
-    rows = db.session.execute(
-        select(Application.id, Organisation.name, n).join(Organisation, Organisation.id == Application.organisation_id)
-        .outerjoin(counted, counted.c.application_id == Application.id)
-        .where(Application.call_id == call.id,
-               Application.state.in_((ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)),
-               n < call.reviewers_per_application)
-        .order_by(Application.id)).all()
-    return [MissingSheets(app_id, name, int(k), call.reviewers_per_application) for app_id, name, k in rows]
