@@ -11,11 +11,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .boundary import STALE_MESSAGE, record_refusal
 from .domain.errors import DomainError
 from .extensions import db
 from .services import audit
 
-STALE_MESSAGE = "数据已被他人修改，请刷新后重试"
 
 TITLES = {
     400: "请求无效",
@@ -62,7 +62,7 @@ def _description(e: HTTPException) -> str | None:
     return str(desc)
 
 
-def _page_of_action() -> str | None:
+def page_of_action() -> str | None:
     """The same-site page the refused form was posted from (its Referer), if it is safe to return to."""
     from .hooks import is_safe_next
 
@@ -76,17 +76,24 @@ def _page_of_action() -> str | None:
     return target if is_safe_next(target) and parts.path != request.path else None
 
 
-def show_refusal(e: DomainError):
-    """An expected refusal: nothing of the request is kept; a posted action returns to the page it came
-    from with the message and each problem shown there; a page that cannot be shown explains why."""
+def _refuse(lines: list[str], status: int):
+    """Roll back; a posted action returns to the page it came from with each line shown there; a page
+    that cannot be shown explains why on the error page."""
     db.session.rollback()
-    back = _page_of_action() if request.method not in ("GET", "HEAD") else None
+    g.keep_nothing = True  # the redirect is a success status, yet nothing of the request is kept
+    back = page_of_action() if request.method not in ("GET", "HEAD") else None
+    back = back or g.get("page_of_action")  # the page the view named for its action
     if back is None:
-        message = "；".join(e.lines()) or None
-        return render_error(e.status if e.status in TITLES else 409, message)
-    for line in e.lines():
+        return render_error(status if status in TITLES else 409, "；".join(lines) or None)
+    for line in lines:
         flash(line, "danger")
     return redirect(back)
+
+
+def show_refusal(e: DomainError):
+    """An expected refusal: nothing of the request is kept; shown where the action was taken."""
+    record_refusal(e.message)
+    return _refuse(e.lines(), e.status)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -104,7 +111,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(e: StaleDataError):
         audit.record_security("stale_edit", outcome="failure", detail={"path": request.path})
-        return render_error(409, STALE_MESSAGE)
+        return _refuse([STALE_MESSAGE], 409)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -8,6 +8,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from .boundary import commit_request
 from .extensions import db
 from .permissions import PUBLIC, TokenRoles, declared_roles
 from .services import audit
@@ -107,7 +108,7 @@ def add_security_headers(response):
 def finish_request(exc: BaseException | None) -> None:
     """End the request's transaction, then write security events and chain new audit records."""
     try:
-        db.session.rollback()  # whatever the view did not commit is discarded, as one transaction
+        db.session.rollback()  # after an unhandled error nothing was committed (boundary.commit_request)
         audit.flush_security_events()
         if g.pop("audit_dirty", False):
             audit.chain_pending()
@@ -129,4 +130,5 @@ def register_hooks(app: Flask) -> None:
     app.before_request(check_access)
     app.before_request(restore_stashed_form)
     app.after_request(add_security_headers)
+    app.after_request(commit_request)  # runs first (after_request runs in reverse order): headers apply to its answer
     app.teardown_request(finish_request)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from .models import Role
+from .domain.evaluation import AUTHORITY_EDITABLE, OPERATOR_EDITABLE, EvaluationState, RectificationState
+from .models import (AccountState, AssignmentState, CaseState, FlagState, OrganisationState, ReviewerState, Role,
+                     SheetState)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -193,3 +195,126 @@ def can_submit_case(user: Any, app: Any) -> bool:
     """Only an approved base's or enterprise's own applicant accounts write its typical cases."""
     return user.role == Role.APPLICANT and user.organisation_id is not None \
         and user.organisation_id == app.organisation_id and app.state.value == "approved"
+
+
+# --- what a page may offer now (the user's rights and the object's state) ---------------------------
+# Templates ask these (exposed as template globals) instead of comparing state strings, so a page never
+# shows an action that the server would refuse.
+
+def can_edit_self_evaluation(user: Any, evaluation: Any) -> bool:
+    """The operator edits its self-evaluation (figures, narratives, evidence) only while it is a draft."""
+    return can_self_evaluate(user, evaluation) and evaluation.state in OPERATOR_EDITABLE
+
+
+def can_edit_evaluation(user: Any, evaluation: Any) -> bool:
+    """The authority edits its evaluation only after the self-evaluation and before submitting."""
+    return can_evaluate(user, evaluation) and evaluation.state in AUTHORITY_EDITABLE
+
+
+def can_report_rectification(user: Any, evaluation: Any) -> bool:
+    """The operator reports on a required rectification (once)."""
+    rect = evaluation.rectification
+    return can_self_evaluate(user, evaluation) and rect is not None and rect.state == RectificationState.REQUIRED
+
+
+def can_recheck_rectification(user: Any, evaluation: Any) -> bool:
+    """The authority re-checks a required or reported rectification."""
+    rect = evaluation.rectification
+    return can_evaluate(user, evaluation) and rect is not None \
+        and rect.state in (RectificationState.REQUIRED, RectificationState.REPORTED)
+
+
+def can_require_rectification(user: Any, evaluation: Any) -> bool:
+    """The ministry requires a base whose accepted or issued grade is 差 to rectify (once)."""
+    return can_decide_evaluation(user, evaluation) and evaluation.rectification is None \
+        and evaluation.grade_label == "差" \
+        and evaluation.state in (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
+
+
+def can_revoke_title(user: Any, evaluation: Any) -> bool:
+    """The ministry revokes the title after a failed rectification."""
+    rect = evaluation.rectification
+    return can_decide_evaluation(user, evaluation) and rect is not None and rect.state == RectificationState.FAILED
+
+
+def can_resubmit_case(user: Any, case: Any) -> bool:
+    """The organisation corrects and resubmits a returned typical case."""
+    return user.role == Role.APPLICANT and can_view_case(user, case) and case.state == CaseState.RETURNED
+
+
+def can_resolve_flag(user: Any, flag: Any) -> bool:
+    """The authority of the base resolves an open compliance flag."""
+    return flag.state == FlagState.OPEN and can_decide_expenditure(user, flag.expenditure)
+
+
+def can_reopen_resolved_flag(user: Any, flag: Any) -> bool:
+    """The ministry reopens a flag that an authority resolved."""
+    return flag.state == FlagState.RESOLVED and can_reopen_flag(user, flag)
+
+
+def application_actions(user: Any, app: Any, now: Any = None) -> list[str]:
+    """What `user` may do to an application now (its state, the call's deadlines, the user's rights)."""
+    from .domain.workflow import Role as FlowRole, allowed_actions
+    from .models.types import utcnow
+
+    if user.role == Role.APPLICANT and can_edit_application(user, app):
+        role = FlowRole.APPLICANT
+    elif user.role == Role.AUTHORITY and can_view_application(user, app):
+        role = FlowRole.AUTHORITY
+    elif user.role == Role.ADMIN:
+        role = FlowRole.ADMIN
+    else:
+        return []
+    return [a.value for a in allowed_actions(app.state, role=role, now=now or utcnow(),
+                                             deadlines=app.call.times.deadlines())]
+
+
+def can_withdraw_application(user: Any, app: Any) -> bool:
+    """The organisation withdraws a submitted application before the closing time."""
+    return "withdraw" in application_actions(user, app)
+
+
+def can_check_application(user: Any, app: Any) -> bool:
+    """The ministry runs the formal check of a recommended application."""
+    return "pass_check" in application_actions(user, app)
+
+
+def can_decide_organisation(actor: Any, org: Any) -> bool:
+    """The authority verifies or rejects an organisation of its jurisdiction that awaits verification."""
+    return can_verify_organisation(actor, org) and org.state == OrganisationState.UNVERIFIED
+
+
+def can_enable_account(actor: Any, target: Any) -> bool:
+    """The security admin re-enables a disabled account (never its own)."""
+    return can_manage_account(actor, target) and target.state == AccountState.DISABLED
+
+
+def can_disable_account(actor: Any, target: Any) -> bool:
+    """The security admin disables an account that is not disabled (never its own)."""
+    return can_manage_account(actor, target) and target.state != AccountState.DISABLED
+
+
+def can_remove_assignment(user: Any, assignment: Any) -> bool:
+    """The ministry removes an expert from an active assignment."""
+    return user.role == Role.ADMIN and assignment.state == AssignmentState.ACTIVE
+
+
+def can_reopen_sheet(user: Any, assignment: Any, sheet: Any) -> bool:
+    """The ministry reopens a submitted sheet of an active assignment."""
+    return can_remove_assignment(user, assignment) and sheet is not None and sheet.state == SheetState.SUBMITTED
+
+
+def can_deactivate_reviewer(user: Any, profile: Any) -> bool:
+    """The ministry stops assigning an active expert."""
+    return user.role == Role.ADMIN and profile.state == ReviewerState.ACTIVE
+
+
+def can_reactivate_reviewer(user: Any, profile: Any) -> bool:
+    """The ministry takes an inactive expert back into the pool."""
+    return user.role == Role.ADMIN and profile.state == ReviewerState.INACTIVE
+
+
+def template_rules() -> dict[str, Callable[..., bool]]:
+    """Every `can_*` rule of this module, for templates."""
+    rules = {name: fn for name, fn in globals().items() if name.startswith("can_") and callable(fn)}
+    return {**rules, "application_actions": application_actions}

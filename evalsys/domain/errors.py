@@ -28,6 +28,13 @@ class DomainError(Exception):
         if status is not None:
             self.status = status
 
+    def __str__(self) -> str:
+        """One line for logs and the command line: the message, then the problems."""
+        if not self.problems:
+            return self.message
+        joined = "；".join(self.problems)
+        return f"{self.message}{joined}" if self.message.endswith("：") else "；".join(self.lines())
+
     def lines(self) -> list[str]:
         """The message followed by each problem (what a page shows)."""
         return [line for line in (self.message, *self.problems) if line]

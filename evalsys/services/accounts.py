@@ -102,7 +102,7 @@ def create_user(username: str, role: Role, password: str, *, actor: User | None,
         raise AccountError("用户名已存在")
     problems = password_problems(password, username)
     if problems:
-        raise AccountError("；".join(problems))
+        raise AccountError(problems[0], problems[1:])
     _check_role_binding(role, authority_code, organisation)
     user = User(username=username, password_hash=hash_password(password), role=role,
                 display_name=display_name or username, authority_code=authority_code,
@@ -160,7 +160,7 @@ def change_password(user: User, old: str, new: str) -> None:
         raise AccountError("原密码不正确")
     problems = password_problems(new, user.username)
     if problems:
-        raise AccountError("；".join(problems))
+        raise AccountError(problems[0], problems[1:])
     if check_password(user.password_hash, new):
         raise AccountError("新密码不能与原密码相同")
     user.password_hash = hash_password(new)

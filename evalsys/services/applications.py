@@ -236,7 +236,7 @@ def submit(app: Application, *, actor: User) -> None:
         raise ApplicationError("该批次当前不在申报期内，不能提交")
     problems = submission_problems(app)
     if problems:
-        raise ApplicationError("；".join(problems))
+        raise ApplicationError("申报内容尚不完整，不能提交：", problems)
     action = Action.RESUBMIT if app.state == ApplicationState.RETURNED else Action.SUBMIT
     apply_action(app, action, actor=actor)
     app.submitted_at = utcnow()

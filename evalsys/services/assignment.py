@@ -139,8 +139,9 @@ def assign_call(call: Call, *, seed: int, actor: User) -> AssignmentResult:
                            {a.id: _need(call, pairs[a.id]) for a in apps}, seed=seed,
                            existing_load=call_loads(call), already={a.id: set(pairs[a.id]) for a in apps})
     if not plan.feasible:
-        audit.record("review_assignment_refused", obj=call, actor=actor, outcome="failure",
-                     detail={"seed": seed, "explanation": plan.explanation})
+        # written in its own transaction: the refusal rolls the request back, its record stays
+        audit.record_security("review_assignment_refused", obj=call, actor=actor, outcome="failure",
+                              detail={"seed": seed, "explanation": plan.explanation})
         raise AssignmentInfeasible(plan)
     for app_id, reviewer_id in plan.pairs:
         db.session.add(Assignment(call_id=call.id, application_id=app_id, reviewer_id=reviewer_id, source="auto",

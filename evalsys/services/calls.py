@@ -21,8 +21,8 @@ class CallError(DomainError, ValueError):
     """A refused call definition; `messages` are Chinese."""
 
     def __init__(self, messages: list[str]):
-        super().__init__("；".join(messages))
-        self.messages = messages
+        super().__init__(messages[0] if messages else "", messages[1:])  # lines() == messages
+        self.messages = list(messages)
 
 
 @dataclass

@@ -281,7 +281,7 @@ def announce_results(call: Call, *, actor: User, now: datetime | None = None) ->
         if any(a.state == S.SCORED for a in cohort) and not any(a.state in HELD for a in cohort):
             problems.append(f"范围“{category or '全部'}”尚未提出拟入选名单")
     if problems:
-        raise DecisionError("暂不能公布：" + "；".join(problems))
+        raise DecisionError("暂不能公布：", problems)
     for app in apps:
         if app.state == S.IN_PUBLICITY:
             apply_action(app, Action.ANNOUNCE, actor=actor, publicity_end=entries[app.id].ends_at)

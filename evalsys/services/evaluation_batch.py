@@ -209,8 +209,13 @@ def _issue_item(item_id: int) -> None:
 
 # --- background ------------------------------------------------------------------------------------------
 
+def background_backend(app: Flask) -> str:
+    """Where `start_background` runs a job: "rq" when REDIS_URL is configured, else "thread"."""
+    return "rq" if app.config.get("RQ_REDIS_URL") or app.config.get("REDIS_URL") else "thread"
+
+
 def start_background(app: Flask, job_id: int) -> str:
-    """Run the job in the background: on RQ when REDIS_URL is configured, else in a thread."""
+    """Run the (committed) job in the background: on RQ when REDIS_URL is configured, else in a thread."""
     url = app.config.get("RQ_REDIS_URL") or app.config.get("REDIS_URL")
     if url:
         from redis import Redis

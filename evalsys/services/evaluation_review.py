@@ -129,7 +129,7 @@ def submit_evaluation(ev: Evaluation, *, actor: User, expected_version: int | No
         if not text.strip():
             missing.append(label)
     if missing:
-        raise EvaluationError("以下内容尚未完成：" + "；".join(missing))
+        raise EvaluationError("以下内容尚未完成：", problems=missing)
     _transition(ev, EvalAction.SUBMIT_EVALUATION, Party.AUTHORITY, authority_unit(ev), actor)
     ev.total, ev.grade_code, ev.grade_label = str(result.total), result.grade.code, result.grade.label
     ev.evaluated_at = now

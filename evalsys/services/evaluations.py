@@ -5,7 +5,7 @@ the view or command commits once."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -30,9 +30,9 @@ MINISTRY_UNIT = "商务部"
 class EvaluationError(DomainError, ValueError):
     """A refused evaluation operation; `messages` are Chinese, keyed by field where known."""
 
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None,
+                 problems: Iterable[str] = ()) -> None:
+        super().__init__(message, problems)
         self.errors = dict(errors or {})
 
 

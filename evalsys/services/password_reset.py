@@ -151,7 +151,7 @@ def complete_reset(token: str, password: str) -> User:
     user = row.user
     found = policy.problems(password, username=user.username)
     if found:
-        raise ResetError("；".join(found))
+        raise ResetError(found[0], found[1:])
     if check_password(user.password_hash, password):
         raise ResetError("新密码不能与原密码相同")
     # Claim the link in one conditional UPDATE, so two concurrent uses cannot both succeed.

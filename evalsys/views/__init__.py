@@ -54,6 +54,7 @@ def register_blueprints(app: Flask) -> None:
         return redirect(home_url())
 
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals.update(permissions.template_rules())  # templates ask the rules, not state strings
 
 
 def nav_items(user) -> list[tuple[str, str]]:

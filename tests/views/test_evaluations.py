@@ -338,7 +338,8 @@ def test_evidence_upload_is_checked_and_seen_only_by_who_may(app, world):
     assert r.status_code == 302
     r = post(c, f"{url}/evidence", {"label": "伪装", "file": (io.BytesIO(b"MZ\x90\x00 not a pdf"), "x.pdf")},
              token_from=url, content_type="multipart/form-data")
-    assert r.status_code == 400
+    assert r.status_code == 302 and r.headers["Location"].endswith(url)  # refused on the page of the action
+    assert "alert-danger" in c.get(url).get_data(as_text=True)
     with app.app_context():
         items = db.session.get(Evaluation, world["b"]).attachments
         assert [i.label for i in items] == ["项目验收报告"]
@@ -408,4 +409,6 @@ def test_authority_scores_corrects_with_reason_and_submits(app, world):
         assert ev.state == EvaluationState.EVALUATED
         assert ev.total == str(svc.current_score(ev).total) == "98.00" and ev.grade_label == "优"  # new_jobs 2 of 4
         assert svc.values_of(ev)["new_jobs"].original == "2000"
-    assert post(js, url, data, token_from=url).status_code in (400, 409)  # submitted: no more edits
+    r = post(js, url, data, token_from=url)  # submitted: no more edits, said on the (read-only) page
+    assert r.status_code == 302 and r.headers["Location"].endswith(url)
+    assert "当前状态下不能修改评价" in js.get(url).get_data(as_text=True)

@@ -164,7 +164,9 @@ def test_authority_verifies_rejects_and_resolves(app, world):
     _, version, _ = entry_state(app, world["e_ours"])
     stale = au.post(f"/authority/funds/expenditures/{world['e_ours']}/verify",
                     data={"csrf_token": t, "version": str(version - 1)})
-    assert stale.status_code == 409 and "数据已被他人修改" in stale.get_data(as_text=True)
+    entry_page = f"/authority/funds/expenditures/{world['e_ours']}"
+    assert stale.status_code == 302 and stale.headers["Location"].endswith(entry_page)  # back on the entry
+    assert "数据已被他人修改" in au.get(entry_page).get_data(as_text=True)
     for garbled in ("", "abc", "1.0"):  # a missing or garbled version never skips the stale check
         r = au.post(f"/authority/funds/expenditures/{world['e_ours']}/verify",
                     data={"csrf_token": t, "version": garbled}, follow_redirects=True)

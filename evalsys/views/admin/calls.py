@@ -3,23 +3,20 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
+from ...boundary import attempt
 from ...domain.timeutil import parse_beijing, to_beijing
-from ...domain.workflow import ApplicationState, TransitionError
-from ...errors import STALE_MESSAGE
+from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
-from ...models import Application, Authority, Call, CallKind, Role
+from ...models import Application, Call, CallKind, Role
 from ...pagination import paginate
 from ...permissions import roles_required
-from ...services import audit
+from ...services import application_query as query
 from ...services import criteria as criteria_svc
-from ...services.applications import ApplicationError
-from ...services.calls import CallData, CallError, create_call, find_call, update_call
+from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
 
@@ -76,9 +73,7 @@ def _form_data(call: Call) -> dict:
 @roles_required(Role.ADMIN)
 def calls():
     """Every call with its counts by state."""
-    rows = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    counts = dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
-    return render_template("admin/calls.html", calls=rows, counts=counts)
+    return render_template("admin/calls.html", calls=query.all_calls(), counts=query.application_counts())
 
 
 @roles_required(Role.ADMIN)
@@ -87,13 +82,12 @@ def call_new():
     form = CallForm()
     _prepare(form)
     if form.validate_on_submit():
-        try:
-            call = create_call(_data(form), actor=current_user._get_current_object())
-        except CallError as e:
-            return render_template("admin/call_form.html", form=form, errors=e.messages, call=None)
-        db.session.commit()
-        flash(f"已创建批次：{call.title}", "success")
-        return redirect(url_for("admin.call_detail", code=call.code))
+        created: list[Call] = []
+        refused = attempt(lambda: created.append(create_call(_data(form), actor=current_user._get_current_object())))
+        if refused:
+            return render_template("admin/call_form.html", form=form, errors=refused.lines, call=None)
+        flash(f"已创建批次：{created[0].title}", "success")
+        return redirect(url_for("admin.call_detail", code=created[0].code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=None)
 
 
@@ -104,16 +98,11 @@ def call_edit(code: str):
     form = CallForm(data=_form_data(call)) if request.method == "GET" else CallForm()
     _prepare(form)
     if form.validate_on_submit():
-        try:
-            update_call(call, _data(form), actor=current_user._get_current_object(),
-                        expected_version=int(form.version.data or 0))
-        except CallError as e:
-            return render_template("admin/call_form.html", form=form, errors=e.messages, call=call)
-        except StaleDataError:
-            db.session.rollback()
-            audit.record_security("stale_edit", obj=call, outcome="failure", detail={"path": request.path})
-            return render_template("admin/call_form.html", form=form, errors=[STALE_MESSAGE], call=call), 409
-        db.session.commit()
+        refused = attempt(lambda: update_call(call, _data(form), actor=current_user._get_current_object(),
+                                              expected_version=int(form.version.data or 0)), obj=call)
+        if refused:  # shown on the form, the input kept
+            status = 409 if refused.error is None else 200
+            return render_template("admin/call_form.html", form=form, errors=refused.lines, call=call), status
         flash("批次已保存。", "success")
         return redirect(url_for("admin.call_detail", code=call.code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=call)
@@ -125,17 +114,11 @@ def call_detail(code: str):
     call = _load_call(code)
     state = request.args.get("state") or ""
     authority = request.args.get("authority") or ""
-    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
-    if state in {s.value for s in ApplicationState}:
-        stmt = stmt.where(Application.state == ApplicationState(state))
-    if authority:
-        stmt = stmt.where(Application.authority_code == authority)
-    page = paginate(stmt.order_by(Application.authority_code, Application.recommend_order, Application.id))
-    by_state = dict(db.session.execute(select(Application.state, func.count()).where(
-        Application.call_id == call.id).group_by(Application.state)).all())
-    authorities = db.session.scalars(select(Authority).order_by(Authority.code)).all()
+    stmt = query.call_applications(call, query.CallApplicationFilter.parse(state, authority))
+    page = paginate(stmt)
     return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
-                           by_state=by_state, states=list(ApplicationState), authorities=authorities,
+                           by_state=query.state_counts(call), states=list(ApplicationState),
+                           authorities=query.authorities(),
                            args={"state": state, "authority": authority})
 
 
@@ -163,14 +146,8 @@ def check(code: str, app_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
         return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
-    try:
-        formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
-                     reason=form.reason.data)
-    except TransitionError as e:
-        abort(409, description=e.message)
-    except ApplicationError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
+                 reason=form.reason.data)
     flash(f"形式审查：{app.organisation.name} → {app.state.label}", "success")
     return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
 

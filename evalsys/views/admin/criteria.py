@@ -9,6 +9,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ...boundary import discard_changes
+from ...domain.errors import DomainError
 from ...domain.criteria import CriteriaError, CriteriaSystem
 from ...domain.weight_sets import (WeightSetError, ahp_group_weights, ahp_groups, decimal_text, saaty_label,
                                   saaty_value)
@@ -59,10 +61,13 @@ def _save(system: CriteriaSystem, **kwargs) -> WeightVersion | str:
     """One service call; the new version, or a Chinese message when another admin won the number."""
     try:
         row = weights_svc.create_weight_version(system, actor=current_user._get_current_object(), **kwargs)
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
-        db.session.rollback()
+        discard_changes()
         return RACE_MESSAGE
+    except DomainError:  # shown on the form by the caller; nothing of it is kept
+        discard_changes()
+        raise
     return row
 
 

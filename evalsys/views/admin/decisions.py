@@ -4,11 +4,9 @@ from __future__ import annotations
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ...domain.timeutil import format_beijing, parse_beijing
-from ...domain.workflow import ApplicationState as S, TransitionError
-from ...errors import STALE_MESSAGE
+from ...domain.workflow import ApplicationState as S
 from ...extensions import db
 from ...forms.base import options
 from ...forms.decisions import ObjectionForm, ProposalForm, ResolveForm
@@ -18,28 +16,7 @@ from ...permissions import roles_required
 from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
-from ...services.applications import ApplicationError
-from ...services.runs import RunRefused
 from ..common.decisions import load_call
-
-
-def _refused(exc: Exception):
-    db.session.rollback()
-    message = exc.message if isinstance(exc, TransitionError | RunRefused) else str(exc)
-    abort(409, description=message)
-
-
-def _act(fn, *args, **kwargs):
-    """Run one service call; refusals become 409 with their Chinese message."""
-    try:
-        result = fn(*args, **kwargs)
-    except (dec.DecisionError, TransitionError, ApplicationError, RunRefused) as exc:
-        _refused(exc)
-    except StaleDataError:
-        db.session.rollback()
-        abort(409, description=STALE_MESSAGE)
-    db.session.commit()
-    return result
 
 
 def _cohort_forms(call: Call) -> list[dict]:
@@ -99,8 +76,8 @@ def propose(code: str, category: str):
         select(Application.id).where(Application.call_id == call.id, Application.state == S.SCORED)))
     if not form.validate_on_submit():
         abort(400, description="所选对象无效：只能从该范围已评分的对象中选择")
-    proposal = _act(dec.propose_candidates, call, category, form.applications.data, reason=form.reason.data,
-                    actor=current_user._get_current_object())
+    proposal = dec.propose_candidates(call, category, form.applications.data, reason=form.reason.data,
+                                      actor=current_user._get_current_object())
     flash("拟入选名单已生效。" if proposal.state == ProposalState.APPLIED
           else "名单与正式排名不一致，已提交，等待另一位管理员批准。", "success")
     return redirect(url_for("admin.decisions", code=code))
@@ -116,7 +93,7 @@ def proposal_action(code: str, proposal_id: int, verb: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     fn = dec.approve_proposal if verb == "approve" else dec.withdraw_proposal
-    _act(fn, proposal, actor=current_user._get_current_object())
+    fn(proposal, actor=current_user._get_current_object())
     flash("已批准，拟入选名单已生效。" if verb == "approve" else "名单已撤回。", "success")
     return redirect(url_for("admin.decisions", code=code))
 
@@ -127,7 +104,7 @@ def open_publicity(code: str):
     call = load_call(code)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    entries = _act(dec.open_publicity, call, actor=current_user._get_current_object())
+    entries = dec.open_publicity(call, actor=current_user._get_current_object())
     flash(f"已公示 {len(entries)} 个对象，公示期至 {format_beijing(entries[0].ends_at)}。", "success")
     return redirect(url_for("admin.decisions", code=code))
 
@@ -141,8 +118,8 @@ def record_objection(code: str):
     if not form.validate_on_submit():
         abort(400, description="；".join(e for errs in form.errors.values() for e in errs))
     app = db.session.get(Application, form.application.data)
-    _act(dec.record_objection, app, channel=form.channel.data, received_at=parse_beijing(form.received_at.data),
-         summary=form.summary.data, actor=current_user._get_current_object())
+    dec.record_objection(app, channel=form.channel.data, received_at=parse_beijing(form.received_at.data),
+                         summary=form.summary.data, actor=current_user._get_current_object())
     flash("异议已登记。", "success")
     return redirect(url_for("admin.decisions", code=code))
 
@@ -157,8 +134,8 @@ def resolve_objection(code: str, objection_id: int):
     form = ResolveForm()
     if not form.validate_on_submit():
         abort(400, description="处理异议必须填写理由")
-    _act(dec.resolve_objection, objection, upheld=form.decision.data == "uphold", reason=form.reason.data,
-         actor=current_user._get_current_object())
+    dec.resolve_objection(objection, upheld=form.decision.data == "uphold", reason=form.reason.data,
+                          actor=current_user._get_current_object())
     flash("异议已处理。", "success")
     return redirect(url_for("admin.decisions", code=code))
 
@@ -169,7 +146,7 @@ def announce(code: str):
     call = load_call(code)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    _act(dec.announce_results, call, actor=current_user._get_current_object())
+    dec.announce_results(call, actor=current_user._get_current_object())
     flash("结果已公布，申报单位已收到站内通知。", "success")
     return redirect(url_for("admin.decisions", code=code))
 
@@ -184,6 +161,5 @@ def publicity_pdf_view(code: str):
                         note="公示期按自然日计算，公示首日为第1日，截止日24:00（北京时间）结束。",
                         font_path=current_app.config.get("CJK_FONT"))
     audit.record("decision.publicity_pdf", obj=call, actor=current_user._get_current_object())
-    db.session.commit()
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": safe_download_name(f"{call.code}-公示名单.pdf")})

@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, flash, jsonify, redirect, render
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import after_commit, attempt, refusal_returns_to
 from ...domain.money import MoneyError, parse_yuan
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
@@ -56,15 +57,12 @@ def evaluation_round_new():
                              criteria_version=int(version or 0), self_deadline=parse_beijing(form.self_deadline.data),
                              authority_deadline=parse_beijing(form.authority_deadline.data),
                              base_ids=[int(b) for b in form.bases.data])
-        try:
-            round_ = svc.create_round(data, actor=current_user._get_current_object())
-        except svc.EvaluationError as e:
-            db.session.rollback()
-            errors = e.errors
-        else:
-            db.session.commit()
-            flash(f"已创建评价批次：{round_.title}", "success")
-            return redirect(url_for("admin.evaluation_round", code=round_.code))
+        created = []
+        refused = attempt(lambda: created.append(svc.create_round(data, actor=current_user._get_current_object())))
+        if not refused:
+            flash(f"已创建评价批次：{created[0].title}", "success")
+            return redirect(url_for("admin.evaluation_round", code=created[0].code))
+        errors = refused.fields or {"_": "；".join(refused.lines)}
     return render_template("evaluations/round_form.html", form=form, errors=errors)
 
 
@@ -114,17 +112,16 @@ def evaluation_round_batch(code: str):
     round_ = load_round(code)
     if not ConfirmVersionForm().validate_on_submit():
         abort(400)
+    refusal_returns_to(url_for("admin.evaluation_round", code=code))
     if batch.lock_holder(round_) is not None:
-        abort(409, description="该批次正在出具报告（页面或命令行），请稍后刷新查看进度")
-    job = batch.create_job(round_, actor=current_user._get_current_object(), backend="pending")
+        raise batch.LockBusy("该批次正在出具报告（页面或命令行），请稍后刷新查看进度")
+    app = current_app._get_current_object()
+    job = batch.create_job(round_, actor=current_user._get_current_object(), backend=batch.background_backend(app))
     if job is None:
         flash("没有待出具的报告。", "info")
         return redirect(url_for("admin.evaluation_round", code=code))
-    db.session.commit()
-    backend = batch.start_background(current_app._get_current_object(), job.id)
-    job.backend = backend
-    db.session.commit()
-    flash(f"已开始批量出具报告（共 {job.total} 份）。", "success")
+    after_commit(batch.start_background, app, job.id)  # the worker reads the committed job
+    flash(f"已开始批量出具报告（共 {job.total} 份），刷新页面查看进度。", "success")
     return redirect(url_for("admin.evaluation_round", code=code))
 
 
@@ -149,20 +146,15 @@ def evaluation_item_decide(evaluation_id: int, action: str):
     if not form.validate_on_submit():
         abort(400, description="请填写理由")
     actor = current_user._get_current_object()
-    try:
-        if action == "accept":
-            evaluation_review.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
-        elif action == "return":
-            evaluation_review.return_evaluation(ev, reason=form.reason.data, actor=actor,
-                                                expected_version=expected_version(form))
-        else:
-            versioning.check_version(ev, expected_version(form))
-            issue_report(ev, actor=actor, reissue=action == "reissue",
-                         reason=form.reason.data if action == "reissue" else "")
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    if action == "accept":
+        evaluation_review.accept_evaluation(ev, actor=actor, expected_version=expected_version(form))
+    elif action == "return":
+        evaluation_review.return_evaluation(ev, reason=form.reason.data, actor=actor,
+                                            expected_version=expected_version(form))
+    else:
+        versioning.check_version(ev, expected_version(form))
+        issue_report(ev, actor=actor, reissue=action == "reissue",
+                     reason=form.reason.data if action == "reissue" else "")
     flash({"accept": "已审核通过。", "return": "已退回主管部门。", "issue": "报告已出具。",
            "reissue": "已重新出具报告，原报告标记为已被替代。"}[action], "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
@@ -176,13 +168,8 @@ def evaluation_require_rectification(evaluation_id: int):
     if not form.validate_on_submit():
         abort(400, description="请填写整改要求")
     deadline = parse_beijing(form.deadline.data) if form.deadline.data else None
-    try:
-        rect.require_rectification(ev, requirement=form.requirement.data, deadline=deadline,
-                                   actor=current_user._get_current_object())
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    rect.require_rectification(ev, requirement=form.requirement.data, deadline=deadline,
+                               actor=current_user._get_current_object())
     flash("已下达整改要求。", "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
 
@@ -201,14 +188,9 @@ def evaluation_revoke(evaluation_id: int):
         amount = parse_yuan(form.amount.data) if (form.amount.data or "").strip() else 0
     except MoneyError as e:
         abort(400, description=str(e))
-    try:
-        rect.revoke_title(ev.rectification, amount_fen=amount, reason=form.reason.data,
-                          document_no=form.document_no.data or "", actor=current_user._get_current_object(),
-                          expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    rect.revoke_title(ev.rectification, amount_fen=amount, reason=form.reason.data,
+                      document_no=form.document_no.data or "", actor=current_user._get_current_object(),
+                      expected_version=expected_version(form))
     flash("已撤销示范基地称号，收回资金已记入该基地的资金台账。", "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
+from ...boundary import attempt
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
@@ -49,15 +50,14 @@ def funds_new_base():
         if org is None:
             form.operator_uscc.errors = ["未找到该统一社会信用代码的单位，请先由运营单位注册"]
         else:
-            try:
-                base = funds.create_base(code=form.code.data, name=form.name.data, city=form.city.data,
-                                         authority_code=form.authority_code.data, organisation=org, actor=shared.user())
-            except funds.FundsError as e:
-                form.code.errors = [e.message]
-            else:
-                db.session.commit()
-                flash(f"已登记基地 {base.code}", "success")
-                return redirect(url_for("admin.funds_base", base_id=base.id))
+            made = []
+            refused = attempt(lambda: made.append(funds.create_base(
+                code=form.code.data, name=form.name.data, city=form.city.data,
+                authority_code=form.authority_code.data, organisation=org, actor=shared.user())))
+            if not refused:
+                flash(f"已登记基地 {made[0].code}", "success")
+                return redirect(url_for("admin.funds_base", base_id=made[0].id))
+            form.code.errors = refused.lines
     return render_template("funds/form.html", area="admin", form=form, title="登记首批示范基地", base=None)
 
 
@@ -84,29 +84,23 @@ def funds_new_allocation(base_id: int):
     ban = sanctions.allocation_ban(base)
     if form.validate_on_submit() and ban and (form.override_reason.data or "").strip():
         # A banned base: the admin proposes an exception; another admin approves it on the base page.
-        try:
-            sanctions.propose_override(base, sanctions.OverrideData(
-                year=form.year.data, amount_fen=form.amount.fen, document_no=form.document_no.data,
-                purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day),
-                reason=form.override_reason.data, actor=shared.user())
-        except sanctions.SanctionError as e:
-            form.form_errors.append(e.message)
-        else:
-            db.session.commit()
+        refused = attempt(lambda: sanctions.propose_override(base, sanctions.OverrideData(
+            year=form.year.data, amount_fen=form.amount.fen, document_no=form.document_no.data,
+            purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day),
+            reason=form.override_reason.data, actor=shared.user()))
+        if not refused:
             flash("例外下达申请已提交，须由另一位管理员批准后下达", "success")
             return redirect(url_for("admin.funds_base", base_id=base.id))
+        form.form_errors.extend(refused.lines)
     elif form.validate_on_submit():
-        try:
-            funds.create_allocation(base, year=form.year.data, amount_fen=form.amount.fen,
-                                    document_no=form.document_no.data, purpose=form.purpose.data or "",
-                                    period_start=form.period_start.day, period_end=form.period_end.day,
-                                    actor=shared.user())
-        except funds.FundsError as e:
-            form.form_errors.append(e.message)
-        else:
-            db.session.commit()
+        refused = attempt(lambda: funds.create_allocation(
+            base, year=form.year.data, amount_fen=form.amount.fen, document_no=form.document_no.data,
+            purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day,
+            actor=shared.user()))
+        if not refused:
             flash("资金下达已登记", "success")
             return redirect(url_for("admin.funds_base", base_id=base.id))
+        form.form_errors.extend(refused.lines)
     if ban and not form.form_errors:
         form.form_errors.append(ban + "。确需下达的，请填写例外下达理由，提交后由另一位管理员批准")
     return render_template("funds/form.html", area="admin", form=form, title=f"下达资金：{base.name}", base=base)
@@ -139,15 +133,13 @@ def funds_new_tranche(allocation_id: int):
     allocation = shared.get_allocation(allocation_id)
     form = TrancheForm()
     if form.validate_on_submit():
-        try:
-            funds_ledger.record_tranche(allocation, date=form.date.day, amount_fen=form.amount.fen,
-                                 document_no=form.document_no.data or "", actor=shared.user())
-        except funds.FundsError as e:
-            form.amount.errors = [e.message]
-        else:
-            db.session.commit()
+        refused = attempt(lambda: funds_ledger.record_tranche(
+            allocation, date=form.date.day, amount_fen=form.amount.fen, document_no=form.document_no.data or "",
+            actor=shared.user()))
+        if not refused:
             flash("到位资金已登记", "success")
             return redirect(url_for("admin.funds_base", base_id=allocation.base_id))
+        form.amount.errors = refused.lines
     title = f"登记到位资金：{allocation.base.name} {allocation.year}年（{allocation.document_no}）"
     return render_template("funds/form.html", area="admin", form=form, title=title, base=allocation.base)
 
@@ -178,5 +170,6 @@ def funds_reopen_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_reopen_flag(shared.user(), flag):
         abort(403)
-    shared.apply_with_reason(flag_rules.reopen_flag, flag, missing="请填写重新打开的理由", done="已重新打开该提示")
-    return redirect(url_for("admin.funds_entry", entry_id=flag.expenditure_id))
+    return shared.apply_with_reason(flag_rules.reopen_flag, flag, missing="请填写重新打开的理由",
+                                    done="已重新打开该提示",
+                                    back=url_for("admin.funds_entry", entry_id=flag.expenditure_id))

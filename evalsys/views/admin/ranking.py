@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from ...errors import STALE_MESSAGE
+from ...boundary import STALE_MESSAGE, attempt
 from ...extensions import db
 from ...forms.base import options
 from ...forms.ranking import RankingSettingsForm, RunForm
@@ -17,7 +16,7 @@ from ...reporting.ranking import Sheet, ranking_chart_png, workbook_bytes
 from ...services.calls import find_call
 from ...services import ranking_report as report, run_compare, run_readiness, runs
 from ...services.criteria import system_of
-from ...services.ranking_settings import (RULE_LABELS, SettingsLocked, change_ranking_settings, weight_choices,
+from ...services.ranking_settings import (RULE_LABELS, change_ranking_settings, weight_choices,
                                          weights_value)
 
 
@@ -77,17 +76,12 @@ def ranking_settings(code: str):
         return page([], 200 if request.method == "GET" else 400)
     if str(call.version_id) != (form.version.data or ""):
         return page([STALE_MESSAGE], 409)
-    try:
-        change_ranking_settings(call, method=form.official_method.data, weights=form.weights.data,
-                                adjusted=bool(form.adjusted_aggregation.data),
-                                actor=current_user._get_current_object())
-        db.session.commit()
-    except SettingsLocked as exc:
-        db.session.rollback()
-        return page([str(exc)], 409)
-    except StaleDataError:
-        db.session.rollback()
-        return page([STALE_MESSAGE], 409)
+    refused = attempt(lambda: change_ranking_settings(call, method=form.official_method.data,
+                                                      weights=form.weights.data,
+                                                      adjusted=bool(form.adjusted_aggregation.data),
+                                                      actor=current_user._get_current_object()), obj=call)
+    if refused:
+        return page(refused.lines, 409)
     flash("排名设置已保存。", "success")
     return redirect(url_for("admin.ranking", code=code))
 
@@ -104,21 +98,22 @@ def ranking_run(code: str):
         return _index(call, form, status=400)
     adjusted = {"raw": False, "adjusted": True}.get(form.aggregation.data or "")
     actor = current_user._get_current_object()
-    try:
+    made: list[RankingRun] = []
+
+    def run():
         if form.category.data:
-            made = [runs.run_ranking(call, category=form.category.data, method=form.method.data or None,
-                                     adjusted=adjusted, samples=form.samples.data, seed=form.seed.data,
-                                     actor=actor)]
+            made.append(runs.run_ranking(call, category=form.category.data, method=form.method.data or None,
+                                         adjusted=adjusted, samples=form.samples.data, seed=form.seed.data,
+                                         actor=actor))
         else:
-            made = runs.run_call(call, method=form.method.data or None, adjusted=adjusted,
-                                 samples=form.samples.data, seed=form.seed.data, actor=actor)
-    except runs.RunRefused as exc:
-        db.session.rollback()
-        return _index(call, form, refused=[exc.message, *exc.problems], status=409)
-    if not made:
-        db.session.rollback()
-        return _index(call, form, refused=["没有参加评审的申报，无法排名"], status=409)
-    db.session.commit()
+            made.extend(runs.run_call(call, method=form.method.data or None, adjusted=adjusted,
+                                      samples=form.samples.data, seed=form.seed.data, actor=actor))
+        if not made:
+            raise runs.RunRefused("没有参加评审的申报，无法排名")
+
+    refused = attempt(run)
+    if refused:
+        return _index(call, form, refused=refused.lines, status=409)
     flash(f"已生成 {len(made)} 个排名结果{'（比较结果，不能用于拟入选）' if not made[0].official else ''}。", "success")
     return redirect(url_for("admin.ranking_detail", code=code, run_id=made[0].id))
 

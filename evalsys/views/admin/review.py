@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 
-from ...domain.workflow import ApplicationState, TransitionError
+from ...boundary import attempt, refusal_returns_to
+from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.base import options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
-from ...models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
-                      ReviewerState, Role, ScoreSheet)
+from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
 from ...pagination import page_number, paginate
 from ...permissions import roles_required
 from ...services.calls import find_call
-from ...services import review_pool, review_sheets, run_readiness
+from ...services import review_pool, review_query as query, review_sheets, run_readiness
 from ...services import review_progress as progress
 from ...services.accounts import authority_choices
-from ...services.applications import ApplicationError, system_of
-from ...services.assignment import (AssignmentInfeasible, ReviewError, active_pool, add_assignment, assign_call,
-                                   exclusions_for, proposals_for, remove_assignment)
+from ...services.applications import system_of
+from ...services.assignment import (active_pool, add_assignment, assign_call, exclusions_for, proposals_for,
+                                    remove_assignment)
 
 
 def _actor():
@@ -35,10 +34,7 @@ def _call(code: str) -> Call:
 def reviewers():
     """The expert pool, filterable by state; paginated."""
     state = request.args.get("state") or ""
-    stmt = select(ReviewerProfile).order_by(ReviewerProfile.id)
-    if state in {s.value for s in ReviewerState}:
-        stmt = stmt.where(ReviewerProfile.state == ReviewerState(state))
-    page = paginate(stmt)
+    page = paginate(query.reviewers(query.ReviewerFilter.parse(state)))
     return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
 
 
@@ -48,17 +44,15 @@ def reviewer_new():
     form = ProfileForm()
     form.home_authority_code.choices = options(authority_choices())
     if form.validate_on_submit():
-        try:
-            profile = review_pool.create_reviewer_profile(review_pool.ProfileData(
-                name=form.name.data, home_authority_code=form.home_authority_code.data,
-                field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
-                organisation_name=form.organisation_name.data or ""), actor=_actor())
-        except ReviewError as e:
-            form.organisation_uscc.errors = [str(e)]
-        else:
-            db.session.commit()
-            flash(f"已加入专家库：{profile.name}（待安全管理员启用账户）", "success")
-            return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
+        made = []
+        refused = attempt(lambda: made.append(review_pool.create_reviewer_profile(review_pool.ProfileData(
+            name=form.name.data, home_authority_code=form.home_authority_code.data,
+            field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
+            organisation_name=form.organisation_name.data or ""), actor=_actor())))
+        if not refused:
+            flash(f"已加入专家库：{made[0].name}（待安全管理员启用账户）", "success")
+            return redirect(url_for("admin.reviewer_detail", profile_id=made[0].id))
+        form.organisation_uscc.errors = refused.lines
     return render_template("admin/review_reviewer_form.html", form=form)
 
 
@@ -66,10 +60,8 @@ def reviewer_new():
 def reviewer_detail(profile_id: int):
     """One expert: profile, declared conflicts, assignments."""
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
-    conflicts = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id)
-                                   .order_by(ConflictDeclaration.id)).all()
-    page = paginate(select(Assignment).where(Assignment.reviewer_id == profile.id)
-                       .order_by(Assignment.id.desc()))
+    conflicts = query.conflicts_of(profile)
+    page = paginate(query.assignments_of(profile))
     return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
                            confirm=EmptyForm())
 
@@ -80,25 +72,15 @@ def reviewer_state(profile_id: int, action: str):
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        review_pool.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
-                               actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    review_pool.set_reviewer_state(profile, ReviewerState.INACTIVE if action == "deactivate" else ReviewerState.ACTIVE,
+                                   actor=_actor())
     return redirect(url_for("admin.reviewer_detail", profile_id=profile.id))
 
 
 @roles_required(Role.ADMIN)
 def review_calls():
     """Calls with their applications in and around expert review."""
-    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    counts: dict[int, dict] = {}
-    for call_id, state, n in db.session.execute(
-            select(Application.call_id, Application.state, func.count())
-            .where(Application.state.in_((ApplicationState.PASSED, *progress.IN_REVIEW)))
-            .group_by(Application.call_id, Application.state)):
-        counts.setdefault(call_id, {})[state] = n
+    calls, counts = query.calls_in_review((ApplicationState.PASSED, *progress.IN_REVIEW))
     return render_template("admin/review_calls.html", calls=calls, counts=counts, states=ApplicationState)
 
 
@@ -106,12 +88,11 @@ def review_calls():
 def review_call(code: str):
     """The assignment page: automatic assignment, shortages with proposed replacements, applications and reviewers."""
     call = _call(code)
-    passed = db.session.scalar(select(func.count()).select_from(Application).where(
-        Application.call_id == call.id, Application.state == ApplicationState.PASSED)) or 0
+    passed = query.passed_count(call)
     pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
     assignments = progress.assignments_of([a.id for a, _p in rows])
     proposals = proposals_for(call)
-    short_apps = {a.id: a for a in db.session.scalars(select(Application).where(Application.id.in_(list(proposals))))}
+    short_apps = query.applications_by_id(proposals)
     return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
@@ -127,17 +108,8 @@ def review_assign(code: str):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("admin.review_call", code=code))
-    try:
-        result = assign_call(call, seed=form.seed.data, actor=_actor())
-    except AssignmentInfeasible as e:
-        db.session.commit()  # keeps the audit record of the refusal; nothing else was written
-        flash(str(e), "danger")
-        return redirect(url_for("admin.review_call", code=code))
-    except (ReviewError, ApplicationError) as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    refusal_returns_to(url_for("admin.review_call", code=code))
+    result = assign_call(call, seed=form.seed.data, actor=_actor())
     lo, hi = result.plan.bounds
     text = f"已为{result.applications}件申报分配{result.created}个评审任务（种子{form.seed.data}）。"
     if result.plan.balanced:
@@ -153,13 +125,7 @@ def review_close(code: str):
     call = _call(code)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        result = review_sheets.close_review(call, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    result = review_sheets.close_review(call, actor=_actor())
     flash(f"评审已结束：{result.applications}件申报进入“已评分”，{result.flagged}份评分表需填写偏离说明，"
           f"{len(result.missing)}件申报评分表不足。", "success")
     return redirect(url_for("admin.review_progress", code=code))
@@ -174,8 +140,7 @@ def _application(code: str, app_id: int) -> Application:
 
 
 def _candidates(app: Application) -> list[tuple[str, str]]:
-    taken = set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == app.id,
-                                                                         Assignment.state == AssignmentState.ACTIVE)))
+    taken = query.active_reviewer_ids(app)
     pool = active_pool()
     excluded = exclusions_for(pool, app)
     return [(str(p.id), f"{p.name}（{p.home_authority_code}）") for p in pool
@@ -207,13 +172,7 @@ def review_add(code: str, app_id: int):
         return redirect(url_for("admin.review_application", code=code, app_id=app.id))
     profile = db.session.get(ReviewerProfile, int(form.reviewer_id.data)) or abort(404)
     source = "replacement" if form.source.data == "replacement" else "manual"
-    try:
-        add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
-    except ReviewError as e:
-        abort(409, description=str(e))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
     flash(f"已分配专家：{profile.name}", "success")
     if request.form.get("back") == "call":
         return redirect(url_for("admin.review_call", code=code))
@@ -230,11 +189,7 @@ def review_remove(assignment_id: int):
     if not form.validate_on_submit():
         flash("请填写理由", "danger")
         return redirect(back)
-    try:
-        remove_assignment(assignment, reason=form.reason.data, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    remove_assignment(assignment, reason=form.reason.data, actor=_actor())
     flash("已移出该专家，其评分表已作废。", "success")
     return redirect(back)
 
@@ -249,11 +204,7 @@ def review_reopen(sheet_id: int):
     if not form.validate_on_submit():
         flash("请填写理由", "danger")
         return redirect(back)
-    try:
-        review_sheets.reopen_sheet(sheet, form.reason.data, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    review_sheets.reopen_sheet(sheet, form.reason.data, actor=_actor())
     flash("评分表已重新开放；本批次已存储的排序结果均已标记为过期。", "success")
     return redirect(back)
 

@@ -5,6 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import attempt
 from ...extensions import db
 from ...forms.security import ConfirmForm
 from ...forms.summaries import CollectionForm
@@ -21,15 +22,14 @@ def summaries():
     """Collections by year; open a new one."""
     form = CollectionForm()
     if form.validate_on_submit():
-        try:
-            c = svc.open_collection(form.year.data, form.due_date.data, title=form.title.data or None,
-                                    actor=current_user._get_current_object())
-        except svc.SummaryError as e:
-            form.year.errors = [str(e)]
-        else:
-            db.session.commit()
-            flash(f"已开始征集：{c.title}", "success")
-            return redirect(url_for("admin.summary_status", collection_id=c.id))
+        made = []
+        refused = attempt(lambda: made.append(svc.open_collection(form.year.data, form.due_date.data,
+                                                                  title=form.title.data or None,
+                                                                  actor=current_user._get_current_object())))
+        if not refused:
+            flash(f"已开始征集：{made[0].title}", "success")
+            return redirect(url_for("admin.summary_status", collection_id=made[0].id))
+        form.year.errors = refused.lines
     rows = db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())).all()
     return render_template("summaries/admin_list.html", collections=rows, form=form)
 
@@ -50,7 +50,6 @@ def summary_remind(collection_id: int):
     c = collection(collection_id)
     if ConfirmForm().validate_on_submit():
         n = svc.send_reminders(c, actor=current_user._get_current_object())
-        db.session.commit()
         flash(f"已向{n}个未报送的推荐单位发送提醒。", "success")
     return redirect(url_for("admin.summary_status", collection_id=c.id))
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
 from ...domain import figures as fig
 from ...domain.workflow import TransitionError, is_open_for_applications
-from ...errors import STALE_MESSAGE
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
                                   figure_fields, section_fields)
@@ -18,10 +17,8 @@ from ...models import AccountState, Application, AttachmentKind, Call, Notificat
 from ...models.types import utcnow
 from ...permissions import can_edit_application, roles_required
 from ...services import applications as svc
-from ...services import audit
-from ...services.accounts import AccountError, approve_member, can_approve_member
+from ...services.accounts import approve_member, can_approve_member
 from ...services.calls import find_call
-from ...services.files import UploadRejected
 from ...services.receipts import latest_receipt, read_receipt
 from ...services.todo_query import todo_for
 from ..common.applications import detail_context, form_pdf_response, load_application, send_attachment
@@ -57,13 +54,9 @@ def decide_member(user_id: int, action: str):
     member = db.session.get(User, user_id) or abort(404)
     if not can_approve_member(current_user, member):
         abort(403)
+    refusal_returns_to(url_for("applicant.home"))
     if ConfirmForm().validate_on_submit():
-        try:
-            approve_member(member, actor=_actor(), approve=action == "approve")
-        except AccountError as e:
-            flash(str(e), "danger")
-            return redirect(url_for("applicant.home"))
-        db.session.commit()
+        approve_member(member, actor=_actor(), approve=action == "approve")
         flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
     return redirect(url_for("applicant.home"))
 
@@ -74,12 +67,9 @@ def start(code: str):
     call = find_call(code) or abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        app = svc.start_application(call, current_user.organisation, actor=_actor())
-    except svc.ApplicationError as e:
-        flash(str(e), "danger")
-        return redirect(url_for("applicant.home"))
-    db.session.commit()
+    refusal_returns_to(url_for("applicant.home"))
+    app = svc.start_application(call, current_user.organisation, actor=_actor())
+    db.session.flush()
     return redirect(url_for("applicant.application_edit", app_id=app.id))
 
 
@@ -137,25 +127,23 @@ def application_edit(app_id: int):
     problems: list[str] = []
     status = 200
     if form.validate_on_submit():
-        try:
+        def save():
             svc.save_draft(app, _draft_from(form), actor=_actor(), expected_version=int(form.version.data or 0))
-            db.session.flush()
-        except StaleDataError:
-            db.session.rollback()
-            audit.record_security("stale_edit", obj=app, outcome="failure", detail={"path": request.path})
-            flash(STALE_MESSAGE, "danger")
-            return render_template("applicant/edit.html", form=form, app=app, problems=[]), 409
-        if form.submit_application.data:
-            try:
-                svc.submit(app, actor=_actor())
-            except (svc.ApplicationError, TransitionError) as e:
-                problems = str(e).split("；")
-                status = 409 if isinstance(e, TransitionError) else 200
-        db.session.commit()
-        if not problems:
+
+        def save_and_submit():
+            save()
+            svc.submit(app, actor=_actor())
+
+        refused = attempt(save_and_submit if form.submit_application.data else save, obj=app)
+        if refused and refused.error is not None and form.submit_application.data:
+            attempt(save, obj=app)  # the submission was refused: the draft is still saved, as "save" would
+            form.version.data = app.version_id
+        if not refused:
             flash("申报已提交。" if form.submit_application.data else "草稿已保存。", "success")
             return redirect(url_for("applicant.application_detail", app_id=app.id))
-        form.version.data = app.version_id
+        problems = refused.lines
+        if refused.error is None or isinstance(refused.error, TransitionError):
+            status = 409  # a stale tab or a state that no longer allows it
     elif request.method == "POST":
         problems = ["表单有错误，请按提示修改（已填写的内容已保留）", *form.version.errors]  # hidden: shown here
     return render_template("applicant/edit.html", form=form, app=app, problems=problems), status
@@ -168,13 +156,9 @@ def upload_attachment(app_id: int):
     if not can_edit_application(current_user, app):
         abort(403)
     form = AttachmentForm()
+    refusal_returns_to(url_for("applicant.application_detail", app_id=app.id))
     if form.validate_on_submit():
-        try:
-            svc.attach(app, AttachmentKind(form.kind.data), request.files.get(form.file.name), actor=_actor())
-        except (UploadRejected, svc.ApplicationError) as e:
-            flash(getattr(e, "message", None) or str(e), "danger")
-            return redirect(url_for("applicant.application_detail", app_id=app.id))
-        db.session.commit()
+        svc.attach(app, AttachmentKind(form.kind.data), request.files.get(form.file.name), actor=_actor())
         flash(f"已上传：{AttachmentKind(form.kind.data).label}", "success")
     else:
         flash("请选择附件类型和文件", "danger")
@@ -195,17 +179,11 @@ def act(app_id: int, action: str):
         abort(403)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        if action == "withdraw":
-            svc.withdraw(app, actor=_actor())
-        else:
-            svc.submit(app, actor=_actor())
-    except TransitionError as e:
-        abort(409, description=e.message)
-    except svc.ApplicationError as e:
-        flash(str(e), "danger")
-        return redirect(url_for("applicant.application_detail", app_id=app.id))
-    db.session.commit()
+    refusal_returns_to(url_for("applicant.application_detail", app_id=app.id))
+    if action == "withdraw":
+        svc.withdraw(app, actor=_actor())
+    else:
+        svc.submit(app, actor=_actor())
     flash("申报已撤回为草稿，可修改后重新提交。" if action == "withdraw" else "申报已提交。", "success")
     return redirect(url_for("applicant.application_detail", app_id=app.id))
 

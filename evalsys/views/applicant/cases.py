@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from ...errors import STALE_MESSAGE
+from ...boundary import attempt
 from ...extensions import db
 from ...forms.typical_cases import CaseForm
 from ...models import Application, CaseState, Role, TypicalCase
@@ -45,15 +44,13 @@ def case_new(app_id: int):
     form = CaseForm()
     if form.validate_on_submit():
         text = svc.CaseText(form.title.data, form.summary.data, form.body.data)
-        try:
-            case = svc.submit_case(app, text, _uploads(form), actor=current_user._get_current_object())
-        except svc.CaseError as exc:
-            db.session.rollback()
-            form.images.errors = [str(exc)]
-        else:
-            db.session.commit()
+        made = []
+        refused = attempt(lambda: made.append(svc.submit_case(app, text, _uploads(form),
+                                                              actor=current_user._get_current_object())))
+        if not refused:
             flash("典型案例已提交，等待推荐单位审核。", "success")
-            return redirect(url_for("applicant.case_detail", case_id=case.id))
+            return redirect(url_for("applicant.case_detail", case_id=made[0].id))
+        form.images.errors = refused.lines
     return render_template("cases/form.html", form=form, app=app, case=None)
 
 
@@ -68,7 +65,7 @@ def case_edit(case_id: int):
     """Correct a returned case and submit it again."""
     case = load_case(case_id)
     if case.state != CaseState.RETURNED:
-        abort(409, description="只有被退回的案例可以修改后重新提交")
+        raise svc.CaseError("只有被退回的案例可以修改后重新提交")
     form = CaseForm(obj=case) if request.method == "GET" else CaseForm()
     if request.method == "GET":
         form.version.data = str(case.version_id)
@@ -78,19 +75,15 @@ def case_edit(case_id: int):
             version = int(form.version.data or 0)
         except ValueError:
             version = -1
-        try:
-            svc.resubmit_case(case, text, _uploads(form), actor=current_user._get_current_object(),
-                              expected_version=version)
-        except svc.CaseError as exc:
-            db.session.rollback()
-            form.images.errors = [str(exc)]
-        except StaleDataError:
-            db.session.rollback()
-            abort(409, description=STALE_MESSAGE)
-        else:
-            db.session.commit()
+        refused = attempt(lambda: svc.resubmit_case(case, text, _uploads(form),
+                                                    actor=current_user._get_current_object(),
+                                                    expected_version=version), obj=case)
+        if not refused:
             flash("典型案例已重新提交。", "success")
             return redirect(url_for("applicant.case_detail", case_id=case.id))
+        form.images.errors = refused.lines
+        if refused.error is None:  # a stale version: on the form, the input kept
+            return render_template("cases/form.html", form=form, app=case.application, case=case), 409
     return render_template("cases/form.html", form=form, app=case.application, case=case)
 
 

@@ -6,15 +6,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, EvidenceForm, RectificationReportForm,
                                  self_evaluation_form)
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
-from ...permissions import can_self_evaluate, roles_required
+from ...permissions import can_edit_self_evaluation, can_self_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import self_evaluation
 from ...services import rectifications as rect
-from ...services.files import UploadRejected, store_upload
+from ...services.files import store_upload
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
 from ..common.downloads import send_stored
 
@@ -57,6 +58,11 @@ def evaluations():
 def evaluation(evaluation_id: int):
     """The self-evaluation: figures (prefilled from the fund records) and narratives; save."""
     ev = _own(evaluation_id)
+    if not can_edit_self_evaluation(current_user, ev):  # submitted, evaluated or issued: shown read-only
+        if request.method == "POST":
+            refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
+            raise svc.EvaluationError("自评已提交，不能再修改")
+        return _page(ev, None)
     form = _form(ev, request.method == "POST")
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -64,14 +70,11 @@ def evaluation(evaluation_id: int):
         data = self_evaluation.SelfEvaluationInput(
             figures={k[len(FIGURE):]: v.data or "" for k, v in form._fields.items() if k.startswith(FIGURE)},
             narratives={k[len(NARRATIVE):]: v.data or "" for k, v in form._fields.items() if k.startswith(NARRATIVE)})
-        try:
-            self_evaluation.save_self_evaluation(ev, data, actor=current_user._get_current_object(),
-                                     expected_version=expected_version(form))
-        except svc.EvaluationError as e:
-            db.session.rollback()
-            ev = _own(evaluation_id)
-            return _page(ev, form, e.errors or {"_": e.message}, 400)
-        db.session.commit()
+        refused = attempt(lambda: self_evaluation.save_self_evaluation(
+            ev, data, actor=current_user._get_current_object(), expected_version=expected_version(form)), obj=ev)
+        if refused:  # shown on the form, the input kept
+            status = 409 if refused.error is None else 400  # a stale tab, or figures to correct
+            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
         flash("自评内容已保存。", "success")
         return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
@@ -84,12 +87,8 @@ def evaluation_submit(evaluation_id: int):
     form = ConfirmVersionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        self_evaluation.submit_self_evaluation(ev, actor=current_user._get_current_object(),
-                                               expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        abort(409, description=e.message)
-    db.session.commit()
+    self_evaluation.submit_self_evaluation(ev, actor=current_user._get_current_object(),
+                                           expected_version=expected_version(form))
     flash("自评已提交，等待主管部门评价。", "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
@@ -101,16 +100,9 @@ def evaluation_evidence(evaluation_id: int):
     form = EvidenceForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
-        self_evaluation.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
-    except UploadRejected as e:
-        db.session.rollback()
-        abort(400, description=e.message)
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
+    stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
+    self_evaluation.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
     flash("佐证材料已上传。", "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
@@ -134,20 +126,12 @@ def evaluation_rectification(evaluation_id: int):
     form = RectificationReportForm()
     if not form.validate_on_submit():
         abort(400, description="请填写整改报告")
-    try:
-        stored = None
-        if form.file.data and getattr(form.file.data, "filename", ""):
-            stored = store_upload(form.file.data, purpose="rectification_report", actor_id=current_user.id)
-        rect.submit_rectification_report(ev.rectification, report=form.report.data, file=stored,
-                                         actor=current_user._get_current_object(),
-                                         expected_version=expected_version(form))
-    except UploadRejected as e:
-        db.session.rollback()
-        abort(400, description=e.message)
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
+    stored = None
+    if form.file.data and getattr(form.file.data, "filename", ""):
+        stored = store_upload(form.file.data, purpose="rectification_report", actor_id=current_user.id)
+    rect.submit_rectification_report(ev.rectification, report=form.report.data, file=stored,
+                                     actor=current_user._get_current_object(), expected_version=expected_version(form))
     flash("整改报告已提交。", "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ...boundary import attempt, discard_changes, refusal_returns_to
 from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
@@ -69,7 +70,9 @@ def funds_new_entry(allocation_id: int):
         data = funds_ledger.ExpenditureInput(date=form.date.day, project=form.project.data, category=form.category.data,
                                       amount_fen=form.amount.fen, payee=form.payee.data,
                                       voucher_no=form.voucher_no.data or "", explanation=form.explanation.data or "")
-        try:
+        created: list[Expenditure] = []
+
+        def record():
             used = form_tokens.consume(form.form_token.data, purpose, shared.user())
             voucher = None
             if form.voucher.data and form.voucher.data.filename:
@@ -77,24 +80,27 @@ def funds_new_entry(allocation_id: int):
                                        allowed=VOUCHER_KINDS)
             entry = funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=shared.user())
             used.object_id = entry.id
-        except form_tokens.FormAlreadySubmitted as e:
-            db.session.rollback()
-            flash(e.message, "info")
-            if e.object_id is not None:
-                return redirect(url_for("applicant.funds_entry", entry_id=e.object_id))
+            created.append(entry)
+
+        refused = attempt(record)
+        if isinstance(refused.error, form_tokens.FormAlreadySubmitted):
+            flash(refused.error.message, "info")
+            if refused.error.object_id is not None:
+                return redirect(url_for("applicant.funds_entry", entry_id=refused.error.object_id))
             return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
-        except form_tokens.FormTokenInvalid as e:
-            form.form_errors.append(e.message)
-            form.form_token.data = form_tokens.issue(purpose, shared.user())
-        except UploadRejected as e:
-            form.voucher.errors = [e.message]
-        except funds.FundsError as e:
-            target = form._fields.get(e.field or "") or form.amount
-            target.errors = [e.message]
-        else:
-            db.session.commit()
+        if not refused:
             flash("支出已登记，等待主管部门核实", "success")
-            return redirect(url_for("applicant.funds_entry", entry_id=entry.id))
+            return redirect(url_for("applicant.funds_entry", entry_id=created[0].id))
+        # shown beside the field it concerns, the input kept
+        if isinstance(refused.error, form_tokens.FormTokenInvalid):
+            form.form_errors.extend(refused.lines)
+            form.form_token.data = form_tokens.issue(purpose, shared.user())
+        else:
+            if isinstance(refused.error, UploadRejected):
+                target = form.voucher
+            else:
+                target = form._fields.get(getattr(refused.error, "field", None) or "") or form.amount
+            target.errors = list(refused.lines)
     title = f"登记支出：{allocation.year}年资金（{allocation.document_no}）"
     return render_template("funds/form.html", area="applicant", form=form, title=title, base=allocation.base,
                            multipart=True)
@@ -117,17 +123,16 @@ def funds_import_entries(allocation_id: int):
         if upload is None or not upload.filename:
             form.file.errors = ["请选择要导入的Excel文件"]
         else:
-            try:
-                result = funds_import.import_expenditures(allocation, upload.read(), actor=shared.user(),
-                                                          filename=upload.filename)
-            except funds.FundsError as e:
-                form.file.errors = [e.message]
-            else:
-                if result.ok:
-                    db.session.commit()
-                    flash(f"导入完成：新增 {result.created} 条，已存在跳过 {result.skipped} 条", "success")
-                    return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
-                db.session.rollback()
+            outcome = []
+            refused = attempt(lambda: outcome.append(funds_import.import_expenditures(
+                allocation, upload.read(), actor=shared.user(), filename=upload.filename)))
+            form.file.errors = list(refused.lines)
+            result = outcome[0] if outcome else None
+            if result is not None and result.ok:
+                flash(f"导入完成：新增 {result.created} 条，已存在跳过 {result.skipped} 条", "success")
+                return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
+            if result is not None:
+                discard_changes()  # all rows or none: the per-row report is shown, nothing is kept
     return render_template("funds/import.html", area="applicant", form=form, allocation=allocation, result=result)
 
 
@@ -156,14 +161,10 @@ def funds_attach_voucher(entry_id: int):
     elif valid and entry.status != funds.PENDING:
         flash("已核实或已驳回的支出不能再修改凭证", "danger")  # checked before the file is stored
     elif valid:
-        try:
-            stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
-            funds_ledger.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
-        except (UploadRejected, funds.FundsError) as e:
-            flash(e.message, "danger")
-        else:
-            db.session.commit()
-            flash("凭证扫描件已上传", "success")
+        refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
+        stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
+        funds_ledger.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
+        flash("凭证扫描件已上传", "success")
     else:
         shared.flash_form_errors(form, "请选择凭证扫描件")
     return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
@@ -177,11 +178,9 @@ def funds_reverse(entry_id: int):
     if not form.validate_on_submit():
         shared.flash_form_errors(form, "请填写冲销日期和理由")
         return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
-    try:
-        reversal = funds_ledger.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day, actor=shared.user())
-    except funds.FundsError as e:
-        flash(e.message, "danger")
-        return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
-    db.session.commit()
+    refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
+    reversal = funds_ledger.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day,
+                                                actor=shared.user())
+    db.session.flush()
     flash("冲销分录已登记，等待主管部门核实", "success")
     return redirect(url_for("applicant.funds_entry", entry_id=reversal.id))

@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
+from ...boundary import attempt
 from ...extensions import db, limiter
 from ...forms.auth import LoginForm, PasswordChangeForm, RegisterForm
 from ...forms.base import options
@@ -14,7 +15,7 @@ from ...models.types import utcnow
 from ...pagination import paginate
 from ...permissions import any_logged_in, public
 from ...services import audit
-from ...services.accounts import AccountError, Registration, authority_choices, change_password, default_authority, register_applicant
+from ...services.accounts import Registration, authority_choices, change_password, default_authority, register_applicant
 from ...services.auth import LOGIN_FAILED_MESSAGE, authenticate, end_session, start_session
 from ...services.totp import needs_second_factor
 from ..common.navigation import home_url
@@ -40,18 +41,15 @@ def login():
         result = authenticate(form.username.data, form.password.data, ip=request.remote_addr,
                               needs_second_factor=needs_second_factor)
         if result.user is None:
-            db.session.commit()  # the failure count and any lockout must persist
             flash(LOGIN_FAILED_MESSAGE, "danger")
             return render_template("auth/login.html", form=form), 200
         nxt = request.args.get("next")
         restored = session.get("stash_notice")
         if result.reason == "second_factor":  # not logged in until the code passes (auth/totp.py)
-            db.session.commit()
             return begin_second_factor(result.user, nxt, bool(restored))
         session.clear()
         start_session(result.user, ip=request.remote_addr)
         login_user(result.user)
-        db.session.commit()
         if restored:
             flash("会话超时前提交的表单内容已恢复，请核对后重新提交。", "info")
         return redirect(nxt if is_safe_next(nxt) else home_url())
@@ -65,7 +63,6 @@ def logout():
     end_session(current_user.get_id())
     logout_user()
     session.clear()
-    db.session.commit()
     flash("您已安全退出。", "success")
     return redirect(url_for("auth.login"))
 
@@ -85,16 +82,14 @@ def register():
         if chosen and chosen != default_authority(form.uscc.data) and not (form.authority_reason.data or "").strip():
             form.authority_reason.errors = ["所选主管部门与统一社会信用代码的登记地不一致，请说明理由"]
             return render_template("auth/register.html", form=form)
-        try:
-            register_applicant(Registration(
-                username=form.username.data, password=form.password.data, org_name=form.org_name.data.strip(),
-                uscc=form.uscc.data, contact_name=form.contact_name.data.strip(), phone=form.phone.data.strip(),
-                email=form.email.data.strip(), authority_code=chosen, authority_reason=form.authority_reason.data,
-            ))
-        except AccountError as e:
-            form.authority_code.errors = [str(e)]
+        refused = attempt(lambda: register_applicant(Registration(
+            username=form.username.data, password=form.password.data, org_name=form.org_name.data.strip(),
+            uscc=form.uscc.data, contact_name=form.contact_name.data.strip(), phone=form.phone.data.strip(),
+            email=form.email.data.strip(), authority_code=chosen, authority_reason=form.authority_reason.data,
+        )))
+        if refused:
+            form.authority_code.errors = refused.lines
             return render_template("auth/register.html", form=form)
-        db.session.commit()
         flash(REGISTERED_MESSAGE, "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form)
@@ -105,14 +100,13 @@ def password():
     """Change one's own password; all sessions end, so the user logs in again."""
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        try:
-            change_password(current_user._get_current_object(), form.old_password.data, form.password.data)
-        except AccountError as e:
-            form.password.errors = [str(e)]
+        refused = attempt(lambda: change_password(current_user._get_current_object(), form.old_password.data,
+                                                  form.password.data))
+        if refused:
+            form.password.errors = refused.lines
             return render_template("auth/password.html", form=form)
         logout_user()
         session.clear()
-        db.session.commit()
         flash("密码已修改，请使用新密码重新登录。", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/password.html", form=form)
@@ -124,8 +118,6 @@ def notifications():
     stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
     page = paginate(stmt)
     unread = [n for n in page.items if n.read_at is None]
-    for n in unread:
+    for n in unread:  # committed with the page
         n.read_at = utcnow()
-    if unread:
-        db.session.commit()
     return render_template("auth/notifications.html", page=page)

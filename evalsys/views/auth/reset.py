@@ -9,12 +9,12 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
-from ...extensions import db, limiter
+from ...boundary import after_commit, attempt
+from ...extensions import limiter
 from ...forms.password_reset import ResetPasswordForm, ResetRequestForm
 from ...permissions import public
 from ...services.password_reset import (
     REQUEST_ANSWER,
-    ResetError,
     complete_reset,
     dispatch,
     find_valid_token,
@@ -41,8 +41,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         mail = request_reset(form.username.data, form.email.data, ip=request.remote_addr)
-        db.session.commit()
-        dispatch(mail)  # sent in the background, so the answer takes no longer when a mail goes out
+        after_commit(dispatch, mail)  # sent in the background once committed: the answer takes no longer
         return render_template("auth/reset_sent.html", message=REQUEST_ANSWER)
     return render_template("auth/reset_request.html", form=form, enabled=link_enabled())
 
@@ -68,16 +67,13 @@ def reset_password():
         return render_template("auth/reset_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            complete_reset(token, form.password.data)
-        except ResetError as e:
-            db.session.rollback()
-            form.password.errors = [str(e)]
+        refused = attempt(lambda: complete_reset(token, form.password.data))
+        if refused:
+            form.password.errors = refused.lines
             return render_template("auth/reset_password.html", form=form, username=row.user.username)
         if current_user.is_authenticated:
             logout_user()
         session.clear()
-        db.session.commit()
         flash("密码已重置，该账户原有的登录均已失效，请使用新密码登录。", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, username=row.user.username)

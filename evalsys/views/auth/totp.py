@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user
 
-from ...extensions import db, limiter
+from ...boundary import attempt, refusal_returns_to
+from ...extensions import limiter
 from ...forms.base import BaseForm
 from ...forms.totp import LoginCodeForm, TotpCodeForm
 from ...models.types import utcnow
@@ -15,7 +16,6 @@ from ...permissions import PUBLIC, any_logged_in, declared_roles, is_token_view,
 from ...services import audit
 from ...services.auth import LOGIN_FAILED_MESSAGE, complete_login, is_locked, start_session
 from ...services.totp import (
-    TotpError,
     check_login_code,
     confirm_enrolment,
     credential_of,
@@ -73,7 +73,6 @@ def login_code():
     if form.validate_on_submit():
         check = check_login_code(user, form.code.data, ip=request.remote_addr)
         if not check.ok:
-            db.session.commit()  # the failure count and any lockout must persist
             if check.locked:
                 clear_pending()
                 flash(LOGIN_FAILED_MESSAGE, "danger")
@@ -85,7 +84,6 @@ def login_code():
         session.clear()
         start_session(user, ip=request.remote_addr)
         login_user(user)
-        db.session.commit()
         if check.method == "recovery_code":
             flash(f"您已使用一个恢复码登录（每个恢复码只能使用一次），剩余 {recovery_codes_left(user)} 个。"
                   "如手机丢失，请联系安全管理员重置两步验证。", "warning")
@@ -111,12 +109,8 @@ def totp_start():
     """Create a fresh pending secret and go to the page showing it."""
     if not BaseForm().validate_on_submit():
         return redirect(url_for("auth.totp"))
-    try:
-        start_enrolment(current_user._get_current_object())
-    except TotpError as e:
-        flash(str(e), "warning")
-        return redirect(url_for("auth.totp"))
-    db.session.commit()
+    refusal_returns_to(url_for("auth.totp"))
+    start_enrolment(current_user._get_current_object())
     return redirect(url_for("auth.totp_enrol"))
 
 
@@ -125,23 +119,18 @@ def totp_enrol():
     """Show the QR code and the secret (only while unconfirmed); a correct code confirms the
     enrolment and shows the recovery codes once."""
     user = current_user._get_current_object()
-    try:
-        pending = pending_enrolment(user)
-    except TotpError as e:
-        flash(str(e), "danger")
-        return redirect(url_for("auth.totp"))
+    refusal_returns_to(url_for("auth.totp"))
+    pending = pending_enrolment(user)
     if pending is None:
         return redirect(url_for("auth.totp"))
     form = TotpCodeForm()
     if form.validate_on_submit():
-        try:
-            codes = confirm_enrolment(user, form.code.data)
-        except TotpError as e:
-            form.code.errors = [str(e)]
-        else:
-            db.session.commit()
+        codes = []
+        refused = attempt(lambda: codes.extend(confirm_enrolment(user, form.code.data)))
+        if not refused:
             flash("两步验证已启用。今后登录时，除密码外还需输入验证器上的6位验证码。", "success")
             return _no_store(render_template("auth/totp_codes.html", codes=codes))
+        form.code.errors = refused.lines
     return _no_store(render_template("auth/totp_enrol.html", form=form, secret=pending.secret,
                                      qr=qr_data_uri(pending.uri)))
 
@@ -153,13 +142,8 @@ def totp_recovery():
     if not form.validate_on_submit():
         flash("请输入验证器上的6位验证码。", "warning")
         return redirect(url_for("auth.totp"))
-    try:
-        codes = regenerate_recovery_codes(current_user._get_current_object(), form.code.data)
-    except TotpError as e:
-        db.session.commit()  # nothing but the (separately written) security event
-        flash(str(e), "danger")
-        return redirect(url_for("auth.totp"))
-    db.session.commit()
+    refusal_returns_to(url_for("auth.totp"))
+    codes = regenerate_recovery_codes(current_user._get_current_object(), form.code.data)
     flash("已生成新的恢复码，原有恢复码全部作废。", "success")
     return _no_store(render_template("auth/totp_codes.html", codes=codes))
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
-from ...domain.workflow import ApplicationState, Role as FlowRole, TransitionError, allowed_actions
+from ...boundary import refusal_returns_to
+from ...errors import page_of_action
+from ...domain.workflow import ApplicationState, Role as FlowRole, allowed_actions
 from ...extensions import db
 from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
-from ...models import AccountState, Application, Call, Organisation, OrganisationState, Role, StoredFile, User
+from ...models import Application, Organisation, OrganisationState, Role, StoredFile, User
 from ...models.types import utcnow
 from ...pagination import paginate
 from ...permissions import can_verify_organisation, roles_required
+from ...services import application_query as query
 from ...services.todo_query import todo_for
 from ...services import recommendations as rec
-from ...services.accounts import AccountError, approve_member, can_approve_member, verify_organisation
-from ...services.applications import ApplicationError
+from ...services.accounts import approve_member, can_approve_member, verify_organisation
 from ...services.calls import find_call
-from ...services.quotas import authority_quota
-from ...services.files import UploadRejected
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 from ..common.downloads import send_stored
 
@@ -35,13 +34,10 @@ def home():
 def organisations():
     """Organisations of this jurisdiction, unverified first; paginated."""
     state = request.args.get("state") or ""
-    stmt = select(Organisation).where(Organisation.authority_code == current_user.authority_code)
-    if state in {s.value for s in OrganisationState}:
-        stmt = stmt.where(Organisation.state == OrganisationState(state))
-    stmt = stmt.order_by(Organisation.state.desc(), Organisation.id)
+    code = current_user.authority_code
+    stmt = query.jurisdiction_organisations(code, query.OrganisationFilter.parse(state))
     page = paginate(stmt)
-    pending = db.session.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
-        Organisation.authority_code == current_user.authority_code, User.state == AccountState.PENDING)).all()
+    pending = query.pending_members(code)
     return render_template("authority/organisations.html", page=page, state=state, states=list(OrganisationState),
                            pending=pending, confirm=ConfirmForm())
 
@@ -52,13 +48,9 @@ def decide_organisation(org_id: int, action: str):
     org = db.session.get(Organisation, org_id) or abort(404)
     if not can_verify_organisation(current_user, org):
         abort(403)
+    refusal_returns_to(url_for("authority.organisations"))
     if ConfirmForm().validate_on_submit():
-        try:
-            verify_organisation(org, actor=current_user._get_current_object(), approve=action == "verify")
-        except AccountError as e:
-            flash(str(e), "danger")
-            return redirect(url_for("authority.organisations"))
-        db.session.commit()
+        verify_organisation(org, actor=current_user._get_current_object(), approve=action == "verify")
         flash(f"已{'核验通过' if action == 'verify' else '驳回'}：{org.name}", "success")
     return redirect(url_for("authority.organisations"))
 
@@ -71,7 +63,6 @@ def decide_member(user_id: int, action: str):
         abort(403)
     if ConfirmForm().validate_on_submit():
         approve_member(member, actor=current_user._get_current_object(), approve=action == "approve")
-        db.session.commit()
         flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
     return redirect(url_for("authority.organisations"))
 
@@ -82,27 +73,19 @@ def _my_application(app_id: int) -> Application:
 
 @roles_required(Role.AUTHORITY)
 def applications():
-    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated."""
+    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated. Every call
+    still open for recommendation shows its quota, letter upload and export above, whatever the filter."""
     code = current_user.authority_code
     call_code = request.args.get("call") or ""
     state = request.args.get("state") or ""
-    stmt = select(Application).where(Application.authority_code == code,
-                                     Application.state != ApplicationState.DRAFT)
-    call = find_call(call_code)
-    if call is not None:
-        stmt = stmt.where(Application.call_id == call.id)
-    if state in {s.value for s in ApplicationState}:
-        stmt = stmt.where(Application.state == ApplicationState(state))
-    stmt = stmt.order_by(Application.call_id.desc(), Application.recommend_order, Application.id)
-    page = paginate(stmt)
-    calls = db.session.scalars(select(Call).order_by(Call.id.desc())).all()
-    quota = None
-    if call is not None:
-        quota = {"used": rec.quota_used(call, code), "max": authority_quota(call, code),
-                 "letter": rec.current_letter(call, code)}
-    return render_template("authority/applications.html", page=page, calls=calls, call=call, state=state,
-                           states=[s for s in ApplicationState if s != ApplicationState.DRAFT], quota=quota,
-                           letter_form=LetterForm(), args={"call": call_code, "state": state})
+    f = query.ApplicationFilter.parse(find_call(call_code), state)
+    page = paginate(query.jurisdiction_applications(code, f))
+    panels = query.recommendation_panels(code, utcnow())
+    if f.call is not None and all(p.call.id != f.call.id for p in panels):
+        panels.append(query.panel(f.call, code))  # a chosen call past its deadline: its letter and export
+    return render_template("authority/applications.html", page=page, calls=query.all_calls(), call=f.call,
+                           state=state, states=[s for s in ApplicationState if s != ApplicationState.DRAFT],
+                           panels=panels, letter_form=LetterForm(), args={"call": call_code, "state": state})
 
 
 @roles_required(Role.AUTHORITY)
@@ -112,9 +95,7 @@ def application_detail(app_id: int):
     actions = allowed_actions(app.state, role=FlowRole.AUTHORITY, now=utcnow(), deadlines=app.call.times.deadlines())
     return render_template("authority/application.html", actions=[a.value for a in actions],
                            recommend_form=RecommendForm(), reason_form=ReasonForm(), confirm=ConfirmForm(),
-                           quota_used=rec.quota_used(app.call, current_user.authority_code),
-                           quota_max=authority_quota(app.call, current_user.authority_code),
-                           letter=rec.current_letter(app.call, current_user.authority_code),
+                           panel=query.panel(app.call, current_user.authority_code), letter_form=LetterForm(),
                            **detail_context(app, staff=True, download_endpoint="authority.download_attachment"))
 
 
@@ -129,13 +110,7 @@ def _decide(app_id: int, form, service, kwargs):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
         return redirect(url_for("authority.application_detail", app_id=app.id))
-    try:
-        service(app, actor=current_user._get_current_object(), **kwargs(form))
-    except TransitionError as e:
-        abort(409, description=e.message)
-    except ApplicationError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    service(app, actor=current_user._get_current_object(), **kwargs(form))
     flash(f"已办理：{app.organisation.name} → {app.state.label}", "success")
     return redirect(url_for("authority.application_detail", app_id=app.id))
 
@@ -164,17 +139,16 @@ def upload_letter(code: str):
     """Upload the sealed recommendation letter (PDF) for a call."""
     call = find_call(code) or abort(404)
     form = LetterForm()
+    back = page_of_action() or url_for("authority.applications", call=code)  # the list or the application it was sent from
+    refusal_returns_to(back)
     if form.validate_on_submit():
-        try:
-            rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
-        except UploadRejected as e:
-            flash(e.message, "danger")
-            return redirect(url_for("authority.applications", call=code))
-        db.session.commit()
+        rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
         flash("推荐函已上传。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
-    return redirect(url_for("authority.applications", call=code))
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+    return redirect(back)
 
 
 @roles_required(Role.AUTHORITY)

@@ -6,11 +6,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersionForm, ReasonForm, RecheckForm,
                                  authority_form)
 from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
-from ...permissions import can_evaluate, roles_required
+from ...permissions import can_edit_evaluation, can_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import evaluation_review
 from ...services import self_evaluation
@@ -66,6 +67,11 @@ def evaluations():
 def evaluation(evaluation_id: int):
     """Evaluate: scores with comments, corrections with reasons, conclusions; save."""
     ev = _mine(evaluation_id)
+    if not can_edit_evaluation(current_user, ev):  # before the self-evaluation or after submitting: read-only
+        if request.method == "POST":
+            refusal_returns_to(url_for("authority.evaluation", evaluation_id=ev.id))
+            raise svc.EvaluationError("当前状态下不能修改评价")
+        return _page(ev, None)
     form = _form(ev, request.method == "POST")
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -75,13 +81,11 @@ def evaluation(evaluation_id: int):
                                   conclusions=form.conclusions.data or "", problems=form.problems.data or "",
                                   recommendations=form.recommendations.data or "",
                                   other_notes=form.other_notes.data or "", bonus=form.bonus.data or "")
-        try:
-            evaluation_review.save_authority_evaluation(ev, data, actor=current_user._get_current_object(),
-                                          expected_version=expected_version(form))
-        except svc.EvaluationError as e:
-            db.session.rollback()
-            return _page(_mine(evaluation_id), form, e.errors or {"_": e.message}, 400)
-        db.session.commit()
+        refused = attempt(lambda: evaluation_review.save_authority_evaluation(
+            ev, data, actor=current_user._get_current_object(), expected_version=expected_version(form)), obj=ev)
+        if refused:  # shown on the form, the input kept
+            status = 409 if refused.error is None else 400  # a stale tab, or entries to correct
+            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
         flash("评价内容已保存。", "success")
         return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
@@ -95,16 +99,11 @@ def evaluation_decide(evaluation_id: int, action: str):
     if not form.validate_on_submit():
         abort(400, description="请填写理由")
     actor = current_user._get_current_object()
-    try:
-        if action == "submit":
-            evaluation_review.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
-        else:
-            evaluation_review.return_self_evaluation(ev, reason=form.reason.data, actor=actor,
-                                                     expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    if action == "submit":
+        evaluation_review.submit_evaluation(ev, actor=actor, expected_version=expected_version(form))
+    else:
+        evaluation_review.return_self_evaluation(ev, reason=form.reason.data, actor=actor,
+                                                 expected_version=expected_version(form))
     flash("已提交商务部审核。" if action == "submit" else "已退回基地修改自评。", "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 
@@ -118,13 +117,8 @@ def evaluation_recheck(evaluation_id: int):
     form = RecheckForm()
     if not form.validate_on_submit():
         abort(400, description="请填写复查意见")
-    try:
-        rect.recheck_rectification(ev.rectification, passed=form.outcome.data == "passed", result=form.result.data,
-                                   actor=current_user._get_current_object(), expected_version=expected_version(form))
-    except svc.EvaluationError as e:
-        db.session.rollback()
-        abort(409, description=e.message)
-    db.session.commit()
+    rect.recheck_rectification(ev.rectification, passed=form.outcome.data == "passed", result=form.result.data,
+                               actor=current_user._get_current_object(), expected_version=expected_version(form))
     flash("复查结论已提交。", "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 

@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from ...boundary import audit_refusal, refusal_returns_to
 from ...domain.funds import ExpenditureStatus
 from ...extensions import db
 from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...pagination import paginate
 from ...permissions import can_decide_expenditure, roles_required
-from ...services import audit, funds, funds_flags as flag_rules, funds_ledger
+from ...services import funds_flags as flag_rules, funds_ledger
 from ..common import funds as shared
 from ..common.downloads import send_stored
 
@@ -91,16 +92,10 @@ def funds_verify(entry_id: int):
     entry = _decidable(entry_id)
     form = VersionedForm()
     if form.validate_on_submit():
-        try:
-            funds_ledger.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
-        except funds.FundsError as e:
-            db.session.rollback()
-            audit.record_security("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id,
-                                  outcome="failure", detail={"reason": e.message})
-            flash(e.message, "danger")
-        else:
-            db.session.commit()
-            flash("已核实该笔支出", "success")
+        refusal_returns_to(url_for("authority.funds_entry", entry_id=entry_id))
+        audit_refusal("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id)
+        funds_ledger.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
+        flash("已核实该笔支出", "success")
     else:
         shared.flash_form_errors(form, "页面已过期，请刷新后重试")
     return redirect(url_for("authority.funds_entry", entry_id=entry_id))
@@ -110,8 +105,8 @@ def funds_verify(entry_id: int):
 def funds_reject(entry_id: int):
     """Reject an entry with a reason."""
     entry = _decidable(entry_id)
-    shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing="驳回必须说明理由", done="已驳回该笔支出")
-    return redirect(url_for("authority.funds_entry", entry_id=entry_id))
+    return shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing="驳回必须说明理由",
+                                    done="已驳回该笔支出", back=url_for("authority.funds_entry", entry_id=entry_id))
 
 
 @roles_required(AUTHORITY)
@@ -127,5 +122,5 @@ def funds_resolve_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_decide_expenditure(current_user, flag.expenditure):
         abort(403)
-    shared.apply_with_reason(flag_rules.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示")
-    return redirect(url_for("authority.funds_entry", entry_id=flag.expenditure_id))
+    return shared.apply_with_reason(flag_rules.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示",
+                                    back=url_for("authority.funds_entry", entry_id=flag.expenditure_id))

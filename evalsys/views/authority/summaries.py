@@ -5,13 +5,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.summaries import SummaryUploadForm
 from ...models import Role
 from ...models.summary import SummaryCollection, SummarySubmission
 from ...permissions import roles_required
 from ...services import summaries as svc
-from ...services.files import UploadRejected
+
 from ..common.summaries import collection
 from ..common.downloads import send_stored
 
@@ -34,12 +35,8 @@ def summary_upload(collection_id: int):
     c = collection(collection_id)
     form = SummaryUploadForm()
     if form.validate_on_submit():
-        try:
-            row = svc.submit_summary(c, request.files.get(form.file.name), actor=current_user._get_current_object())
-        except (UploadRejected, svc.SummaryError) as e:
-            flash(getattr(e, "message", None) or str(e), "danger")
-            return redirect(url_for("authority.summaries"))
-        db.session.commit()
+        refusal_returns_to(url_for("authority.summaries"))
+        row = svc.submit_summary(c, request.files.get(form.file.name), actor=current_user._get_current_object())
         flash("工作总结已报送（已逾期）。" if row.late else "工作总结已报送。", "warning" if row.late else "success")
     return redirect(url_for("authority.summaries"))
 

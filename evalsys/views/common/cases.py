@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from ...errors import STALE_MESSAGE
 from ...extensions import db
 from ...forms.typical_cases import CaseDecisionForm
 from ...models import Authority, CaseState, Organisation, TypicalCase, TypicalCaseImage
@@ -19,15 +17,7 @@ from ...services.files import read_verified
 
 def act(fn, *args, **kwargs):
     """One service call; refusals become 409 with their Chinese message, then one commit."""
-    try:
-        fn(*args, **kwargs)
-    except svc.CaseError as exc:
-        db.session.rollback()
-        abort(409, description=str(exc))
-    except StaleDataError:
-        db.session.rollback()
-        abort(409, description=STALE_MESSAGE)
-    db.session.commit()
+    fn(*args, **kwargs)
 
 
 def load_case(case_id: int) -> TypicalCase:

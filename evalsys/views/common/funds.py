@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Response, abort, flash, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ...boundary import refusal_returns_to
 from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus, Figures
 from ...extensions import db
 from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState
@@ -35,22 +36,19 @@ def flash_form_errors(form, default: str) -> None:
     flash("；".join(dict.fromkeys(messages)) or default, "danger")
 
 
-def apply_with_reason(action, target, *, missing: str, done: str) -> None:
-    """Run a fund service that takes a reason and the form's version; flash the outcome, commit on success."""
+def apply_with_reason(action, target, *, missing: str, done: str, back: str):
+    """Run a fund service that takes a reason and the form's version; flash the outcome (a refusal is
+    shown by the error handler on the page the form was posted from)."""
     from ...forms.funds import ReasonForm
-    from ...services import funds
 
+    refusal_returns_to(back)
     form = ReasonForm()
     if not form.validate_on_submit():
         flash_form_errors(form, missing)
-        return
-    try:
-        action(target, reason=form.reason.data, actor=user(), expected_version=form.expected_version)
-    except funds.FundsError as e:
-        flash(e.message, "danger")
-    else:
-        db.session.commit()
-        flash(done, "success")
+        return redirect(back)
+    action(target, reason=form.reason.data, actor=user(), expected_version=form.expected_version)
+    flash(done, "success")
+    return redirect(back)
 
 
 def get_base(base_id: int) -> FirstBatchBase:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from ...boundary import after_commit, refusal_returns_to
 from ...extensions import db
 from ...forms.password_reset import AdminResetForm
 from ...models import User
 from ...permissions import can_reset_password
 from ...services.password_reset import (
-    ResetError,
     dispatch,
     link_enabled,
     send_link_for,
@@ -35,19 +35,11 @@ def perform(user: User, method: str, page_endpoint: str, back_url: str):
     if not AdminResetForm().validate_on_submit():
         abort(400, description="表单已过期，请刷新页面后重试")
     actor = current_user._get_current_object()
-    try:
-        if method == "link":
-            mail = send_link_for(user, actor=actor)
-        else:
-            password = set_temporary_password(user, actor=actor)
-    except ResetError as e:
-        db.session.rollback()
-        flash(str(e), "danger")
-        return redirect(url_for(page_endpoint, user_id=user.id))
-    db.session.commit()
+    refusal_returns_to(url_for(page_endpoint, user_id=user.id))
     if method == "link":
-        dispatch(mail)
+        after_commit(dispatch, send_link_for(user, actor=actor))  # mailed once the token is committed
         flash("已向该账户登记的邮箱发送重置链接（30分钟内有效），该账户原有的登录仍然有效，直到密码被重置。", "success")
         return redirect(url_for(page_endpoint, user_id=user.id))
+    password = set_temporary_password(user, actor=actor)
     # Rendered, never flashed: a flash would put the password into the (signed, not encrypted) cookie.
     return render_template("auth/reset_temporary.html", user=user, password=password, back_url=back_url)

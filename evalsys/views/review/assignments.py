@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 
-from ...errors import STALE_MESSAGE
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
-from ...models import (Application, ApplicationAttachment, AttachmentKind, Assignment, AssignmentState, Call,
-                      ConflictDeclaration, ReviewerProfile, Role, ScoreSheet)
+from ...models import ApplicationAttachment, AttachmentKind, Assignment, ReviewerProfile, Role, ScoreSheet
 from ...pagination import paginate
 from ...permissions import can_review_assignment, can_see_identity, roles_required
-from ...services import review_pool, review_sheets
+from ...services import review_pool, review_query as query, review_sheets
 from ...services.applications import current_attachments, outline_of, system_of
-from ...services.assignment import ReviewError
 from ...services.files import read_verified
 from ...services.todo_query import todo_for
 from ..common.applications import category_label, figure_rows
@@ -48,15 +44,8 @@ def home():
     page = None
     sheets: dict[int, ScoreSheet] = {}
     if me is not None:
-        stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
-                .join(Call, Call.id == Assignment.call_id)
-                .where(Assignment.reviewer_id == me.id, Assignment.state == AssignmentState.ACTIVE)
-                .order_by(Call.id.desc(), Assignment.application_id))
-        page = paginate(stmt)
-        ids = [a.id for a in page.items]
-        if ids:
-            sheets = {s.assignment_id: s for s in db.session.scalars(
-                select(ScoreSheet).where(ScoreSheet.assignment_id.in_(ids)))}
+        page = paginate(query.active_assignments(me))
+        sheets = query.sheets_of([a.id for a in page.items])
     return render_template("review/home.html", me=me, page=page, sheets=sheets, todos=todo_for(current_user))
 
 
@@ -123,11 +112,7 @@ def confirm(assignment_id: int):
     assignment = _load(assignment_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        review_pool.confirm_no_conflict(assignment, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    review_pool.confirm_no_conflict(assignment, actor=_actor())
     return redirect(url_for("review.assignment", assignment_id=assignment.id))
 
 
@@ -139,11 +124,7 @@ def decline(assignment_id: int):
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
-    try:
-        review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
     flash("已声明回避，该评审任务已退回，管理员将另行安排专家。", "success")
     return redirect(url_for("review.home"))
 
@@ -164,22 +145,15 @@ def sheet(assignment_id: int):
     except ValueError:
         abort(400)
     action = review_sheets.submit_sheet if form.submit.data else review_sheets.save_sheet
-    try:
-        action(assignment, data, actor=_actor(), expected_version=version)
-    except review_sheets.SheetErrors as e:
-        db.session.rollback()
-        for ind_id, message in e.errors.items():
-            form[f"score_{ind_id}"].errors = [message]
-        return _page(db.session.get(Assignment, assignment_id), form, 400)
-    except StaleDataError:
-        db.session.rollback()
-        from ...services import audit
-
-        audit.record_security("stale_edit", outcome="failure", detail={"path": request.path})
-        return _page(db.session.get(Assignment, assignment_id), form, 409, errors=[STALE_MESSAGE])
-    except ReviewError as e:
-        abort(409, description=str(e))
-    db.session.commit()
+    refused = attempt(lambda: action(assignment, data, actor=_actor(), expected_version=version))
+    if isinstance(refused.error, review_sheets.SheetErrors):  # beside each score, the input kept
+        whole = [m for i, m in refused.fields.items() if f"score_{i}" not in form]
+        for ind_id, message in refused.fields.items():
+            if f"score_{ind_id}" in form:
+                form[f"score_{ind_id}"].errors = [message]
+        return _page(assignment, form, 400, errors=whole or None)
+    if refused:  # a closed window, a submitted sheet, a stale tab: on the sheet, the input kept
+        return _page(assignment, form, 409, errors=refused.lines)
     flash("评分已提交，评分表已锁定。" if form.submit.data else "草稿已保存。", "success")
     return redirect(url_for("review.assignment", assignment_id=assignment_id))
 
@@ -194,12 +168,11 @@ def divergence(assignment_id: int):
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     try:
-        review_sheets.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=int(form.version.data or 0))
-    except ReviewError as e:
-        abort(409, description=str(e))
+        version = int(form.version.data or 0)
     except ValueError:
         abort(400)
-    db.session.commit()
+    refusal_returns_to(url_for("review.assignment", assignment_id=assignment.id))
+    review_sheets.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=version)
     flash("偏离说明已保存。", "success")
     return redirect(url_for("review.assignment", assignment_id=assignment.id))
 
@@ -234,15 +207,14 @@ def conflicts():
     me = _me() or abort(403)
     form = ConflictForm()
     if form.validate_on_submit():
-        try:
-            outcome = review_pool.declare_conflict(me, form.uscc.data, form.reason.data, actor=_actor())
-        except ReviewError as e:
-            form.uscc.errors = [str(e)]
-        else:
-            db.session.commit()
-            extra = f"，已退回{len(outcome.declined)}项相关评审任务" if outcome.declined else ""
+        outcomes = []
+        refused = attempt(lambda: outcomes.append(review_pool.declare_conflict(me, form.uscc.data, form.reason.data,
+                                                                               actor=_actor())))
+        if not refused:
+            declined = outcomes[0].declined
+            extra = f"，已退回{len(declined)}项相关评审任务" if declined else ""
             flash(f"已声明回避{extra}。", "success")
             return redirect(url_for("review.conflicts"))
-    rows = db.session.scalars(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == me.id)
-                              .order_by(ConflictDeclaration.id.desc())).all()
+        form.uscc.errors = refused.lines
+    rows = query.conflicts_of(me, newest_first=True)
     return render_template("review/conflicts.html", form=form, rows=rows)

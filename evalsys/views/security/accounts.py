@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.base import options
 from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
@@ -14,7 +15,7 @@ from ...models import AccountState, Role, User
 from ...pagination import paginate
 from ...permissions import can_manage_account, roles_required
 from ...services.todo_query import todo_for
-from ...services.accounts import AccountError, authority_choices, create_user, set_role, set_state, unlock_user
+from ...services.accounts import authority_choices, create_user, set_role, set_state, unlock_user
 from ...services.auth import is_locked
 
 
@@ -51,16 +52,16 @@ def create():
     form = UserCreateForm()
     form.authority_code.choices = _authority_choices("（无）")
     if form.validate_on_submit():
-        try:
-            user = create_user(form.username.data, Role(form.role.data), form.password.data,
-                               actor=current_user._get_current_object(), display_name=form.display_name.data,
-                               authority_code=form.authority_code.data or None, email=form.email.data or None)
-        except AccountError as e:
-            form.username.errors = [str(e)]
+        made: list[User] = []
+        refused = attempt(lambda: made.append(create_user(
+            form.username.data, Role(form.role.data), form.password.data, actor=current_user._get_current_object(),
+            display_name=form.display_name.data, authority_code=form.authority_code.data or None,
+            email=form.email.data or None)))
+        if refused:
+            form.username.errors = refused.lines
             return render_template("security/create.html", form=form)
-        db.session.commit()
-        flash(f"已创建账户 {user.username}", "success")
-        return redirect(url_for("security.detail", user_id=user.id))
+        flash(f"已创建账户 {made[0].username}", "success")
+        return redirect(url_for("security.detail", user_id=made[0].id))
     return render_template("security/create.html", form=form)
 
 
@@ -80,14 +81,10 @@ def change_role(user_id: int):
     user = _load_target(user_id)
     form = RoleForm()
     form.authority_code.choices = _authority_choices("（无）")
+    refusal_returns_to(url_for("security.detail", user_id=user.id))
     if form.validate_on_submit():
-        try:
-            set_role(user, Role(form.role.data), actor=current_user._get_current_object(),
-                     authority_code=form.authority_code.data or None)
-        except AccountError as e:
-            flash(str(e), "danger")
-            return redirect(url_for("security.detail", user_id=user.id))
-        db.session.commit()
+        set_role(user, Role(form.role.data), actor=current_user._get_current_object(),
+                 authority_code=form.authority_code.data or None)
         flash("角色已变更，该账户的现有会话已失效。", "success")
     else:
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
@@ -98,14 +95,10 @@ def change_role(user_id: int):
 def change_state(user_id: int, action: str):
     """Disable (sessions end at once) or re-enable an account."""
     user = _load_target(user_id)
+    refusal_returns_to(url_for("security.detail", user_id=user.id))
     if ConfirmForm().validate_on_submit():
-        try:
-            set_state(user, AccountState.DISABLED if action == "disable" else AccountState.ACTIVE,
-                      actor=current_user._get_current_object())
-        except AccountError as e:
-            flash(str(e), "danger")
-            return redirect(url_for("security.detail", user_id=user.id))
-        db.session.commit()
+        set_state(user, AccountState.DISABLED if action == "disable" else AccountState.ACTIVE,
+                  actor=current_user._get_current_object())
         flash("账户已停用，现有会话已失效。" if action == "disable" else "账户已启用。", "success")
     return redirect(url_for("security.detail", user_id=user.id))
 
@@ -116,7 +109,6 @@ def unlock(user_id: int):
     user = _load_target(user_id)
     if ConfirmForm().validate_on_submit():
         unlock_user(user, actor=current_user._get_current_object())
-        db.session.commit()
         flash("账户已解锁。", "success")
     return redirect(url_for("security.detail", user_id=user.id))
 
@@ -139,19 +131,17 @@ def activate_reviewer(profile_id: int):
     """Create the reviewer account bound to an expert profile."""
     from ...forms.review import ActivateForm
     from ...models import ReviewerProfile
-    from ...services.assignment import ReviewError
     from ...services.review_pool import activate_reviewer as activate
 
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     form = ActivateForm()
     if form.validate_on_submit():
-        try:
-            user = activate(profile, actor=current_user._get_current_object(), username=form.username.data,
-                            password=form.password.data, email=form.email.data or None)
-        except (AccountError, ReviewError) as e:
-            form.username.errors = [str(e)]
-        else:
-            db.session.commit()
-            flash(f"已启用评审专家账户 {user.username}", "success")
+        made = []
+        refused = attempt(lambda: made.append(activate(profile, actor=current_user._get_current_object(),
+                                                       username=form.username.data, password=form.password.data,
+                                                       email=form.email.data or None)))
+        if not refused:
+            flash(f"已启用评审专家账户 {made[0].username}", "success")
             return redirect(url_for("security.reviewers"))
+        form.username.errors = refused.lines
     return render_template("security/reviewer_activate.html", form=form, profile=profile)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
-from ...extensions import db
 from ...forms.security import ConfirmForm
 from ...models import Role, User
 from ...permissions import roles_required
@@ -30,7 +29,6 @@ def reset_second_factor(user_id: int):
     user = _load_target(user_id)
     if ConfirmForm().validate_on_submit():
         if reset_totp(user, actor=current_user._get_current_object()):
-            db.session.commit()
             flash("已重置该账户的两步验证，原验证器和恢复码全部作废，该账户需重新设置。", "success")
         else:
             flash("该账户未设置两步验证，无需重置。", "info")
