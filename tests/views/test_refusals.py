@@ -83,7 +83,7 @@ def test_recommending_beyond_the_quota_stays_on_the_application(app):
     before = state_of(app, w["app"])
     r = _post_from(x, page, f"{page}/recommend", {"order": "2"})
     _assert_on_page(r, page)
-    _shown(x, page, "推荐数量已达到本批次名额上限（1个），不能继续推荐")
+    _shown(x, page, "推荐数量已达到本单位在本批次的名额上限（1个），不能继续推荐")
     assert state_of(app, w["app"]) == before
 
 
