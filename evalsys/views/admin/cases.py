@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import select
 
-from ...models import CaseState, Role, TypicalCase
+from ...models import CaseState, Role
 from ...pagination import paginate
 from ...permissions import roles_required
+from ...services import admin_query
 from ...services import typical_cases as svc
 from ..common.cases import image_response, list_names, review
 
@@ -14,7 +14,7 @@ from ..common.cases import image_response, list_names, review
 @roles_required(Role.ADMIN)
 def cases():
     """Every typical case, those approved by their authority first."""
-    stmt = select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())
+    stmt = admin_query.typical_cases()
     page = paginate(stmt)
     return render_template("cases/review_list.html", page=page, base="admin", **list_names(page.items))
 

@@ -6,7 +6,6 @@ import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ...boundary import discard_changes
@@ -17,7 +16,8 @@ from ...domain.weight_sets import (WeightSetError, ahp_group_weights, ahp_groups
 from ...domain.weights import ahp_from_upper
 from ...extensions import db
 from ...forms.criteria import RuleForm, ahp_form, direct_weights_form, pair_field_name, show_problems, weight_field_name
-from ...models import Role, User, WeightVersion
+from ...models import Role, WeightVersion
+from ...services import admin_query
 from ...permissions import roles_required
 from ...services import criteria as criteria_svc
 from ...services import weights as weights_svc
@@ -53,7 +53,7 @@ def _authors(rows: list[WeightVersion]) -> dict[int, str]:
     ids = {r.author_id for r in rows if r.author_id is not None}
     if not ids:
         return {}
-    users = db.session.scalars(select(User).where(User.id.in_(ids)))
+    users = admin_query.users_by_ids(ids)
     return {u.id: u.display_name or u.username for u in users}
 
 
@@ -75,9 +75,7 @@ def _save(system: CriteriaSystem, **kwargs) -> WeightVersion | str:
 def criteria():
     """Every valid indicator system version with its hash and number of weight versions."""
     systems = sorted(criteria_svc.available(), key=lambda s: (s.kind, s.id, s.version))
-    counts = {(cid, ver): n for cid, ver, n in db.session.execute(
-        select(WeightVersion.criteria_id, WeightVersion.criteria_version, func.count())
-        .group_by(WeightVersion.criteria_id, WeightVersion.criteria_version)).all()}
+    counts = admin_query.weight_version_counts()
     return render_template("criteria/list.html", systems=systems, counts=counts)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...domain.timeutil import format_beijing, parse_beijing
 from ...domain.workflow import ApplicationState as S
@@ -16,14 +15,14 @@ from ...permissions import roles_required
 from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
+from ...services import decision_query as dq
 from ..common.decisions import load_call
 
 
 def _cohort_forms(call: Call) -> list[dict]:
     """Per cohort: the official run, the expected candidates and a form of every scored one in run order."""
     cohorts = []
-    scored = {a.id: a for a in db.session.scalars(select(Application).where(
-        Application.call_id == call.id, Application.state == S.SCORED))}
+    scored = {a.id: a for a in dq.applications_in_state(call, S.SCORED)}
     names = dec.names(list(scored))
     labels = dec.category_labels(call)
     for category in call.category_codes or [""]:
@@ -46,18 +45,15 @@ def _cohort_forms(call: Call) -> list[dict]:
 def decisions(code: str):
     """Proposals per cohort, pending approvals, publicity, objections and the announcement."""
     call = load_call(code)
-    proposals = db.session.scalars(select(Proposal).where(Proposal.call_id == call.id)
-                                   .order_by(Proposal.id.desc())).all()
+    proposals = dq.proposals_of(call)
     in_publicity = dec.publicity_list(call)
-    objections = db.session.scalars(select(Objection).where(Objection.call_id == call.id)
-                                    .order_by(Objection.id.desc())).all()
+    objections = dq.objections_of(call)
     names = dec.names([a for p in proposals for a in p.ids] + [o.application_id for o in objections]
                       + [a.id for a, _ in in_publicity])
     objection_form = ObjectionForm()
     objection_form.application.choices = options(
         (a.id, names[a.id][0]) for a, _ in in_publicity if a.state == S.IN_PUBLICITY)
-    proposed = db.session.scalars(select(Application).where(Application.call_id == call.id,
-                                                            Application.state == S.PROPOSED)).all()
+    proposed = dq.applications_in_state(call, S.PROPOSED)
     return render_template("decisions/manage.html", call=call, cohorts=_cohort_forms(call), proposals=proposals,
                            in_publicity=in_publicity, objections=objections, objection_form=objection_form,
                            resolve_form=ResolveForm(), confirm=ConfirmForm(), names=names, proposed=proposed,
@@ -72,8 +68,7 @@ def propose(code: str, category: str):
     call = load_call(code)
     category = "" if category == "-" else category
     form = ProposalForm(prefix=f"p-{category or 'all'}")
-    form.applications.choices = options((a, a) for a in db.session.scalars(
-        select(Application.id).where(Application.call_id == call.id, Application.state == S.SCORED)))
+    form.applications.choices = options((a, a) for a in dq.application_ids_in_state(call, S.SCORED))
     if not form.validate_on_submit():
         abort(400, description="所选对象无效：只能从该范围已评分的对象中选择")
     proposal = dec.propose_candidates(call, category, form.applications.data, reason=form.reason.data,

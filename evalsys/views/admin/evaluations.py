@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import after_commit, attempt, refusal_returns_to
 from ...domain.money import MoneyError, parse_yuan
@@ -12,9 +11,10 @@ from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.base import options
 from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
-from ...models import EvaluationAttachment, EvaluationRound, FirstBatchBase, Role
+from ...models import EvaluationAttachment, Role
 from ...permissions import can_decide_evaluation, roles_required
 from ...reporting import evaluation_charts as charts
+from ...services import admin_query
 from ...services import criteria as criteria_svc
 from ...services import evaluation_batch as batch
 from ...services import evaluation_query as q
@@ -38,7 +38,7 @@ def _decide(evaluation_id: int):
 @roles_required(Role.ADMIN)
 def evaluation_rounds():
     """Every evaluation round."""
-    rounds = db.session.scalars(select(EvaluationRound).order_by(EvaluationRound.id.desc())).all()
+    rounds = admin_query.evaluation_rounds()
     return render_template("evaluations/rounds.html", rounds=rounds)
 
 
@@ -48,7 +48,7 @@ def evaluation_round_new():
     form = RoundForm()
     form.criteria.choices = options((f"{s.id}:{s.version}", f"{s.title}（v{s.version}）")
                                     for s in criteria_svc.available("performance"))
-    bases = db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)).all()
+    bases = admin_query.bases()
     form.bases.choices = options((str(b.id), f"{b.code} {b.name}") for b in bases)
     errors: dict[str, str] = {}
     if form.validate_on_submit():

@@ -3,16 +3,16 @@ charts and exports, and reopening flags an authority resolved."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from sqlalchemy import select
 
 from ...boundary import attempt
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
 from ...forms.base import options
-from ...models import AllocationOverride, Authority, Organisation, Role
+from ...models import AllocationOverride, Role
 from ...permissions import can_reopen_flag, roles_required
 from ...services import funds, funds_flags as flag_rules, funds_ledger, sanctions
+from ...services import admin_query
 from ..common import funds as shared
 from ..common.downloads import send_stored
 
@@ -42,11 +42,10 @@ def funds_chart(kind: str):
 def funds_new_base():
     """Register a first-batch base; its operator must already be a registered organisation."""
     form = FirstBatchBaseForm()
-    form.authority_code.choices = options((a.code, a.name) for a in db.session.scalars(
-        select(Authority).order_by(Authority.code)))
+    form.authority_code.choices = options((a.code, a.name) for a in admin_query.authorities())
     if form.validate_on_submit():
         code = uscc.normalise(form.operator_uscc.data)
-        org = db.session.scalar(select(Organisation).where(Organisation.uscc == code))
+        org = admin_query.organisation_by_uscc(code)
         if org is None:
             form.operator_uscc.errors = ["未找到该统一社会信用代码的单位，请先由运营单位注册"]
         else:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from sqlalchemy import select
 
 from ...domain.units import format_plan
 from ...extensions import db
 from ...forms.plan_targets import REASON_HELP, TargetsImportForm, targets_form
-from ...models import FirstBatchBase, Role
+from ...models import Role
 from ...permissions import roles_required
+from ...services import admin_query
 from ...services import plan_targets as svc
 from ...services import plan_targets_import as importer
 from ..common import funds as shared
@@ -63,7 +63,7 @@ def funds_edit_targets(base_id: int):
 @roles_required(ADMIN)
 def funds_targets_template():
     """The targets template: one row per base, prefilled with the current values."""
-    bases = list(db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)).unique())
+    bases = admin_query.bases()
     return shared.xlsx_response(importer.template_bytes(svc.plan_system(), bases), "创建方案目标值导入模板.xlsx")
 
 

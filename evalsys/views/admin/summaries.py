@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import attempt
 from ...extensions import db
 from ...forms.security import ConfirmForm
 from ...forms.summaries import CollectionForm
 from ...models import Role
-from ...models.summary import SummaryCollection, SummarySubmission
+from ...models.summary import SummarySubmission
 from ...permissions import roles_required
+from ...services import admin_query
 from ...services import summaries as svc
 from ..common.summaries import collection
 from ..common.downloads import send_stored
@@ -30,7 +30,7 @@ def summaries():
             flash(f"已开始征集：{made[0].title}", "success")
             return redirect(url_for("admin.summary_status", collection_id=made[0].id))
         form.year.errors = refused.lines
-    rows = db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())).all()
+    rows = admin_query.summary_collections()
     return render_template("summaries/admin_list.html", collections=rows, form=form)
 
 

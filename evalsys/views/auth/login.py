@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
 
 from ...boundary import attempt
-from ...extensions import db, limiter
+from ...extensions import limiter
 from ...forms.auth import LoginForm, PasswordChangeForm, RegisterForm
 from ...forms.base import options
 from ...hooks import is_safe_next
-from ...models import Notification
 from ...models.types import utcnow
 from ...pagination import paginate
 from ...permissions import any_logged_in, public
 from ...services import audit
+from ...services.account_query import notifications_of
 from ...services.accounts import Registration, authority_choices, change_password, default_authority, register_applicant
 from ...services.auth import LOGIN_FAILED_MESSAGE, authenticate, end_session, start_session
 from ...services.totp import needs_second_factor
@@ -115,7 +114,7 @@ def password():
 @any_logged_in
 def notifications():
     """The user's in-app notifications, newest first; opening the page marks them read."""
-    stmt = select(Notification).where(Notification.user_id == current_user.id).order_by(Notification.id.desc())
+    stmt = notifications_of(current_user.id)
     page = paginate(stmt)
     unread = [n for n in page.items if n.read_at is None]
     for n in unread:  # committed with the page

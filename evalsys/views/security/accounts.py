@@ -1,11 +1,8 @@
 """/security: the security admin creates accounts, changes roles, disables and unlocks."""
 from __future__ import annotations
 
-import re
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
@@ -14,6 +11,7 @@ from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
 from ...models import AccountState, Role, User
 from ...pagination import paginate
 from ...permissions import can_manage_account, roles_required
+from ...services.account_query import AccountFilter, accounts, reviewer_profiles
 from ...services.todo_query import todo_for
 from ...services.accounts import authority_choices, create_user, set_role, set_state, unlock_user
 from ...services.auth import is_locked
@@ -33,15 +31,9 @@ def _load_target(user_id: int) -> User:
 @roles_required(Role.SECADMIN)
 def home():
     """Accounts, filterable by role, state and name; paginated."""
-    # Control characters can match no account, and PostgreSQL refuses NUL in a query parameter (500).
-    q = re.sub(r"[\x00-\x1f\x7f]", "", request.args.get("q") or "").strip()[:40]
-    role = request.args.get("role") or ""
-    stmt = select(User).order_by(User.id)
-    if q:
-        stmt = stmt.where(or_(User.username.contains(q), User.display_name.contains(q)))
-    if role in {r.value for r in Role}:
-        stmt = stmt.where(User.role == Role(role))
-    page = paginate(stmt)
+    f = AccountFilter.parse(request.args.get("q") or "", request.args.get("role") or "")
+    q, role = f.q, f.role
+    page = paginate(accounts(f))
     return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked,
                            todos=todo_for(current_user))
 
@@ -116,13 +108,7 @@ def unlock(user_id: int):
 @roles_required(Role.SECADMIN)
 def reviewers():
     """Expert profiles waiting for an account first, then the others; paginated."""
-    from sqlalchemy import case
-
-    from ...models import ReviewerProfile, ReviewerState
-
-    stmt = select(ReviewerProfile).order_by(case((ReviewerProfile.state == ReviewerState.PENDING, 0), else_=1),
-                                            ReviewerProfile.id)
-    page = paginate(stmt)
+    page = paginate(reviewer_profiles())
     return render_template("security/reviewers.html", page=page)
 
 
