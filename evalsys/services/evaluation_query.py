@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from ..domain.money import rate_bp
 from ..extensions import db
-from ..models import Evaluation, EvaluationRound
+from ..models import Evaluation, EvaluationRound, FirstBatchBase
 from . import funds_query
 
 GRADE_ORDER = ("优", "良", "中", "差")
@@ -59,3 +59,20 @@ def execution_vs_score(data: list[RoundRow]) -> list[tuple[float, float, str]]:
 
 def rectification_status(data: list[RoundRow]) -> list[tuple[Evaluation, str]]:
     return [(r.ev, r.ev.rectification.state.label) for r in data if r.ev.rectification is not None]
+
+
+def round_by_code(code: str) -> EvaluationRound | None:
+    """The round of a code, if any."""
+    return db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == code))
+
+
+def organisation_evaluations(organisation_id: int | None) -> list[Evaluation]:
+    """Evaluations of the bases one organisation operates, newest first."""
+    return list(db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
+        FirstBatchBase.organisation_id == organisation_id).order_by(Evaluation.id.desc())).all())
+
+
+def jurisdiction_evaluations(authority_code: str | None) -> list[Evaluation]:
+    """Evaluations of the jurisdiction's bases, newest first."""
+    return list(db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
+        FirstBatchBase.authority_code == authority_code).order_by(Evaluation.id.desc())).all())

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from ..domain import funds as rules
 from ..domain.money import rate_bp
@@ -141,3 +142,69 @@ def sort_rows(rows: list[BaseFigures], key: str, descending: bool) -> list[BaseF
 def available_years() -> list[int]:
     """Allocation years present, for the year filters."""
     return list(db.session.scalars(select(Allocation.year).distinct().order_by(Allocation.year)))
+
+
+def visible_base_list(user: Any) -> list[FirstBatchBase]:
+    """The bases a user may see, loaded, ordered by code."""
+    return list(db.session.scalars(visible_bases(user)).unique())
+
+
+def reversals_of(entry: Expenditure) -> list[Expenditure]:
+    """Entries reversing one entry, newest first."""
+    return list(db.session.scalars(select(Expenditure).where(Expenditure.reverses_id == entry.id)
+                                   .order_by(Expenditure.id.desc())).unique().all())
+
+
+def base_allocations(base: FirstBatchBase) -> list[Allocation]:
+    """Allocations of one base by year."""
+    return list(db.session.scalars(select(Allocation).where(Allocation.base_id == base.id)
+                                   .order_by(Allocation.year, Allocation.id)).unique())
+
+
+def base_entries(base: FirstBatchBase, status: rules.ExpenditureStatus | None, year: int | None,
+                 column: Any, descending: bool) -> Select:
+    """Entries of one base, optionally of one status and allocation year, sorted by a column."""
+    stmt = select(Expenditure).join(Allocation).where(Allocation.base_id == base.id)
+    if status is not None:
+        stmt = stmt.where(Expenditure.status == status)
+    if year:
+        stmt = stmt.where(Allocation.year == year)
+    return stmt.order_by(column.desc() if descending else column.asc(), Expenditure.id.desc())
+
+
+def visible_flags(user: Any, state: FlagState | None) -> Select:
+    """Flags of the bases a user may see, optionally of one state, newest first."""
+    stmt = (select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase)
+            .where(FirstBatchBase.id.in_(visible_bases(user)
+                                         .with_only_columns(FirstBatchBase.id).order_by(None))))
+    if state is not None:
+        stmt = stmt.where(ComplianceFlag.state == state)
+    return stmt.order_by(ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc())
+
+
+def base_year_entries(base: FirstBatchBase, year: int) -> Any:
+    """Entries of one base's allocations of one year, by date."""
+    return db.session.scalars(select(Expenditure).join(Allocation).where(
+        Allocation.base_id == base.id, Allocation.year == year)
+        .order_by(Expenditure.date, Expenditure.id)).unique()
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    """What the authority's entries page was asked for (?status=, default pending); unknown means "all"."""
+
+    status: rules.ExpenditureStatus | None = None
+
+    @classmethod
+    def parse(cls, status: str) -> EntryFilter:
+        known = {s.value for s in rules.ExpenditureStatus}
+        return cls(rules.ExpenditureStatus(status) if status in known else None)
+
+
+def jurisdiction_entries(authority_code: str | None, f: EntryFilter) -> Select:
+    """Entries of the jurisdiction's bases, oldest first, with their flags loaded in one query."""
+    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
+            .where(FirstBatchBase.authority_code == authority_code))
+    if f.status is not None:
+        stmt = stmt.where(Expenditure.status == f.status)
+    return stmt.order_by(Expenditure.created_at, Expenditure.id).options(selectinload(Expenditure.flags))

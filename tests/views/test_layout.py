@@ -91,3 +91,14 @@ def test_menus_are_declared_by_their_packages_in_this_order(app):
             assert all(ep in app.view_functions for ep, _ in items)
     for package in views.BLUEPRINT_PACKAGES:
         assert all(ep.startswith(package.bp.name + ".") for ep, _ in getattr(package, "MENU", []))
+
+
+def test_views_read_through_query_modules():
+    """Views parse arguments and call a query; no SQL statement is built in a view module."""
+    import re
+    from pathlib import Path
+
+    root = Path(views.__file__).parent
+    built = {str(p.relative_to(root)): n for p in root.rglob("*.py")
+             if (n := len(re.findall(r"\bselect\(", p.read_text(encoding="utf-8"))))}
+    assert built == {}

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...domain import figures as fig
-from ...domain.workflow import TransitionError, is_open_for_applications
+from ...domain.workflow import TransitionError
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
                                   figure_fields, section_fields)
 from ...forms.security import ConfirmForm
-from ...models import AccountState, Application, AttachmentKind, Call, Notification, Role, User
+from ...models import Application, AttachmentKind, Role, User
 from ...models.types import utcnow
 from ...permissions import can_edit_application, roles_required
 from ...services import applications as svc
+from ...services.applicant_home_query import applicant_home
 from ...services.accounts import approve_member, can_approve_member
 from ...services.calls import find_call
 from ...services.receipts import latest_receipt, read_receipt
@@ -31,20 +31,9 @@ def _actor() -> User:
 @roles_required(Role.APPLICANT)
 def home():
     """The organisation, its applications, open calls; for the main account, accounts to approve."""
-    pending = []
-    if current_user.is_org_main:
-        pending = db.session.scalars(select(User).where(
-            User.organisation_id == current_user.organisation_id, User.state == AccountState.PENDING)).all()
-    apps = db.session.scalars(select(Application).where(Application.organisation_id == current_user.organisation_id)
-                              .order_by(Application.id.desc())).all()
-    applied = {a.call_id for a in apps}
-    now = utcnow()
-    calls = [c for c in db.session.scalars(select(Call).order_by(Call.closes_at))
-             if is_open_for_applications(c.times, now) and c.id not in applied]
-    unread = db.session.scalar(select(db.func.count(Notification.id)).where(
-        Notification.user_id == current_user.id, Notification.read_at.is_(None)))
-    return render_template("applicant/home.html", org=current_user.organisation, pending=pending, apps=apps,
-                           calls=calls, unread=unread, confirm=ConfirmForm(),
+    home = applicant_home(current_user, utcnow())
+    return render_template("applicant/home.html", org=current_user.organisation, pending=home.pending,
+                           apps=home.apps, calls=home.calls, unread=home.unread, confirm=ConfirmForm(),
                            todos=todo_for(current_user))
 
 

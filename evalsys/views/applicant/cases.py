@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import attempt
 from ...extensions import db
 from ...forms.typical_cases import CaseForm
-from ...models import Application, CaseState, Role, TypicalCase
+from ...models import Application, CaseState, Role
 from ...pagination import paginate
 from ...permissions import can_submit_case, roles_required
+from ...services import case_query
 from ...services import typical_cases as svc
 from ..common.cases import case_page, image_response, load_case
 
@@ -29,8 +29,7 @@ def _uploads(form: CaseForm) -> list[svc.ImageUpload]:
 def cases():
     """The organisation's typical cases and the approved applications a new one can be written for."""
     org_id = current_user.organisation_id
-    stmt = select(TypicalCase).where(TypicalCase.organisation_id == org_id).order_by(TypicalCase.id.desc())
-    page = paginate(stmt)
+    page = paginate(case_query.organisation_cases(org_id))
     eligible = svc.approved_applications(org_id) if org_id else []
     return render_template("cases/applicant_list.html", page=page, eligible=eligible)
 

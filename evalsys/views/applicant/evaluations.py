@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, EvidenceForm, RectificationReportForm,
                                  self_evaluation_form)
-from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
+from ...models import Evaluation, EvaluationAttachment, Role
 from ...permissions import can_edit_self_evaluation, can_self_evaluate, roles_required
 from ...services import evaluations as svc
-from ...services import self_evaluation
+from ...services import evaluation_query, self_evaluation
 from ...services import rectifications as rect
 from ...services.files import store_upload
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
@@ -49,8 +48,7 @@ def _page(ev: Evaluation, form, errors: dict | None = None, status: int = 200):
 @roles_required(Role.APPLICANT)
 def evaluations():
     """The evaluations of the bases this organisation operates."""
-    rows = db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
-        FirstBatchBase.organisation_id == current_user.organisation_id).order_by(Evaluation.id.desc())).all()
+    rows = evaluation_query.organisation_evaluations(current_user.organisation_id)
     return render_template("evaluations/list.html", rows=rows, detail="applicant.evaluation")
 
 

@@ -1,30 +1,22 @@
 """/authority/accounts: the applicant accounts of the jurisdiction, and their password resets."""
 from __future__ import annotations
 
-import re
-
 from flask import render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
 
-from ...models import Organisation, Role, User
+from ...models import Role
 from ...pagination import paginate
 from ...permissions import roles_required
+from ...services.account_query import AccountSearch, jurisdiction_accounts
 from ..common.resets import render_reset_page, perform, target
 
 
 @roles_required(Role.AUTHORITY)
 def accounts():
     """Applicant accounts of the jurisdiction's organisations, searchable, paginated."""
-    q = re.sub(r"[\x00-\x1f\x7f]", "", request.args.get("q") or "").strip()[:40]
-    stmt = (select(User).join(Organisation, User.organisation_id == Organisation.id)
-            .where(User.role == Role.APPLICANT, Organisation.authority_code == current_user.authority_code)
-            .order_by(Organisation.name, User.username))
-    if q:
-        stmt = stmt.where(or_(User.username.contains(q), Organisation.name.contains(q),
-                              User.display_name.contains(q)))
-    page = paginate(stmt)
-    return render_template("authority/accounts.html", page=page, q=q)
+    search = AccountSearch.parse(request.args.get("q"))
+    page = paginate(jurisdiction_accounts(current_user.authority_code, search))
+    return render_template("authority/accounts.html", page=page, q=search.q)
 
 
 @roles_required(Role.AUTHORITY)

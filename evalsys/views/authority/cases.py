@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from ...models import CaseState, Role, TypicalCase
+from ...models import CaseState, Role
 from ...pagination import paginate
 from ...permissions import roles_required
+from ...services import case_query
 from ...services import typical_cases as svc
 from ..common.cases import image_response, list_names, review
 
@@ -15,9 +15,7 @@ from ..common.cases import image_response, list_names, review
 @roles_required(Role.AUTHORITY)
 def cases():
     """The jurisdiction's typical cases, those waiting for the authority first."""
-    stmt = select(TypicalCase).where(TypicalCase.authority_code == current_user.authority_code) \
-        .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
-    page = paginate(stmt)
+    page = paginate(case_query.jurisdiction_cases(current_user.authority_code))
     return render_template("cases/review_list.html", page=page, base="authority", **list_names(page.items))
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersionForm, ReasonForm, RecheckForm,
                                  authority_form)
-from ...models import Evaluation, EvaluationAttachment, FirstBatchBase, Role
+from ...models import Evaluation, EvaluationAttachment, Role
 from ...permissions import can_edit_evaluation, can_evaluate, roles_required
 from ...services import evaluations as svc
 from ...services import evaluation_review
-from ...services import self_evaluation
+from ...services import evaluation_query, self_evaluation
 from ...services import rectifications as rect
 from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
 from ..common.downloads import send_stored
@@ -58,8 +57,7 @@ def _prefixed(form, prefix: str) -> dict[str, str]:
 @roles_required(Role.AUTHORITY)
 def evaluations():
     """The evaluations of this jurisdiction's bases."""
-    rows = db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
-        FirstBatchBase.authority_code == current_user.authority_code).order_by(Evaluation.id.desc())).all()
+    rows = evaluation_query.jurisdiction_evaluations(current_user.authority_code)
     return render_template("evaluations/list.html", rows=rows, detail="authority.evaluation")
 
 

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ...boundary import audit_refusal, refusal_returns_to
 from ...domain.funds import ExpenditureStatus
-from ...extensions import db
 from ...forms.funds import ReasonForm, VersionedForm
-from ...models import Allocation, Expenditure, FirstBatchBase, Role
+from ...models import Expenditure, Role
 from ...pagination import paginate
 from ...permissions import can_decide_expenditure, roles_required
-from ...services import funds_flags as flag_rules, funds_ledger
+from ...services import funds_flags as flag_rules, funds_ledger, funds_query
 from ..common import funds as shared
 from ..common.downloads import send_stored
 
@@ -56,12 +53,8 @@ def funds_export_base(base_id: int):
 def funds_entries():
     """Entries of the jurisdiction awaiting a decision (or any status), oldest first, paged."""
     status = request.args.get("status", "pending")
-    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
-            .where(FirstBatchBase.authority_code == current_user.authority_code))
-    if status in {s.value for s in ExpenditureStatus}:
-        stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
-    # The flags of the page's entries in one query, not one per row.
-    page = paginate(stmt.order_by(Expenditure.created_at, Expenditure.id).options(selectinload(Expenditure.flags)))
+    wanted = funds_query.EntryFilter.parse(status)
+    page = paginate(funds_query.jurisdiction_entries(current_user.authority_code, wanted))
     return render_template("funds/entries.html", area="authority", page=page, status=status,
                            statuses=list(ExpenditureStatus))
 

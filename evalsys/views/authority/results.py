@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import abort, render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Call, CallAnnouncement, Role
+from ...models import Role
 from ...permissions import roles_required
+from ...services import decision_public_query
 from ...services import decisions as dec
 from ..common.decisions import load_call
 
@@ -15,8 +14,7 @@ from ..common.decisions import load_call
 @roles_required(Role.AUTHORITY)
 def results_index():
     """The calls whose results were announced (the only ones whose results an authority sees)."""
-    calls = db.session.scalars(select(Call).join(CallAnnouncement, CallAnnouncement.call_id == Call.id)
-                               .order_by(CallAnnouncement.announced_at.desc())).all()
+    calls = decision_public_query.announced_calls()
     return render_template("authority/results_index.html", calls=calls)
 
 

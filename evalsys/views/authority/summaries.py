@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.summaries import SummaryUploadForm
 from ...models import Role
-from ...models.summary import SummaryCollection, SummarySubmission
+from ...models.summary import SummarySubmission
 from ...permissions import roles_required
 from ...services import summaries as svc
+from ...services import summary_query
 
 from ..common.summaries import collection
 from ..common.downloads import send_stored
@@ -20,11 +20,8 @@ from ..common.downloads import send_stored
 @roles_required(Role.AUTHORITY)
 def summaries():
     """The collections and this authority's submissions."""
-    collections = db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())).all()
-    mine = {}
-    for row in db.session.scalars(select(SummarySubmission).where(
-            SummarySubmission.authority_code == current_user.authority_code).order_by(SummarySubmission.id)):
-        mine[row.collection_id] = row
+    collections = summary_query.collections()
+    mine = summary_query.submissions_by_collection(current_user.authority_code)
     return render_template("summaries/authority.html", collections=collections, mine=mine,
                            deadline_of=svc.deadline_of, form=SummaryUploadForm())
 

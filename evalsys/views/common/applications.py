@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask import abort, current_app
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...domain import figures as fig
 from ...domain.workflow import STATE_LABELS
 from ...extensions import db
-from ...models import Application, ApplicationAttachment, Transition, User
+from ...models import Application, ApplicationAttachment
 from ...permissions import can_view_application
+from ...services import application_detail_query
 from ...services import applications as svc
 from .downloads import send_stored
 
@@ -43,9 +43,7 @@ def figure_rows(app: Application) -> list[tuple[str, str]]:
 
 def timeline(app: Application, *, staff: bool) -> list[dict]:
     """The workflow rows; applicants see the acting unit and reason only (domain.md §4)."""
-    rows = db.session.execute(
-        select(Transition, User.display_name).outerjoin(User, User.id == Transition.actor_id)
-        .where(Transition.application_id == app.id).order_by(Transition.id)).all()
+    rows = application_detail_query.transitions_with_actors(app)
     out = []
     for t, name in rows:
         item = {"at": t.at, "unit": t.acting_unit, "reason": t.reason,
@@ -108,16 +106,12 @@ def export_response(call, *, authority_code: str | None):
     system = system_of(call)
     outline = outline_of(call)
     fields = [f for f in system.fields if f.source != "plan"]
-    stmt = select(Application).where(Application.call_id == call.id).order_by(Application.authority_code,
-                                                                               Application.id)
-    if authority_code is not None:
-        stmt = stmt.where(Application.authority_code == authority_code)
     columns = [*EXPORT_FIXED, *(f"{f.label}（{'%' if f.kind == 'ratio' else f.unit}）" if f.unit or f.kind == "ratio"
                                else f.label for f in fields),
                *(s.title for s in outline)]
 
     def rows():
-        for app in db.session.scalars(stmt):
+        for app in application_detail_query.call_applications(call, authority_code):
             stored = svc.all_figures(app)
             narrative = app.narrative_sections
             yield [app.id, call.code, app.organisation.name, app.organisation.uscc, app.authority_code,

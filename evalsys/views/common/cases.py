@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...extensions import db
 from ...forms.typical_cases import CaseDecisionForm
-from ...models import Authority, CaseState, Organisation, TypicalCase, TypicalCaseImage
+from ...models import CaseState, TypicalCase, TypicalCaseImage
 from ...permissions import can_view_case
+from ...services import case_query
 from ...services import typical_cases as svc
 from ...services.files import read_verified
 
@@ -44,9 +44,7 @@ def image_response(image_id: int, *, published_only: bool) -> Response:
 def list_names(items) -> dict:
     """Organisation and authority names of one page of cases, in two queries."""
     org_ids = {c.organisation_id for c in items}
-    orgs = dict(db.session.execute(select(Organisation.id, Organisation.name)
-                                   .where(Organisation.id.in_(org_ids))).all()) if org_ids else {}
-    return {"orgs": orgs, "authorities": dict(db.session.execute(select(Authority.code, Authority.name)).all())}
+    return {"orgs": case_query.organisation_names(org_ids), "authorities": case_query.authority_names()}
 
 
 def case_page(case: TypicalCase, template_base: str, **extra):

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Response, abort, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
 from ...domain.figures import display_human
@@ -15,7 +14,7 @@ from ...domain.units import format_plan
 from ...extensions import db
 from ...models import Evaluation, EvaluationRound, IssuedReport, Role
 from ...permissions import can_view_evaluation
-from ...services import audit
+from ...services import audit, evaluation_query
 from ...services import evaluations as svc
 from ...services.evaluation_reports import read_signed
 from ...services.rectifications import recoveries_of
@@ -34,7 +33,7 @@ def load_evaluation(evaluation_id: int) -> Evaluation:
 
 
 def load_round(code: str) -> EvaluationRound:
-    return db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == code)) or abort(404)
+    return evaluation_query.round_by_code(code) or abort(404)
 
 
 def expected_version(form: Any) -> int | None:

@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from ...boundary import refusal_returns_to
 from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus, Figures
@@ -83,8 +82,7 @@ def get_flag(flag_id: int) -> ComplianceFlag:
 def entry_page(area: str, entry_id: int, **forms) -> str:
     """The entry page: the entry, its reversing entries (newest first) and the audience's forms."""
     entry = get_entry(entry_id)
-    reversals = db.session.scalars(select(Expenditure).where(Expenditure.reverses_id == entry.id)
-                                   .order_by(Expenditure.id.desc())).unique().all()
+    reversals = funds_query.reversals_of(entry)
     return render_template("funds/entry.html", area=area, entry=entry, reversals=reversals, **forms)
 
 
@@ -97,7 +95,7 @@ def year_arg() -> int | None:
 def dashboard_context() -> dict:
     """Rows of the visible bases, sorted by ?sort=&dir= (no JavaScript), for ?year=."""
     year = year_arg()
-    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    bases = funds_query.visible_base_list(current_user)
     rows = funds_query.base_figures(bases, year)
     sort = request.args.get("sort", "code")
     sort = sort if sort in funds_query.SORT_KEYS else "code"
@@ -111,21 +109,15 @@ def dashboard_context() -> dict:
 
 def base_context(base: FirstBatchBase) -> dict:
     """Everything the base page shows: allocations, figures by year and category, entries (paged)."""
-    allocations = list(db.session.scalars(select(Allocation).where(Allocation.base_id == base.id)
-                                          .order_by(Allocation.year, Allocation.id)).unique())
+    allocations = funds_query.base_allocations(base)
     status = request.args.get("status", "")
     sort = request.args.get("sort", "date")
     sort = sort if sort in ENTRY_SORTS else "date"
     descending = request.args.get("dir", "desc") != "asc"
     column = ENTRY_SORTS[sort]
-    stmt = select(Expenditure).join(Allocation).where(Allocation.base_id == base.id)
-    if status in {s.value for s in ExpenditureStatus}:
-        stmt = stmt.where(Expenditure.status == ExpenditureStatus(status))
     year = year_arg()
-    if year:
-        stmt = stmt.where(Allocation.year == year)
-    stmt = stmt.order_by(column.desc() if descending else column.asc(), Expenditure.id.desc())
-    page = paginate(stmt)
+    wanted = ExpenditureStatus(status) if status in {s.value for s in ExpenditureStatus} else None
+    page = paginate(funds_query.base_entries(base, wanted, year, column, descending))
     categories = funds_query.category_spending([base.id], year)
     return {"base": base, "allocations": allocations, "years": funds_query.year_figures(base),
             "categories": categories, "labels": CATEGORY_LABELS, "page": page, "status": status, "sort": sort,
@@ -136,19 +128,14 @@ def base_context(base: FirstBatchBase) -> dict:
 def flags_page(extra_where=None):
     """Flags of the visible bases, newest first, filtered by ?state= (default open), paged."""
     state = request.args.get("state", "open")
-    stmt = (select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase)
-            .where(FirstBatchBase.id.in_(funds_query.visible_bases(current_user)
-                                         .with_only_columns(FirstBatchBase.id).order_by(None))))
-    if state in {s.value for s in FlagState}:
-        stmt = stmt.where(ComplianceFlag.state == FlagState(state))
-    stmt = stmt.order_by(ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc())
-    return paginate(stmt), state
+    wanted = FlagState(state) if state in {s.value for s in FlagState} else None
+    return paginate(funds_query.visible_flags(current_user, wanted)), state
 
 
 def chart_response(kind: str) -> Response:
     """PNG of execution by base, or of spending by category, over the visible bases (?year=)."""
     year = year_arg()
-    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    bases = funds_query.visible_base_list(current_user)
     if kind == "execution":
         rows = funds_query.base_figures(bases, year)
         png = charts.execution_by_base_png([(f"{r.base.code} {r.base.city}", r.execution_bp) for r in rows])
@@ -173,15 +160,14 @@ def export_base_year(base: FirstBatchBase) -> Response:
     figures = dict(years).get(year) if year else None
     if figures is None:
         abort(404, description="该年度没有资金下达记录")
-    entries = db.session.scalars(select(Expenditure).join(Allocation).where(
-        Allocation.base_id == base.id, Allocation.year == year).order_by(Expenditure.date, Expenditure.id)).unique()
+    entries = funds_query.base_year_entries(base, year)
     return xlsx_response(funds_report.base_year_xlsx(base, year, figures, entries), f"{base.code}-{year}-资金使用.xlsx")
 
 
 def export_summary() -> Response:
     """The ministry's summary of the visible bases (?year=)."""
     year = year_arg()
-    bases = list(db.session.scalars(funds_query.visible_bases(current_user)).unique())
+    bases = funds_query.visible_base_list(current_user)
     rows = funds_query.base_figures(bases, year)
     by_category = {b.code: funds_query.category_spending([b.id], year) for b in bases}
     name = f"首批示范基地资金使用汇总-{year or '全部年度'}.xlsx"

@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 from flask import render_template
-from sqlalchemy import select
 
-from ...extensions import db
-from ...models import Call, PublicityEntry
 from ...permissions import public
+from ...services import decision_public_query
 from ...services import decisions as dec
 from ..common.decisions import load_call
 
@@ -22,6 +20,5 @@ def publicity(code: str):
 @public
 def publicity_index():
     """Calls whose candidates are (or were) in publicity."""
-    calls = db.session.scalars(select(Call).where(Call.id.in_(select(PublicityEntry.call_id)))
-                               .order_by(Call.id.desc())).all()
+    calls = decision_public_query.publicity_calls()
     return render_template("public/publicity_index.html", calls=calls)
