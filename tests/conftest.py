@@ -181,3 +181,25 @@ def make_app():
     for application in built:
         with application.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_site(template_db, tmp_path_factory):
+    """The demo loaded once per test process (loading is the slow part), for checks that walk its pages.
+
+    Shared: a test that walks it may log in and read, but must not change what other walks see."""
+    from evalsys import create_app
+    from evalsys.demo import load_demo
+    from evalsys.extensions import db
+    from evalsys.services import audit
+
+    url = template_db.clone()
+    app = create_app(make_test_config(url, str(tmp_path_factory.mktemp("demo-site") / "instance")))
+    with app.app_context():
+        load_demo()
+        db.session.commit()
+        audit.chain_pending()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    template_db.drop(url)

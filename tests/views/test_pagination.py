@@ -6,24 +6,15 @@ import re
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 from flask import request
 from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
-from evalsys.extensions import db
 from evalsys.pagination import MAX_PAGE, page_number, paginate
-from tests.conftest import login, make_test_config
+from tests.conftest import login
+from tests.crawl import ACCOUNTS, DEMO_PASSWORD, HREF, SKIP
 
 HUGE = "99999999999999999999"
-DEMO_PASSWORD = "Demo@2015-evalsys"
-# One demo account per role, and where its walk starts.
-ACCOUNTS = {"admin": "/admin/", "secadmin": "/security/", "auditor": "/audit/", "reviewer01": "/review/",
-            "authority-320000": "/authority/", "applicant01": "/applicant/", "baseop01": "/applicant/"}
-# Downloads and files are not lists; the walk leaves them out to stay fast.
-SKIP = re.compile(r"\.(pdf|xlsx|csv|png|json|zip)$|/attachments/|/evidence/|/reports/\d|/voucher|/images/"
-                  r"|/files/|/download|/logout|/reproduce")
-HREF = re.compile(r'href="(/[^"#]*)"')
 FOOTER = re.compile(r"第 (\d+) / (\d+) 页")
 
 # Every list that pages through the shared helper; the walk must reach each of them.
@@ -34,23 +25,6 @@ PAGINATED = {
     "admin.funds_flags", "authority.funds_flags", "authority.funds_base", "applicant.cases", "applicant.funds_base",
     "auth.notifications", "review.home", "security.home", "security.reviewers", "audit.home", "public.cases",
 }
-
-
-@pytest.fixture(scope="module")
-def demo_app(template_db, tmp_path_factory):
-    """The demo loaded once for the walk (it has a row behind every id in every URL)."""
-    from evalsys import create_app
-    from evalsys.demo import load_demo
-
-    url = template_db.clone()
-    app = create_app(make_test_config(url, str(tmp_path_factory.mktemp("pagination") / "instance")))
-    with app.app_context():
-        load_demo()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    template_db.drop(url)
 
 
 def test_page_number_is_always_a_usable_page(app):
@@ -127,7 +101,7 @@ def _with_page(url: str, page: str) -> str:
     return f"{parts.path}?{query + '&' if query else ''}page={page}"
 
 
-def test_every_paginated_list_of_every_role_survives_bad_page_numbers(demo_app, monkeypatch):
+def test_every_paginated_list_of_every_role_survives_bad_page_numbers(demo_site, monkeypatch):
     """One walk per role with the huge number (each list shows its last page), then the other bad
     numbers on every list found (each shows its first page)."""
     paged: dict[str, tuple[int, int]] = {}
@@ -141,14 +115,14 @@ def test_every_paginated_list_of_every_role_survives_bad_page_numbers(demo_app, 
     monkeypatch.setattr(SQLAlchemy, "paginate", recording)
     failures: list[str] = []
     clients = {}
-    for username, home in [*ACCOUNTS.items(), (None, "/public/")]:
-        client = clients[username] = demo_app.test_client()
+    for username, home in ACCOUNTS.items():
+        client = clients[username] = demo_site.test_client()
         if username:
             assert login(client, username, DEMO_PASSWORD).status_code == 302, username
         seen: dict[str, str] = {}
-        failures += _walk(demo_app, client, home, seen)
+        failures += _walk(demo_site, client, home, seen)
         if username:
-            failures += _walk(demo_app, client, "/auth/notifications", seen)
+            failures += _walk(demo_site, client, "/auth/notifications", seen)
         last = {ep: v for ep, v in paged.items() if ep in seen}
         failures += [f"{username} {seen[ep]}: page {p} of {n}" for ep, (p, n) in last.items() if p != max(n, 1)]
         for endpoint in set(last):
