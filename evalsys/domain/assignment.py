@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from evalsys.domain.marking import N_
+
 # Tie-break costs are drawn from [0, NOISE); the convex load cost dominates their sum.
 NOISE = 1000
 
@@ -39,8 +41,8 @@ class Exclusion(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name of the reason."""
-        return {"authority": "同一推荐单位（计划单列市计入所在省，兵团计入新疆）",
-                "organisation": "本人所在单位", "declared": "本人已声明回避"}[self.value]
+        return {"authority": N_("同一推荐单位（计划单列市计入所在省，兵团计入新疆）"),
+                "organisation": N_("本人所在单位"), "declared": N_("本人已声明回避")}[self.value]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import hashlib
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class Field:
     max: float | None = None
     source: str = "form"
     formula: Formula | None = None
+    label_en: str = ""  # from the English titles file; display only
 
     @property
     def derived(self) -> bool:
@@ -86,6 +87,7 @@ class Indicator:
     rule: Rule | None = None
     gate: Gate | None = None
     guidance: Guidance | None = None
+    title_en: str = ""  # from the English titles file; display only
 
     @property
     def scored(self) -> bool:
@@ -106,6 +108,7 @@ class Group:
     title: str
     max: float
     role: str | None = None
+    title_en: str = ""  # from the English titles file; display only
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Category:
     code: str
     label: str
     weights: tuple[tuple[str, float], ...] = ()
+    label_en: str = ""  # from the English titles file; display only
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,7 @@ class CriteriaSystem:
     categories: tuple[Category, ...] = ()
     bonus_max: float = 0.0
     grades: tuple[tuple[str, str, float], ...] = ()  # (code, label, lower bound), best first
+    title_en: str = ""  # from the English titles file; display only
 
     @property
     def scored_indicators(self) -> tuple[Indicator, ...]:
@@ -204,7 +209,31 @@ def load_system(path: str | os.PathLike[str]) -> CriteriaSystem:
     system, problems = build_system(path.name, data)
     if problems or system is None:
         raise CriteriaError(problems)
-    return system
+    return with_english_titles(system, path.parent / ENGLISH_DIR / path.name)
+
+
+# English titles live beside the criteria files, in en/<same name>: the interface shows them in English
+# mode. They are kept out of the criteria file itself because a system's identity is the hash of that
+# file's bytes, stored with every ranking run; a translation must not make a stored run's system differ.
+ENGLISH_DIR = "en"
+
+
+def with_english_titles(system: CriteriaSystem, path: Path) -> CriteriaSystem:
+    """The system with the English titles of its titles file (unchanged when there is none); raise
+    CriteriaError when that file names an id the system does not have or holds something else than text."""
+    from evalsys.domain.criteria_check import read_english_titles
+
+    if not path.is_file():
+        return system
+    titles, problems = read_english_titles(system, path)
+    if problems:
+        raise CriteriaError(problems)
+    return replace(
+        system, title_en=titles.get("title", ""),
+        fields=tuple(replace(f, label_en=titles["fields"].get(f.id, "")) for f in system.fields),
+        groups=tuple(replace(g, title_en=titles["groups"].get(g.id, "")) for g in system.groups),
+        indicators=tuple(replace(i, title_en=titles["indicators"].get(i.id, "")) for i in system.indicators),
+        categories=tuple(replace(c, label_en=titles["categories"].get(c.code, "")) for c in system.categories))
 
 
 def check_directory(directory: str | os.PathLike[str] | None = None
@@ -299,4 +328,5 @@ def system_as_dict(system: CriteriaSystem) -> dict[str, Any]:
 
 __all__ = ["Category", "CriteriaError", "CriteriaSystem", "Field", "FormulaError", "Gate", "Group",
            "Guidance", "Indicator", "Problem", "Rule", "check_directory", "compute_derived",
-           "default_criteria_dir", "find_system", "hash_bytes", "load_system", "system_as_dict"]
+           "default_criteria_dir", "find_system", "hash_bytes", "load_system", "system_as_dict",
+           "with_english_titles"]

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from evalsys.domain.criteria import CriteriaSystem, Indicator
 from evalsys.domain.figures import matrix_values
+from evalsys.domain.marking import N_
 from evalsys.domain.scoring import round_half_up, target_points
 from .errors import DomainError
 
@@ -38,12 +39,12 @@ class EvaluationState(StrEnum):
 
 
 STATE_LABELS = {
-    EvaluationState.DRAFT: "自评中",
-    EvaluationState.SELF_EVALUATED: "已提交自评",
-    EvaluationState.EVALUATED: "主管部门已评价",
-    EvaluationState.ACCEPTED: "商务部已审核通过",
-    EvaluationState.RETURNED: "商务部退回",
-    EvaluationState.ISSUED: "报告已出具",
+    EvaluationState.DRAFT: N_("自评中"),
+    EvaluationState.SELF_EVALUATED: N_("已提交自评"),
+    EvaluationState.EVALUATED: N_("主管部门已评价"),
+    EvaluationState.ACCEPTED: N_("商务部已审核通过"),
+    EvaluationState.RETURNED: N_("商务部退回"),
+    EvaluationState.ISSUED: N_("报告已出具"),
 }
 
 
@@ -169,6 +170,7 @@ class GroupResult:
     max: Decimal
     points: Decimal
     rows: tuple[IndicatorResult, ...]
+    title_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,7 @@ def score(system: CriteriaSystem, stored_values: Mapping[str, object], stored_ta
         for ind in (i for i in system.scored_indicators if i.group == g.id):
             rows.append(_indicator(system, ind, values, targets, e_points))
         subtotal = to_two_places(math.fsum(r.unrounded for r in rows))
-        groups.append(GroupResult(g.id, g.title, Decimal(str(g.max)), subtotal, tuple(rows)))
+        groups.append(GroupResult(g.id, g.title, Decimal(str(g.max)), subtotal, tuple(rows), g.title_en))
     total = to_two_places(math.fsum(r.unrounded for g in groups for r in g.rows))
     clamped_bonus = min(max(bonus or Decimal(0), Decimal(0)), Decimal(str(system.bonus_max))).quantize(TWO_PLACES)
     return ScoreResult(tuple(groups), total, clamped_bonus, grade_of(total, grade_bands(system)))
@@ -277,8 +279,8 @@ class RectificationState(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"required": "整改中", "reported": "已提交整改报告", "passed": "复查通过",
-                "failed": "复查未通过", "revoked": "已撤销称号"}[self.value]
+        return {"required": N_("整改中"), "reported": N_("已提交整改报告"), "passed": N_("复查通过"),
+                "failed": N_("复查未通过"), "revoked": N_("已撤销称号")}[self.value]
 
 
 def add_months(moment: datetime, months: int) -> datetime:

@@ -7,28 +7,29 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from evalsys.domain.marking import N_
 from evalsys.domain.money import format_fen, rate
 
 ALLOWED_CATEGORIES: dict[str, str] = {
-    "PSP": "公共服务平台建设与运营",
-    "TEC": "公共技术服务",
-    "INC": "创业孵化",
-    "TRN": "人才培训",
-    "LOG": "公共仓储物流与共同配送",
-    "PRO": "宣传推广与对接活动",
-    "STD": "标准、信用、统计体系建设",
-    "FIN": "融资服务（贴息、担保补助）",
-    "EVA": "第三方评估与审计",
-    "OTH": "其他",
+    "PSP": N_("公共服务平台建设与运营"),
+    "TEC": N_("公共技术服务"),
+    "INC": N_("创业孵化"),
+    "TRN": N_("人才培训"),
+    "LOG": N_("公共仓储物流与共同配送"),
+    "PRO": N_("宣传推广与对接活动"),
+    "STD": N_("标准、信用、统计体系建设"),
+    "FIN": N_("融资服务（贴息、担保补助）"),
+    "EVA": N_("第三方评估与审计"),
+    "OTH": N_("其他"),
 }
 # Recorded when money was spent on them (hiding it helps nobody) but always flagged.
 FORBIDDEN_CATEGORIES: dict[str, str] = {
-    "X-LND": "征地拆迁",
-    "X-BLD": "楼堂馆所",
-    "X-STF": "人员经费等经常性开支",
-    "X-WRK": "提取工作经费",
-    "X-TRF": "购买流量",
-    "X-OWN": "自建网络交易平台",
+    "X-LND": N_("征地拆迁"),
+    "X-BLD": N_("楼堂馆所"),
+    "X-STF": N_("人员经费等经常性开支"),
+    "X-WRK": N_("提取工作经费"),
+    "X-TRF": N_("购买流量"),
+    "X-OWN": N_("自建网络交易平台"),
 }
 CATEGORY_LABELS: dict[str, str] = {**ALLOWED_CATEGORIES, **FORBIDDEN_CATEGORIES}
 EXPLANATION_REQUIRED = frozenset({"OTH"})

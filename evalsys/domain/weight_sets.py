@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from .criteria import CriteriaSystem, Group
+from .marking import N_
 from .weights import AhpResult, InconsistentJudgements, WeightError, ahp_weights
 
 PLACES = Decimal("0.000001")  # stored weights and shares: 6 decimal places
@@ -29,7 +30,7 @@ MAX_DECIMALS = 6
 SAATY_SCALE: tuple[tuple[str, Fraction], ...] = tuple(
     [(str(n), Fraction(n)) for n in range(9, 1, -1)] + [("1", Fraction(1))]
     + [(f"1/{n}", Fraction(1, n)) for n in range(2, 10)])
-SAATY_MEANING = {1: "同等重要", 3: "稍微重要", 5: "明显重要", 7: "强烈重要", 9: "极端重要"}
+SAATY_MEANING = {1: N_("同等重要"), 3: N_("稍微重要"), 5: N_("明显重要"), 7: N_("强烈重要"), 9: N_("极端重要")}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from evalsys.domain.marking import N_
 from evalsys.domain.timeutil import ensure_aware, format_beijing
 from .errors import DomainError
 
@@ -32,19 +33,19 @@ class ApplicationState(StrEnum):
 
 
 STATE_LABELS: dict[ApplicationState, str] = {
-    ApplicationState.DRAFT: "草稿",
-    ApplicationState.SUBMITTED: "已提交",
-    ApplicationState.RECOMMENDED: "已推荐",
-    ApplicationState.RETURNED: "退回修改",
-    ApplicationState.NOT_RECOMMENDED: "未推荐",
-    ApplicationState.PASSED: "形式审查通过",
-    ApplicationState.FAILED: "形式审查未通过",
-    ApplicationState.UNDER_REVIEW: "专家评审",
-    ApplicationState.SCORED: "已评分",
-    ApplicationState.PROPOSED: "拟入选",
-    ApplicationState.REJECTED: "未入选",
-    ApplicationState.IN_PUBLICITY: "公示中",
-    ApplicationState.APPROVED: "已公布",
+    ApplicationState.DRAFT: N_("草稿"),
+    ApplicationState.SUBMITTED: N_("已提交"),
+    ApplicationState.RECOMMENDED: N_("已推荐"),
+    ApplicationState.RETURNED: N_("退回修改"),
+    ApplicationState.NOT_RECOMMENDED: N_("未推荐"),
+    ApplicationState.PASSED: N_("形式审查通过"),
+    ApplicationState.FAILED: N_("形式审查未通过"),
+    ApplicationState.UNDER_REVIEW: N_("专家评审"),
+    ApplicationState.SCORED: N_("已评分"),
+    ApplicationState.PROPOSED: N_("拟入选"),
+    ApplicationState.REJECTED: N_("未入选"),
+    ApplicationState.IN_PUBLICITY: N_("公示中"),
+    ApplicationState.APPROVED: N_("已公布"),
 }
 
 
@@ -275,8 +276,8 @@ class CallPhase(StrEnum):
     @property
     def label(self) -> str:
         return {
-            "not_open": "未开始", "open": "申报中", "recommending": "推荐中",
-            "checking": "形式审查", "reviewing": "专家评审", "review_closed": "评审结束",
+            "not_open": N_("未开始"), "open": N_("申报中"), "recommending": N_("推荐中"),
+            "checking": N_("形式审查"), "reviewing": N_("专家评审"), "review_closed": N_("评审结束"),
         }[self.value]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _
 from wtforms import FileField, HiddenField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
@@ -36,7 +37,7 @@ class _FigureValidator:
 def _figure_field(f: Field):
     hint = {"money": "单位：元，最多两位小数", "ratio": "单位：%，最多两位小数"}.get(f.kind, f.unit and f"单位：{f.unit}")
     if f.kind == "boolean":
-        return SelectField(f.label, choices=options([("", "请选择"), ("yes", "是"), ("no", "否")]),
+        return SelectField(f.label, choices=options([("", _("请选择")), ("yes", _("是")), ("no", _("否"))]),
                            validators=[Optional(), _FigureValidator(f)], description=hint or "")
     kw: dict[str, Any] = {"maxlength": 30}
     if f.kind == "date":
@@ -60,21 +61,21 @@ def build_application_form(system: CriteriaSystem, outline: tuple[Section, ...],
 
     class ApplicationForm(BaseForm):
         version = HiddenField(validators=[VERSION_FORMAT])
-        legal_representative = StringField("法定代表人", validators=[Optional(), Length(max=60)],
+        legal_representative = StringField(_("法定代表人"), validators=[Optional(), Length(max=60)],
                                            render_kw={"maxlength": 60})
-        address = StringField("通讯地址", validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200})
-        contact_name = StringField("联系人", validators=[Optional(), Length(max=60)], render_kw={"maxlength": 60})
-        contact_phone = StringField("联系电话", validators=[Optional(), Regexp(r"^[0-9+\-() ]{7,20}$",
+        address = StringField(_("通讯地址"), validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200})
+        contact_name = StringField(_("联系人"), validators=[Optional(), Length(max=60)], render_kw={"maxlength": 60})
+        contact_phone = StringField(_("联系电话"), validators=[Optional(), Regexp(r"^[0-9+\-() ]{7,20}$",
                                     message="请填写有效的电话号码")], render_kw={"maxlength": 20})
-        contact_email = StringField("电子邮箱", validators=[Optional(), Email("请填写有效的电子邮箱",
+        contact_email = StringField(_("电子邮箱"), validators=[Optional(), Email("请填写有效的电子邮箱",
                                     check_deliverability=False)], render_kw={"maxlength": 254})
-        parent_uscc = StringField("母公司统一社会信用代码（如有）", validators=[Optional(), _optional_uscc],
+        parent_uscc = StringField(_("母公司统一社会信用代码（如有）"), validators=[Optional(), _optional_uscc],
                                   render_kw={"maxlength": 18})
-        save = SubmitField("保存草稿")
-        submit_application = SubmitField("保存并提交")
+        save = SubmitField(_("保存草稿"))
+        submit_application = SubmitField(_("保存并提交"))
 
     if categories:
-        ApplicationForm.category = SelectField("申报类别", choices=options([("", "请选择"), *categories]),
+        ApplicationForm.category = SelectField(_("申报类别"), choices=options([("", _("请选择")), *categories]),
                                                validators=[Optional()])
     for f in system.fields:
         if f.source == "form" and not f.derived:
@@ -99,40 +100,40 @@ def section_fields(form) -> list:
 class AttachmentForm(BaseForm):
     """Upload one document of an application."""
 
-    kind = SelectField("附件类型", choices=options((k.value, k.label) for k in AttachmentKind),
+    kind = SelectField(_("附件类型"), choices=options((k.value, k.label) for k in AttachmentKind),
                        validators=[DataRequired("请选择附件类型")])
-    file = FileField("文件（PDF，营业执照可为图片；不超过20MB）")
-    upload = SubmitField("上传")
+    file = FileField(_("文件（PDF，营业执照可为图片；不超过20MB）"))
+    upload = SubmitField(_("上传"))
 
 
 class ReasonForm(BaseForm):
     """A decision that needs a reason (return, not recommend, formal check failed)."""
 
-    reason = TextAreaField("理由", validators=[DataRequired("请填写理由"), Length(max=2000)],
+    reason = TextAreaField(_("理由"), validators=[DataRequired("请填写理由"), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 3})
-    submit = SubmitField("确认")
+    submit = SubmitField(_("确认"))
 
 
 class RecommendForm(BaseForm):
     """Recommend with an order (1 = first)."""
 
-    order = IntegerField("推荐顺序", validators=[DataRequired("请填写推荐顺序"),
+    order = IntegerField(_("推荐顺序"), validators=[DataRequired("请填写推荐顺序"),
                          NumberRange(min=1, max=999, message="推荐顺序应为1至999")])
-    submit = SubmitField("推荐")
+    submit = SubmitField(_("推荐"))
 
 
 class LetterForm(BaseForm):
     """The authority's sealed recommendation letter for a call."""
 
-    file = FileField("加盖公章的推荐函（PDF，不超过20MB）")
-    upload = SubmitField("上传推荐函")
+    file = FileField(_("加盖公章的推荐函（PDF，不超过20MB）"))
+    upload = SubmitField(_("上传推荐函"))
 
 
 class CheckForm(BaseForm):
     """The formal check: pass, or fail with a reason."""
 
-    decision = SelectField("审查结论", choices=options([("pass", "形式审查通过"), ("fail", "形式审查未通过")]),
+    decision = SelectField(_("审查结论"), choices=options([("pass", _("形式审查通过")), ("fail", _("形式审查未通过"))]),
                            validators=[DataRequired("请选择结论")])
-    reason = TextAreaField("理由（未通过时必填）", validators=[Optional(), Length(max=2000)],
+    reason = TextAreaField(_("理由（未通过时必填）"), validators=[Optional(), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 3})
-    submit = SubmitField("确认")
+    submit = SubmitField(_("确认"))

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import lazy_gettext as _
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..domain.criteria import CriteriaSystem
 from ..domain.weight_sets import SAATY_MEANING, SAATY_SCALE, ahp_groups
+from ..i18n import in_language
 from .base import BaseForm, options
 
 REASON_HELP = "说明为何调整权重（依据、会议或文件），将记入版本与审计日志"
@@ -28,27 +30,29 @@ def pair_field_name(i: int, j: int) -> str:
     return f"p_{i}_{j}"
 
 
-def _scale_label(text: str) -> str:
-    num, _, den = text.partition("/")
+def _scale_label(text: str):
+    num, _sep, den = text.partition("/")
     n = int(den or num)
     meaning = SAATY_MEANING.get(n)
-    if n == 1:
-        return f"1 {meaning}"
     if meaning is None:
         return text
-    return f"{text} {'左方' if not den else '右方'}{meaning}"
+    if n == 1:
+        return _("1 %(meaning)s", meaning=_(meaning))
+    if den:
+        return _("%(value)s 右方%(meaning)s", value=text, meaning=_(meaning))
+    return _("%(value)s 左方%(meaning)s", value=text, meaning=_(meaning))
 
 
 SCALE_CHOICES = [(text, _scale_label(text)) for text, _value in SAATY_SCALE]
 
 
 class _WeightsBase(BaseForm):
-    reason = TextAreaField("变更原因", render_kw={"maxlength": 2000, "rows": 3})
+    reason = TextAreaField(_("变更原因"), render_kw={"maxlength": 2000, "rows": 3})
 
 
 def direct_weights_form(system: CriteriaSystem, data: Mapping[str, object] | None = None) -> BaseForm:
     """A form with one decimal text input per scored indicator (prefilled from ``data``)."""
-    attrs = {weight_field_name(i.id): StringField(i.title, render_kw={"maxlength": 20,
+    attrs = {weight_field_name(i.id): StringField(in_language(i), render_kw={"maxlength": 20,
                                                                       "inputmode": "decimal"})
              for i in system.scored_indicators}
     cls = type("DirectWeightsForm", (_WeightsBase,), attrs)
@@ -69,7 +73,7 @@ def ahp_form(system: CriteriaSystem) -> BaseForm:
 class RuleForm(_WeightsBase):
     """Choose a data-driven rule: the values are computed from each run's own matrix."""
 
-    rule = SelectField("权重规则", choices=options([("entropy", "熵权法"), ("critic", "CRITIC法")]),
+    rule = SelectField(_("权重规则"), choices=options([("entropy", _("熵权法")), ("critic", _("CRITIC法"))]),
                        validators=[InputRequired("请选择权重规则")])
 
 

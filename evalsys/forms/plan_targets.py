@@ -3,6 +3,7 @@ fields (one text input per field, labelled with the unit people write), so a fie
 file appears without code. Values are parsed by the service (domain/units.py); forms only validate."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -16,9 +17,9 @@ REASON_HELP = "自评开始后目标值已锁定，修改必须填写理由"
 
 class _TargetsBase(BaseForm):
     version = HiddenField()
-    reason = TextAreaField("修改理由", validators=[Optional(), Length(max=500)],
+    reason = TextAreaField(_("修改理由"), validators=[Optional(), Length(max=500)],
                            render_kw={"maxlength": 500, "rows": 2})
-    submit = SubmitField("保存目标值")
+    submit = SubmitField(_("保存目标值"))
 
 
 def field_label(f: Field) -> str:
@@ -43,7 +44,7 @@ def targets_form(fields: list[Field], **kwargs) -> BaseForm:
 class TargetsImportForm(BaseForm):
     """An xlsx filled from the targets template, with the reason for locked bases."""
 
-    file = FileField("Excel文件（xlsx）")
-    reason = TextAreaField("修改理由（修改已锁定基地的目标值时必填）", validators=[Optional(), Length(max=500)],
+    file = FileField(_("Excel文件（xlsx）"))
+    reason = TextAreaField(_("修改理由（修改已锁定基地的目标值时必填）"), validators=[Optional(), Length(max=500)],
                            render_kw={"maxlength": 500, "rows": 2})
-    submit = SubmitField("导入")
+    submit = SubmitField(_("导入"))

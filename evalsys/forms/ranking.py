@@ -1,6 +1,7 @@
 """Forms of the ranking pages: the call's ranking settings and a run."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
@@ -14,21 +15,21 @@ class RankingSettingsForm(BaseForm):
     """Official method, weights (a version or a rule) and aggregation option; locked when scoring starts."""
 
     version = HiddenField()
-    official_method = SelectField("正式排名方法", choices=options(METHOD_CHOICES), validators=[DataRequired()])
-    weights = SelectField("权重", validators=[DataRequired()])
-    adjusted_aggregation = BooleanField("正式结果采用评审偏差校正后的专家分（原始分始终并列显示）")
+    official_method = SelectField(_("正式排名方法"), choices=options(METHOD_CHOICES), validators=[DataRequired()])
+    weights = SelectField(_("权重"), validators=[DataRequired()])
+    adjusted_aggregation = BooleanField(_("正式结果采用评审偏差校正后的专家分（原始分始终并列显示）"))
 
 
 class RunForm(BaseForm):
     """Make a stored run; another method or aggregation is a comparison."""
 
-    category = SelectField("范围")
-    method = SelectField("方法", choices=options([("", "批次正式方法")] + METHOD_CHOICES))
-    aggregation = SelectField("专家分", choices=options([("", "批次正式设置"), ("raw", "原始分"),
-                                                        ("adjusted", "偏差校正分")]))
-    samples = IntegerField("稳健性抽样次数", default=200,
+    category = SelectField(_("范围"))
+    method = SelectField(_("方法"), choices=options([("", "批次正式方法")] + METHOD_CHOICES))
+    aggregation = SelectField(_("专家分"), choices=options([("", _("批次正式设置")), ("raw", _("原始分")),
+                                                        ("adjusted", _("偏差校正分"))]))
+    samples = IntegerField(_("稳健性抽样次数"), default=200,
                            validators=[InputRequired("请填写抽样次数"), NumberRange(0, 2000, "抽样次数应为0至2000")])
-    seed = IntegerField("随机种子", default=2015,
+    seed = IntegerField(_("随机种子"), default=2015,
                         validators=[InputRequired("请填写随机种子"), NumberRange(0, 2**31 - 1, "随机种子无效")])
 
     def __init__(self, *args, **kwargs) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.marking import N_
 from ..domain.workflow import ApplicationState
+
 from ..extensions import db
 from .account import Organisation
 from .call import Call
@@ -32,8 +34,8 @@ class AttachmentKind(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name of the document."""
-        return {"licence": "营业执照", "report": "申报报告", "accounts": "经审计的财务报表",
-                "sealed_form": "盖章申报表（扫描件）"}[self.value]
+        return {"licence": N_("营业执照"), "report": N_("申报报告"), "accounts": N_("经审计的财务报表"),
+                "sealed_form": N_("盖章申报表（扫描件）")}[self.value]
 
     @property
     def allowed(self) -> tuple[str, ...]:

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.marking import N_
 from ..domain.workflow import CallTimes
+
 from ..extensions import db
 from .types import UTCDateTime, utcnow
 
@@ -22,7 +24,7 @@ class CallKind(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name of the kind."""
-        return {"base": "示范基地", "enterprise": "示范企业"}[self.value]
+        return {"base": N_("示范基地"), "enterprise": N_("示范企业")}[self.value]
 
 
 class Call(db.Model):

@@ -8,7 +8,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.marking import N_
 from ..extensions import db
+
 from .types import UTCDateTime, utcnow
 
 
@@ -82,7 +84,7 @@ class ObjectionState(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name."""
-        return {"open": "待处理", "upheld": "异议成立", "dismissed": "异议不成立"}[self.value]
+        return {"open": N_("待处理"), "upheld": N_("异议成立"), "dismissed": N_("异议不成立")}[self.value]
 
 
 class Objection(db.Model):

@@ -11,6 +11,8 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.evaluation import EvaluationState, RectificationState
+
+from ..domain.marking import N_
 from ..extensions import db
 from .account import _enum
 from .file import StoredFile
@@ -205,7 +207,7 @@ class ReportStatus(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"valid": "有效", "superseded": "已被替代"}[self.value]
+        return {"valid": N_("有效"), "superseded": N_("已被替代")}[self.value]
 
 
 class IssuedReport(db.Model):
@@ -252,7 +254,7 @@ class JobState(str, enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "出错"}[self.value]
+        return {"queued": N_("排队中"), "running": N_("进行中"), "done": N_("已完成"), "failed": N_("出错")}[self.value]
 
 
 class BatchJob(db.Model):

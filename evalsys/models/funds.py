@@ -10,6 +10,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..domain.funds import CATEGORY_LABELS, ExpenditureStatus, is_forbidden
+from ..domain.marking import N_
 from ..extensions import db
 from .account import Organisation, _enum
 from .authority import Authority
@@ -199,14 +200,14 @@ class FlagState(str, enum.Enum):
     CLEARED = "cleared"    # the condition no longer holds (e.g. the voucher scan arrived)
 
 
-FLAG_STATE_LABELS = {FlagState.OPEN: "待处理", FlagState.RESOLVED: "已处理", FlagState.CLEARED: "已消除"}
+FLAG_STATE_LABELS = {FlagState.OPEN: N_("待处理"), FlagState.RESOLVED: N_("已处理"), FlagState.CLEARED: N_("已消除")}
 FLAG_CODE_LABELS = {
-    "forbidden_category": "禁止列支类别",
-    "over_received": "超过到位资金",
-    "duplicate_voucher": "凭证号重复",
-    "outside_period": "超出资金使用期限",
-    "large_payment": "大额支付",
-    "missing_voucher": "缺少凭证",
+    "forbidden_category": N_("禁止列支类别"),
+    "over_received": N_("超过到位资金"),
+    "duplicate_voucher": N_("凭证号重复"),
+    "outside_period": N_("超出资金使用期限"),
+    "large_payment": N_("大额支付"),
+    "missing_voucher": N_("缺少凭证"),
 }
 
 

@@ -8,7 +8,9 @@ import enum
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.marking import N_
 from ..extensions import db
+
 from .account import _enum
 from .funds import FirstBatchBase
 from .types import UTCDateTime, utcnow
@@ -24,7 +26,7 @@ class OverrideState(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name of the state."""
-        return {"pending": "待批准", "approved": "已批准并下达", "withdrawn": "已撤回"}[self.value]
+        return {"pending": N_("待批准"), "approved": N_("已批准并下达"), "withdrawn": N_("已撤回")}[self.value]
 
 
 class AllocationOverride(db.Model):

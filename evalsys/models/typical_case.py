@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..domain.marking import N_
 from ..extensions import db
+
 from .application import Application
 from .file import StoredFile
 from .types import UTCDateTime, utcnow
@@ -24,8 +26,8 @@ class CaseState(str, enum.Enum):
     @property
     def label(self) -> str:
         """Chinese name."""
-        return {"submitted": "待推荐单位审核", "authority_approved": "待商务部审核", "published": "已发布",
-                "returned": "已退回"}[self.value]
+        return {"submitted": N_("待推荐单位审核"), "authority_approved": N_("待商务部审核"), "published": N_("已发布"),
+                "returned": N_("已退回")}[self.value]
 
 
 class TypicalCase(db.Model):

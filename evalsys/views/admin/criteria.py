@@ -16,6 +16,7 @@ from ...domain.weight_sets import (WeightSetError, ahp_group_weights, ahp_groups
 from ...domain.weights import ahp_from_upper
 from ...extensions import db
 from ...forms.criteria import RuleForm, ahp_form, direct_weights_form, pair_field_name, show_problems, weight_field_name
+from ...i18n import in_language
 from ...models import Role, WeightVersion
 from ...services import admin_query
 from ...permissions import roles_required
@@ -230,4 +231,4 @@ def weights_compare(system_id: str, version: int):
                 for v in versions]
     return render_template("criteria/compare.html", system=system, comparison=comparison, errors=errors,
                            choices=choices, a=a_token, b=b_token,
-                           groups={g.id: g.title for g in system.groups})
+                           groups={g.id: in_language(g) for g in system.groups})

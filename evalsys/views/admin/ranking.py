@@ -8,6 +8,7 @@ from ...boundary import STALE_MESSAGE, attempt
 from ...extensions import db
 from ...forms.base import options
 from ...forms.ranking import RankingSettingsForm, RunForm
+from ...i18n import in_language
 from ...models import Call, RankingRun, Role
 from ...models.types import utcnow
 from ...pagination import page_number
@@ -154,7 +155,7 @@ def ranking_candidate(code: str, run_id: int, app_id: int):
     explanation = report.explain_candidate(run, app_id) or abort(404)
     system = system_of(run)
     return render_template("ranking/candidate.html", call=call, run=run, ex=explanation,
-                           groups={g.id: g.title for g in system.groups}, method_labels=runs.METHOD_LABELS)
+                           groups={g.id: in_language(g) for g in system.groups}, method_labels=runs.METHOD_LABELS)
 
 
 @roles_required(Role.ADMIN)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ...domain import figures as fig
 from ...domain.workflow import STATE_LABELS
 from ...extensions import db
+from ...i18n import in_language
 from ...models import Application, ApplicationAttachment
 from ...permissions import can_view_application
 from ...services import application_detail_query
@@ -37,7 +38,7 @@ def figure_rows(app: Application) -> list[tuple[str, str]]:
             shown = "—" if value is None else (f"{value * 100:.2f}%" if f.kind == "ratio" else f"{value:.4g}")
         else:
             shown = fig.display_human(f, stored.get(f.id))
-        rows.append((f.label, shown))
+        rows.append((in_language(f), shown))
     return rows
 
 

@@ -1,0 +1,158 @@
+"""The English interface: in English mode no interface label of any role's page is Chinese, and English
+text carries no full-width punctuation.
+
+Interface labels are the texts a user reads to find their way: form labels, buttons, table headers,
+headings (h1-h3), legends, captions, the options of a select, menu and navigation links, links styled as
+buttons, flash messages, and the placeholder, title and aria-label attributes. Data is not a label: an
+organisation's or a person's name, a title a user typed, a notice's document number. A template marks
+such a value where it sits inside a label with the standard attribute `translate="no"` (content that is
+not to be translated), or with `lang="zh..."` where the text is Chinese on purpose (the language switch).
+Text inside such an element is left out of the check; nothing else is.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from tests.crawl import ACCOUNTS, role_pages
+
+CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+FULL_WIDTH = re.compile(r"[（）：，；。！？【】、“”]")
+LABEL_TAGS = {"label", "button", "th", "legend", "caption", "h1", "h2", "h3", "option", "summary"}
+LABEL_ATTRIBUTES = ("placeholder", "title", "aria-label")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def _classes(attrs: dict) -> set[str]:
+    return set((attrs.get("class") or "").split())
+
+
+class LabelCollector(HTMLParser):
+    """Collects (element, text) for every interface label of a page, leaving out text marked as data."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, dict]] = []
+        self.open_labels: list[tuple[str, list[str]]] = []  # (description, text parts), innermost last
+        self.found: list[tuple[str, str]] = []
+
+    # -- which elements are labels -------------------------------------------------------------
+    def _is_data(self, attrs: dict) -> bool:
+        return attrs.get("translate") == "no" or (attrs.get("lang") or "").startswith("zh")
+
+    def _inside_data(self) -> bool:
+        return any(self._is_data(a) for _, a in self.stack)
+
+    def _inside(self, tag: str, cls: str | None = None) -> bool:
+        return any(t == tag and (cls is None or cls in _classes(a)) for t, a in self.stack)
+
+    def _label_kind(self, tag: str, attrs: dict) -> str | None:
+        cls = _classes(attrs)
+        if tag in LABEL_TAGS:
+            return tag
+        if tag == "a" and (self._inside("nav") or {"btn", "nav-link", "dropdown-item", "page-link"} & cls
+                           or self._inside("div", "account-menu-items")):
+            return "menu link" if self._inside("nav") or self._inside("details") else "button link"
+        if tag == "div" and "alert" in cls and attrs.get("role") == "alert":
+            return "flash"
+        return None
+
+    # -- parsing -------------------------------------------------------------------------------
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: (v or "") for k, v in attrs}
+        data = self._inside_data() or self._is_data(attrs)
+        if not data:
+            for name in LABEL_ATTRIBUTES:
+                if attrs.get(name):
+                    self.found.append((f"{tag}[{name}]", attrs[name]))
+            if tag == "input" and attrs.get("type") in ("submit", "button", "reset") and attrs.get("value"):
+                self.found.append(("input button", attrs["value"]))
+        if tag in VOID:
+            return
+        self.stack.append((tag, attrs))
+        kind = self._label_kind(tag, attrs)
+        if kind:
+            self.open_labels.append((kind, []))
+        else:
+            self.open_labels.append(("", []))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID or not any(t == tag for t, _ in self.stack):
+            return
+        while self.stack:  # close elements left open (lenient, like a browser)
+            t, _ = self.stack.pop()
+            kind, parts = self.open_labels.pop()
+            if kind:
+                text = " ".join(" ".join(parts).split())
+                if text:
+                    self.found.append((kind, text))
+            if t == tag:
+                break
+
+    def handle_data(self, data):
+        if self._inside_data() or not data.strip():
+            return
+        # The text belongs to the innermost label element (a button inside a th is a button, not a header).
+        for kind, parts in reversed(self.open_labels):
+            if kind:
+                parts.append(data)
+                break
+
+
+def labels_of(html: str) -> list[tuple[str, str]]:
+    """(element, text) of every interface label on a page."""
+    collector = LabelCollector()
+    collector.feed(html)
+    collector.close()
+    return collector.found
+
+
+def not_english(text: str) -> str | None:
+    """Why a label text is not English, or None."""
+    if CHINESE.search(text):
+        return "Chinese"
+    if FULL_WIDTH.search(text):
+        return "full-width punctuation"
+    return None
+
+
+# -- the collector itself --------------------------------------------------------------------------
+
+def test_the_collector_finds_chinese_labels_and_leaves_marked_data_out():
+    html = """<nav><a class="nav-link" href="/x">工作台</a></nav>
+      <form><label for="u">用户名</label><input id="u" placeholder="请输入"><button>Sign in</button>
+      <select><option>草稿</option></select></form>
+      <table><tr><th>Organisation</th><th>Score（raw）</th></tr>
+      <tr><td>某某公司</td></tr></table>
+      <h2>Application <span translate="no">某某公司</span></h2>
+      <button lang="zh-CN">简体中文</button>
+      <div class="alert alert-info" role="alert">已保存</div>
+      <p>正文段落不是标签</p>"""
+    bad = {(kind, text, not_english(text)) for kind, text in labels_of(html) if not_english(text)}
+    assert bad == {
+        ("menu link", "工作台", "Chinese"), ("label", "用户名", "Chinese"), ("input[placeholder]", "请输入", "Chinese"),
+        ("option", "草稿", "Chinese"), ("th", "Score（raw）", "full-width punctuation"), ("flash", "已保存", "Chinese"),
+    }
+
+
+# -- every page of every role ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("username", list(ACCOUNTS), ids=lambda u: u or "visitor")
+def test_no_english_page_shows_chinese_in_an_interface_label(demo_site, username):
+    pages = role_pages(demo_site, username, language="en")
+    assert len(pages) >= 2, "the walk found no pages"
+    problems = []
+    for page in pages:
+        assert '<html lang="en"' in page.html, page.url
+        for kind, text in labels_of(page.html):
+            why = not_english(text)
+            if why:
+                problems.append(f"{page.url} · {kind} · {why}: {text[:80]}")
+    assert not problems, f"{len(problems)} labels not in English:\n" + "\n".join(sorted(set(problems)))
