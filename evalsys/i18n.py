@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask_babel import pgettext
 
 
 def select_locale() -> str:
@@ -28,3 +29,11 @@ def in_language(item) -> str:
                 return getattr(item, f"{attr}_en", "") or text
             return text
     return str(item)
+
+
+def grade_name(label: str) -> str:
+    """A performance grade as the criteria file writes it (优/良/中/差, stored with each evaluation), in the
+    page's language; "grade" is the catalogue context, as 优 and 中 also name marks on a score sheet."""
+    names = {"优": pgettext("grade", "优"), "良": pgettext("grade", "良"), "中": pgettext("grade", "中"),
+             "差": pgettext("grade", "差")}
+    return names.get(label, label)

@@ -11,16 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
 
 
-def _marked() -> set[str]:
-    """Every msgid extracted from the package with the project's babel.cfg."""
+def _marked() -> set[tuple[str, str | None]]:
+    """Every (msgid, context) extracted from the package with the project's babel.cfg."""
     from babel.messages.frontend import parse_mapping_cfg
 
     with open(ROOT / "babel.cfg") as f:
         method_map, options_map = parse_mapping_cfg(f)
     found = set()
-    for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options_map):
-        found.add(message if isinstance(message, str) else message[0])
-    return {m for m in found if m}
+    for _, _, message, _, context in extract_from_dir(str(ROOT), method_map, options_map):
+        found.add((message if isinstance(message, str) else message[0], context))
+    return {(m, c) for m, c in found if m}
 
 
 def _catalogue():
@@ -30,7 +30,8 @@ def _catalogue():
 
 def test_every_marked_string_has_an_english_translation():
     cat = _catalogue()
-    missing = sorted(m for m in _marked() if not (cat.get(m) and cat.get(m).string and not cat.get(m).fuzzy))
+    missing = sorted(m if c is None else f"{c}|{m}" for m, c in _marked()
+                     if not (cat.get(m, c) and cat.get(m, c).string and not cat.get(m, c).fuzzy))
     assert missing == [], f"{len(missing)} untranslated, e.g. {missing[:5]} — run pybabel extract/update"
 
 

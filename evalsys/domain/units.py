@@ -21,6 +21,7 @@ from typing import Any
 
 from .criteria import Field
 from .figures import FigureError, parse_input
+from .marking import N_
 from .money import fen_to_decimal
 
 NUMERIC_KINDS = ("money", "ratio", "integer", "decimal")
@@ -29,6 +30,11 @@ NUMERIC_KINDS = ("money", "ratio", "integer", "decimal")
 PLAN_SCALE = {"money": 100, "ratio": 10_000, "integer": 1, "decimal": 10_000}
 # Decimals kept when printing a value in the units people write (ratio: percent points).
 PRINT_PLACES = {"money": 2, "ratio": 2, "integer": 0, "decimal": 4}
+
+
+# The units the criteria files use, for the translation catalogue (the English interface shows them translated).
+UNIT_NAMES = (N_("元"), N_("人"), N_("人次"), N_("个"), N_("件"), N_("件/万笔"), N_("件/百家"), N_("元/元"), N_("家"),
+              N_("笔"), N_("项"))
 
 
 def unit_label(field: Field) -> str:

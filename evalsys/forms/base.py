@@ -29,6 +29,12 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(str(value), label) for value, label in pairs]
 
 
+def name_options(pairs) -> list[SelectChoice]:
+    """Select options whose labels are names, not interface text (organisations, authorities, people,
+    bases): marked `translate="no"`, they stay as written in every language."""
+    return [SelectChoice(str(value), label, render_kw={"translate": "no"}) for value, label in pairs]
+
+
 class BaseForm(FlaskForm):
     """Every form of the app derives from this one."""
 

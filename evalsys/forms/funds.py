@@ -57,8 +57,9 @@ class DayField(StringField):
 
 def category_options():
     """Allowed categories first, then the forbidden ones (recorded, always flagged)."""
-    return options([(c, f"{c} {label}") for c, label in ALLOWED_CATEGORIES.items()]
-                   + [(c, f"{c} {label}（不得列支）") for c, label in FORBIDDEN_CATEGORIES.items()])
+    return options([(c, _("%(code)s %(label)s", code=c, label=_(label))) for c, label in ALLOWED_CATEGORIES.items()]
+                   + [(c, _("%(code)s %(label)s（不得列支）", code=c, label=_(label)))
+                      for c, label in FORBIDDEN_CATEGORIES.items()])
 
 
 class FirstBatchBaseForm(BaseForm):

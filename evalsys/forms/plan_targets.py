@@ -10,6 +10,7 @@ from wtforms.validators import Length, Optional
 
 from ..domain.criteria import Field
 from ..domain.units import unit_label
+from ..i18n import in_language
 from .base import BaseForm
 
 REASON_HELP = "自评开始后目标值已锁定，修改必须填写理由"
@@ -22,9 +23,9 @@ class _TargetsBase(BaseForm):
     submit = SubmitField(_("保存目标值"))
 
 
-def field_label(f: Field) -> str:
+def field_label(f: Field):
     unit = unit_label(f)
-    return f"{f.label}（{unit}）" if unit else f.label
+    return _("%(label)s（%(unit)s）", label=in_language(f), unit=_(unit)) if unit else in_language(f)
 
 
 def targets_form(fields: list[Field], **kwargs) -> BaseForm:

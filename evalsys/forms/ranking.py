@@ -7,8 +7,8 @@ from wtforms.validators import DataRequired, InputRequired, NumberRange
 
 from .base import BaseForm, options
 
-METHOD_CHOICES = [("weighted-total", "总分法（默认）"), ("topsis", "TOPSIS"), ("vikor", "VIKOR"),
-                  ("wpm", "加权积法")]
+METHOD_CHOICES = [("weighted-total", _("总分法（默认）")), ("topsis", "TOPSIS"), ("vikor", "VIKOR"),
+                  ("wpm", _("加权积法"))]
 
 
 class RankingSettingsForm(BaseForm):
@@ -24,7 +24,7 @@ class RunForm(BaseForm):
     """Make a stored run; another method or aggregation is a comparison."""
 
     category = SelectField(_("范围"))
-    method = SelectField(_("方法"), choices=options([("", "批次正式方法")] + METHOD_CHOICES))
+    method = SelectField(_("方法"), choices=options([("", _("批次正式方法"))] + METHOD_CHOICES))
     aggregation = SelectField(_("专家分"), choices=options([("", _("批次正式设置")), ("raw", _("原始分")),
                                                         ("adjusted", _("偏差校正分"))]))
     samples = IntegerField(_("稳健性抽样次数"), default=200,

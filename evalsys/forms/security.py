@@ -20,7 +20,7 @@ class UserCreateForm(BaseForm):
                            render_kw={"maxlength": 40})
     display_name = StringField(_("姓名"), validators=[DataRequired("请填写姓名"), Length(max=60)],
                                render_kw={"maxlength": 60})
-    role = SelectField(_("角色"), choices=options((r.value, ROLE_LABELS[r]) for r in STAFF_ROLES),
+    role = SelectField(_("角色"), choices=options((r.value, _(ROLE_LABELS[r])) for r in STAFF_ROLES),
                        validators=[DataRequired("请选择角色")])
     authority_code = SelectField(_("推荐单位（主管部门账户必填）"), choices=[], validators=[Optional()])
     email = EmailField(_("电子邮箱"), validators=[Optional(), Email("请填写有效的电子邮箱", check_deliverability=False),
@@ -33,7 +33,7 @@ class UserCreateForm(BaseForm):
 class RoleForm(BaseForm):
     """Replace an account's role (exactly one role per account)."""
 
-    role = SelectField(_("新角色"), choices=options((r.value, ROLE_LABELS[r]) for r in Role),
+    role = SelectField(_("新角色"), choices=options((r.value, _(ROLE_LABELS[r])) for r in Role),
                        validators=[DataRequired("请选择角色")])
     authority_code = SelectField(_("推荐单位"), choices=[], validators=[Optional()])
     submit = SubmitField(_("变更角色"))

@@ -15,6 +15,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from ..domain.criteria import CriteriaSystem
+from ..domain.marking import N_
 from ..domain.weight_sets import (AhpOutcome, ComparisonRow, WeightSetError, ahp_group_weights,
                                   check_direct, clean_reason, compare, decimal_text)
 from ..domain.weights import RULES
@@ -26,7 +27,7 @@ from .criteria import system as criteria_system
 __all__ = ["WeightSetError", "compare_versions", "create_weight_version", "default_values",
            "get_weight_version", "latest_weight_version", "version_values", "weight_versions"]
 
-RULE_LABELS = {"direct": "直接设定", "ahp": "层次分析法", "entropy": "熵权法", "critic": "CRITIC法"}
+RULE_LABELS = {"direct": N_("直接设定"), "ahp": N_("层次分析法"), "entropy": N_("熵权法"), "critic": N_("CRITIC法")}
 
 
 @dataclass(frozen=True)

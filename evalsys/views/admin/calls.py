@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
@@ -11,6 +12,7 @@ from ...extensions import db
 from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
+from ...i18n import in_language
 from ...models import Application, Call, CallKind, Role
 from ...pagination import paginate
 from ...permissions import roles_required
@@ -27,9 +29,10 @@ def _load_call(code: str) -> Call:
 
 def _prepare(form: CallForm) -> None:
     systems = criteria_svc.available()
-    form.criteria.choices = options((f"{s.id}:{s.version}", f"{s.title}（{s.id} v{s.version}）")
+    form.criteria.choices = options((f"{s.id}:{s.version}", gettext("%(title)s（%(id)s v%(version)s）", title=in_language(s), id=s.id,
+                                                                     version=s.version))
                                     for s in systems if s.kind in ("base", "enterprise"))
-    cats = {c.code: c.label for s in systems for c in s.categories}
+    cats = {c.code: in_language(c) for s in systems for c in s.categories}
     form.categories.choices = options(cats.items())
 
 

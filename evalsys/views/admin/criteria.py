@@ -5,6 +5,7 @@ import json
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -224,10 +225,11 @@ def weights_compare(system_id: str, version: int):
             comparison = weights_svc.compare_versions(a, b, system=system, a_category=a_cat, b_category=b_cat)
         except WeightSetError as exc:
             errors = list(exc.problems.values())
-    choices = [("default", "文件默认权重")] + [(f"default:{c.code}", f"文件默认权重（{c.label}）")
-                                              for c in system.categories]
-    labels = {c.code: c.label for c in system.categories}
-    choices += [(str(v.id), f"{labels.get(v.category, '全体')} 第{v.number}版（{weights_svc.RULE_LABELS[v.rule]}）")
+    choices = [("default", gettext("文件默认权重"))] + [
+        (f"default:{c.code}", gettext("文件默认权重（%(category)s）", category=in_language(c))) for c in system.categories]
+    labels = {c.code: in_language(c) for c in system.categories}
+    choices += [(str(v.id), gettext("%(scope)s 第%(number)s版（%(rule)s）", scope=labels.get(v.category) or gettext("全体"),
+                                    number=v.number, rule=gettext(weights_svc.RULE_LABELS[v.rule])))
                 for v in versions]
     return render_template("criteria/compare.html", system=system, comparison=comparison, errors=errors,
                            choices=choices, a=a_token, b=b_token,

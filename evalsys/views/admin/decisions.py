@@ -7,7 +7,7 @@ from flask_login import current_user
 from ...domain.timeutil import format_beijing, parse_beijing
 from ...domain.workflow import ApplicationState as S
 from ...extensions import db
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...forms.decisions import ObjectionForm, ProposalForm, ResolveForm
 from ...forms.security import ConfirmForm
 from ...models import Application, Call, Objection, ObjectionState, Proposal, ProposalState, Role
@@ -35,7 +35,7 @@ def _cohort_forms(call: Call) -> list[dict]:
         form = ProposalForm(prefix=f"p-{category or 'all'}", data={"category": category, "applications": expected})
         rows = [(int(r["id"]), r["rank"], r["score"], names.get(int(r["id"]), ("?", ""))) for r in
                 run.results["mcda"]["results"] if int(r["id"]) in scored]
-        form.applications.choices = options((i, n[0]) for i, _, _, n in rows)
+        form.applications.choices = name_options((i, n[0]) for i, _, _, n in rows)
         cohorts.append({"category": category, "label": label, "run": run, "expected": expected, "form": form,
                         "rows": rows})
     return cohorts

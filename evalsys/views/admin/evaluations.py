@@ -3,14 +3,16 @@ one evaluation (accept / return, issue / reissue, rectification requirement, rev
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import after_commit, attempt, refusal_returns_to
 from ...domain.money import MoneyError, parse_yuan
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
+from ...i18n import in_language
 from ...models import EvaluationAttachment, Role
 from ...permissions import can_decide_evaluation, roles_required
 from ...reporting import evaluation_charts as charts
@@ -46,10 +48,11 @@ def evaluation_rounds():
 def evaluation_round_new():
     """Create a round: code, title, indicator system, deadlines (Beijing time), bases in scope."""
     form = RoundForm()
-    form.criteria.choices = options((f"{s.id}:{s.version}", f"{s.title}（v{s.version}）")
+    form.criteria.choices = options((f"{s.id}:{s.version}", gettext("%(title)s（v%(version)s）", title=in_language(s),
+                                                                    version=s.version))
                                     for s in criteria_svc.available("performance"))
     bases = admin_query.bases()
-    form.bases.choices = options((str(b.id), f"{b.code} {b.name}") for b in bases)
+    form.bases.choices = name_options((str(b.id), f"{b.code} {b.name}") for b in bases)
     errors: dict[str, str] = {}
     if form.validate_on_submit():
         system_id, _, version = form.criteria.data.partition(":")

@@ -3,12 +3,13 @@ charts and exports, and reopening flags an authority resolved."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from ...boundary import attempt
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...models import AllocationOverride, Role
 from ...permissions import can_reopen_flag, roles_required
 from ...services import funds, funds_flags as flag_rules, funds_ledger, sanctions
@@ -42,7 +43,7 @@ def funds_chart(kind: str):
 def funds_new_base():
     """Register a first-batch base; its operator must already be a registered organisation."""
     form = FirstBatchBaseForm()
-    form.authority_code.choices = options((a.code, a.name) for a in admin_query.authorities())
+    form.authority_code.choices = name_options((a.code, a.name) for a in admin_query.authorities())
     if form.validate_on_submit():
         code = uscc.normalise(form.operator_uscc.data)
         org = admin_query.organisation_by_uscc(code)
@@ -57,7 +58,7 @@ def funds_new_base():
                 flash(f"已登记基地 {made[0].code}", "success")
                 return redirect(url_for("admin.funds_base", base_id=made[0].id))
             form.code.errors = refused.lines
-    return render_template("funds/form.html", area="admin", form=form, title="登记首批示范基地", base=None)
+    return render_template("funds/form.html", area="admin", form=form, title=gettext("登记首批示范基地"), base=None)
 
 
 @roles_required(ADMIN)
@@ -102,7 +103,8 @@ def funds_new_allocation(base_id: int):
         form.form_errors.extend(refused.lines)
     if ban and not form.form_errors:
         form.form_errors.append(ban + "。确需下达的，请填写例外下达理由，提交后由另一位管理员批准")
-    return render_template("funds/form.html", area="admin", form=form, title=f"下达资金：{base.name}", base=base)
+    return render_template("funds/form.html", area="admin", form=form, title=gettext("下达资金"), subject=[base.name],
+                           base=base)
 
 
 @roles_required(ADMIN)
@@ -139,8 +141,9 @@ def funds_new_tranche(allocation_id: int):
             flash("到位资金已登记", "success")
             return redirect(url_for("admin.funds_base", base_id=allocation.base_id))
         form.amount.errors = refused.lines
-    title = f"登记到位资金：{allocation.base.name} {allocation.year}年（{allocation.document_no}）"
-    return render_template("funds/form.html", area="admin", form=form, title=title, base=allocation.base)
+    title = gettext("登记到位资金：%(year)s年资金", year=allocation.year)
+    return render_template("funds/form.html", area="admin", form=form, title=title,
+                           subject=[allocation.base.name, allocation.document_no], base=allocation.base)
 
 
 @roles_required(ADMIN)

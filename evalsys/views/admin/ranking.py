@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import STALE_MESSAGE, attempt
@@ -38,9 +39,9 @@ def _load_run(call: Call, run_id: int) -> RankingRun:
 def _run_form(call: Call) -> RunForm:
     form = RunForm()
     labels = report.category_labels(call)
-    form.category.choices = options([("", "全部类别（每类一个结果）")]
+    form.category.choices = options([("", gettext("全部类别（每类一个结果）"))]
                                     + [(c, labels.get(c, c)) for c in call.category_codes]
-                                    if call.category_codes else [("", "全部（不分类别）")])
+                                    if call.category_codes else [("", gettext("全部（不分类别）"))])
     return form
 
 

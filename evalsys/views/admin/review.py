@@ -8,7 +8,7 @@ from flask_login import current_user
 from ...boundary import attempt, refusal_returns_to
 from ...domain.workflow import ApplicationState
 from ...extensions import db
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
 from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
 from ...pagination import page_number, paginate
@@ -42,7 +42,7 @@ def reviewers():
 def reviewer_new():
     """Add an expert to the pool (the security admin then activates its account)."""
     form = ProfileForm()
-    form.home_authority_code.choices = options(authority_choices())
+    form.home_authority_code.choices = name_options(authority_choices())
     if form.validate_on_submit():
         made = []
         refused = attempt(lambda: made.append(review_pool.create_reviewer_profile(review_pool.ProfileData(
@@ -156,7 +156,7 @@ def review_application(code: str, app_id: int):
     indicators = review_sheets.expert_indicators(system_of(app))
     flags = review_sheets.divergent_indicators(app.call, [app.id])
     form = AddAssignmentForm()
-    form.reviewer_id.choices = options(_candidates(app))
+    form.reviewer_id.choices = name_options(_candidates(app))
     return render_template("admin/review_application.html", app=app, call=app.call, rows=rows, scores=scores,
                            indicators=indicators, flags=flags, form=form, reason_form=ReasonForm())
 
@@ -166,7 +166,7 @@ def review_add(code: str, app_id: int):
     """Add a reviewer by hand, or accept a proposed replacement; a reason is required."""
     app = _application(code, app_id)
     form = AddAssignmentForm()
-    form.reviewer_id.choices = options(_candidates(app))
+    form.reviewer_id.choices = name_options(_candidates(app))
     if not form.validate_on_submit():
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("admin.review_application", code=code, app_id=app.id))

@@ -3,6 +3,7 @@ Excel import), attaches vouchers, records reversals, and exports its figures."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, discard_changes, refusal_returns_to
@@ -101,9 +102,9 @@ def funds_new_entry(allocation_id: int):
             else:
                 target = form._fields.get(getattr(refused.error, "field", None) or "") or form.amount
             target.errors = list(refused.lines)
-    title = f"登记支出：{allocation.year}年资金（{allocation.document_no}）"
-    return render_template("funds/form.html", area="applicant", form=form, title=title, base=allocation.base,
-                           multipart=True)
+    title = gettext("登记支出：%(year)s年资金", year=allocation.year)
+    return render_template("funds/form.html", area="applicant", form=form, title=title, subject=[allocation.document_no],
+                           base=allocation.base, multipart=True)
 
 
 @roles_required(APPLICANT)

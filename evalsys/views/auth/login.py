@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from ...boundary import attempt
 from ...extensions import limiter
 from ...forms.auth import LoginForm, PasswordChangeForm, RegisterForm
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...hooks import is_safe_next
 from ...models.types import utcnow
 from ...pagination import paginate
@@ -67,7 +68,7 @@ def logout():
 
 
 def _authority_choices():
-    return options([("", "按统一社会信用代码自动确定"), *authority_choices()])
+    return [*options([("", gettext("按统一社会信用代码自动确定"))]), *name_options(authority_choices())]
 
 
 @public

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
-from ...forms.base import options
+from ...forms.base import name_options, options
 from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
 from ...models import AccountState, Role, User
 from ...pagination import paginate
@@ -18,7 +19,7 @@ from ...services.auth import is_locked
 
 
 def _authority_choices(blank: str):
-    return options([("", blank), *authority_choices()])
+    return [*options([("", blank)]), *name_options(authority_choices())]
 
 
 def _load_target(user_id: int) -> User:
@@ -42,7 +43,7 @@ def home():
 def create():
     """Create a staff account."""
     form = UserCreateForm()
-    form.authority_code.choices = _authority_choices("（无）")
+    form.authority_code.choices = _authority_choices(gettext("（无）"))
     if form.validate_on_submit():
         made: list[User] = []
         refused = attempt(lambda: made.append(create_user(
@@ -62,7 +63,7 @@ def detail(user_id: int):
     """One account: role, state, lockout, and the forms to change them."""
     user = db.session.get(User, user_id) or abort(404)
     form = RoleForm(role=user.role.value, authority_code=user.authority_code or "")
-    form.authority_code.choices = _authority_choices("（无）")
+    form.authority_code.choices = _authority_choices(gettext("（无）"))
     return render_template("security/detail.html", user=user, form=form, confirm=ConfirmForm(),
                            locked=is_locked(user), own=user.id == current_user.id)
 
@@ -72,7 +73,7 @@ def change_role(user_id: int):
     """Replace the account's role; nobody changes their own."""
     user = _load_target(user_id)
     form = RoleForm()
-    form.authority_code.choices = _authority_choices("（无）")
+    form.authority_code.choices = _authority_choices(gettext("（无）"))
     refusal_returns_to(url_for("security.detail", user_id=user.id))
     if form.validate_on_submit():
         set_role(user, Role(form.role.data), actor=current_user._get_current_object(),
