@@ -89,7 +89,7 @@ def call_new():
         refused = attempt(lambda: created.append(create_call(_data(form), actor=current_user._get_current_object())))
         if refused:
             return render_template("admin/call_form.html", form=form, errors=refused.lines, call=None)
-        flash(f"已创建批次：{created[0].title}", "success")
+        flash(gettext("已创建批次：%(title)s", title=created[0].title), "success")
         return redirect(url_for("admin.call_detail", code=created[0].code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=None)
 
@@ -106,7 +106,7 @@ def call_edit(code: str):
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 200
             return render_template("admin/call_form.html", form=form, errors=refused.lines, call=call), status
-        flash("批次已保存。", "success")
+        flash(gettext("批次已保存。"), "success")
         return redirect(url_for("admin.call_detail", code=call.code))
     return render_template("admin/call_form.html", form=form, errors=_form_problems(form), call=call)
 
@@ -147,11 +147,12 @@ def check(code: str, app_id: int):
     app = _call_application(code, app_id)
     form = CheckForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash("；".join(e for errs in form.errors.values() for e in errs) or gettext("请求无效"), "danger")
         return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
     formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
                  reason=form.reason.data)
-    flash(f"形式审查：{app.organisation.name} → {app.state.label}", "success")
+    flash(gettext("形式审查：%(name)s → %(label)s",
+                  name=app.organisation.name, label=gettext(app.state.label)), "success")
     return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
 
 

@@ -114,7 +114,7 @@ def weights_new(system_id: str, version: int):
             if isinstance(result, str):
                 errors = [result]
             else:
-                flash(f"已创建权重版本 {result.number}（直接设定）", "success")
+                flash(gettext("已创建权重版本 %(number)s（直接设定）", number=result.number), "success")
                 return redirect(url_for("admin.criteria_detail", system_id=system.id, version=system.version))
     return render_template("criteria/weights_direct.html", system=system, form=form, errors=errors,
                            category=category, latest=latest,
@@ -148,7 +148,8 @@ def weights_ahp(system_id: str, version: int):
                 if isinstance(result, str):
                     errors = [result]
                 else:
-                    flash(f"已创建权重版本 {result.number}（层次分析法，CR = {float(result.consistency_ratio):.4f}）",
+                    flash(gettext("已创建权重版本 %(number)s（层次分析法，CR = %(cr)s）", number=result.number,
+                                  cr=format(float(result.consistency_ratio), ".4f")),
                           "success")
                     return redirect(url_for("admin.criteria_detail", system_id=system.id,
                                             version=system.version))
@@ -177,7 +178,8 @@ def weights_rule(system_id: str, version: int):
             if isinstance(result, str):
                 errors = [result]
             else:
-                flash(f"已创建权重版本 {result.number}（{weights_svc.RULE_LABELS[result.rule]}）", "success")
+                flash(gettext("已创建权重版本 %(number)s（%(rule)s）", number=result.number,
+                              rule=gettext(weights_svc.RULE_LABELS[result.rule])), "success")
                 return redirect(url_for("admin.criteria_detail", system_id=system.id,
                                         version=system.version))
     return render_template("criteria/weights_rule.html", system=system, form=form, errors=errors,

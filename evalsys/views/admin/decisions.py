@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain.timeutil import format_beijing, parse_beijing
@@ -73,8 +74,8 @@ def propose(code: str, category: str):
         abort(400, description="所选对象无效：只能从该范围已评分的对象中选择")
     proposal = dec.propose_candidates(call, category, form.applications.data, reason=form.reason.data,
                                       actor=current_user._get_current_object())
-    flash("拟入选名单已生效。" if proposal.state == ProposalState.APPLIED
-          else "名单与正式排名不一致，已提交，等待另一位管理员批准。", "success")
+    flash(gettext("拟入选名单已生效。") if proposal.state == ProposalState.APPLIED
+          else gettext("名单与正式排名不一致，已提交，等待另一位管理员批准。"), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 
@@ -89,7 +90,7 @@ def proposal_action(code: str, proposal_id: int, verb: str):
         abort(400)
     fn = dec.approve_proposal if verb == "approve" else dec.withdraw_proposal
     fn(proposal, actor=current_user._get_current_object())
-    flash("已批准，拟入选名单已生效。" if verb == "approve" else "名单已撤回。", "success")
+    flash(gettext("已批准，拟入选名单已生效。") if verb == "approve" else gettext("名单已撤回。"), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 
@@ -100,7 +101,8 @@ def open_publicity(code: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     entries = dec.open_publicity(call, actor=current_user._get_current_object())
-    flash(f"已公示 {len(entries)} 个对象，公示期至 {format_beijing(entries[0].ends_at)}。", "success")
+    flash(gettext("已公示 %(n)s 个对象，公示期至 %(until)s。", n=len(entries),
+                  until=format_beijing(entries[0].ends_at)), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 
@@ -115,7 +117,7 @@ def record_objection(code: str):
     app = db.session.get(Application, form.application.data)
     dec.record_objection(app, channel=form.channel.data, received_at=parse_beijing(form.received_at.data),
                          summary=form.summary.data, actor=current_user._get_current_object())
-    flash("异议已登记。", "success")
+    flash(gettext("异议已登记。"), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 
@@ -131,7 +133,7 @@ def resolve_objection(code: str, objection_id: int):
         abort(400, description="处理异议必须填写理由")
     dec.resolve_objection(objection, upheld=form.decision.data == "uphold", reason=form.reason.data,
                           actor=current_user._get_current_object())
-    flash("异议已处理。", "success")
+    flash(gettext("异议已处理。"), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 
@@ -142,7 +144,7 @@ def announce(code: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     dec.announce_results(call, actor=current_user._get_current_object())
-    flash("结果已公布，申报单位已收到站内通知。", "success")
+    flash(gettext("结果已公布，申报单位已收到站内通知。"), "success")
     return redirect(url_for("admin.decisions", code=code))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
@@ -25,7 +26,7 @@ def evaluation_round_summary_issue(code: str):
         abort(400)
     report = issue_round_summary(round_, actor=current_user._get_current_object())
     db.session.commit()
-    flash(f"已出具全国汇总报告：{report.serial}", "success")
+    flash(gettext("已出具全国汇总报告：%(serial)s", serial=report.serial), "success")
     return redirect(url_for("admin.evaluation_round", code=round_.code))
 
 

@@ -63,7 +63,7 @@ def evaluation_round_new():
         created = []
         refused = attempt(lambda: created.append(svc.create_round(data, actor=current_user._get_current_object())))
         if not refused:
-            flash(f"已创建评价批次：{created[0].title}", "success")
+            flash(gettext("已创建评价批次：%(title)s", title=created[0].title), "success")
             return redirect(url_for("admin.evaluation_round", code=created[0].code))
         errors = refused.fields or {"_": "；".join(refused.lines)}
     return render_template("evaluations/round_form.html", form=form, errors=errors)
@@ -121,10 +121,10 @@ def evaluation_round_batch(code: str):
     app = current_app._get_current_object()
     job = batch.create_job(round_, actor=current_user._get_current_object(), backend=batch.background_backend(app))
     if job is None:
-        flash("没有待出具的报告。", "info")
+        flash(gettext("没有待出具的报告。"), "info")
         return redirect(url_for("admin.evaluation_round", code=code))
     after_commit(batch.start_background, app, job.id)  # the worker reads the committed job
-    flash(f"已开始批量出具报告（共 {job.total} 份），刷新页面查看进度。", "success")
+    flash(gettext("已开始批量出具报告（共 %(total)s 份），刷新页面查看进度。", total=job.total), "success")
     return redirect(url_for("admin.evaluation_round", code=code))
 
 
@@ -158,8 +158,8 @@ def evaluation_item_decide(evaluation_id: int, action: str):
         versioning.check_version(ev, expected_version(form))
         issue_report(ev, actor=actor, reissue=action == "reissue",
                      reason=form.reason.data if action == "reissue" else "")
-    flash({"accept": "已审核通过。", "return": "已退回主管部门。", "issue": "报告已出具。",
-           "reissue": "已重新出具报告，原报告标记为已被替代。"}[action], "success")
+    flash({"accept": gettext("已审核通过。"), "return": gettext("已退回主管部门。"), "issue": gettext("报告已出具。"),
+           "reissue": gettext("已重新出具报告，原报告标记为已被替代。")}[action], "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
 
 
@@ -173,7 +173,7 @@ def evaluation_require_rectification(evaluation_id: int):
     deadline = parse_beijing(form.deadline.data) if form.deadline.data else None
     rect.require_rectification(ev, requirement=form.requirement.data, deadline=deadline,
                                actor=current_user._get_current_object())
-    flash("已下达整改要求。", "success")
+    flash(gettext("已下达整改要求。"), "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
 
 
@@ -194,7 +194,7 @@ def evaluation_revoke(evaluation_id: int):
     rect.revoke_title(ev.rectification, amount_fen=amount, reason=form.reason.data,
                       document_no=form.document_no.data or "", actor=current_user._get_current_object(),
                       expected_version=expected_version(form))
-    flash("已撤销示范基地称号，收回资金已记入该基地的资金台账。", "success")
+    flash(gettext("已撤销示范基地称号，收回资金已记入该基地的资金台账。"), "success")
     return redirect(url_for("admin.evaluation_item", evaluation_id=ev.id))
 
 

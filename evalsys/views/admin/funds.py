@@ -55,7 +55,7 @@ def funds_new_base():
                 code=form.code.data, name=form.name.data, city=form.city.data,
                 authority_code=form.authority_code.data, organisation=org, actor=shared.user())))
             if not refused:
-                flash(f"已登记基地 {made[0].code}", "success")
+                flash(gettext("已登记基地 %(code)s", code=made[0].code), "success")
                 return redirect(url_for("admin.funds_base", base_id=made[0].id))
             form.code.errors = refused.lines
     return render_template("funds/form.html", area="admin", form=form, title=gettext("登记首批示范基地"), base=None)
@@ -89,7 +89,7 @@ def funds_new_allocation(base_id: int):
             purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day),
             reason=form.override_reason.data, actor=shared.user()))
         if not refused:
-            flash("例外下达申请已提交，须由另一位管理员批准后下达", "success")
+            flash(gettext("例外下达申请已提交，须由另一位管理员批准后下达"), "success")
             return redirect(url_for("admin.funds_base", base_id=base.id))
         form.form_errors.extend(refused.lines)
     elif form.validate_on_submit():
@@ -98,7 +98,7 @@ def funds_new_allocation(base_id: int):
             purpose=form.purpose.data or "", period_start=form.period_start.day, period_end=form.period_end.day,
             actor=shared.user()))
         if not refused:
-            flash("资金下达已登记", "success")
+            flash(gettext("资金下达已登记"), "success")
             return redirect(url_for("admin.funds_base", base_id=base.id))
         form.form_errors.extend(refused.lines)
     if ban and not form.form_errors:
@@ -124,7 +124,7 @@ def funds_override_decide(override_id: int, action: str):
         flash(e.message, "danger")
     else:
         db.session.commit()
-        flash("已批准并下达资金" if action == "approve" else "例外下达申请已撤回", "success")
+        flash(gettext("已批准并下达资金") if action == "approve" else gettext("例外下达申请已撤回"), "success")
     return redirect(url_for("admin.funds_base", base_id=item.base_id))
 
 
@@ -138,7 +138,7 @@ def funds_new_tranche(allocation_id: int):
             allocation, date=form.date.day, amount_fen=form.amount.fen, document_no=form.document_no.data or "",
             actor=shared.user()))
         if not refused:
-            flash("到位资金已登记", "success")
+            flash(gettext("到位资金已登记"), "success")
             return redirect(url_for("admin.funds_base", base_id=allocation.base_id))
         form.amount.errors = refused.lines
     title = gettext("登记到位资金：%(year)s年资金", year=allocation.year)
@@ -172,6 +172,6 @@ def funds_reopen_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_reopen_flag(shared.user(), flag):
         abort(403)
-    return shared.apply_with_reason(flag_rules.reopen_flag, flag, missing="请填写重新打开的理由",
-                                    done="已重新打开该提示",
+    return shared.apply_with_reason(flag_rules.reopen_flag, flag, missing=gettext("请填写重新打开的理由"),
+                                    done=gettext("已重新打开该提示"),
                                     back=url_for("admin.funds_entry", entry_id=flag.expenditure_id))

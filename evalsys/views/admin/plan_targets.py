@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from ...domain.units import format_plan
 from ...extensions import db
@@ -51,9 +52,9 @@ def funds_edit_targets(base_id: int):
             else:
                 db.session.commit()
                 if change.changed:
-                    flash(f"目标值已保存（第 {change.version.number} 版）", "success")
+                    flash(gettext("目标值已保存（第 %(number)s 版）", number=change.version.number), "success")
                 else:
-                    flash("目标值没有变化", "info")
+                    flash(gettext("目标值没有变化"), "info")
                 return redirect(url_for("admin.funds_base", base_id=base.id))
     return render_template("funds/targets.html", area="admin", base=base, form=form, lock=lock, system=system,
                            history=svc.history(base), sources=SOURCE_LABELS, fields={f.id: f for f in fields},
@@ -85,7 +86,8 @@ def funds_import_targets():
             else:
                 if result.ok:
                     db.session.commit()
-                    flash(f"导入完成：{len(result.changed)} 个基地的目标值已更新，{len(result.unchanged)} 个没有变化",
+                    flash(gettext("导入完成：%(n)s 个基地的目标值已更新，%(n_b)s 个没有变化",
+                                  n=len(result.changed), n_b=len(result.unchanged)),
                           "success")
                     return redirect(url_for("admin.funds_home"))
                 db.session.rollback()

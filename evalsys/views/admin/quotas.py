@@ -3,6 +3,7 @@ the call's default; the ministry gives an authority its own figure (a large prov
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from ...extensions import db
 from ...forms.base import BaseForm
@@ -44,7 +45,7 @@ def call_quotas(code: str):
                 errors = e.by_code
             else:
                 db.session.commit()
-                flash(f"推荐名额已保存（调整 {len(changes)} 个推荐单位）", "success")
+                flash(gettext("推荐名额已保存（调整 %(n)s 个推荐单位）", n=len(changes)), "success")
                 return redirect(url_for("admin.call_quotas", code=call.code))
     return render_template("admin/call_quotas.html", call=call, rows=rows, form=form, errors=errors, typed=typed), \
         (422 if errors else 200)

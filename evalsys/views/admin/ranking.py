@@ -84,7 +84,7 @@ def ranking_settings(code: str):
                                                       actor=current_user._get_current_object()), obj=call)
     if refused:
         return page(refused.lines, 409)
-    flash("排名设置已保存。", "success")
+    flash(gettext("排名设置已保存。"), "success")
     return redirect(url_for("admin.ranking", code=code))
 
 
@@ -116,7 +116,8 @@ def ranking_run(code: str):
     refused = attempt(run)
     if refused:
         return _index(call, form, refused=refused.lines, status=409)
-    flash(f"已生成 {len(made)} 个排名结果{'（比较结果，不能用于拟入选）' if not made[0].official else ''}。", "success")
+    flash(gettext("已生成 %(n)s 个排名结果。", n=len(made)) if made[0].official
+          else gettext("已生成 %(n)s 个排名结果（比较结果，不能用于拟入选）。", n=len(made)), "success")
     return redirect(url_for("admin.ranking_detail", code=code, run_id=made[0].id))
 
 
@@ -165,8 +166,9 @@ def ranking_reproduce(code: str, run_id: int):
     call = _load_call(code)
     run = _load_run(call, run_id)
     result = run_compare.reproduce_run(run)
-    flash("已按存档矩阵和权重重新计算，结果完全一致。" if result.exact
-          else "重新计算结果不一致：" + "；".join(result.differences), "success" if result.exact else "danger")
+    flash(gettext("已按存档矩阵和权重重新计算，结果完全一致。") if result.exact
+          else gettext("重新计算结果不一致：%(differences)s", differences="；".join(result.differences)),
+          "success" if result.exact else "danger")
     return redirect(url_for("admin.ranking_detail", code=code, run_id=run.id))
 
 

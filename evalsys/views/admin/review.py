@@ -3,6 +3,7 @@ and the progress board."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -50,7 +51,7 @@ def reviewer_new():
             field_tags=form.field_tags.data or "", organisation_uscc=form.organisation_uscc.data or None,
             organisation_name=form.organisation_name.data or ""), actor=_actor())))
         if not refused:
-            flash(f"已加入专家库：{made[0].name}（待安全管理员启用账户）", "success")
+            flash(gettext("已加入专家库：%(name)s（待安全管理员启用账户）", name=made[0].name), "success")
             return redirect(url_for("admin.reviewer_detail", profile_id=made[0].id))
         form.organisation_uscc.errors = refused.lines
     return render_template("admin/review_reviewer_form.html", form=form)
@@ -111,9 +112,10 @@ def review_assign(code: str):
     refusal_returns_to(url_for("admin.review_call", code=code))
     result = assign_call(call, seed=form.seed.data, actor=_actor())
     lo, hi = result.plan.bounds
-    text = f"已为{result.applications}件申报分配{result.created}个评审任务（种子{form.seed.data}）。"
+    text = gettext("已为%(applications)s件申报分配%(created)s个评审任务（种子%(seed)s）。",
+                   applications=result.applications, created=result.created, seed=form.seed.data)
     if result.plan.balanced:
-        flash(text + f"专家工作量均衡：每人{lo}–{hi}件。", "success")
+        flash(text + gettext("专家工作量均衡：每人%(lo)s–%(hi)s件。", lo=lo, hi=hi), "success")
     else:
         flash(text + result.plan.explanation, "warning")
     return redirect(url_for("admin.review_call", code=code))
@@ -126,8 +128,8 @@ def review_close(code: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     result = review_sheets.close_review(call, actor=_actor())
-    flash(f"评审已结束：{result.applications}件申报进入“已评分”，{result.flagged}份评分表需填写偏离说明，"
-          f"{len(result.missing)}件申报评分表不足。", "success")
+    flash(gettext("评审已结束：%(applications)s件申报进入“已评分”，%(flagged)s份评分表需填写偏离说明，%(n)s件申报评分表不足。",
+                  applications=result.applications, flagged=result.flagged, n=len(result.missing)), "success")
     return redirect(url_for("admin.review_progress", code=code))
 
 
@@ -173,7 +175,7 @@ def review_add(code: str, app_id: int):
     profile = db.session.get(ReviewerProfile, int(form.reviewer_id.data)) or abort(404)
     source = "replacement" if form.source.data == "replacement" else "manual"
     add_assignment(app, profile, reason=form.reason.data, actor=_actor(), source=source)
-    flash(f"已分配专家：{profile.name}", "success")
+    flash(gettext("已分配专家：%(name)s", name=profile.name), "success")
     if request.form.get("back") == "call":
         return redirect(url_for("admin.review_call", code=code))
     return redirect(url_for("admin.review_application", code=code, app_id=app.id))
@@ -187,10 +189,10 @@ def review_remove(assignment_id: int):
     back = url_for("admin.review_application", code=assignment.application.call.code,
                    app_id=assignment.application_id)
     if not form.validate_on_submit():
-        flash("请填写理由", "danger")
+        flash(gettext("请填写理由"), "danger")
         return redirect(back)
     remove_assignment(assignment, reason=form.reason.data, actor=_actor())
-    flash("已移出该专家，其评分表已作废。", "success")
+    flash(gettext("已移出该专家，其评分表已作废。"), "success")
     return redirect(back)
 
 
@@ -202,10 +204,10 @@ def review_reopen(sheet_id: int):
     back = url_for("admin.review_application", code=sheet.assignment.application.call.code,
                    app_id=sheet.assignment.application_id)
     if not form.validate_on_submit():
-        flash("请填写理由", "danger")
+        flash(gettext("请填写理由"), "danger")
         return redirect(back)
     review_sheets.reopen_sheet(sheet, form.reason.data, actor=_actor())
-    flash("评分表已重新开放；本批次已存储的排序结果均已标记为过期。", "success")
+    flash(gettext("评分表已重新开放；本批次已存储的排序结果均已标记为过期。"), "success")
     return redirect(back)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
@@ -27,7 +28,7 @@ def summaries():
                                                                   title=form.title.data or None,
                                                                   actor=current_user._get_current_object())))
         if not refused:
-            flash(f"已开始征集：{made[0].title}", "success")
+            flash(gettext("已开始征集：%(title)s", title=made[0].title), "success")
             return redirect(url_for("admin.summary_status", collection_id=made[0].id))
         form.year.errors = refused.lines
     rows = admin_query.summary_collections()
@@ -50,7 +51,7 @@ def summary_remind(collection_id: int):
     c = collection(collection_id)
     if ConfirmForm().validate_on_submit():
         n = svc.send_reminders(c, actor=current_user._get_current_object())
-        flash(f"已向{n}个未报送的推荐单位发送提醒。", "success")
+        flash(gettext("已向%(n)s个未报送的推荐单位发送提醒。", n=n), "success")
     return redirect(url_for("admin.summary_status", collection_id=c.id))
 
 

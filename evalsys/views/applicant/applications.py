@@ -3,6 +3,7 @@ attachments, submit or withdraw, the form PDF, the submission receipt)."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain import figures as fig
@@ -46,7 +47,7 @@ def decide_member(user_id: int, action: str):
     refusal_returns_to(url_for("applicant.home"))
     if ConfirmForm().validate_on_submit():
         approve_member(member, actor=_actor(), approve=action == "approve")
-        flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
+        flash(gettext("已批准该账户。") if action == "approve" else gettext("已拒绝该账户。"), "success")
     return redirect(url_for("applicant.home"))
 
 
@@ -107,7 +108,7 @@ def application_edit(app_id: int):
     if not can_edit_application(current_user, app):
         abort(403)
     if app.state not in svc.EDITABLE:
-        flash(f"申报当前状态为“{app.state.label}”，不能修改", "warning")
+        flash(gettext("申报当前状态为“%(label)s”，不能修改", label=gettext(app.state.label)), "warning")
         return redirect(url_for("applicant.application_detail", app_id=app.id))
     system = svc.system_of(app)
     categories = [(c.code, c.label) for c in system.categories if c.code in app.call.category_codes]
@@ -128,7 +129,7 @@ def application_edit(app_id: int):
             attempt(save, obj=app)  # the submission was refused: the draft is still saved, as "save" would
             form.version.data = app.version_id
         if not refused:
-            flash("申报已提交。" if form.submit_application.data else "草稿已保存。", "success")
+            flash(gettext("申报已提交。") if form.submit_application.data else gettext("草稿已保存。"), "success")
             return redirect(url_for("applicant.application_detail", app_id=app.id))
         problems = refused.lines
         if refused.error is None or isinstance(refused.error, TransitionError):
@@ -148,9 +149,9 @@ def upload_attachment(app_id: int):
     refusal_returns_to(url_for("applicant.application_detail", app_id=app.id))
     if form.validate_on_submit():
         svc.attach(app, AttachmentKind(form.kind.data), request.files.get(form.file.name), actor=_actor())
-        flash(f"已上传：{AttachmentKind(form.kind.data).label}", "success")
+        flash(gettext("已上传：%(label)s", label=gettext(AttachmentKind(form.kind.data).label)), "success")
     else:
-        flash("请选择附件类型和文件", "danger")
+        flash(gettext("请选择附件类型和文件"), "danger")
     return redirect(url_for("applicant.application_detail", app_id=app.id))
 
 
@@ -173,7 +174,7 @@ def act(app_id: int, action: str):
         svc.withdraw(app, actor=_actor())
     else:
         svc.submit(app, actor=_actor())
-    flash("申报已撤回为草稿，可修改后重新提交。" if action == "withdraw" else "申报已提交。", "success")
+    flash(gettext("申报已撤回为草稿，可修改后重新提交。") if action == "withdraw" else gettext("申报已提交。"), "success")
     return redirect(url_for("applicant.application_detail", app_id=app.id))
 
 

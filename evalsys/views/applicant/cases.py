@@ -3,6 +3,7 @@ returned ones."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
@@ -47,7 +48,7 @@ def case_new(app_id: int):
         refused = attempt(lambda: made.append(svc.submit_case(app, text, _uploads(form),
                                                               actor=current_user._get_current_object())))
         if not refused:
-            flash("典型案例已提交，等待推荐单位审核。", "success")
+            flash(gettext("典型案例已提交，等待推荐单位审核。"), "success")
             return redirect(url_for("applicant.case_detail", case_id=made[0].id))
         form.images.errors = refused.lines
     return render_template("cases/form.html", form=form, app=app, case=None)
@@ -78,7 +79,7 @@ def case_edit(case_id: int):
                                                     actor=current_user._get_current_object(),
                                                     expected_version=version), obj=case)
         if not refused:
-            flash("典型案例已重新提交。", "success")
+            flash(gettext("典型案例已重新提交。"), "success")
             return redirect(url_for("applicant.case_detail", case_id=case.id))
         form.images.errors = refused.lines
         if refused.error is None:  # a stale version: on the form, the input kept

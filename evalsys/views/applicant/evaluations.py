@@ -3,6 +3,7 @@ its own base's issued reports."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -73,7 +74,7 @@ def evaluation(evaluation_id: int):
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 400  # a stale tab, or figures to correct
             return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
-        flash("自评内容已保存。", "success")
+        flash(gettext("自评内容已保存。"), "success")
         return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
 
@@ -87,7 +88,7 @@ def evaluation_submit(evaluation_id: int):
         abort(400)
     self_evaluation.submit_self_evaluation(ev, actor=current_user._get_current_object(),
                                            expected_version=expected_version(form))
-    flash("自评已提交，等待主管部门评价。", "success")
+    flash(gettext("自评已提交，等待主管部门评价。"), "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
 
@@ -101,7 +102,7 @@ def evaluation_evidence(evaluation_id: int):
     refusal_returns_to(url_for("applicant.evaluation", evaluation_id=ev.id))
     stored = store_upload(form.file.data, purpose="evaluation_evidence", actor_id=current_user.id)
     self_evaluation.attach_evidence(ev, stored, form.label.data or "", actor=current_user._get_current_object())
-    flash("佐证材料已上传。", "success")
+    flash(gettext("佐证材料已上传。"), "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
 
@@ -130,7 +131,7 @@ def evaluation_rectification(evaluation_id: int):
         stored = store_upload(form.file.data, purpose="rectification_report", actor_id=current_user.id)
     rect.submit_rectification_report(ev.rectification, report=form.report.data, file=stored,
                                      actor=current_user._get_current_object(), expected_version=expected_version(form))
-    flash("整改报告已提交。", "success")
+    flash(gettext("整改报告已提交。"), "success")
     return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
 
 

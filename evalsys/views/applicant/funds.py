@@ -90,7 +90,7 @@ def funds_new_entry(allocation_id: int):
                 return redirect(url_for("applicant.funds_entry", entry_id=refused.error.object_id))
             return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
         if not refused:
-            flash("支出已登记，等待主管部门核实", "success")
+            flash(gettext("支出已登记，等待主管部门核实"), "success")
             return redirect(url_for("applicant.funds_entry", entry_id=created[0].id))
         # shown beside the field it concerns, the input kept
         if isinstance(refused.error, form_tokens.FormTokenInvalid):
@@ -130,7 +130,8 @@ def funds_import_entries(allocation_id: int):
             form.file.errors = list(refused.lines)
             result = outcome[0] if outcome else None
             if result is not None and result.ok:
-                flash(f"导入完成：新增 {result.created} 条，已存在跳过 {result.skipped} 条", "success")
+                flash(gettext("导入完成：新增 %(created)s 条，已存在跳过 %(skipped)s 条",
+                              created=result.created, skipped=result.skipped), "success")
                 return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))
             if result is not None:
                 discard_changes()  # all rows or none: the per-row report is shown, nothing is kept
@@ -158,16 +159,16 @@ def funds_attach_voucher(entry_id: int):
     valid = form.validate_on_submit()
     upload = form.voucher.data
     if valid and (upload is None or not upload.filename):
-        flash("请选择凭证扫描件", "danger")
+        flash(gettext("请选择凭证扫描件"), "danger")
     elif valid and entry.status != funds.PENDING:
-        flash("已核实或已驳回的支出不能再修改凭证", "danger")  # checked before the file is stored
+        flash(gettext("已核实或已驳回的支出不能再修改凭证"), "danger")  # checked before the file is stored
     elif valid:
         refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
         stored = store_upload(upload, purpose="voucher", actor_id=current_user.id, allowed=VOUCHER_KINDS)
         funds_ledger.attach_voucher(entry, stored, actor=shared.user(), expected_version=form.expected_version)
-        flash("凭证扫描件已上传", "success")
+        flash(gettext("凭证扫描件已上传"), "success")
     else:
-        shared.flash_form_errors(form, "请选择凭证扫描件")
+        shared.flash_form_errors(form, gettext("请选择凭证扫描件"))
     return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
 
 
@@ -177,11 +178,11 @@ def funds_reverse(entry_id: int):
     entry = _operated_entry(entry_id)
     form = ReverseForm()
     if not form.validate_on_submit():
-        shared.flash_form_errors(form, "请填写冲销日期和理由")
+        shared.flash_form_errors(form, gettext("请填写冲销日期和理由"))
         return redirect(url_for("applicant.funds_entry", entry_id=entry_id))
     refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))
     reversal = funds_ledger.reverse_expenditure(entry, reason=form.reason.data, date=form.date.day,
                                                 actor=shared.user())
     db.session.flush()
-    flash("冲销分录已登记，等待主管部门核实", "success")
+    flash(gettext("冲销分录已登记，等待主管部门核实"), "success")
     return redirect(url_for("applicant.funds_entry", entry_id=reversal.id))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
@@ -46,5 +47,5 @@ def revoke_api_token(token_id: int):
     if ConfirmForm().validate_on_submit():
         if revoke_token(row, actor=current_user._get_current_object()):
             db.session.commit()
-            flash("令牌已撤销，使用它的请求将被拒绝。", "success")
+            flash(gettext("令牌已撤销，使用它的请求将被拒绝。"), "success")
     return redirect(url_for("auth.api_tokens"))

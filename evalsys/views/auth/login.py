@@ -51,7 +51,7 @@ def login():
         start_session(result.user, ip=request.remote_addr)
         login_user(result.user)
         if restored:
-            flash("会话超时前提交的表单内容已恢复，请核对后重新提交。", "info")
+            flash(gettext("会话超时前提交的表单内容已恢复，请核对后重新提交。"), "info")
         return redirect(nxt if is_safe_next(nxt) else home_url())
     return render_template("auth/login.html", form=form)
 
@@ -63,7 +63,7 @@ def logout():
     end_session(current_user.get_id())
     logout_user()
     session.clear()
-    flash("您已安全退出。", "success")
+    flash(gettext("您已安全退出。"), "success")
     return redirect(url_for("auth.login"))
 
 
@@ -107,7 +107,7 @@ def password():
             return render_template("auth/password.html", form=form)
         logout_user()
         session.clear()
-        flash("密码已修改，请使用新密码重新登录。", "success")
+        flash(gettext("密码已修改，请使用新密码重新登录。"), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/password.html", form=form)
 

@@ -7,6 +7,7 @@ session and redirects, so the token leaves the address bar.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from ...boundary import after_commit, attempt
@@ -74,7 +75,7 @@ def reset_password():
         if current_user.is_authenticated:
             logout_user()
         session.clear()
-        flash("密码已重置，该账户原有的登录均已失效，请使用新密码登录。", "success")
+        flash(gettext("密码已重置，该账户原有的登录均已失效，请使用新密码登录。"), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form, username=row.user.username)
 
@@ -90,6 +91,6 @@ def require_password_change():
     if request.path.startswith("/api/"):
         return None  # the JSON API ignores sessions and refuses such an account's tokens itself
     if current_user.is_authenticated and getattr(current_user, "must_change_password", False):
-        flash("您的密码已被重置为临时密码，请先设置新密码。", "warning")
+        flash(gettext("您的密码已被重置为临时密码，请先设置新密码。"), "warning")
         return redirect(url_for("auth.password"))
     return None

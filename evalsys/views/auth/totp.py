@@ -5,6 +5,7 @@ Adds routes to the auth blueprint (imported in `views/__init__.py: register_blue
 from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -63,7 +64,7 @@ def login_code():
     user = pending_user()
     if user is None or not needs_second_factor(user):  # expired, password changed, or factor reset meanwhile
         clear_pending()
-        flash("登录验证已失效（超时或账户信息已变更），请重新输入用户名和密码。", "warning")
+        flash(gettext("登录验证已失效（超时或账户信息已变更），请重新输入用户名和密码。"), "warning")
         return redirect(url_for("auth.login"))
     if is_locked(user, utcnow()):
         return _refuse(user, "login_refused_locked")
@@ -85,10 +86,10 @@ def login_code():
         start_session(user, ip=request.remote_addr)
         login_user(user)
         if check.method == "recovery_code":
-            flash(f"您已使用一个恢复码登录（每个恢复码只能使用一次），剩余 {recovery_codes_left(user)} 个。"
-                  "如手机丢失，请联系安全管理员重置两步验证。", "warning")
+            flash(gettext("您已使用一个恢复码登录（每个恢复码只能使用一次），剩余 %(n)s 个。如手机丢失，请联系安全管理员重置两步验证。",
+                          n=recovery_codes_left(user)), "warning")
         if state.get("restored"):
-            flash("会话超时前提交的表单内容已恢复，请核对后重新提交。", "info")
+            flash(gettext("会话超时前提交的表单内容已恢复，请核对后重新提交。"), "info")
         nxt = state.get("next")
         return redirect(nxt or home_url())
     return render_template("auth/login_code.html", form=form)
@@ -128,7 +129,7 @@ def totp_enrol():
         codes = []
         refused = attempt(lambda: codes.extend(confirm_enrolment(user, form.code.data)))
         if not refused:
-            flash("两步验证已启用。今后登录时，除密码外还需输入验证器上的6位验证码。", "success")
+            flash(gettext("两步验证已启用。今后登录时，除密码外还需输入验证器上的6位验证码。"), "success")
             return _no_store(render_template("auth/totp_codes.html", codes=codes))
         form.code.errors = refused.lines
     return _no_store(render_template("auth/totp_enrol.html", form=form, secret=pending.secret,
@@ -140,11 +141,11 @@ def totp_recovery():
     """New recovery codes after a fresh code; the old ones stop working."""
     form = TotpCodeForm()
     if not form.validate_on_submit():
-        flash("请输入验证器上的6位验证码。", "warning")
+        flash(gettext("请输入验证器上的6位验证码。"), "warning")
         return redirect(url_for("auth.totp"))
     refusal_returns_to(url_for("auth.totp"))
     codes = regenerate_recovery_codes(current_user._get_current_object(), form.code.data)
-    flash("已生成新的恢复码，原有恢复码全部作废。", "success")
+    flash(gettext("已生成新的恢复码，原有恢复码全部作废。"), "success")
     return _no_store(render_template("auth/totp_codes.html", codes=codes))
 
 
@@ -160,5 +161,5 @@ def require_enrolment():
         return None
     if not current_user.is_authenticated or not enrolment_required(current_user._get_current_object()):
         return None
-    flash("根据安全策略，您的账户须先启用两步验证，才能使用系统其他功能。", "warning")
+    flash(gettext("根据安全策略，您的账户须先启用两步验证，才能使用系统其他功能。"), "warning")
     return redirect(url_for("auth.totp"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
@@ -51,7 +52,8 @@ def decide_organisation(org_id: int, action: str):
     refusal_returns_to(url_for("authority.organisations"))
     if ConfirmForm().validate_on_submit():
         verify_organisation(org, actor=current_user._get_current_object(), approve=action == "verify")
-        flash(f"已{'核验通过' if action == 'verify' else '驳回'}：{org.name}", "success")
+        flash(gettext("已核验通过：%(name)s", name=org.name) if action == "verify"
+              else gettext("已驳回：%(name)s", name=org.name), "success")
     return redirect(url_for("authority.organisations"))
 
 
@@ -63,7 +65,7 @@ def decide_member(user_id: int, action: str):
         abort(403)
     if ConfirmForm().validate_on_submit():
         approve_member(member, actor=current_user._get_current_object(), approve=action == "approve")
-        flash("已批准该账户。" if action == "approve" else "已拒绝该账户。", "success")
+        flash(gettext("已批准该账户。") if action == "approve" else gettext("已拒绝该账户。"), "success")
     return redirect(url_for("authority.organisations"))
 
 
@@ -108,10 +110,11 @@ def download_attachment(app_id: int, attachment_id: int):
 def _decide(app_id: int, form, service, kwargs):
     app = _my_application(app_id)
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash("；".join(e for errs in form.errors.values() for e in errs) or gettext("请求无效"), "danger")
         return redirect(url_for("authority.application_detail", app_id=app.id))
     service(app, actor=current_user._get_current_object(), **kwargs(form))
-    flash(f"已办理：{app.organisation.name} → {app.state.label}", "success")
+    flash(gettext("已办理：%(name)s → %(label)s",
+                  name=app.organisation.name, label=gettext(app.state.label)), "success")
     return redirect(url_for("authority.application_detail", app_id=app.id))
 
 
@@ -143,7 +146,7 @@ def upload_letter(code: str):
     refusal_returns_to(back)
     if form.validate_on_submit():
         rec.upload_letter(call, request.files.get(form.file.name), actor=current_user._get_current_object())
-        flash("推荐函已上传。", "success")
+        flash(gettext("推荐函已上传。"), "success")
     else:
         for errors in form.errors.values():
             for message in errors:

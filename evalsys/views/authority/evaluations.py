@@ -3,6 +3,7 @@ with reasons, fund compliance flags, conclusions), submits to the ministry, re-c
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -84,7 +85,7 @@ def evaluation(evaluation_id: int):
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 400  # a stale tab, or entries to correct
             return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
-        flash("评价内容已保存。", "success")
+        flash(gettext("评价内容已保存。"), "success")
         return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
     return _page(ev, form)
 
@@ -102,7 +103,7 @@ def evaluation_decide(evaluation_id: int, action: str):
     else:
         evaluation_review.return_self_evaluation(ev, reason=form.reason.data, actor=actor,
                                                  expected_version=expected_version(form))
-    flash("已提交商务部审核。" if action == "submit" else "已退回基地修改自评。", "success")
+    flash(gettext("已提交商务部审核。") if action == "submit" else gettext("已退回基地修改自评。"), "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 
 
@@ -117,7 +118,7 @@ def evaluation_recheck(evaluation_id: int):
         abort(400, description="请填写复查意见")
     rect.recheck_rectification(ev.rectification, passed=form.outcome.data == "passed", result=form.result.data,
                                actor=current_user._get_current_object(), expected_version=expected_version(form))
-    flash("复查结论已提交。", "success")
+    flash(gettext("复查结论已提交。"), "success")
     return redirect(url_for("authority.evaluation", evaluation_id=ev.id))
 
 

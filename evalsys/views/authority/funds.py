@@ -3,6 +3,7 @@ jurisdiction, resolves their compliance flags, and follows execution on a dashbo
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import audit_refusal, refusal_returns_to
@@ -88,9 +89,9 @@ def funds_verify(entry_id: int):
         refusal_returns_to(url_for("authority.funds_entry", entry_id=entry_id))
         audit_refusal("fund_verification_refused", object_type="fund_expenditures", object_id=entry_id)
         funds_ledger.verify_expenditure(entry, actor=shared.user(), expected_version=form.expected_version)
-        flash("已核实该笔支出", "success")
+        flash(gettext("已核实该笔支出"), "success")
     else:
-        shared.flash_form_errors(form, "页面已过期，请刷新后重试")
+        shared.flash_form_errors(form, gettext("页面已过期，请刷新后重试"))
     return redirect(url_for("authority.funds_entry", entry_id=entry_id))
 
 
@@ -98,8 +99,8 @@ def funds_verify(entry_id: int):
 def funds_reject(entry_id: int):
     """Reject an entry with a reason."""
     entry = _decidable(entry_id)
-    return shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing="驳回必须说明理由",
-                                    done="已驳回该笔支出", back=url_for("authority.funds_entry", entry_id=entry_id))
+    return shared.apply_with_reason(funds_ledger.reject_expenditure, entry, missing=gettext("驳回必须说明理由"),
+                                    done=gettext("已驳回该笔支出"), back=url_for("authority.funds_entry", entry_id=entry_id))
 
 
 @roles_required(AUTHORITY)
@@ -115,5 +116,6 @@ def funds_resolve_flag(flag_id: int):
     flag = shared.get_flag(flag_id)
     if not can_decide_expenditure(current_user, flag.expenditure):
         abort(403)
-    return shared.apply_with_reason(flag_rules.resolve_flag, flag, missing="处理提示必须说明理由", done="已处理该提示",
+    return shared.apply_with_reason(flag_rules.resolve_flag, flag, missing=gettext("处理提示必须说明理由"),
+                                    done=gettext("已处理该提示"),
                                     back=url_for("authority.funds_entry", entry_id=flag.expenditure_id))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
@@ -34,7 +35,8 @@ def summary_upload(collection_id: int):
     if form.validate_on_submit():
         refusal_returns_to(url_for("authority.summaries"))
         row = svc.submit_summary(c, request.files.get(form.file.name), actor=current_user._get_current_object())
-        flash("工作总结已报送（已逾期）。" if row.late else "工作总结已报送。", "warning" if row.late else "success")
+        flash(gettext("工作总结已报送（已逾期）。") if row.late else gettext("工作总结已报送。"),
+              "warning" if row.late else "success")
     return redirect(url_for("authority.summaries"))
 
 

@@ -4,6 +4,7 @@ system's own; the public pages serve only images of published cases)."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
@@ -60,6 +61,6 @@ def review(case_id: int, base: str, decide, waiting: CaseState):
             abort(400, description="审核结果无效")
         approve = form.decision.data == "approve"
         act(decide, case, approve=approve, reason=form.reason.data, actor=current_user._get_current_object())
-        flash("已审核通过。" if approve else "已退回。", "success")
+        flash(gettext("已审核通过。") if approve else gettext("已退回。"), "success")
         return redirect(url_for(f"{base}.case_detail", case_id=case.id))
     return case_page(case, base, form=form if case.state == waiting else None)

@@ -3,6 +3,7 @@ accounts of its own jurisdiction): the target check, the reset page and the rese
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import after_commit, refusal_returns_to
@@ -38,7 +39,7 @@ def perform(user: User, method: str, page_endpoint: str, back_url: str):
     refusal_returns_to(url_for(page_endpoint, user_id=user.id))
     if method == "link":
         after_commit(dispatch, send_link_for(user, actor=actor))  # mailed once the token is committed
-        flash("已向该账户登记的邮箱发送重置链接（30分钟内有效），该账户原有的登录仍然有效，直到密码被重置。", "success")
+        flash(gettext("已向该账户登记的邮箱发送重置链接（30分钟内有效），该账户原有的登录仍然有效，直到密码被重置。"), "success")
         return redirect(url_for(page_endpoint, user_id=user.id))
     password = set_temporary_password(user, actor=actor)
     # Rendered, never flashed: a flash would put the password into the (signed, not encrypted) cookie.

@@ -3,6 +3,7 @@ a blind call), the score sheet, divergence comments, attachments — and conflic
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -125,7 +126,7 @@ def decline(assignment_id: int):
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
-    flash("已声明回避，该评审任务已退回，管理员将另行安排专家。", "success")
+    flash(gettext("已声明回避，该评审任务已退回，管理员将另行安排专家。"), "success")
     return redirect(url_for("review.home"))
 
 
@@ -154,7 +155,7 @@ def sheet(assignment_id: int):
         return _page(assignment, form, 400, errors=whole or None)
     if refused:  # a closed window, a submitted sheet, a stale tab: on the sheet, the input kept
         return _page(assignment, form, 409, errors=refused.lines)
-    flash("评分已提交，评分表已锁定。" if form.submit.data else "草稿已保存。", "success")
+    flash(gettext("评分已提交，评分表已锁定。") if form.submit.data else gettext("草稿已保存。"), "success")
     return redirect(url_for("review.assignment", assignment_id=assignment_id))
 
 
@@ -173,7 +174,7 @@ def divergence(assignment_id: int):
         abort(400)
     refusal_returns_to(url_for("review.assignment", assignment_id=assignment.id))
     review_sheets.comment_divergence(sheet, form.comment.data, actor=_actor(), expected_version=version)
-    flash("偏离说明已保存。", "success")
+    flash(gettext("偏离说明已保存。"), "success")
     return redirect(url_for("review.assignment", assignment_id=assignment.id))
 
 
@@ -212,8 +213,8 @@ def conflicts():
                                                                                actor=_actor())))
         if not refused:
             declined = outcomes[0].declined
-            extra = f"，已退回{len(declined)}项相关评审任务" if declined else ""
-            flash(f"已声明回避{extra}。", "success")
+            flash(gettext("已声明回避，已退回%(n)s项相关评审任务。", n=len(declined)) if declined
+                  else gettext("已声明回避。"), "success")
             return redirect(url_for("review.conflicts"))
         form.uscc.errors = refused.lines
     rows = query.conflicts_of(me, newest_first=True)

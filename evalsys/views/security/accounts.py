@@ -53,7 +53,7 @@ def create():
         if refused:
             form.username.errors = refused.lines
             return render_template("security/create.html", form=form)
-        flash(f"已创建账户 {made[0].username}", "success")
+        flash(gettext("已创建账户 %(username)s", username=made[0].username), "success")
         return redirect(url_for("security.detail", user_id=made[0].id))
     return render_template("security/create.html", form=form)
 
@@ -78,7 +78,7 @@ def change_role(user_id: int):
     if form.validate_on_submit():
         set_role(user, Role(form.role.data), actor=current_user._get_current_object(),
                  authority_code=form.authority_code.data or None)
-        flash("角色已变更，该账户的现有会话已失效。", "success")
+        flash(gettext("角色已变更，该账户的现有会话已失效。"), "success")
     else:
         flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
     return redirect(url_for("security.detail", user_id=user.id))
@@ -92,7 +92,7 @@ def change_state(user_id: int, action: str):
     if ConfirmForm().validate_on_submit():
         set_state(user, AccountState.DISABLED if action == "disable" else AccountState.ACTIVE,
                   actor=current_user._get_current_object())
-        flash("账户已停用，现有会话已失效。" if action == "disable" else "账户已启用。", "success")
+        flash(gettext("账户已停用，现有会话已失效。") if action == "disable" else gettext("账户已启用。"), "success")
     return redirect(url_for("security.detail", user_id=user.id))
 
 
@@ -102,7 +102,7 @@ def unlock(user_id: int):
     user = _load_target(user_id)
     if ConfirmForm().validate_on_submit():
         unlock_user(user, actor=current_user._get_current_object())
-        flash("账户已解锁。", "success")
+        flash(gettext("账户已解锁。"), "success")
     return redirect(url_for("security.detail", user_id=user.id))
 
 
@@ -128,7 +128,7 @@ def activate_reviewer(profile_id: int):
                                                        username=form.username.data, password=form.password.data,
                                                        email=form.email.data or None)))
         if not refused:
-            flash(f"已启用评审专家账户 {made[0].username}", "success")
+            flash(gettext("已启用评审专家账户 %(username)s", username=made[0].username), "success")
             return redirect(url_for("security.reviewers"))
         form.username.errors = refused.lines
     return render_template("security/reviewer_activate.html", form=form, profile=profile)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...extensions import db
@@ -34,7 +35,7 @@ def create_api_token(user_id: int):
     user = _staff_target(user_id)
     form = ApiTokenForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash("；".join(e for errs in form.errors.values() for e in errs) or gettext("请求无效"), "danger")
         return redirect(url_for("security.detail", user_id=user.id))
     try:
         new = create_token(user, actor=current_user._get_current_object(), name=form.name.data or "",
@@ -56,5 +57,5 @@ def revoke_api_token(user_id: int, token_id: int):
     if ConfirmForm().validate_on_submit():
         if revoke_token(row, actor=current_user._get_current_object()):
             db.session.commit()
-            flash("令牌已撤销。", "success")
+            flash(gettext("令牌已撤销。"), "success")
     return redirect(url_for("security.detail", user_id=user.id))

@@ -5,6 +5,7 @@ Adds a route to the security blueprint (imported in `views/__init__.py: register
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...forms.security import ConfirmForm
@@ -29,7 +30,7 @@ def reset_second_factor(user_id: int):
     user = _load_target(user_id)
     if ConfirmForm().validate_on_submit():
         if reset_totp(user, actor=current_user._get_current_object()):
-            flash("已重置该账户的两步验证，原验证器和恢复码全部作废，该账户需重新设置。", "success")
+            flash(gettext("已重置该账户的两步验证，原验证器和恢复码全部作废，该账户需重新设置。"), "success")
         else:
-            flash("该账户未设置两步验证，无需重置。", "info")
+            flash(gettext("该账户未设置两步验证，无需重置。"), "info")
     return redirect(url_for("security.detail", user_id=user.id))
