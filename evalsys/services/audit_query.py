@@ -6,12 +6,14 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 
+from ..domain.marking import N_
 from ..models import AuditChain, AuditRecord
 
 EXPORT_COLUMNS = ("id", "created_at", "username", "role", "ip", "event", "object_type", "object_id",
                   "outcome", "request_id", "detail", "chained")
-EXPORT_HEADERS = ("编号", "时间(UTC)", "用户", "角色", "IP", "事件", "对象类型", "对象编号", "结果", "请求编号",
-                  "详情", "已入链")
+# Column headers of the audit export; the view translates them into the reader's language.
+EXPORT_HEADERS = (N_("编号"), N_("时间(UTC)"), N_("用户"), N_("角色"), "IP", N_("事件"), N_("对象类型"), N_("对象编号"),
+                  N_("结果"), N_("请求编号"), N_("详情"), N_("已入链"))
 
 
 @dataclass

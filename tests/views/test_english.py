@@ -201,3 +201,46 @@ def test_a_flash_message_is_english_in_english_mode(app, client):
     r = post(client, "/auth/logout", token_from="/auth/password", follow_redirects=True)
     flashes = [t for kind, t in labels_of(r.get_data(as_text=True)) if kind == "flash"]
     assert "You have signed out." in flashes, flashes
+
+
+# -- spreadsheets ------------------------------------------------------------------------------------
+# The XLSX working tables follow the reader's language in their headers (the cells keep the data as it was
+# entered). Left in Chinese by design: the import templates (the importers read their Chinese headers back),
+# the ranking workbook of the review committee and the signed PDF reports and receipts (official paperwork
+# of the ministry, in Chinese whatever the language of the page that asked for them).
+
+def _header_row(data: bytes) -> list[str]:
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    return [str(c.value) for c in next(ws.iter_rows(max_row=1)) if c.value is not None]
+
+
+def test_the_applications_workbook_has_english_headers_in_english_mode(demo_site):
+    from tests.crawl import login_demo
+
+    client = demo_site.test_client()
+    login_demo(client, "admin")
+    chinese = _header_row(client.get("/admin/calls/enterprise-2015-2016/export.xlsx").data)
+    client.set_cookie("lang", "en")
+    english = _header_row(client.get("/admin/calls/enterprise-2015-2016/export.xlsx").data)
+    assert "单位名称" in chinese and len(english) == len(chinese) > 20
+    assert "Organisation name" in english and "E-commerce revenue last year (yuan)" in english, english
+    assert [h for h in english if not_english(h)] == []
+
+
+def test_the_audit_export_has_english_headers_in_english_mode(app, client):
+    from evalsys.models import Role
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(Role.AUDITOR, username="aud-en")
+    client.set_cookie("lang", "en")
+    assert login(client, "aud-en").status_code == 302
+    headers = _header_row(client.get("/audit/export.xlsx").data)
+    assert headers[:3] == ["No.", "Time (UTC)", "User"] and [h for h in headers if not_english(h)] == []
+    csv_header = client.get("/audit/export.csv").data.decode("utf-8-sig").splitlines()[0]
+    assert csv_header.startswith("No.,Time (UTC),User,Role,IP,Event")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 
@@ -46,10 +47,11 @@ def export(fmt: str):
     f = _filter_from(form) if form.validate() else AuditFilter()
     rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"])
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
+    headers = [gettext(h) for h in EXPORT_HEADERS]
     if fmt == "csv":
-        body = wrap_file(request.environ, csv_file(EXPORT_HEADERS, rows))
+        body = wrap_file(request.environ, csv_file(headers, rows))
         return Response(body, mimetype="text/csv; charset=utf-8", direct_passthrough=True,
                         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
-    data = xlsx_bytes("审计日志", EXPORT_HEADERS, rows)
+    data = xlsx_bytes(gettext("审计日志"), headers, rows)
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.xlsx"'})

@@ -3,9 +3,12 @@ check, the detail context (figures, narrative, attachments, timeline) and attach
 from __future__ import annotations
 
 from flask import abort, current_app
+from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain import figures as fig
+from ...domain.marking import N_
+from ...domain.units import unit_label
 from ...domain.workflow import STATE_LABELS
 from ...extensions import db
 from ...i18n import in_language
@@ -91,8 +94,10 @@ def send_attachment(app: Application, attachment_id: int):
     return send_stored(att.file)
 
 
-EXPORT_FIXED = ("编号", "批次", "单位名称", "统一社会信用代码", "推荐单位代码", "推荐单位", "类别", "状态", "推荐顺序",
-                "法定代表人", "通讯地址", "联系人", "联系电话", "电子邮箱", "提交时间（北京时间）")
+# Column headers of the applications workbook, in the reader's language (the cells hold the data as entered).
+EXPORT_FIXED = (N_("编号"), N_("批次"), N_("单位名称"), N_("统一社会信用代码"), N_("推荐单位代码"), N_("推荐单位"),
+                N_("类别"), N_("状态"), N_("推荐顺序"), N_("法定代表人"), N_("通讯地址"), N_("联系人"), N_("联系电话"),
+                N_("电子邮箱"), N_("提交时间（北京时间）"))
 
 
 def export_response(call, *, authority_code: str | None):
@@ -107,22 +112,31 @@ def export_response(call, *, authority_code: str | None):
     system = system_of(call)
     outline = outline_of(call)
     fields = [f for f in system.fields if f.source != "plan"]
-    columns = [*EXPORT_FIXED, *(f"{f.label}（{'%' if f.kind == 'ratio' else f.unit}）" if f.unit or f.kind == "ratio"
-                               else f.label for f in fields),
-               *(s.title for s in outline)]
+    columns = [*(gettext(c) for c in EXPORT_FIXED),
+               *(gettext("%(label)s（%(unit)s）", label=in_language(f), unit=gettext(unit_label(f))) if unit_label(f)
+                 else in_language(f) for f in fields),
+               *(in_language(s) for s in outline)]
+
+    def category(app: Application) -> str:
+        if not app.category:
+            return ""
+        try:
+            return in_language(system.category(app.category))
+        except KeyError:
+            return app.category
 
     def rows():
         for app in application_detail_query.call_applications(call, authority_code):
             stored = svc.all_figures(app)
             narrative = app.narrative_sections
             yield [app.id, call.code, app.organisation.name, app.organisation.uscc, app.authority_code,
-                   app.organisation.authority.full_name, category_label(app), app.state.label,
+                   app.organisation.authority.full_name, category(app), gettext(app.state.label),
                    app.recommend_order, app.legal_representative, app.address, app.contact_name,
                    app.contact_phone, app.contact_email, format_beijing(app.submitted_at),
                    *(fig.export_value(f, stored.get(f.id)) if not f.derived else None for f in fields),
                    *(narrative.get(s.id, "") for s in outline)]
 
-    data = applications_workbook(columns, rows(), sheet_title="申报汇总")
+    data = applications_workbook(columns, rows(), sheet_title=gettext("申报汇总"))
     from ...domain.uploads import safe_download_name
 
     suffix = f"-{authority_code}" if authority_code else ""
