@@ -20,7 +20,7 @@ from tests.crawl import ACCOUNTS, role_pages
 
 CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FULL_WIDTH = re.compile(r"[（）：，；。！？【】、“”]")
-LABEL_TAGS = {"label", "button", "th", "legend", "caption", "h1", "h2", "h3", "option", "summary"}
+LABEL_TAGS = {"label", "button", "th", "dt", "legend", "caption", "h1", "h2", "h3", "h4", "option", "summary"}
 LABEL_ATTRIBUTES = ("placeholder", "title", "aria-label")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -57,6 +57,8 @@ class LabelCollector(HTMLParser):
             return "menu link" if self._inside("nav") or self._inside("details") else "button link"
         if tag == "div" and "alert" in cls and attrs.get("role") == "alert":
             return "flash"
+        if tag == "span" and "badge" in cls:
+            return "badge"
         return None
 
     # -- parsing -------------------------------------------------------------------------------
