@@ -6,6 +6,7 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request
+from flask_babel import gettext
 from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -13,38 +14,40 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .boundary import STALE_MESSAGE, record_refusal
 from .domain.errors import DomainError
+from .domain.marking import N_
 from .extensions import db
 from .services import audit
 
 
 TITLES = {
-    400: "请求无效",
-    403: "无权访问",
-    404: "页面不存在",
-    405: "不支持的请求方式",
-    409: "操作冲突",
-    413: "上传内容过大",
-    422: "无法接受的内容",
-    429: "请求过于频繁",
-    500: "系统内部错误",
+    400: N_("请求无效"),
+    403: N_("无权访问"),
+    404: N_("页面不存在"),
+    405: N_("不支持的请求方式"),
+    409: N_("操作冲突"),
+    413: N_("上传内容过大"),
+    422: N_("无法接受的内容"),
+    429: N_("请求过于频繁"),
+    500: N_("系统内部错误"),
 }
 DEFAULT_MESSAGES = {
-    400: "请求无法处理，请返回上一页重试。",
-    403: "您没有执行此操作的权限。",
-    404: "您访问的页面不存在或已被删除。",
-    405: "该地址不接受此种请求方式。",
-    409: "当前状态不允许此操作。",
-    413: "上传的文件超过大小限制（每个文件不超过20MB）。",
-    422: "提交的内容无法接受，请检查后重试。",
-    429: "请求过于频繁，请稍后再试。",
-    500: "系统发生错误，请稍后重试。如问题持续，请将事件编号告知管理员。",
+    400: N_("请求无法处理，请返回上一页重试。"),
+    403: N_("您没有执行此操作的权限。"),
+    404: N_("您访问的页面不存在或已被删除。"),
+    405: N_("该地址不接受此种请求方式。"),
+    409: N_("当前状态不允许此操作。"),
+    413: N_("上传的文件超过大小限制（每个文件不超过20MB）。"),
+    422: N_("提交的内容无法接受，请检查后重试。"),
+    429: N_("请求过于频繁，请稍后再试。"),
+    500: N_("系统发生错误，请稍后重试。如问题持续，请将事件编号告知管理员。"),
 }
 
 
 def render_error(code: int, message: str | None = None):
     """The error page for an HTTP status, with the request's incident id."""
     incident = g.get("request_id") or str(uuid.uuid4())
-    title, text = TITLES.get(code, "错误"), message or DEFAULT_MESSAGES.get(code, "")
+    title = gettext(TITLES[code]) if code in TITLES else gettext("错误")
+    text = message or (gettext(DEFAULT_MESSAGES[code]) if code in DEFAULT_MESSAGES else "")
     try:
         html = render_template("errors/error.html", code=code, title=title, message=text, incident=incident)
     except Exception:  # the layout itself failed (e.g. a broken navigation entry): a bare page, never a traceback

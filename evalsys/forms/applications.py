@@ -12,6 +12,7 @@ from ..domain import uscc as uscc_rules
 from ..domain.criteria import CriteriaSystem, Field
 from ..domain.outlines import Section
 from ..models import AttachmentKind
+from ..i18n import in_language
 from .base import BaseForm, options
 
 FIGURE_PREFIX = "fig_"
@@ -37,14 +38,14 @@ class _FigureValidator:
 def _figure_field(f: Field):
     hint = {"money": "单位：元，最多两位小数", "ratio": "单位：%，最多两位小数"}.get(f.kind, f.unit and f"单位：{f.unit}")
     if f.kind == "boolean":
-        return SelectField(f.label, choices=options([("", _("请选择")), ("yes", _("是")), ("no", _("否"))]),
+        return SelectField(in_language(f), choices=options([("", _("请选择")), ("yes", _("是")), ("no", _("否"))]),
                            validators=[Optional(), _FigureValidator(f)], description=hint or "")
     kw: dict[str, Any] = {"maxlength": 30}
     if f.kind == "date":
         kw["type"] = "date"
     else:
         kw["inputmode"] = "decimal"
-    return StringField(f.label, validators=[Optional(), _FigureValidator(f)], render_kw=kw, description=hint or "")
+    return StringField(in_language(f), validators=[Optional(), _FigureValidator(f)], render_kw=kw, description=hint or "")
 
 
 def _optional_uscc(form, field) -> None:
@@ -82,7 +83,7 @@ def build_application_form(system: CriteriaSystem, outline: tuple[Section, ...],
             setattr(ApplicationForm, FIGURE_PREFIX + f.id, _figure_field(f))
     for s in outline:
         setattr(ApplicationForm, SECTION_PREFIX + s.id,
-                TextAreaField(s.title, validators=[Optional(), Length(max=s.max_chars)], description=s.hint,
+                TextAreaField(in_language(s), validators=[Optional(), Length(max=s.max_chars)], description=s.hint,
                               render_kw={"maxlength": s.max_chars, "rows": 6}))
     return ApplicationForm
 

@@ -10,6 +10,7 @@ from wtforms import (BooleanField, DateTimeLocalField, FileField, HiddenField, I
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..domain.criteria import CriteriaSystem
+from ..i18n import in_language
 from .base import BaseForm, options
 
 FIGURE, NARRATIVE, POINTS, COMMENT, REASON = "figure_", "narrative_", "points_", "comment_", "reason_"
@@ -24,7 +25,7 @@ def self_evaluation_form(system: CriteriaSystem, fields: list, **kwargs: Any) ->
     """Figures (prefilled from the fund records where they exist) and one narrative per group."""
     attrs: dict[str, Any] = {"version": HiddenField()}
     for f in fields:
-        attrs[FIGURE + f.id] = StringField(f.label, validators=[Optional()], render_kw={"maxlength": 30},
+        attrs[FIGURE + f.id] = StringField(in_language(f), validators=[Optional()], render_kw={"maxlength": 30},
                                            description=_figure_hint(f.kind, f.unit))
     for g in system.groups:
         attrs[NARRATIVE + g.id] = TextAreaField(f"{g.title}（{g.max:g}分）自评说明", render_kw={**_TEXT, "rows": 4})
@@ -40,7 +41,7 @@ def authority_form(system: CriteriaSystem, fields: list, **kwargs: Any) -> BaseF
                                                  render_kw={"maxlength": 6})
             attrs[COMMENT + ind.id] = TextAreaField(_("评分理由"), render_kw={"maxlength": 1000, "rows": 2})
     for f in fields:
-        attrs[FIGURE + f.id] = StringField(f.label, validators=[Optional()], render_kw={"maxlength": 30},
+        attrs[FIGURE + f.id] = StringField(in_language(f), validators=[Optional()], render_kw={"maxlength": 30},
                                            description=_figure_hint(f.kind, f.unit))
         attrs[REASON + f.id] = StringField(_("更正理由"), render_kw={"maxlength": 200})
     for name, label in (("conclusions", "综合评价结论"), ("problems", "经验做法、问题及原因"),

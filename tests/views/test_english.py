@@ -2,12 +2,12 @@
 text carries no full-width punctuation.
 
 Interface labels are the texts a user reads to find their way: form labels, buttons, table headers,
-headings (h1-h3), legends, captions, the options of a select, menu and navigation links, links styled as
-buttons, flash messages, and the placeholder, title and aria-label attributes. Data is not a label: an
-organisation's or a person's name, a title a user typed, a notice's document number. A template marks
-such a value where it sits inside a label with the standard attribute `translate="no"` (content that is
-not to be translated), or with `lang="zh..."` where the text is Chinese on purpose (the language switch).
-Text inside such an element is left out of the check; nothing else is.
+headings (h1-h4), definition terms, legends, captions, badges, the options of a select, menu and
+navigation links, links styled as buttons, flash messages, and the placeholder, title, aria-label and
+alt attributes. Data is not a label: an organisation's or a person's name, a title a user typed, a notice's
+document number. A template marks such a value where it sits inside a label with the standard attribute
+`translate="no"` (content that is not to be translated), or with `lang="zh..."` where the text is Chinese
+on purpose (the language switch). Text inside such an element is left out of the check; nothing else is.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.crawl import ACCOUNTS, role_pages
 CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 FULL_WIDTH = re.compile(r"[（）：，；。！？【】、“”]")
 LABEL_TAGS = {"label", "button", "th", "dt", "legend", "caption", "h1", "h2", "h3", "h4", "option", "summary"}
-LABEL_ATTRIBUTES = ("placeholder", "title", "aria-label")
+LABEL_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -246,3 +246,23 @@ def test_the_audit_export_has_english_headers_in_english_mode(app, client):
     assert headers[:3] == ["No.", "Time (UTC)", "User"] and [h for h in headers if not_english(h)] == []
     csv_header = client.get("/audit/export.csv").data.decode("utf-8-sig").splitlines()[0]
     assert csv_header.startswith("No.,Time (UTC),User,Role,IP,Event")
+
+
+def test_the_application_form_is_english_in_english_mode(app, client):
+    """The draft form (not reached by the demo walk: the demo has no draft) labels its figures and report
+    sections with the indicator system's English titles."""
+    from evalsys.extensions import db
+    from tests.conftest import login
+    from tests.factories import make_application, make_call, make_user
+
+    with app.app_context():
+        user = make_user(username="draft-en")
+        call = make_call()
+        app_id = make_application(call, user.organisation, complete=False).id
+        db.session.commit()
+    client.set_cookie("lang", "en")
+    assert login(client, "draft-en").status_code == 302
+    html = client.get(f"/applicant/applications/{app_id}/edit").get_data(as_text=True)
+    found = dict((text, kind) for kind, text in labels_of(html))
+    assert "E-commerce revenue last year" in found and "Company profile" in found, sorted(found)
+    assert [(k, t) for t, k in found.items() if not_english(t)] == []

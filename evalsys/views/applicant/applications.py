@@ -13,6 +13,7 @@ from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
                                   figure_fields, section_fields)
 from ...forms.security import ConfirmForm
+from ...i18n import in_language
 from ...models import Application, AttachmentKind, Role, User
 from ...models.types import utcnow
 from ...permissions import can_edit_application, roles_required
@@ -111,7 +112,7 @@ def application_edit(app_id: int):
         flash(gettext("申报当前状态为“%(label)s”，不能修改", label=gettext(app.state.label)), "warning")
         return redirect(url_for("applicant.application_detail", app_id=app.id))
     system = svc.system_of(app)
-    categories = [(c.code, c.label) for c in system.categories if c.code in app.call.category_codes]
+    categories = [(c.code, in_language(c)) for c in system.categories if c.code in app.call.category_codes]
     form_cls = build_application_form(system, svc.outline_of(app.call), categories)
     form = form_cls(data=_initial(app, form_cls)) if request.method == "GET" else form_cls()
     problems: list[str] = []
