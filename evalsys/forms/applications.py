@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from ..domain import figures as fig
 from ..domain import uscc as uscc_rules
 from ..domain.criteria import CriteriaSystem, Field
+from ..domain.marking import N_
 from ..domain.outlines import Section
 from ..models import AttachmentKind
 from ..i18n import in_language
@@ -18,7 +19,7 @@ from .base import BaseForm, options
 FIGURE_PREFIX = "fig_"
 SECTION_PREFIX = "sec_"
 # The version the form was loaded with; the view turns it into an int (a crafted value is a form error).
-VERSION_FORMAT = Regexp(r"^[0-9]{1,9}$", message="表单版本无效，请刷新后重试")
+VERSION_FORMAT = Regexp(r"^[0-9]{1,9}$", message=N_("表单版本无效，请刷新后重试"))
 
 
 class _FigureValidator:
@@ -67,8 +68,8 @@ def build_application_form(system: CriteriaSystem, outline: tuple[Section, ...],
         address = StringField(_("通讯地址"), validators=[Optional(), Length(max=200)], render_kw={"maxlength": 200})
         contact_name = StringField(_("联系人"), validators=[Optional(), Length(max=60)], render_kw={"maxlength": 60})
         contact_phone = StringField(_("联系电话"), validators=[Optional(), Regexp(r"^[0-9+\-() ]{7,20}$",
-                                    message="请填写有效的电话号码")], render_kw={"maxlength": 20})
-        contact_email = StringField(_("电子邮箱"), validators=[Optional(), Email("请填写有效的电子邮箱",
+                                    message=N_("请填写有效的电话号码"))], render_kw={"maxlength": 20})
+        contact_email = StringField(_("电子邮箱"), validators=[Optional(), Email(N_("请填写有效的电子邮箱"),
                                     check_deliverability=False)], render_kw={"maxlength": 254})
         parent_uscc = StringField(_("母公司统一社会信用代码（如有）"), validators=[Optional(), _optional_uscc],
                                   render_kw={"maxlength": 18})
@@ -102,7 +103,7 @@ class AttachmentForm(BaseForm):
     """Upload one document of an application."""
 
     kind = SelectField(_("附件类型"), choices=options((k.value, k.label) for k in AttachmentKind),
-                       validators=[DataRequired("请选择附件类型")])
+                       validators=[DataRequired(N_("请选择附件类型"))])
     file = FileField(_("文件（PDF，营业执照可为图片；不超过20MB）"))
     upload = SubmitField(_("上传"))
 
@@ -110,7 +111,7 @@ class AttachmentForm(BaseForm):
 class ReasonForm(BaseForm):
     """A decision that needs a reason (return, not recommend, formal check failed)."""
 
-    reason = TextAreaField(_("理由"), validators=[DataRequired("请填写理由"), Length(max=2000)],
+    reason = TextAreaField(_("理由"), validators=[DataRequired(N_("请填写理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 3})
     submit = SubmitField(_("确认"))
 
@@ -118,8 +119,8 @@ class ReasonForm(BaseForm):
 class RecommendForm(BaseForm):
     """Recommend with an order (1 = first)."""
 
-    order = IntegerField(_("推荐顺序"), validators=[DataRequired("请填写推荐顺序"),
-                         NumberRange(min=1, max=999, message="推荐顺序应为1至999")])
+    order = IntegerField(_("推荐顺序"), validators=[DataRequired(N_("请填写推荐顺序")),
+                         NumberRange(min=1, max=999, message=N_("推荐顺序应为1至999"))])
     submit = SubmitField(_("推荐"))
 
 
@@ -134,7 +135,7 @@ class CheckForm(BaseForm):
     """The formal check: pass, or fail with a reason."""
 
     decision = SelectField(_("审查结论"), choices=options([("pass", _("形式审查通过")), ("fail", _("形式审查未通过"))]),
-                           validators=[DataRequired("请选择结论")])
+                           validators=[DataRequired(N_("请选择结论"))])
     reason = TextAreaField(_("理由（未通过时必填）"), validators=[Optional(), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 3})
     submit = SubmitField(_("确认"))

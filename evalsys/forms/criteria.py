@@ -13,6 +13,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from ..domain.criteria import CriteriaSystem
+from ..domain.marking import N_
 from ..domain.weight_sets import SAATY_MEANING, SAATY_SCALE, ahp_groups
 from ..i18n import in_language
 from .base import BaseForm, options
@@ -65,7 +66,7 @@ def ahp_form(system: CriteriaSystem) -> BaseForm:
     """One select per upper-triangle pair of AHP groups on Saaty's scale (default 1)."""
     n = len(ahp_groups(system))
     attrs = {pair_field_name(i, j): SelectField(choices=options(SCALE_CHOICES), default="1",
-                                                validators=[InputRequired("请选择判断值")])
+                                                validators=[InputRequired(N_("请选择判断值"))])
              for i in range(n) for j in range(i + 1, n)}
     return type("AhpForm", (_WeightsBase,), attrs)()
 
@@ -74,7 +75,7 @@ class RuleForm(_WeightsBase):
     """Choose a data-driven rule: the values are computed from each run's own matrix."""
 
     rule = SelectField(_("权重规则"), choices=options([("entropy", _("熵权法")), ("critic", _("CRITIC法"))]),
-                       validators=[InputRequired("请选择权重规则")])
+                       validators=[InputRequired(N_("请选择权重规则"))])
 
 
 def show_problems(form: BaseForm, problems: Mapping[str, str]) -> list[str]:

@@ -10,6 +10,7 @@ from wtforms import (BooleanField, DateTimeLocalField, FileField, HiddenField, I
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
 from ..domain.criteria import CriteriaSystem
+from ..domain.marking import N_
 from ..i18n import in_language
 from .base import BaseForm, options
 
@@ -54,19 +55,19 @@ def authority_form(system: CriteriaSystem, fields: list, **kwargs: Any) -> BaseF
 
 class RoundForm(BaseForm):
     code = StringField(_("批次代码"), validators=[DataRequired(), Length(max=30),
-                                            Regexp(r"^[A-Za-z0-9-]+$", message="只能包含字母、数字和连字符")])
+                                            Regexp(r"^[A-Za-z0-9-]+$", message=N_("只能包含字母、数字和连字符"))])
     title = StringField(_("批次名称"), validators=[DataRequired(), Length(max=200)], render_kw={"maxlength": 200})
     year = IntegerField(_("评价年度（资金统计至该年度）"), validators=[DataRequired(), NumberRange(2000, 2100)])
     criteria = SelectField(_("绩效评价指标体系"), validators=[DataRequired()])
     self_deadline = DateTimeLocalField(_("自评截止时间（北京时间）"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     authority_deadline = DateTimeLocalField(_("主管部门评价截止时间（北京时间）"), format="%Y-%m-%dT%H:%M",
                                             validators=[DataRequired()])
-    bases = SelectMultipleField(_("评价范围（基地）"), validators=[DataRequired(message="请至少选择一个基地")])
+    bases = SelectMultipleField(_("评价范围（基地）"), validators=[DataRequired(message=N_("请至少选择一个基地"))])
 
 
 class ReasonForm(BaseForm):
     version = HiddenField()
-    reason = TextAreaField(_("理由"), validators=[DataRequired(message="请填写理由")],
+    reason = TextAreaField(_("理由"), validators=[DataRequired(message=N_("请填写理由"))],
                            render_kw={"maxlength": 2000, "rows": 2})
 
 
@@ -80,14 +81,14 @@ class EvidenceForm(BaseForm):
 
 
 class RequireRectificationForm(BaseForm):
-    requirement = TextAreaField(_("整改要求"), validators=[DataRequired(message="请填写整改要求")],
+    requirement = TextAreaField(_("整改要求"), validators=[DataRequired(message=N_("请填写整改要求"))],
                                 render_kw={"maxlength": 4000, "rows": 3})
     deadline = DateTimeLocalField(_("整改期限（北京时间，默认3个月）"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
 
 
 class RectificationReportForm(BaseForm):
     version = HiddenField()
-    report = TextAreaField(_("整改报告"), validators=[DataRequired(message="请填写整改报告")],
+    report = TextAreaField(_("整改报告"), validators=[DataRequired(message=N_("请填写整改报告"))],
                            render_kw={"maxlength": 20000, "rows": 6})
     file = FileField(_("整改报告附件（PDF，可选）"))
 
@@ -95,7 +96,7 @@ class RectificationReportForm(BaseForm):
 class RecheckForm(BaseForm):
     version = HiddenField()
     outcome = SelectField(_("复查结论"), choices=options([("passed", _("整改合格")), ("failed", _("整改不合格"))]))
-    result = TextAreaField(_("复查意见"), validators=[DataRequired(message="请填写复查意见")],
+    result = TextAreaField(_("复查意见"), validators=[DataRequired(message=N_("请填写复查意见"))],
                            render_kw={"maxlength": 4000, "rows": 3})
 
 
@@ -104,7 +105,7 @@ class RevokeForm(BaseForm):
     amount = StringField(_("其他应收回金额（元，可不填）"), validators=[Optional()], render_kw={"maxlength": 20})
     document_no = StringField(_("文号"), validators=[Optional(), Length(max=60)])
     reason = TextAreaField(_("撤销及收回理由"), validators=[DataRequired()], render_kw={"maxlength": 2000, "rows": 2})
-    confirm = BooleanField(_("确认撤销该基地的示范基地称号"), validators=[DataRequired(message="请确认")])
+    confirm = BooleanField(_("确认撤销该基地的示范基地称号"), validators=[DataRequired(message=N_("请确认"))])
 
 
 class VerifyForm(BaseForm):
@@ -114,6 +115,6 @@ class VerifyForm(BaseForm):
 class VerifyLookupForm(BaseForm):
     """The public lookup: a report or receipt serial, and optionally the file to compare."""
 
-    serial = StringField(_("报告或回执编号"), validators=[DataRequired(message="请输入编号"), Length(max=60)],
+    serial = StringField(_("报告或回执编号"), validators=[DataRequired(message=N_("请输入编号")), Length(max=60)],
                          render_kw={"maxlength": 60, "autocomplete": "off"})
     file = FileField(_("待核验的文件（可选，PDF）"))

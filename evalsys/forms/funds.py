@@ -11,6 +11,7 @@ from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange
                                 ValidationError)
 
 from ..domain.funds import ALLOWED_CATEGORIES, FORBIDDEN_CATEGORIES
+from ..domain.marking import N_
 from ..domain.money import MoneyError, parse_yuan
 from .base import BaseForm, options
 
@@ -23,13 +24,13 @@ class YuanField(StringField):
     def pre_validate(self, form) -> None:
         self.fen = None
         if not (self.data or "").strip():
-            raise ValidationError("请填写金额")
+            raise ValidationError(N_("请填写金额"))
         try:
             self.fen = parse_yuan(self.data)
         except MoneyError as e:
             raise ValidationError(str(e)) from e
         if self.fen <= 0:
-            raise ValidationError("金额必须大于零")
+            raise ValidationError(N_("金额必须大于零"))
 
 
 class DayField(StringField):
@@ -47,12 +48,12 @@ class DayField(StringField):
         text = (self.data or "").strip()
         if not text:
             if self.required:
-                raise ValidationError("请填写日期")
+                raise ValidationError(N_("请填写日期"))
             return
         try:
             self.day = dt.date.fromisoformat(text)
         except ValueError as e:
-            raise ValidationError("日期格式应为 年-月-日，例如 2014-03-01") from e
+            raise ValidationError(N_("日期格式应为 年-月-日，例如 2014-03-01")) from e
 
 
 def category_options():
@@ -65,13 +66,13 @@ def category_options():
 class FirstBatchBaseForm(BaseForm):
     """The ministry registers a first-batch base and its operator (by USCC)."""
 
-    code = StringField(_("基地编号"), validators=[DataRequired("请填写基地编号"), Length(max=10)],
+    code = StringField(_("基地编号"), validators=[DataRequired(N_("请填写基地编号")), Length(max=10)],
                        render_kw={"maxlength": 10, "placeholder": "B1-35"})
-    name = StringField(_("基地名称"), validators=[DataRequired("请填写基地名称"), Length(max=100)],
+    name = StringField(_("基地名称"), validators=[DataRequired(N_("请填写基地名称")), Length(max=100)],
                        render_kw={"maxlength": 100})
-    city = StringField(_("所在城市"), validators=[DataRequired("请填写城市"), Length(max=40)], render_kw={"maxlength": 40})
-    authority_code = SelectField(_("主管部门"), choices=[], validators=[DataRequired("请选择主管部门")])
-    operator_uscc = StringField(_("运营单位统一社会信用代码"), validators=[DataRequired("请填写统一社会信用代码")],
+    city = StringField(_("所在城市"), validators=[DataRequired(N_("请填写城市")), Length(max=40)], render_kw={"maxlength": 40})
+    authority_code = SelectField(_("主管部门"), choices=[], validators=[DataRequired(N_("请选择主管部门"))])
+    operator_uscc = StringField(_("运营单位统一社会信用代码"), validators=[DataRequired(N_("请填写统一社会信用代码"))],
                                 render_kw={"maxlength": 18})
     submit = SubmitField(_("登记基地"))
 
@@ -79,10 +80,10 @@ class FirstBatchBaseForm(BaseForm):
 class AllocationForm(BaseForm):
     """An allocation of central funds (period defaults to the year and the two following)."""
 
-    year = IntegerField(_("资金年度"), validators=[InputRequired("请填写年度"),
-                                             NumberRange(2000, 2100, "年度应在2000至2100之间")])
+    year = IntegerField(_("资金年度"), validators=[InputRequired(N_("请填写年度")),
+                                             NumberRange(2000, 2100, N_("年度应在2000至2100之间"))])
     amount = YuanField(_("下达金额（元）"), render_kw={"maxlength": 30})
-    document_no = StringField(_("下达文号"), validators=[DataRequired("请填写下达文号"), Length(max=60)],
+    document_no = StringField(_("下达文号"), validators=[DataRequired(N_("请填写下达文号")), Length(max=60)],
                               render_kw={"maxlength": 60})
     purpose = TextAreaField(_("资金用途"), validators=[Optional(), Length(max=2000)], render_kw={"maxlength": 2000})
     period_start = DayField(_("使用期限起（留空为当年1月1日）"), required=False)
@@ -105,11 +106,11 @@ class ExpenditureForm(BaseForm):
     """One payment recorded by the base operator, with its voucher scan."""
 
     date = DayField(_("支出日期"))
-    project = StringField(_("项目名称"), validators=[DataRequired("请填写项目名称"), Length(max=200)],
+    project = StringField(_("项目名称"), validators=[DataRequired(N_("请填写项目名称")), Length(max=200)],
                           render_kw={"maxlength": 200})
-    category = SelectField(_("支出类别"), choices=category_options(), validators=[DataRequired("请选择支出类别")])
+    category = SelectField(_("支出类别"), choices=category_options(), validators=[DataRequired(N_("请选择支出类别"))])
     amount = YuanField(_("金额（元）"), render_kw={"maxlength": 30})
-    payee = StringField(_("收款单位"), validators=[DataRequired("请填写收款单位"), Length(max=200)],
+    payee = StringField(_("收款单位"), validators=[DataRequired(N_("请填写收款单位")), Length(max=200)],
                         render_kw={"maxlength": 200})
     voucher_no = StringField(_("凭证号"), validators=[Optional(), Length(max=60)], render_kw={"maxlength": 60})
     explanation = TextAreaField(_("说明（类别为“其他”时必填）"), validators=[Optional(), Length(max=2000)],
@@ -123,8 +124,8 @@ class VersionedForm(BaseForm):
     """A confirmation carrying the version the page showed (optimistic locking)."""
 
     # Required and numeric: a missing or garbled version must not skip the stale-edit check.
-    version = HiddenField(validators=[DataRequired("页面已过期，请刷新后重试"),
-                                      Regexp(r"^[0-9]{1,9}$", message="页面已过期，请刷新后重试")])
+    version = HiddenField(validators=[DataRequired(N_("页面已过期，请刷新后重试")),
+                                      Regexp(r"^[0-9]{1,9}$", message=N_("页面已过期，请刷新后重试"))])
     submit = SubmitField(_("确认"))
 
     @property
@@ -135,7 +136,7 @@ class VersionedForm(BaseForm):
 class ReasonForm(VersionedForm):
     """A decision that needs a reason (reject, resolve, reopen)."""
 
-    reason = TextAreaField(_("理由"), validators=[DataRequired("请填写理由"), Length(max=2000)],
+    reason = TextAreaField(_("理由"), validators=[DataRequired(N_("请填写理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
 
 
@@ -143,7 +144,7 @@ class ReverseForm(BaseForm):
     """The reversing entry of a verified payment."""
 
     date = DayField(_("冲销日期"))
-    reason = TextAreaField(_("冲销理由"), validators=[DataRequired("请填写冲销理由"), Length(max=2000)],
+    reason = TextAreaField(_("冲销理由"), validators=[DataRequired(N_("请填写冲销理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
     submit = SubmitField(_("登记冲销分录"))
 

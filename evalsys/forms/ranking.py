@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField
 from wtforms.validators import DataRequired, InputRequired, NumberRange
 
+from ..domain.marking import N_
 from .base import BaseForm, options
 
 METHOD_CHOICES = [("weighted-total", _("总分法（默认）")), ("topsis", "TOPSIS"), ("vikor", "VIKOR"),
@@ -28,9 +29,9 @@ class RunForm(BaseForm):
     aggregation = SelectField(_("专家分"), choices=options([("", _("批次正式设置")), ("raw", _("原始分")),
                                                         ("adjusted", _("偏差校正分"))]))
     samples = IntegerField(_("稳健性抽样次数"), default=200,
-                           validators=[InputRequired("请填写抽样次数"), NumberRange(0, 2000, "抽样次数应为0至2000")])
+                           validators=[InputRequired(N_("请填写抽样次数")), NumberRange(0, 2000, N_("抽样次数应为0至2000"))])
     seed = IntegerField(_("随机种子"), default=2015,
-                        validators=[InputRequired("请填写随机种子"), NumberRange(0, 2**31 - 1, "随机种子无效")])
+                        validators=[InputRequired(N_("请填写随机种子")), NumberRange(0, 2**31 - 1, N_("随机种子无效"))])
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -8,6 +8,7 @@ from wtforms import EmailField, HiddenField, IntegerField, PasswordField, Select
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from ..domain import passwords as policy
+from ..domain.marking import N_
 from .auth import USERNAME_RULE
 from ..i18n import in_language
 from .base import BaseForm
@@ -16,8 +17,8 @@ from .base import BaseForm
 class ProfileForm(BaseForm):
     """An expert profile (the admin)."""
 
-    name = StringField(_("姓名"), validators=[DataRequired("请填写姓名"), Length(max=60)], render_kw={"maxlength": 60})
-    home_authority_code = SelectField(_("所属地区（推荐单位）"), choices=[], validators=[DataRequired("请选择所属地区")])
+    name = StringField(_("姓名"), validators=[DataRequired(N_("请填写姓名")), Length(max=60)], render_kw={"maxlength": 60})
+    home_authority_code = SelectField(_("所属地区（推荐单位）"), choices=[], validators=[DataRequired(N_("请选择所属地区"))])
     field_tags = StringField(_("专业领域（以逗号分隔）"), validators=[Optional(), Length(max=300)],
                              render_kw={"maxlength": 300})
     organisation_name = StringField(_("工作单位"), validators=[Optional(), Length(max=100)], render_kw={"maxlength": 100})
@@ -29,11 +30,11 @@ class ProfileForm(BaseForm):
 class ActivateForm(BaseForm):
     """The reviewer account the security admin creates for a profile."""
 
-    username = StringField(_("用户名"), validators=[DataRequired("请填写用户名"), USERNAME_RULE],
+    username = StringField(_("用户名"), validators=[DataRequired(N_("请填写用户名")), USERNAME_RULE],
                            render_kw={"maxlength": 40})
-    email = EmailField(_("电子邮箱"), validators=[Optional(), Email("请填写有效的电子邮箱", check_deliverability=False),
+    email = EmailField(_("电子邮箱"), validators=[Optional(), Email(N_("请填写有效的电子邮箱"), check_deliverability=False),
                        Length(max=254)], render_kw={"maxlength": 254})
-    password = PasswordField(_("初始密码"), validators=[DataRequired("请设置初始密码")],
+    password = PasswordField(_("初始密码"), validators=[DataRequired(N_("请设置初始密码"))],
                              render_kw={"maxlength": policy.MAX_LENGTH, "autocomplete": "new-password"})
     submit = SubmitField(_("启用专家账户"))
 
@@ -41,9 +42,9 @@ class ActivateForm(BaseForm):
 class ConflictForm(BaseForm):
     """A declared conflict with an organisation, by USCC (the reviewer, at any time)."""
 
-    uscc = StringField(_("单位统一社会信用代码"), validators=[DataRequired("请填写统一社会信用代码"), Length(max=18)],
+    uscc = StringField(_("单位统一社会信用代码"), validators=[DataRequired(N_("请填写统一社会信用代码")), Length(max=18)],
                        render_kw={"maxlength": 18})
-    reason = TextAreaField(_("回避理由"), validators=[DataRequired("请说明回避理由"), Length(max=2000)],
+    reason = TextAreaField(_("回避理由"), validators=[DataRequired(N_("请说明回避理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
     submit = SubmitField(_("声明回避"))
 
@@ -51,7 +52,7 @@ class ConflictForm(BaseForm):
 class DeclineForm(BaseForm):
     """Declining an assignment = declaring a conflict with its applicant."""
 
-    reason = TextAreaField(_("回避理由"), validators=[DataRequired("请说明回避理由"), Length(max=2000)],
+    reason = TextAreaField(_("回避理由"), validators=[DataRequired(N_("请说明回避理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
     submit = SubmitField(_("声明回避并退回"))
 
@@ -63,23 +64,23 @@ class EmptyForm(BaseForm):
 class ReasonForm(BaseForm):
     """An action that needs a written reason (remove, reopen)."""
 
-    reason = TextAreaField(_("理由"), validators=[DataRequired("请填写理由"), Length(max=2000)],
+    reason = TextAreaField(_("理由"), validators=[DataRequired(N_("请填写理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
 
 
 class AssignForm(BaseForm):
     """Automatic assignment: the seed makes the plan reproducible."""
 
-    seed = IntegerField(_("随机种子"), default=2015, validators=[DataRequired("请填写随机种子"),
-                                                            NumberRange(0, 2**31 - 1, "种子应为非负整数")])
+    seed = IntegerField(_("随机种子"), default=2015, validators=[DataRequired(N_("请填写随机种子")),
+                                                            NumberRange(0, 2**31 - 1, N_("种子应为非负整数"))])
     submit = SubmitField(_("自动分配"))
 
 
 class AddAssignmentForm(BaseForm):
     """One more reviewer for an application, by hand or accepting a proposal."""
 
-    reviewer_id = SelectField(_("评审专家"), choices=[], validators=[DataRequired("请选择专家")])
-    reason = TextAreaField(_("理由"), validators=[DataRequired("请填写理由"), Length(max=2000)],
+    reviewer_id = SelectField(_("评审专家"), choices=[], validators=[DataRequired(N_("请选择专家"))])
+    reason = TextAreaField(_("理由"), validators=[DataRequired(N_("请填写理由")), Length(max=2000)],
                            render_kw={"maxlength": 2000, "rows": 2})
     source = HiddenField(default="manual")
 
@@ -88,7 +89,7 @@ class DivergenceForm(BaseForm):
     """The written comment a flagged sheet reopens for (scores stay locked)."""
 
     version = HiddenField()
-    comment = TextAreaField(_("偏离说明"), validators=[DataRequired("请填写偏离说明"), Length(max=5000)],
+    comment = TextAreaField(_("偏离说明"), validators=[DataRequired(N_("请填写偏离说明")), Length(max=5000)],
                             render_kw={"maxlength": 5000, "rows": 3})
 
 

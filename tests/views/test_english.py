@@ -266,3 +266,18 @@ def test_the_application_form_is_english_in_english_mode(app, client):
     found = dict((text, kind) for kind, text in labels_of(html))
     assert "E-commerce revenue last year" in found and "Company profile" in found, sorted(found)
     assert [(k, t) for t, k in found.items() if not_english(t)] == []
+
+
+def test_a_refused_form_explains_in_english(app, client):
+    """Validation messages of the forms are marked for the catalogue and shown translated beside the field."""
+    from evalsys.models import Role
+    from tests.conftest import login, post
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(Role.ADMIN, username="admin-en")
+    client.set_cookie("lang", "en")
+    assert login(client, "admin-en").status_code == 302
+    r = post(client, "/admin/calls/new", {"code": "", "title": ""}, token_from="/admin/calls/new")
+    html = r.get_data(as_text=True)
+    assert "Please give the call code" in html and "请填写批次代码" not in html
