@@ -150,8 +150,8 @@ class User(db.Model):
         if self.role == Role.APPLICANT and self.organisation is not None:
             return self.organisation.name
         if self.role in (Role.ADMIN, Role.SECADMIN):
-            return "商务部"
-        return "评审专家组" if self.role == Role.REVIEWER else "商务部"
+            return N_("商务部")
+        return N_("评审专家组") if self.role == Role.REVIEWER else N_("商务部")
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role.value}>"
