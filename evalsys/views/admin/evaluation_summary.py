@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, url_for
 from flask_login import current_user
 
+from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import ConfirmVersionForm
 from ...models import Role
@@ -21,10 +22,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def evaluation_round_summary_issue(code: str):
     """Issue the round's national summary as it stands (a refusal is shown on the round page)."""
     round_ = load_round(code)
+    refusal_returns_to(url_for("admin.evaluation_round", code=round_.code))
     if not ConfirmVersionForm().validate_on_submit():
         abort(400)
     report = issue_round_summary(round_, actor=current_user._get_current_object())
-    db.session.commit()
     flash(f"已出具全国汇总报告：{report.serial}", "success")
     return redirect(url_for("admin.evaluation_round", code=round_.code))
 
