@@ -71,6 +71,32 @@ def test_default_lifetime_expiry_and_revocation(app, client):
                                                                                    "api_token_refused"]
 
 
+def test_the_revoke_button_is_offered_exactly_while_the_server_accepts_it(app, client):
+    with app.app_context():
+        user = make_user(Role.AUTHORITY, username="tok-btn")
+        user_id = user.id
+    login(client, "tok-btn")
+    post(client, "/auth/tokens", {"name": "在用", "days": "30"}, token_from="/auth/tokens")
+    post(client, "/auth/tokens", {"name": "过期", "days": "1"}, token_from="/auth/tokens")
+    with app.app_context():
+        ids = {t.name: t.id for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id))}
+        db.session.execute(update(ApiToken).where(ApiToken.id == ids["过期"])
+                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    listing = client.get("/auth/tokens").get_data(as_text=True)
+    assert f"/auth/tokens/{ids['在用']}/revoke" in listing and f"/auth/tokens/{ids['过期']}/revoke" not in listing
+    assert "已过期" in listing and "有效" in listing
+    # The server agrees: an expired token is not revoked (nothing to record), an active one is.
+    post(client, f"/auth/tokens/{ids['过期']}/revoke", token_from="/auth/tokens")
+    post(client, f"/auth/tokens/{ids['在用']}/revoke", token_from="/auth/tokens")
+    with app.app_context():
+        revoked = {t.name: t.revoked_at is not None for t in db.session.scalars(select(ApiToken))}
+    assert revoked == {"在用": True, "过期": False}
+    assert len(audit_events(app, event="api_token_revoked")) == 1
+    listing = client.get("/auth/tokens").get_data(as_text=True)
+    assert "/revoke" not in listing and "已撤销" in listing
+
+
 def test_only_the_owner_revokes_on_the_account_page(app, client, world):
     with app.app_context():
         other = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == world.users["auth_b"]))

@@ -146,3 +146,19 @@ def test_the_template_lint_sees_each_way_of_comparing_a_state():
     for fine in ["{% if can_resolve_flag(current_user, f) %}", "{{ look(o.state).label }}", "{{ o.state.label }}",
                  "{% if f.is_open %}", "{{ area == 'admin' }}"]:
         assert not any(p.search(fine) for p in STATE_STRING_CHOICES), fine
+
+
+def test_every_state_shown_by_look_has_one_look_in_both_languages(app):
+    """Each member of each enum the pages show has its label (and badge) in views/common/states.py,
+    and the label is translated when English is chosen."""
+    from evalsys.views.common import states
+
+    for enum_type, looks in states.LOOKS.items():
+        assert set(looks) == set(enum_type), enum_type.__name__
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        from flask_babel import refresh
+
+        refresh()
+        shown = [states.look(member) for enum_type in states.LOOKS for member in enum_type]
+        assert all(s.label and s.label.isascii() and (not s.note or s.note.isascii()) for s in shown)
+        assert states.sheet_look(None).label == "Not started"
