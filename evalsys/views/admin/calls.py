@@ -19,6 +19,7 @@ from ...services import criteria as criteria_svc
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
+from ..common.feedback import flash_form_errors
 
 
 def _load_call(code: str) -> Call:
@@ -144,7 +145,7 @@ def check(code: str, app_id: int):
     app = _call_application(code, app_id)
     form = CheckForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash_form_errors(form, "请求无效")
         return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
     formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
                  reason=form.reason.data)

@@ -42,6 +42,6 @@ def call_quotas(code: str):
             if not refused:
                 flash(f"推荐名额已保存（调整 {len(saved[0])} 个推荐单位）", "success")
                 return redirect(url_for("admin.call_quotas", code=call.code))
-            errors = refused.fields or {f"_{i}": line for i, line in enumerate(refused.lines)}
+            errors = refused.field_errors()
     return render_template("admin/call_quotas.html", call=call, rows=rows, form=form, errors=errors, typed=typed), \
         (422 if errors else 200)

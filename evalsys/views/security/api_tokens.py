@@ -12,6 +12,7 @@ from ...models import ApiToken, Role, User
 from ...permissions import can_manage_tokens_of, can_revoke_token, roles_required
 from ...services.api_tokens import create_token, refusal, revoke_token, tokens_of
 from ..auth.api_tokens import shown_once
+from ..common.feedback import flash_form_errors
 from .accounts import _load_target
 
 
@@ -34,7 +35,7 @@ def create_api_token(user_id: int):
     user = _staff_target(user_id)
     form = ApiTokenForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash_form_errors(form, "请求无效")
         return redirect(url_for("security.detail", user_id=user.id))
     refusal_returns_to(url_for("security.detail", user_id=user.id))
     new = create_token(user, actor=current_user._get_current_object(), name=form.name.data or "",
