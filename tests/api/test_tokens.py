@@ -9,6 +9,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select, update
 
+from evalsys.domain.api_tokens import MAX_DAYS
 from evalsys.extensions import db
 from evalsys.models import AccountState, ApiToken, Role, User
 from evalsys.models.types import utcnow
@@ -191,6 +192,16 @@ def test_security_admin_creates_and_revokes_staff_tokens(app, client, world):
     assert r.status_code == 403
     with app.app_context():
         assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == applicant, ApiToken.name == "x")) is None
+
+
+def test_a_refused_token_form_shows_each_problem_on_its_own_line(app, client, world):
+    login(client, "api-secadmin")
+    staff = world.users["admin"]
+    r = post(client, f"/security/users/{staff}/api-tokens", {"name": "名" * 61, "days": "0"},
+             token_from=f"/security/users/{staff}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    alerts = re.findall(r'class="alert alert-danger[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    assert [a.strip() for a in alerts if "名称" in a or "有效天数" in a] == ["名称不超过60个字符", f"有效天数应为1至{MAX_DAYS}"]
 
 
 def test_rate_limit_counts_per_token(db_url, tmp_path, make_app):
