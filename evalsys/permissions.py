@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 
 from .domain.evaluation import AUTHORITY_EDITABLE, OPERATOR_EDITABLE, EvaluationState, RectificationState
 from .domain.funds import ExpenditureStatus
-from .models import (AccountState, AssignmentState, CaseState, FlagState, OrganisationState, OverrideState,
-                     ReviewerState, Role, SheetState)
+from .models import (AccountState, AssignmentState, CaseState, FlagState, ObjectionState, OrganisationState,
+                     OverrideState, ProposalState, ReviewerState, Role, SheetState)
 from .models.types import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -347,6 +347,22 @@ def can_approve_override(user: Any, item: Any) -> bool:
 def can_withdraw_override(user: Any, item: Any) -> bool:
     """A ministry admin (the proposer or another) withdraws a pending allocation exception."""
     return user.role == Role.ADMIN and item.state == OverrideState.PENDING
+
+
+def can_approve_proposal(user: Any, proposal: Any) -> bool:
+    """A ministry admin other than the proposer approves a pending list that differs from the official run."""
+    return user.role == Role.ADMIN and proposal.state == ProposalState.PENDING \
+        and proposal.proposed_by_id != user.id
+
+
+def can_withdraw_proposal(user: Any, proposal: Any) -> bool:
+    """A ministry admin (the proposer or another) withdraws a pending list."""
+    return user.role == Role.ADMIN and proposal.state == ProposalState.PENDING
+
+
+def can_resolve_objection(user: Any, objection: Any) -> bool:
+    """The ministry resolves an open objection (with a reason)."""
+    return user.role == Role.ADMIN and objection.state == ObjectionState.OPEN
 
 
 def can_manage_tokens_of(actor: Any, target: Any) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, abort, request
 from flask_login import current_user
 
-from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
+from ...domain.evaluation import ACTION_LABELS, Party, allowed_actions
 from ...domain.figures import display_human
 from ...domain.money import format_fen
 from ...domain.units import format_plan
@@ -75,7 +75,7 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
         "actions": allowed_actions(ev.state, PARTY[role]) if role in PARTY else [],
         "reports": ev.reports, "rectification": ev.rectification, "recoveries": recoveries_of(ev.base_id),
         "recovery_lines": recovery_lines(ev.base) if role == Role.ADMIN and ev.rectification else [],
-        "States": EvaluationState, "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
+        "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
     }
 
 
