@@ -111,6 +111,8 @@ def test_views_leave_the_transaction_to_the_request(path):
     in the one error handler. No view module commits or rolls back itself."""
     text = path.read_text(encoding="utf-8")
     assert not re.findall(r"\.(?:commit|rollback)\(", text)
+    # A refused state, quota, deadline or version is a DomainError, shown where the action was taken.
+    assert not re.findall(r"abort\(\s*409", text)
 
 
 TEMPLATES = sorted((VIEWS.parent / "templates").rglob("*.html"))

@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, url_for
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
+from ...domain.errors import StoredFileMismatch
 from ...extensions import db
 from ...forms.evaluations import ConfirmVersionForm
 from ...models import Role
@@ -41,7 +42,7 @@ def evaluation_round_summary_file(code: str, summary_id: int, fmt: str):
         data = read_signed_summary(report)
         if data is None:
             audit.record_security("round_summary_mismatch", obj=report, outcome="failure")
-            abort(409, description="报告文件已丢失或与登记的摘要不符，已记录并通知管理员")
+            raise StoredFileMismatch
         response = Response(data, mimetype="application/pdf")
     else:
         response = Response(summary_xlsx(report), mimetype=XLSX_TYPE)

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, abort, request
 from flask_login import current_user
 
+from ...domain.errors import StoredFileMismatch
 from ...domain.evaluation import ACTION_LABELS, Party, allowed_actions
 from ...domain.figures import display_human
 from ...domain.money import format_fen
@@ -87,7 +88,7 @@ def send_report(ev: Evaluation, report_id: int) -> Response:
     data = read_signed(report)
     if data is None:
         audit.record_security("issued_report_mismatch", obj=report, outcome="failure")
-        abort(409, description="报告文件已丢失或与登记的摘要不符，已记录并通知管理员")
+        raise StoredFileMismatch
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{report.serial}.pdf"'
     response.headers["X-Content-Type-Options"] = "nosniff"
