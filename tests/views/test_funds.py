@@ -284,12 +284,17 @@ def test_the_entry_page_offers_exactly_the_actions_the_server_accepts(app, world
     assert offered(au, "authority") == {verify, reject}
     assert offered(op, "applicant") == {voucher}
     assert offered(adm, "admin") == set()
+    r = op.post(reverse, data={"csrf_token": token(op), "date": "2014-06-01", "reason": "x"}, follow_redirects=True)
+    assert "只能冲销已核实的支出" in r.get_data(as_text=True)  # not offered, and refused
     _, version, _ = entry_state(app, entry)
     au.post(verify, data={"csrf_token": token(au), "version": str(version)})
     assert entry_state(app, entry)[0] == ExpenditureStatus.VERIFIED
     # Verified: nothing left to decide, the voucher is frozen, the operator may reverse it.
     assert offered(au, "authority") == set()
     assert offered(op, "applicant") == {reverse}
+    r = au.post(reject, data={"csrf_token": token(au), "version": str(version + 1), "reason": "x"},
+                follow_redirects=True)
+    assert "该支出已处理，不能驳回" in r.get_data(as_text=True)
     r = op.post(voucher, data={"csrf_token": token(op), "version": str(version + 1),
                                "voucher": (io.BytesIO(_pdf()), "凭证.pdf")},
                 content_type="multipart/form-data", follow_redirects=True)
