@@ -124,8 +124,8 @@ STATE_STRING_CHOICES = [
     re.compile(r"['\"]\s*(?:==|!=)\s*" + STATE + r"\b"),
     # entries|selectattr('state.value', 'ne', 'x') and rejectattr
     re.compile(r"(?:select|reject)attr\(\s*['\"][\w.]*\b(?:state|status)\b"),
-    # {'x': ..., 'y': ...}[obj.state.value]: a label or colour chosen by the state's string
-    re.compile(r"\}\s*\[\s*" + STATE + r"\s*\]"),
+    # {'x': ..., 'y': ...}[obj.state.value] or [s.value]: a label or colour chosen by the state's string
+    re.compile(r"\}\s*\[\s*(?:" + STATE + r"|[\w.]+\.value)\s*\]"),
 ]
 
 
@@ -142,7 +142,7 @@ def test_the_template_lint_sees_each_way_of_comparing_a_state():
     samples = ["{% if o.state.value == 'pending' %}", "{% if t.status == \"active\" %}",
                "{% if a.state in ('x', 'y') %}", "{% if 'open' != f.state.value %}",
                "{{ rows|selectattr('status.value', 'ne', 'rejected')|list }}",
-               "{{ {'a': _('A')}[u.state.value] }}"]
+               "{{ {'a': _('A')}[u.state.value] }}", "{{ {'pending': _('P')}[s.value] }}"]
     for sample in samples:
         assert any(p.search(sample) for p in STATE_STRING_CHOICES), sample
     for fine in ["{% if can_resolve_flag(current_user, f) %}", "{{ look(o.state).label }}", "{{ o.state.label }}",

@@ -21,6 +21,9 @@ from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
 from ..common.feedback import flash_form_errors
 
+# The states the ministry filters a call's applications by (a draft is the applicant's own).
+LISTED_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
+
 
 def _load_call(code: str) -> Call:
     return find_call(code) or abort(404)
@@ -118,7 +121,7 @@ def call_detail(code: str):
     stmt = query.call_applications(call, query.CallApplicationFilter.parse(state, authority))
     page = paginate(stmt)
     return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
-                           by_state=query.state_counts(call), states=list(ApplicationState),
+                           by_state=query.state_counts(call), states=LISTED_STATES,
                            authorities=query.authorities(),
                            args={"state": state, "authority": authority})
 
