@@ -17,9 +17,13 @@ FIELD_KINDS = ("integer", "decimal", "money", "ratio", "boolean", "date")
 FIELD_SOURCES = ("form", "plan", "system")
 SYSTEM_KINDS = ("base", "enterprise", "performance")
 INDICATOR_TYPES = ("Q+", "Q-", "E", "gate")
+# What each type means to a reader (pages, PDF, spreadsheets show these, not the codes).
+INDICATOR_TYPE_LABELS = {"Q+": "定量（越高越好）", "Q-": "定量（越低越好）", "E": "定性（评议打分）", "gate": "门槛条件"}
+SYSTEM_KIND_LABELS = {"base": "示范基地", "enterprise": "示范企业", "performance": "绩效评价"}
 RULE_KINDS = ("cohort", "target")
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=")
 GROUP_ROLES = ("decision", "process", "output", "outcome")
+GROUP_ROLE_LABELS = {"decision": "决策", "process": "过程", "output": "产出", "outcome": "效益"}
 TOTAL_POINTS = 100.0
 # Output + outcome of a performance system must weigh at least this much (财预〔2020〕10号).
 PERFORMANCE_RESULT_MIN = 60.0
@@ -97,6 +101,11 @@ class Indicator:
         """Direction of a Q figure; E points are always higher-is-better."""
         return self.type != "Q-"
 
+    @property
+    def type_label(self) -> str:
+        """The type in words: 定量（越高越好）, 定量（越低越好）, 定性（评议打分）, 门槛条件."""
+        return INDICATOR_TYPE_LABELS[self.type]
+
 
 @dataclass(frozen=True)
 class Group:
@@ -106,6 +115,11 @@ class Group:
     title: str
     max: float
     role: str | None = None
+
+    @property
+    def role_label(self) -> str:
+        """The group's part of a performance evaluation in words (决策, 过程, 产出, 效益); "" without."""
+        return GROUP_ROLE_LABELS.get(self.role or "", self.role or "")
 
 
 @dataclass(frozen=True)
@@ -133,6 +147,11 @@ class CriteriaSystem:
     categories: tuple[Category, ...] = ()
     bonus_max: float = 0.0
     grades: tuple[tuple[str, str, float], ...] = ()  # (code, label, lower bound), best first
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words: 示范基地, 示范企业, 绩效评价."""
+        return SYSTEM_KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def scored_indicators(self) -> tuple[Indicator, ...]:

@@ -134,6 +134,9 @@ def _walk_role(app, username) -> Found:
     return found
 
 
+# The audit export holds the recorded values as they are (the chain and the filters use the keys);
+# the columns "事件名称" and "对象名称" beside them carry the names.
+AUDIT_VERBATIM = {"时间(UTC)", "事件", "对象类型", "详情"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -242,8 +245,11 @@ def test_pdfs_and_spreadsheets_read_like_the_pages(walked, usernames):
             continue
         book = load_workbook(io.BytesIO(data))
         for sheet in book.worksheets:
+            verbatim = {c.column for c in sheet[1] if c.value in AUDIT_VERBATIM} if endpoint == "audit.export" else set()
             for row in sheet.iter_rows():
                 for cell in row:
+                    if cell.column in verbatim:
+                        continue
                     if isinstance(cell.value, str):
                         failures += [(url, sheet.title, cell.coordinate, hit)
                                      for hit in problems(cell.value, names=usernames)]

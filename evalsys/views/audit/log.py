@@ -7,6 +7,7 @@ from flask import Response, current_app, render_template, request
 from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 
+from ...domain.audit_labels import OUTCOME_LABELS, event_label, object_label
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.audit import AuditFilterForm
@@ -36,6 +37,8 @@ def home():
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
+                           event_label=event_label, object_label=object_label, outcome_labels=OUTCOME_LABELS,
+                           role_labels={r.value: r.label for r in Role},
                            todos=todo_for(current_user))
 
 
