@@ -13,17 +13,24 @@ from typing import Any
 from evalsys.domain.formula import Formula, FormulaError
 from evalsys.resources import project_folder
 
+
+def N_(message: str) -> str:
+    """Marks a label for the translation catalogue; pages translate it when shown."""
+    return message
+
+
 FIELD_KINDS = ("integer", "decimal", "money", "ratio", "boolean", "date")
 FIELD_SOURCES = ("form", "plan", "system")
 SYSTEM_KINDS = ("base", "enterprise", "performance")
 INDICATOR_TYPES = ("Q+", "Q-", "E", "gate")
 # What each type means to a reader (pages, PDF, spreadsheets show these, not the codes).
-INDICATOR_TYPE_LABELS = {"Q+": "定量（越高越好）", "Q-": "定量（越低越好）", "E": "定性（评议打分）", "gate": "门槛条件"}
-SYSTEM_KIND_LABELS = {"base": "示范基地", "enterprise": "示范企业", "performance": "绩效评价"}
+INDICATOR_TYPE_LABELS = {"Q+": N_("定量（越高越好）"), "Q-": N_("定量（越低越好）"), "E": N_("定性（评议打分）"),
+                         "gate": N_("门槛条件")}
+SYSTEM_KIND_LABELS = {"base": N_("示范基地"), "enterprise": N_("示范企业"), "performance": N_("绩效评价")}
 RULE_KINDS = ("cohort", "target")
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=")
 GROUP_ROLES = ("decision", "process", "output", "outcome")
-GROUP_ROLE_LABELS = {"decision": "决策", "process": "过程", "output": "产出", "outcome": "效益"}
+GROUP_ROLE_LABELS = {"decision": N_("决策"), "process": N_("过程"), "output": N_("产出"), "outcome": N_("效益")}
 TOTAL_POINTS = 100.0
 # Output + outcome of a performance system must weigh at least this much (财预〔2020〕10号).
 PERFORMANCE_RESULT_MIN = 60.0
