@@ -27,6 +27,9 @@ INDICATOR_TYPES = ("Q+", "Q-", "E", "gate")
 INDICATOR_TYPE_LABELS = {"Q+": N_("定量（越高越好）"), "Q-": N_("定量（越低越好）"), "E": N_("定性（评议打分）"),
                          "gate": N_("门槛条件")}
 SYSTEM_KIND_LABELS = {"base": N_("示范基地"), "enterprise": N_("示范企业"), "performance": N_("绩效评价")}
+FIELD_KIND_LABELS = {"integer": N_("整数"), "decimal": N_("小数"), "money": N_("金额"), "ratio": N_("比例"),
+                     "boolean": N_("是或否"), "date": N_("日期")}
+FIELD_SOURCE_LABELS = {"form": N_("申报填写"), "plan": N_("创建方案目标"), "system": N_("系统生成")}
 RULE_KINDS = ("cohort", "target")
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=")
 GROUP_ROLES = ("decision", "process", "output", "outcome")
@@ -48,6 +51,16 @@ class Field:
     max: float | None = None
     source: str = "form"
     formula: Formula | None = None
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words (整数, 小数, 金额, 比例, 是或否, 日期)."""
+        return FIELD_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def source_label(self) -> str:
+        """Where the value comes from, in words (申报填写, 创建方案目标, 系统生成)."""
+        return FIELD_SOURCE_LABELS.get(self.source, self.source)
 
     @property
     def derived(self) -> bool:

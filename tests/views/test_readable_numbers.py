@@ -32,8 +32,11 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "evalsys" / "templates"
 
 SNAKE = re.compile(r"(?<![\w.@/:#=-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/(-])")
 NUMBER = re.compile(r"(?<![\w.])\d[\d,]*\.(\d+)(?![\d.])([ \u00a0]?%|[ \u00a0]?[^\s\d\W]|[ \u00a0]?[/㎡²元])?")
-EXPONENT = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")
+# Python writes an exponent with its sign ("2.15e+04", "1e-05"); without the sign, "4e08" is a piece of
+# a hexadecimal id, not a number.
+EXPONENT = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[eE][+-]\d+(?![\w.])")
 TYPE_CODE = re.compile(r"(?<![\w（(])(?:Q[+-])(?![\w)）])")
+BARE_KEY = re.compile(r"[a-z]+(?:_[a-z0-9]+)*")  # not "v1" (a version) nor "fff37609" (a request id)
 CRITERIA = re.compile(r"^/admin/criteria(/|$)")
 RANKING = re.compile(r"^admin\.ranking")
 FILE_ENDPOINT = re.compile(r"\.(pdf|xlsx)$|/export|_export|_pdf|_report|_file|_download|_workbook|_receipt"
@@ -101,8 +104,12 @@ def page_problems(page, *, enum_words, names) -> list[str]:
     found = problems(text, places=6 if RANKING.match(page.endpoint) else 2, keys_allowed=bool(CRITERIA.match(path)),
                      enum_words=enum_words, names=names)
     doc = lxml.html.fromstring(page.html)
+    for el in doc.xpath("//script|//style|//code"):
+        el.drop_tree()
     cells = {(c.text_content() or "").strip() for c in doc.xpath("//td")}
     found += sorted(cells & {"E", "gate", "Q+", "Q-"})
+    # A cell holding nothing but a lowercase key ("auto", "pending") shows a stored value, not its name.
+    found += sorted(c for c in cells if BARE_KEY.fullmatch(c) and c not in names)
     return found
 
 
@@ -136,7 +143,7 @@ def _walk_role(app, username) -> Found:
 
 # The audit export holds the recorded values as they are (the chain and the filters use the keys);
 # the columns "事件名称" and "对象名称" beside them carry the names.
-AUDIT_VERBATIM = {"时间(UTC)", "事件", "对象类型", "详情"}
+AUDIT_VERBATIM = {"时间(UTC)", "事件", "对象类型", "请求编号", "详情"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -178,6 +185,7 @@ def test_the_checker_finds_what_people_should_not_see():
     found = problems(text, enum_words=enum_pattern({"submitted"}))
     assert found == ["plan_budget", "0.38290237467018473", "90.125%", "3.12345 元", "0.9000", "2.15e+04", "Q+",
                      "submitted"]
+    assert problems("1e-05 请求 4e08-9c1d") == ["1e-05"]
     assert problems("得分 0.382902", places=6) == [] and problems("得分 0.3829021", places=6) == ["0.3829021"]
     assert problems("楼堂馆所（X-BLD） 定量（越高越好）（Q+） admin@example.com /public/verify_x") == []
 
