@@ -8,7 +8,7 @@ from evalsys.domain import evaluation, workflow
 from evalsys.domain.audit_labels import EVENT_LABELS, OBJECT_LABELS, event_label, object_label
 
 ROOT = Path(__file__).resolve().parents[2] / "evalsys"
-# An event name written as a literal: record("x"), record_security("x"), or passed on as an argument ending in the event.
+# An event written as a literal: record("x"), record_security("x"), _refuse(user, "x"), or a fund flag event.
 LITERAL = re.compile(r"""record(?:_security)?\(\s*["']([a-z_.]+)["']|_refuse\(\w+, ["']([a-z_.]+)["']"""
                      r"""|["'](fund_flag_(?!events)[a-z]+)["']""")
 
