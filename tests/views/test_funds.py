@@ -438,7 +438,8 @@ def test_exports(app, world):
     ws = load_workbook(io.BytesIO(r.data)).worksheets[0]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert [row[0] for row in rows] == ["B1-01", "B1-11"]
-    assert str(rows[1][4]) == "1000000" and rows[1][7] == "0.5000"
+    assert str(rows[1][4]) == "1000000" and rows[1][7] == 0.5
+    assert ws.cell(row=3, column=8).number_format == "0.00%"  # a rate is a number shown as a percentage
     op = client_for(app, "op-ours")
     r = op.get(f"/applicant/funds/bases/{world['ours']}/export.xlsx?year=2013")
     sheet = load_workbook(io.BytesIO(r.data))["支出明细"]

@@ -17,7 +17,7 @@ from ...models import Evaluation, EvaluationRound, IssuedReport, Role
 from ...permissions import can_view_evaluation
 from ...services import audit, evaluation_query
 from ...services import evaluations as svc
-from ...services.evaluation_reports import read_signed
+from ...services.evaluation_reports import indicator_values, read_signed
 from ...services.rectifications import recoveries_of
 from ...services.sanctions import recovery_lines
 
@@ -70,6 +70,7 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
     prefill = svc.fund_prefill(ev.base, ev.round.year)
     return {
         "ev": ev, "system": system, "result": result, "figures": figure_rows(ev, system), "plan": plan,
+        "printed": {r.indicator.id: indicator_values(system, r) for g in result.groups for r in g.rows},
         "scores": {s.indicator_id: s for s in ev.scores},
         "flags": svc.fund_flags(ev.base) if role in (Role.AUTHORITY, Role.ADMIN) else [],
         "prefill": prefill, "format_fen": format_fen,
