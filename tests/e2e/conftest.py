@@ -7,6 +7,7 @@ a message saying so: a browser test that silently skips proves nothing.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,3 +140,27 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+def open_as(browser, server: LiveServer, username: str | None, *, width: int = 1440, language: str = "zh",
+            password: str | None = None, **context_options):
+    """A page in a new browser context (`width` px wide, interface in `language`), logged in through the
+    login form as `username` (a demo account unless `password` is given; None: a visitor).
+    The caller closes `page.context`."""
+    from playwright.sync_api import expect
+
+    from tests.crawl import DEMO_PASSWORD
+
+    context = browser().new_context(base_url=server.url, locale="zh-CN", viewport={"width": width, "height": 900},
+                                    **context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    if language != "zh":
+        context.add_cookies([{"name": "lang", "value": language, "url": server.url}])
+    page = context.new_page()
+    if username:
+        page.goto("/auth/login")
+        page.fill('input[name="username"]', username)
+        page.fill('input[name="password"]', password or DEMO_PASSWORD)
+        page.locator('main form button[type="submit"]').click()
+        expect(page).not_to_have_url(re.compile(r"/auth/login"))
+    return page
