@@ -3,8 +3,8 @@ critical violation on any page of any role, and each role's home page works from
 (a skip link first, every control reached by Tab, a visible focus on each).
 
 axe-core is vendored in tests/e2e/vendor (see its README): nothing is fetched at test time. The pages are
-the ones the walk of tests/crawl.py finds, one per GET endpoint, opened in Chinese at 1440 px; axe runs the
-rules of WCAG 2.0/2.1 levels A and AA."""
+the ones the walk of tests/crawl.py finds, one per GET endpoint, opened in Chinese at 1440 px, and each home
+page in English at 390 px with the menu open; axe runs the rules of WCAG 2.0/2.1 levels A and AA."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -43,14 +43,14 @@ def test_no_serious_or_critical_axe_violation_on_any_page(browser, demo_server, 
     pages = [p for p in role_pages(demo_server.app, username)
              if SAME_FOR_EVERY_ACCOUNT.get(p.endpoint, username) == username]
     assert len(pages) >= 3, f"the walk found too few pages for {username}: {[p.url for p in pages]}"
-    page = open_as(browser, demo_server, username, bypass_csp=True)  # the CSP would refuse the injected script
+    page = open_as(browser, demo_server, username)
+    page.context.add_init_script(path=str(AXE))  # into every page, before its own scripts; the CSP does not apply
     problems = []
     try:
         for found in pages:
             response = page.goto(found.url)
             assert response is not None and response.ok, (found.url, response and response.status)
             _ready(page, found.endpoint)
-            page.add_script_tag(path=str(AXE))
             for v in page.evaluate(RUN_AXE):
                 if v["impact"] in BLOCKING:
                     problems.append(f"{found.url} ({found.endpoint}): {v['id']} [{v['impact']}] {v['help']} "
@@ -60,6 +60,25 @@ def test_no_serious_or_critical_axe_violation_on_any_page(browser, demo_server, 
     assert not problems, f"{len(problems)} serious/critical axe violations for {username or 'a visitor'}:\n" + \
         "\n".join(problems)
 
+
+
+@pytest.mark.parametrize("username", ROLES, ids=IDS)
+def test_home_page_in_english_at_phone_width_with_the_menu_open(browser, demo_server, username):
+    """The other layout and language: the collapsed menu opened by its toggler, the English labels."""
+    from playwright.sync_api import expect
+
+    page = open_as(browser, demo_server, username, width=390, language="en")
+    page.context.add_init_script(path=str(AXE))
+    try:
+        page.goto(ACCOUNTS[username])
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.locator(".navbar-toggler").click()
+        expect(page.locator("#main-nav")).to_be_visible()
+        problems = [f"{v['id']} [{v['impact']}] {v['help']} — {v['targets'][:4]}"
+                    for v in page.evaluate(RUN_AXE) if v["impact"] in BLOCKING]
+    finally:
+        page.context.close()
+    assert not problems, f"{ACCOUNTS[username]} in English at 390 px:\n" + "\n".join(problems)
 
 # Every control a keyboard can reach: visible, enabled, not taken out of the tab order.
 MARK_CONTROLS = """() => {
