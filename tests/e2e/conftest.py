@@ -151,8 +151,8 @@ def open_as(browser, server: LiveServer, username: str | None, *, width: int = 1
 
     from tests.crawl import DEMO_PASSWORD
 
-    context = browser().new_context(base_url=server.url, locale="zh-CN", viewport={"width": width, "height": 900},
-                                    **context_options)
+    context = browser().new_context(base_url=server.url, locale="zh-CN",
+                                    viewport={"width": width, "height": 900}, **context_options)
     context.set_default_timeout(TIMEOUT_MS)
     if language != "zh":
         context.add_cookies([{"name": "lang", "value": language, "url": server.url}])

@@ -24,8 +24,8 @@ IDS = [name or "visitor" for name in ROLES]
 SAME_FOR_EVERY_ACCOUNT = {"api_docs.docs": "admin"}
 
 RUN_AXE = """async () => {
-  const result = await axe.run(document, {resultTypes: ['violations'],
-                                          runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+  const tags = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+  const result = await axe.run(document, {resultTypes: ['violations'], runOnly: {type: 'tag', values: tags}});
   return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       targets: v.nodes.map(n => n.target.join(' '))}));
 }"""
@@ -44,7 +44,7 @@ def test_no_serious_or_critical_axe_violation_on_any_page(browser, demo_server, 
              if SAME_FOR_EVERY_ACCOUNT.get(p.endpoint, username) == username]
     assert len(pages) >= 3, f"the walk found too few pages for {username}: {[p.url for p in pages]}"
     page = open_as(browser, demo_server, username)
-    page.context.add_init_script(path=str(AXE))  # into every page, before its own scripts; the CSP does not apply
+    page.context.add_init_script(path=str(AXE))  # into every page before its own scripts; no CSP applies
     problems = []
     try:
         for found in pages:
@@ -57,8 +57,8 @@ def test_no_serious_or_critical_axe_violation_on_any_page(browser, demo_server, 
                                     f"— {len(v['targets'])}× e.g. {v['targets'][:4]}")
     finally:
         page.context.close()
-    assert not problems, f"{len(problems)} serious/critical axe violations for {username or 'a visitor'}:\n" + \
-        "\n".join(problems)
+    who = username or "a visitor"
+    assert not problems, f"{len(problems)} serious/critical axe violations for {who}:\n" + "\n".join(problems)
 
 
 
@@ -82,11 +82,13 @@ def test_home_page_in_english_at_phone_width_with_the_menu_open(browser, demo_se
 
 # Every control a keyboard can reach: visible, enabled, not taken out of the tab order.
 MARK_CONTROLS = """() => {
-  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, '
+                   + '[tabindex]:not([tabindex="-1"])';
   const controls = [...document.querySelectorAll(selector)]
     .filter(e => !e.disabled && e.checkVisibility({visibilityProperty: true}));
   controls.forEach((e, i) => { e.dataset.kb = String(i); });
-  return controls.map(e => `${e.tagName.toLowerCase()} ${e.getAttribute('href') || e.name || ''} ${e.textContent.trim().slice(0, 30)}`);
+  return controls.map(e => [e.tagName.toLowerCase(), e.getAttribute('href') || e.name || '',
+                            e.textContent.trim().slice(0, 30)].join(' '));
 }"""
 # The focused element, whether it is inside <main>, and whether the focus shows (ring, outline or shadow).
 FOCUSED = """() => {
@@ -94,8 +96,10 @@ FOCUSED = """() => {
   if (!e || e === document.body) return null;
   const s = getComputedStyle(e), r = e.getBoundingClientRect();
   const ring = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
-  const segmented = e.tagName === 'INPUT' && /^(date|datetime-local|time|month|week)$/.test(e.type);  // the browser highlights the field part
-  return {kb: e.dataset.kb ?? null, tag: e.tagName.toLowerCase(), text: (e.textContent || e.name || '').trim().slice(0, 30),
+  // a date or time field: the browser highlights the part being typed
+  const segmented = e.tagName === 'INPUT' && /^(date|datetime-local|time|month|week)$/.test(e.type);
+  return {kb: e.dataset.kb ?? null, tag: e.tagName.toLowerCase(),
+          text: (e.textContent || e.name || '').trim().slice(0, 30),
           inMain: !!e.closest('main'), visible: ring || segmented, onScreen: r.width > 0 && r.height > 0,
           isSkip: e.classList.contains('skip-link')};
 }"""

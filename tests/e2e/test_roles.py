@@ -37,7 +37,8 @@ def work(demo_server):
     with demo_server.app.app_context():
         applicant = db.session.scalar(select(User).where(User.username == "applicant01"))
         call = make_call(title="浏览器测试申报批次")
-        draft = start_application(call, db.session.get(Organisation, applicant.organisation_id), actor=applicant)
+        organisation = db.session.get(Organisation, applicant.organisation_id)
+        draft = start_application(call, organisation, actor=applicant)
         review_call = reviewutil.make_call()
         review_call.title = "浏览器测试评审批次"
         (scored,) = reviewutil.make_applications(review_call, 1, state=ApplicationState.UNDER_REVIEW)
@@ -94,7 +95,7 @@ def _work_list(page, home: str, language: str):
 
 
 def _item(todo, href_part: str):
-    """The work-list item whose link leads to `href_part`; its count badge, when it has one, is a number."""
+    """The work-list item whose link leads to `href_part`."""
     from playwright.sync_api import expect
 
     item = todo.locator(".todo-item", has=todo.page.locator(f'a[href*="{href_part}"]')).first
@@ -103,7 +104,7 @@ def _item(todo, href_part: str):
 
 
 def _confirm(scope) -> None:
-    """Press the action's button; when it asks for confirmation (no JavaScript: a <details>), open it first."""
+    """Press the action's button; when it asks to confirm (without JavaScript: a <details>), open it first."""
     details = scope.locator("details")
     if details.count():
         details.first.locator("summary").click()
@@ -148,7 +149,8 @@ def task_authority(page, server, work, language):
     expect(row).to_be_visible()
     _confirm(row)
     _success(page)
-    assert _in_app(server, lambda db: db.session.get(Organisation, org_id).state) == OrganisationState.VERIFIED
+    state = _in_app(server, lambda db: db.session.get(Organisation, org_id).state)
+    assert state == OrganisationState.VERIFIED
 
 
 def task_reviewer(page, server, work, language):
@@ -171,7 +173,8 @@ def task_reviewer(page, server, work, language):
     def saved(db):
         from sqlalchemy import select
 
-        return db.session.scalar(select(ScoreSheet.state).where(ScoreSheet.assignment_id == work["assignment"]))
+        return db.session.scalar(select(ScoreSheet.state)
+                                 .where(ScoreSheet.assignment_id == work["assignment"]))
 
     assert _in_app(server, saved) == SheetState.DRAFT
 
