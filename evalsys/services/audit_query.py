@@ -6,14 +6,17 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 
+from ..domain.audit_labels import event_label, object_label
 from ..domain.marking import N_
 from ..models import AuditChain, AuditRecord
 
 EXPORT_COLUMNS = ("id", "created_at", "username", "role", "ip", "event", "object_type", "object_id",
                   "outcome", "request_id", "detail", "chained")
-# Column headers of the audit export; the view translates them into the reader's language.
+# The recorded values as they are (the keys are what filters and the chain use), then the names of
+# the event and the object type for people reading the export.
+# The view translates the headers into the reader's language.
 EXPORT_HEADERS = (N_("编号"), N_("时间(UTC)"), N_("用户"), N_("角色"), "IP", N_("事件"), N_("对象类型"), N_("对象编号"),
-                  N_("结果"), N_("请求编号"), N_("详情"), N_("已入链"))
+                  N_("结果"), N_("请求编号"), N_("详情"), N_("已入链"), N_("事件名称"), N_("对象名称"))
 
 
 @dataclass
@@ -65,4 +68,5 @@ def export_rows(session, f: AuditFilter, limit: int, *, chunk: int = 2000):
                                           AuditChain.record_id.is_not(None), maintain_column_froms=True)
             .outerjoin(AuditChain, AuditChain.record_id == AuditRecord.id).limit(limit))
     for row in session.execute(stmt.execution_options(yield_per=chunk)):
-        yield [row[0], row[1].isoformat(), *row[2:-1], "是" if row[-1] else "否"]
+        yield [row[0], row[1].isoformat(), *row[2:-1], "是" if row[-1] else "否", event_label(row[5]),
+               object_label(row[6])]

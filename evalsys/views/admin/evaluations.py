@@ -65,7 +65,7 @@ def evaluation_round_new():
         if not refused:
             flash(gettext("已创建评价批次：%(title)s", title=created[0].title), "success")
             return redirect(url_for("admin.evaluation_round", code=created[0].code))
-        errors = refused.fields or {"_": "；".join(refused.lines)}
+        errors = refused.field_errors()
     return render_template("evaluations/round_form.html", form=form, errors=errors)
 
 

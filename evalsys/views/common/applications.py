@@ -10,6 +10,7 @@ from ...domain import figures as fig
 from ...domain.marking import N_
 from ...domain.units import unit_label
 from ...domain.workflow import STATE_LABELS
+from ...domain.units import format_matrix
 from ...extensions import db
 from ...i18n import in_language
 from ...models import Application, ApplicationAttachment
@@ -38,7 +39,7 @@ def figure_rows(app: Application) -> list[tuple[str, str]]:
             continue
         if f.derived:
             value = matrix.get(f.id)
-            shown = "—" if value is None else (f"{value * 100:.2f}%" if f.kind == "ratio" else f"{value:.4g}")
+            shown = format_matrix(f, value)
         else:
             shown = fig.display_human(f, stored.get(f.id))
         rows.append((in_language(f), shown))
