@@ -3,6 +3,7 @@ and the progress board."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -10,7 +11,8 @@ from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.base import options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
-from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
+from ...models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
+from ...listing import N_, Filter, list_control
 from ...pagination import page_number, paginate
 from ...permissions import roles_required
 from ...services.calls import find_call
@@ -30,12 +32,19 @@ def _call(code: str) -> Call:
     return find_call(code) or abort(404)
 
 
+REVIEWER_STATE_LABELS = {"pending": N_("待启用"), "active": N_("已启用"), "inactive": N_("已停用")}
+ASSIGNMENT_STATE_LABELS = {"active": N_("有效"), "removed": N_("已移出"), "declined": N_("已回避")}
+
+
 @roles_required(Role.ADMIN)
 def reviewers():
-    """The expert pool, filterable by state; paginated."""
-    state = request.args.get("state") or ""
-    page = paginate(query.reviewers(query.ReviewerFilter.parse(state)))
-    return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
+    """The expert pool: search by name, work unit or its USCC, filter by state and region, sortable; paginated."""
+    lst = list_control("admin.reviewers", sorts=query.REVIEWER_SORTS, search=_("姓名、工作单位或统一社会信用代码"),
+                       filters=[Filter("state", _("状态"), [(s.value, _(REVIEWER_STATE_LABELS[s.value]))
+                                                          for s in ReviewerState], _("全部状态")),
+                                Filter("authority", _("所属地区"), authority_choices(), _("全部地区"))])
+    page = paginate(query.reviewers(lst.query))
+    return render_template("admin/review_reviewers.html", page=page, lst=lst)
 
 
 @roles_required(Role.ADMIN)
@@ -61,8 +70,12 @@ def reviewer_detail(profile_id: int):
     """One expert: profile, declared conflicts, assignments."""
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     conflicts = query.conflicts_of(profile)
-    page = paginate(query.assignments_of(profile))
-    return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
+    lst = list_control("admin.reviewer_detail", fixed={"profile_id": profile.id}, sorts=query.ASSIGNMENT_SORTS,
+                       search=_("单位名称、统一社会信用代码或批次"),
+                       filters=[Filter("state", _("状态"), [(s.value, _(ASSIGNMENT_STATE_LABELS[s.value]))
+                                                          for s in AssignmentState], _("全部状态"))])
+    page = paginate(query.assignments_of(profile, lst.query))
+    return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page, lst=lst,
                            confirm=EmptyForm())
 
 
