@@ -76,7 +76,8 @@ class Filter:
     name: str
     label: str
     options: Sequence[tuple[str, str]]
-    all_label: str = ""
+    all_label: str | None = ""  # the label of the blank option ("all"); None: no blank option
+    default: str = ""  # the value when the request does not name one
 
 
 @dataclass
@@ -149,7 +150,7 @@ def parse(args: Mapping[str, str], *, sorts: Iterable[str] = (), filters: Iterab
         sort, descending = default_sort, default_descending
     chosen = {}
     for f in filters:
-        value = args.get(f.name, "")
+        value = args.get(f.name, f.default)
         if value in {v for v, _ in f.options}:
             chosen[f.name] = value
     return ListQuery(clean_text(args.get("q")), sort, descending, chosen)
