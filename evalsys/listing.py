@@ -91,6 +91,7 @@ class ListControl:
     filters: list[Filter]
     sort_keys: frozenset[str]
     extra: dict[str, str] = field(default_factory=dict)
+    extra_in_form: bool = False  # the page's own form fields render `extra` inside the control
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query arguments that reproduce this list (fixed route arguments included), with `changes`."""
@@ -122,7 +123,7 @@ class ListControl:
 
     def hidden(self) -> dict[str, str]:
         """Arguments the search form carries along unchanged (sort order, extra arguments)."""
-        out = {k: str(v) for k, v in self.extra.items() if v}
+        out = {} if self.extra_in_form else {k: str(v) for k, v in self.extra.items() if v}
         if self.query.sort:
             out["sort"] = self.query.sort
             out["dir"] = "desc" if self.query.descending else "asc"
@@ -158,17 +159,18 @@ def parse(args: Mapping[str, str], *, sorts: Iterable[str] = (), filters: Iterab
 
 def list_control(endpoint: str, *, sorts: Iterable[str] = (), search: str | None = None,
                  filters: Iterable[Filter] = (), fixed: Mapping[str, Any] | None = None,
-                 extra: Mapping[str, str] | None = None, default_sort: str = "",
+                 extra: Mapping[str, str] | None = None, extra_in_form: bool = False, default_sort: str = "",
                  default_descending: bool = False) -> ListControl:
     """The control of the list at `endpoint` for the current request.
 
     `sorts` are the whitelisted sort keys, `search` the label of the search box (None: no search box),
     `filters` the selects, `fixed` the route arguments (e.g. a call's code), `extra` further arguments the page
-    reads itself and its links carry along (e.g. a year).
+    reads itself and its links carry along (`extra_in_form`: the page renders them as fields inside the control).
     """
     from flask import request
 
     filters = list(filters)
     query = parse(request.args, sorts=sorts, filters=filters, default_sort=default_sort,
                   default_descending=default_descending)
-    return ListControl(query, endpoint, dict(fixed or {}), search, filters, frozenset(sorts), dict(extra or {}))
+    return ListControl(query, endpoint, dict(fixed or {}), search, filters, frozenset(sorts), dict(extra or {}),
+                       extra_in_form)

@@ -102,11 +102,14 @@ def review_call(code: str):
     """The assignment page: automatic assignment, shortages with proposed replacements, applications and reviewers."""
     call = _call(code)
     passed = query.passed_count(call)
-    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
+    lst = list_control("admin.review_call", fixed={"code": call.code}, sorts=progress.APPLICATION_SORTS,
+                       search=_("单位名称、统一社会信用代码或申报编号"))
+    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"],
+                                                 lq=lst.query)
     assignments = progress.assignments_of([a.id for a, _p in rows])
     proposals = proposals_for(call)
     short_apps = query.applications_by_id(proposals)
-    return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
+    return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows, lst=lst,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
                            accept=AddAssignmentForm(), missing=run_readiness.missing_sheets(call) if passed == 0 else [],
@@ -229,11 +232,15 @@ def review_progress(code: str):
     by = "reviewers" if request.args.get("by") == "reviewers" else "applications"
     only_pending = request.args.get("pending") == "1"
     per_page = current_app.config["PAGE_SIZE"]
+    lst = list_control("admin.review_progress", fixed={"code": call.code},
+                       sorts=progress.REVIEWER_SORTS if by == "reviewers" else progress.APPLICATION_SORTS,
+                       search=_("姓名、工作单位或统一社会信用代码") if by == "reviewers" else
+                       _("单位名称、统一社会信用代码或申报编号"),
+                       extra={"by": by, "pending": "1" if only_pending and by != "reviewers" else ""})
     if by == "reviewers":
-        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page)
+        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page, lq=lst.query)
     else:
         pagination, rows = progress.application_rows(call, page=page_number(), per_page=per_page,
-                                                     only_pending=only_pending)
-    return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows,
-                           totals=progress.totals(call), only_pending=only_pending,
-                           args={"by": by, **({"pending": "1"} if only_pending else {})})
+                                                     only_pending=only_pending, lq=lst.query)
+    return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows, lst=lst,
+                           totals=progress.totals(call), only_pending=only_pending)
