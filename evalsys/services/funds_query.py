@@ -203,8 +203,8 @@ def _entries(stmt: Select, lq: ListQuery, default: tuple) -> Select:
 
 def base_entries(base: FirstBatchBase, lq: ListQuery) -> Select:
     """Entries of one base matching the search and filters; by default newest date first."""
-    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
-            .where(Allocation.base_id == base.id))
+    stmt = (select(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id).where(Allocation.base_id == base.id))
     return _entries(stmt, lq, (Expenditure.date.desc(), Expenditure.id.desc()))
 
 
@@ -215,7 +215,9 @@ FLAG_SORTS = {"updated": (ComplianceFlag.updated_at,), "base": (FirstBatchBase.c
 def visible_flags(user: Any, lq: ListQuery) -> Select:
     """Flags of the bases a user may see matching the search (base code or name, project, payee) and ?state=
     ("all": every state); by default newest first."""
-    stmt = (select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase)
+    stmt = (select(ComplianceFlag).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
             .where(FirstBatchBase.id.in_(visible_bases(user)
                                          .with_only_columns(FirstBatchBase.id).order_by(None))))
     stmt = search(stmt, lq.q, FirstBatchBase.code, FirstBatchBase.name, Expenditure.project, Expenditure.payee)
@@ -234,6 +236,7 @@ def base_year_entries(base: FirstBatchBase, year: int) -> Any:
 def jurisdiction_entries(authority_code: str | None, lq: ListQuery) -> Select:
     """Entries of the jurisdiction's bases matching the search and filters, with their flags loaded in one query;
     by default oldest first."""
-    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
+    stmt = (select(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
             .where(FirstBatchBase.authority_code == authority_code))
     return _entries(stmt, lq, (Expenditure.created_at, Expenditure.id)).options(selectinload(Expenditure.flags))
