@@ -335,7 +335,7 @@ def _term(rows) -> str | None:
     tried in a fixed order."""
     total = len(rows)
     best = None
-    for _i, texts in rows:
+    for _i, texts in sorted(rows)[:15]:
         for text in texts:
             for piece in (text, text[:4], text[-4:], text[1:3]):
                 piece = (piece or "").strip()
