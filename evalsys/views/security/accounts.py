@@ -1,7 +1,7 @@
 """/security: the security admin creates accounts, changes roles, disables and unlocks."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
