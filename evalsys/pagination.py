@@ -8,8 +8,9 @@ query). The rules live here so that they hold everywhere:
 - a page past the last one shows the last page (never an empty page, never a 500);
 - the page size comes from the caller or the `PAGE_SIZE` setting, never from the request.
 
-A list control (search, sort, filter) extends the statement before it reaches `paginate`; the
-pagination macro in `_macros.html` carries the other query arguments along.
+The list control (`evalsys/listing.py`: search, whitelisted sort keys, filters) extends the statement in
+its query module before it reaches `paginate`; its footer (`_list.html`) carries the other query arguments
+along and shows the row count of the filtered statement.
 """
 from __future__ import annotations
 

@@ -1,14 +1,14 @@
 """Reads behind the ministry's admin pages: overview counts, authorities, bases, rounds, collections,
-weight versions and typical cases."""
+weight versions."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import (Authority, CaseState, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role,
-                      TypicalCase, User, WeightVersion)
+from ..models import (Authority, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role, User,
+                      WeightVersion)
 from ..models.summary import SummaryCollection
 
 
@@ -62,8 +62,3 @@ def weight_version_counts() -> dict[tuple[str, int], int]:
     return {(cid, ver): n for cid, ver, n in db.session.execute(
         select(WeightVersion.criteria_id, WeightVersion.criteria_version, func.count())
         .group_by(WeightVersion.criteria_id, WeightVersion.criteria_version)).all()}
-
-
-def typical_cases() -> Select:
-    """Every typical case, those approved by their authority first (to paginate)."""
-    return select(TypicalCase).order_by((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc())

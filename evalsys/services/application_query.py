@@ -5,37 +5,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
+from ..listing import ListQuery, ordered, search
 from ..models import AccountState, Application, Authority, Call, Organisation, OrganisationState, RecommendationLetter, User
 from .quotas import authority_quota
 from .recommendations import current_letter, quota_used
 
 
-@dataclass(frozen=True)
-class ApplicationFilter:
-    """What the applications page was asked for (?call=&state=); unknown values mean "all"."""
-
-    call: Call | None = None
-    state: ApplicationState | None = None
-
-    @classmethod
-    def parse(cls, call: Call | None, state: str) -> ApplicationFilter:
-        known = {s.value for s in ApplicationState}
-        return cls(call, ApplicationState(state) if state in known else None)
+# Sort keys of the application lists: the key in the URL, the columns it orders by.
+APPLICATION_SORTS = {"name": (Organisation.name,), "uscc": (Organisation.uscc,), "state": (Application.state,),
+                     "order": (Application.recommend_order,), "submitted": (Application.submitted_at,),
+                     "authority": (Application.authority_code,), "id": (Application.id,)}
 
 
-def jurisdiction_applications(authority_code: str, f: ApplicationFilter) -> Select:
-    """The jurisdiction's applications (drafts excluded), grouped by call and recommendation order."""
+def _applications(stmt: Select, lq: ListQuery, default: tuple) -> Select:
+    """Search (organisation name, USCC, application number), the state filter and the order of an application list."""
+    stmt = stmt.join(Organisation, Application.organisation_id == Organisation.id)
+    if lq.q:
+        number = [Application.id == int(lq.q)] if lq.q.isdigit() and len(lq.q) < 10 else []
+        stmt = stmt.where(or_(Organisation.name.icontains(lq.q, autoescape=True),
+                              Organisation.uscc.icontains(lq.q, autoescape=True), *number))
+    if lq.get("state"):
+        stmt = stmt.where(Application.state == ApplicationState(lq.get("state")))
+    return ordered(stmt, lq, APPLICATION_SORTS, default, Application.id)
+
+
+def jurisdiction_applications(authority_code: str, lq: ListQuery, call: Call | None = None) -> Select:
+    """The jurisdiction's applications (drafts excluded), by default grouped by call and recommendation order."""
     stmt = select(Application).where(Application.authority_code == authority_code,
                                      Application.state != ApplicationState.DRAFT)
-    if f.call is not None:
-        stmt = stmt.where(Application.call_id == f.call.id)
-    if f.state is not None:
-        stmt = stmt.where(Application.state == f.state)
-    return stmt.order_by(Application.call_id.desc(), Application.recommend_order, Application.id)
+    if call is not None:
+        stmt = stmt.where(Application.call_id == call.id)
+    return _applications(stmt, lq, (Application.call_id.desc(), Application.recommend_order, Application.id))
 
 
 def all_calls() -> list[Call]:
@@ -76,24 +80,17 @@ def unverified_count(authority_code: str) -> int:
         Organisation.authority_code == authority_code, Organisation.state == OrganisationState.UNVERIFIED)) or 0
 
 
-@dataclass(frozen=True)
-class OrganisationFilter:
-    """?state= of the organisations page; unknown values mean "all"."""
-
-    state: OrganisationState | None = None
-
-    @classmethod
-    def parse(cls, state: str) -> OrganisationFilter:
-        known = {s.value for s in OrganisationState}
-        return cls(OrganisationState(state) if state in known else None)
+ORGANISATION_SORTS = {"name": (Organisation.name,), "uscc": (Organisation.uscc,), "state": (Organisation.state,),
+                      "created": (Organisation.created_at,)}
 
 
-def jurisdiction_organisations(authority_code: str, f: OrganisationFilter) -> Select:
-    """The jurisdiction's organisations, unverified first."""
-    stmt = select(Organisation).where(Organisation.authority_code == authority_code)
-    if f.state is not None:
-        stmt = stmt.where(Organisation.state == f.state)
-    return stmt.order_by(Organisation.state.desc(), Organisation.id)
+def jurisdiction_organisations(authority_code: str, lq: ListQuery) -> Select:
+    """The jurisdiction's organisations matching the search (name, USCC) and ?state=; by default unverified first."""
+    stmt = search(select(Organisation).where(Organisation.authority_code == authority_code), lq.q,
+                  Organisation.name, Organisation.uscc)
+    if lq.get("state"):
+        stmt = stmt.where(Organisation.state == OrganisationState(lq.get("state")))
+    return ordered(stmt, lq, ORGANISATION_SORTS, (Organisation.state.desc(), Organisation.id), Organisation.id)
 
 
 def pending_members(authority_code: str) -> list[User]:
@@ -102,27 +99,13 @@ def pending_members(authority_code: str) -> list[User]:
         Organisation.authority_code == authority_code, User.state == AccountState.PENDING)))
 
 
-@dataclass(frozen=True)
-class CallApplicationFilter:
-    """?state=&authority= of a call's application list (the ministry's view); unknown state means "all"."""
-
-    state: ApplicationState | None = None
-    authority: str = ""
-
-    @classmethod
-    def parse(cls, state: str, authority: str) -> CallApplicationFilter:
-        known = {s.value for s in ApplicationState}
-        return cls(ApplicationState(state) if state in known else None, authority)
-
-
-def call_applications(call: Call, f: CallApplicationFilter) -> Select:
-    """A call's applications (drafts excluded) by authority and recommendation order."""
+def call_applications(call: Call, lq: ListQuery) -> Select:
+    """A call's applications (drafts excluded) matching the search and ?state=&authority=; by default by authority
+    and recommendation order."""
     stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
-    if f.state is not None:
-        stmt = stmt.where(Application.state == f.state)
-    if f.authority:
-        stmt = stmt.where(Application.authority_code == f.authority)
-    return stmt.order_by(Application.authority_code, Application.recommend_order, Application.id)
+    if lq.get("authority"):
+        stmt = stmt.where(Application.authority_code == lq.get("authority"))
+    return _applications(stmt, lq, (Application.authority_code, Application.recommend_order, Application.id))
 
 
 def state_counts(call: Call) -> dict[ApplicationState, int]:

@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 
 from ..domain.audit_labels import event_label, object_label
 from ..domain.marking import N_
+from ..listing import ListQuery, ordered, search
 from ..models import AuditChain, AuditRecord
 
 EXPORT_COLUMNS = ("id", "created_at", "username", "role", "ip", "event", "object_type", "object_id",
@@ -32,9 +33,15 @@ class AuditFilter:
     outcome: str | None = None
 
 
-def filtered(f: AuditFilter) -> Select:
-    """The records matching the filter, newest first."""
-    stmt = select(AuditRecord)
+AUDIT_SORTS = {"id": (AuditRecord.id,), "username": (AuditRecord.username,), "event": (AuditRecord.event,),
+               "object": (AuditRecord.object_type, AuditRecord.object_id), "outcome": (AuditRecord.outcome,)}
+
+
+def filtered(f: AuditFilter, lq: ListQuery = ListQuery()) -> Select:
+    """The records matching the filter and the search (user, event, object, IP, request id); by default newest
+    first."""
+    stmt = search(select(AuditRecord), lq.q, AuditRecord.username, AuditRecord.event, AuditRecord.object_type,
+                  AuditRecord.object_id, AuditRecord.ip, AuditRecord.request_id)
     if f.start:
         stmt = stmt.where(AuditRecord.created_at >= f.start)
     if f.end:
@@ -49,7 +56,7 @@ def filtered(f: AuditFilter) -> Select:
         stmt = stmt.where(AuditRecord.object_id == f.object_id)
     if f.outcome:
         stmt = stmt.where(AuditRecord.outcome == f.outcome)
-    return stmt.order_by(AuditRecord.id.desc())
+    return ordered(stmt, lq, AUDIT_SORTS, (AuditRecord.id.desc(),), AuditRecord.id)
 
 
 def chained_ids(session, ids: list[int]) -> set[int]:
@@ -59,12 +66,12 @@ def chained_ids(session, ids: list[int]) -> set[int]:
     return set(session.scalars(select(AuditChain.record_id).where(AuditChain.record_id.in_(ids))))
 
 
-def export_rows(session, f: AuditFilter, limit: int, *, chunk: int = 2000):
+def export_rows(session, f: AuditFilter, limit: int, *, chunk: int = 2000, q: str = ""):
     """Yield export rows (times in ISO 8601 UTC), newest first, at most `limit`.
 
     Plain rows in chunks (a server-side cursor on PostgreSQL), never the trail as ORM objects:
     time and memory stay linear and bounded however long the trail is."""
-    stmt = (filtered(f).with_only_columns(*(getattr(AuditRecord, c) for c in EXPORT_COLUMNS[:-1]),
+    stmt = (filtered(f, ListQuery(q)).with_only_columns(*(getattr(AuditRecord, c) for c in EXPORT_COLUMNS[:-1]),
                                           AuditChain.record_id.is_not(None), maintain_column_froms=True)
             .outerjoin(AuditChain, AuditChain.record_id == AuditRecord.id).limit(limit))
     for row in session.execute(stmt.execution_options(yield_per=chunk)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 
 from ..extensions import db
+from ..listing import ListQuery, ordered, search
 from ..models import Authority, CaseState, Organisation, TypicalCase
 
 
@@ -20,12 +21,32 @@ def authority_names() -> dict[str, str]:
     return dict(db.session.execute(select(Authority.code, Authority.name)).all())
 
 
-def organisation_cases(org_id: int) -> Select:
-    """One organisation's cases, newest first."""
-    return select(TypicalCase).where(TypicalCase.organisation_id == org_id).order_by(TypicalCase.id.desc())
+CASE_SORTS = {"title": (TypicalCase.title,), "name": (Organisation.name,), "authority": (TypicalCase.authority_code,),
+              "state": (TypicalCase.state,), "submitted": (TypicalCase.submitted_at,)}
 
 
-def jurisdiction_cases(authority_code: str | None) -> Select:
-    """The jurisdiction's cases, those waiting for the authority first, then newest first."""
-    return select(TypicalCase).where(TypicalCase.authority_code == authority_code) \
-        .order_by((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc())
+def _cases(stmt: Select, lq: ListQuery, default: tuple) -> Select:
+    """Search (title, organisation name, USCC), ?state=&authority= and the order of a case list."""
+    stmt = search(stmt.join(Organisation, Organisation.id == TypicalCase.organisation_id), lq.q,
+                  TypicalCase.title, Organisation.name, Organisation.uscc)
+    if lq.get("state"):
+        stmt = stmt.where(TypicalCase.state == CaseState(lq.get("state")))
+    if lq.get("authority"):
+        stmt = stmt.where(TypicalCase.authority_code == lq.get("authority"))
+    return ordered(stmt, lq, CASE_SORTS, default, TypicalCase.id)
+
+
+def organisation_cases(org_id: int, lq: ListQuery = ListQuery()) -> Select:
+    """One organisation's cases; by default newest first."""
+    return _cases(select(TypicalCase).where(TypicalCase.organisation_id == org_id), lq, (TypicalCase.id.desc(),))
+
+
+def jurisdiction_cases(authority_code: str | None, lq: ListQuery = ListQuery()) -> Select:
+    """The jurisdiction's cases; by default those waiting for the authority first, then newest first."""
+    return _cases(select(TypicalCase).where(TypicalCase.authority_code == authority_code), lq,
+                  ((TypicalCase.state != CaseState.SUBMITTED), TypicalCase.id.desc()))
+
+
+def all_cases(lq: ListQuery = ListQuery()) -> Select:
+    """Every typical case; by default those approved by their authority first, then newest first."""
+    return _cases(select(TypicalCase), lq, ((TypicalCase.state != CaseState.AUTHORITY_APPROVED), TypicalCase.id.desc()))

@@ -1,5 +1,5 @@
 """Read-only fund queries: which bases a user sees, execution figures per base, year and category,
-the ministry summary (the `funds summary` JSON contract) and sorting of dashboard tables."""
+the ministry summary (the `funds summary` JSON contract), the dashboard's list and the entry and flag lists."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -12,7 +12,8 @@ from sqlalchemy.orm import selectinload
 from ..domain import funds as rules
 from ..domain.money import rate_bp
 from ..extensions import db
-from ..models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role, Tranche
+from ..listing import ListQuery, ordered, search
+from ..models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Organisation, Role, Tranche
 
 VERIFIED = rules.ExpenditureStatus.VERIFIED
 
@@ -117,26 +118,50 @@ def summary(year: int | None = None) -> list[dict[str, Any]]:
             for row in base_figures(bases, year)]
 
 
-SORT_KEYS = {
-    "code": lambda r: r.base.code,
-    "name": lambda r: r.base.name,
-    "authority": lambda r: r.base.authority_code,
-    "allocated": lambda r: r.figures.allocated_fen,
-    "received": lambda r: r.figures.received_fen,
-    "spent": lambda r: r.figures.spent_fen,
-    "arrival": lambda r: r.arrival_bp,
-    "execution": lambda r: r.execution_bp,
-    "flags": lambda r: r.open_flags,
-}
+BASE_SORT_KEYS = ("code", "name", "authority", "allocated", "received", "spent", "arrival", "execution", "flags")
 
 
-def sort_rows(rows: list[BaseFigures], key: str, descending: bool) -> list[BaseFigures]:
-    """Sort dashboard rows by a known key (unknown → code); rows without a rate always come last."""
-    getter = SORT_KEYS.get(key, SORT_KEYS["code"])
-    known = [r for r in rows if getter(r) is not None]
-    missing = [r for r in rows if getter(r) is None]
-    known.sort(key=lambda r: (getter(r), r.base.code), reverse=descending)
-    return known + missing
+def _base_sorts(year: int | None) -> dict[str, tuple]:
+    """The dashboard's sort keys as SQL: a base's own columns, or its figures as correlated sums (the same rules
+    as `_figures` and `open_flag_counts`); a rate without a denominator sorts last."""
+    def scoped(stmt):
+        stmt = stmt.where(Allocation.base_id == FirstBatchBase.id)
+        stmt = stmt.where(Allocation.year == year) if year is not None else stmt
+        return func.coalesce(stmt.correlate(FirstBatchBase).scalar_subquery(), 0)
+
+    allocated = scoped(select(func.sum(Allocation.amount_fen)))
+    received = scoped(select(func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id))
+    spent = scoped(select(func.sum(Expenditure.amount_fen)).join(Allocation, Allocation.id == Expenditure.allocation_id)
+                   .where(Expenditure.status == VERIFIED))
+    flags = scoped(select(func.count(ComplianceFlag.id)).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+                   .join(Allocation, Allocation.id == Expenditure.allocation_id)
+                   .where(ComplianceFlag.state == FlagState.OPEN))
+    return {"code": (FirstBatchBase.code,), "name": (FirstBatchBase.name,), "authority": (FirstBatchBase.authority_code,),
+            "allocated": (allocated,), "received": (received,), "spent": (spent,),
+            "arrival": (received * 1.0 / func.nullif(allocated, 0),),
+            "execution": (spent * 1.0 / func.nullif(received, 0),), "flags": (flags,)}
+
+
+def dashboard_bases(user: Any, lq: ListQuery, year: int | None) -> Select:
+    """The bases a user sees matching the search (code, name, city, operator name or USCC) and ?authority=, sorted
+    by a whitelisted key (a figure of `year`, or of all years); by default by code (to paginate)."""
+    stmt = visible_bases(user).order_by(None).join(Organisation, Organisation.id == FirstBatchBase.organisation_id)
+    stmt = search(stmt, lq.q, FirstBatchBase.code, FirstBatchBase.name, FirstBatchBase.city, Organisation.name,
+                  Organisation.uscc)
+    if lq.get("authority"):
+        stmt = stmt.where(FirstBatchBase.authority_code == lq.get("authority"))
+    return ordered(stmt, lq, _base_sorts(year), (FirstBatchBase.code,), FirstBatchBase.code)
+
+
+def base_ids(stmt: Select) -> list[int]:
+    """The ids of every base of a dashboard statement (its totals cover the whole filtered list, not one page)."""
+    return list(db.session.scalars(stmt.with_only_columns(FirstBatchBase.id).order_by(None)))
+
+
+def totals(base_ids: list[int], year: int | None) -> tuple[rules.Figures, int]:
+    """The figures summed over some bases, and their open flags."""
+    return (rules.total_figures(_figures(base_ids, year)) if base_ids else rules.Figures(0, 0, 0),
+            sum(open_flag_counts(base_ids, year).values()) if base_ids else 0)
 
 
 def available_years() -> list[int]:
@@ -161,25 +186,44 @@ def base_allocations(base: FirstBatchBase) -> list[Allocation]:
                                    .order_by(Allocation.year, Allocation.id)).unique())
 
 
-def base_entries(base: FirstBatchBase, status: rules.ExpenditureStatus | None, year: int | None,
-                 column: Any, descending: bool) -> Select:
-    """Entries of one base, optionally of one status and allocation year, sorted by a column."""
-    stmt = select(Expenditure).join(Allocation).where(Allocation.base_id == base.id)
-    if status is not None:
-        stmt = stmt.where(Expenditure.status == status)
-    if year:
-        stmt = stmt.where(Allocation.year == year)
-    return stmt.order_by(column.desc() if descending else column.asc(), Expenditure.id.desc())
+ENTRY_SORTS = {"date": (Expenditure.date,), "amount": (Expenditure.amount_fen,), "id": (Expenditure.id,),
+               "project": (Expenditure.project,), "category": (Expenditure.category,), "payee": (Expenditure.payee,),
+               "status": (Expenditure.status,), "base": (FirstBatchBase.code,)}
 
 
-def visible_flags(user: Any, state: FlagState | None) -> Select:
-    """Flags of the bases a user may see, optionally of one state, newest first."""
-    stmt = (select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase)
+def _entries(stmt: Select, lq: ListQuery, default: tuple) -> Select:
+    """Search (project, payee, voucher number, category code), ?status=&year= and the order of an entry list."""
+    stmt = search(stmt, lq.q, Expenditure.project, Expenditure.payee, Expenditure.voucher_no, Expenditure.category)
+    if lq.get("status") in {s.value for s in rules.ExpenditureStatus}:
+        stmt = stmt.where(Expenditure.status == rules.ExpenditureStatus(lq.get("status")))
+    if lq.get("year").isdigit():
+        stmt = stmt.where(Allocation.year == int(lq.get("year")))
+    return ordered(stmt, lq, ENTRY_SORTS, default, Expenditure.id)
+
+
+def base_entries(base: FirstBatchBase, lq: ListQuery) -> Select:
+    """Entries of one base matching the search and filters; by default newest date first."""
+    stmt = (select(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id).where(Allocation.base_id == base.id))
+    return _entries(stmt, lq, (Expenditure.date.desc(), Expenditure.id.desc()))
+
+
+FLAG_SORTS = {"updated": (ComplianceFlag.updated_at,), "base": (FirstBatchBase.code,), "code": (ComplianceFlag.code,),
+              "state": (ComplianceFlag.state,), "amount": (Expenditure.amount_fen,)}
+
+
+def visible_flags(user: Any, lq: ListQuery) -> Select:
+    """Flags of the bases a user may see matching the search (base code or name, project, payee) and ?state=
+    ("all": every state); by default newest first."""
+    stmt = (select(ComplianceFlag).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
             .where(FirstBatchBase.id.in_(visible_bases(user)
                                          .with_only_columns(FirstBatchBase.id).order_by(None))))
-    if state is not None:
-        stmt = stmt.where(ComplianceFlag.state == state)
-    return stmt.order_by(ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc())
+    stmt = search(stmt, lq.q, FirstBatchBase.code, FirstBatchBase.name, Expenditure.project, Expenditure.payee)
+    if lq.get("state") in {s.value for s in FlagState}:
+        stmt = stmt.where(ComplianceFlag.state == FlagState(lq.get("state")))
+    return ordered(stmt, lq, FLAG_SORTS, (ComplianceFlag.updated_at.desc(), ComplianceFlag.id.desc()), ComplianceFlag.id)
 
 
 def base_year_entries(base: FirstBatchBase, year: int) -> Any:
@@ -189,22 +233,10 @@ def base_year_entries(base: FirstBatchBase, year: int) -> Any:
         .order_by(Expenditure.date, Expenditure.id)).unique()
 
 
-@dataclass(frozen=True)
-class EntryFilter:
-    """What the authority's entries page was asked for (?status=, default pending); unknown means "all"."""
-
-    status: rules.ExpenditureStatus | None = None
-
-    @classmethod
-    def parse(cls, status: str) -> EntryFilter:
-        known = {s.value for s in rules.ExpenditureStatus}
-        return cls(rules.ExpenditureStatus(status) if status in known else None)
-
-
-def jurisdiction_entries(authority_code: str | None, f: EntryFilter) -> Select:
-    """Entries of the jurisdiction's bases, oldest first, with their flags loaded in one query."""
-    stmt = (select(Expenditure).join(Allocation).join(FirstBatchBase)
+def jurisdiction_entries(authority_code: str | None, lq: ListQuery) -> Select:
+    """Entries of the jurisdiction's bases matching the search and filters, with their flags loaded in one query;
+    by default oldest first."""
+    stmt = (select(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
             .where(FirstBatchBase.authority_code == authority_code))
-    if f.status is not None:
-        stmt = stmt.where(Expenditure.status == f.status)
-    return stmt.order_by(Expenditure.created_at, Expenditure.id).options(selectinload(Expenditure.flags))
+    return _entries(stmt, lq, (Expenditure.created_at, Expenditure.id)).options(selectinload(Expenditure.flags))

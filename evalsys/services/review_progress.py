@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
-from ..models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ScoreSheet, SheetState
+from ..listing import ListQuery, ordered, search
+from ..models import (Application, Assignment, AssignmentState, Call, Organisation, ReviewerProfile, ScoreSheet,
+                      SheetState)
 from ..pagination import paginate
 from .run_readiness import comment_missing
 
@@ -72,9 +74,23 @@ def totals(call: Call) -> Progress:
     return Progress(int(n or 0), int(s or 0), int(d or 0), int(f or 0), int(p or 0))
 
 
-def application_rows(call: Call, *, page: int, per_page: int, only_pending: bool = False):
-    """A page of the call's applications in review with their Progress: (pagination, [(app, progress)])."""
-    stmt = select(Application).where(Application.call_id == call.id, Application.state.in_(IN_REVIEW))
+APPLICATION_SORTS = {"id": (Application.id,), "name": (Organisation.name,), "state": (Application.state,)}
+REVIEWER_SORTS = {"id": (ReviewerProfile.id,), "name": (ReviewerProfile.name,),
+                  "authority": (ReviewerProfile.home_authority_code,)}
+
+
+def application_rows(call: Call, *, page: int, per_page: int, only_pending: bool = False, lq: ListQuery = ListQuery()):
+    """A page of the call's applications in review, or with active assignments (so that the rows add up to
+    `totals` after the window closed), with their Progress: (pagination, [(app, progress)]). Searched by
+    organisation name, USCC or number; by default by number."""
+    assigned = select(Assignment.application_id).where(Assignment.call_id == call.id,
+                                                       Assignment.state == AssignmentState.ACTIVE)
+    stmt = (select(Application).join(Organisation, Organisation.id == Application.organisation_id)
+            .where(Application.call_id == call.id, or_(Application.state.in_(IN_REVIEW), Application.id.in_(assigned))))
+    if lq.q:
+        number = [Application.id == int(lq.q)] if lq.q.isdigit() and len(lq.q) < 10 else []
+        stmt = stmt.where(or_(Organisation.name.icontains(lq.q, autoescape=True),
+                              Organisation.uscc.icontains(lq.q, autoescape=True), *number))
     if only_pending:
         done = (select(Assignment.application_id)
                 .join(ScoreSheet, and_(ScoreSheet.assignment_id == Assignment.id,
@@ -83,17 +99,21 @@ def application_rows(call: Call, *, page: int, per_page: int, only_pending: bool
                 .group_by(Assignment.application_id)
                 .having(func.count() >= call.reviewers_per_application))
         stmt = stmt.where(Application.id.not_in(done))
-    pagination = paginate(stmt.order_by(Application.id), page=page, per_page=per_page)
+    pagination = paginate(ordered(stmt, lq, APPLICATION_SORTS, (Application.id,), Application.id),
+                          page=page, per_page=per_page)
     counts = _counts(call, Assignment.application_id, [a.id for a in pagination.items])
     return pagination, [(a, counts.get(a.id, Progress())) for a in pagination.items]
 
 
-def reviewer_rows(call: Call, *, page: int, per_page: int):
-    """A page of the reviewers with active assignments in the call: (pagination, [(profile, progress)])."""
+def reviewer_rows(call: Call, *, page: int, per_page: int, lq: ListQuery = ListQuery()):
+    """A page of the reviewers with active assignments in the call: (pagination, [(profile, progress)]). Searched
+    by name, work unit or its USCC; by default in the order of entry."""
     involved = select(Assignment.reviewer_id).where(Assignment.call_id == call.id,
                                                     Assignment.state == AssignmentState.ACTIVE)
-    stmt = select(ReviewerProfile).where(ReviewerProfile.id.in_(involved)).order_by(ReviewerProfile.id)
-    pagination = paginate(stmt, page=page, per_page=per_page)
+    stmt = search(select(ReviewerProfile).where(ReviewerProfile.id.in_(involved)), lq.q, ReviewerProfile.name,
+                  ReviewerProfile.organisation_name, ReviewerProfile.organisation_uscc)
+    pagination = paginate(ordered(stmt, lq, REVIEWER_SORTS, (ReviewerProfile.id,), ReviewerProfile.id),
+                          page=page, per_page=per_page)
     counts = _counts(call, Assignment.reviewer_id, [p.id for p in pagination.items])
     return pagination, [(p, counts.get(p.id, Progress())) for p in pagination.items]
 

@@ -2,32 +2,30 @@
 assignments, calls with their applications in review, a reviewer's own assignments and sheets."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
-from ..models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, ReviewerProfile,
-                      ReviewerState, ScoreSheet)
+from ..listing import ListQuery, ordered, search
+from ..models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, Organisation,
+                      ReviewerProfile, ReviewerState, ScoreSheet)
 
 
-@dataclass(frozen=True)
-class ReviewerFilter:
-    """?state= of the expert pool; unknown values mean "all"."""
-
-    state: ReviewerState | None = None
-
-    @classmethod
-    def parse(cls, state: str) -> ReviewerFilter:
-        known = {s.value for s in ReviewerState}
-        return cls(ReviewerState(state) if state in known else None)
+REVIEWER_SORTS = {"id": (ReviewerProfile.id,), "name": (ReviewerProfile.name,),
+                  "authority": (ReviewerProfile.home_authority_code,), "organisation": (ReviewerProfile.organisation_name,),
+                  "state": (ReviewerProfile.state,)}
 
 
-def reviewers(f: ReviewerFilter) -> Select:
-    """The expert pool in the order of entry."""
-    stmt = select(ReviewerProfile).order_by(ReviewerProfile.id)
-    return stmt if f.state is None else stmt.where(ReviewerProfile.state == f.state)
+def reviewers(lq: ListQuery) -> Select:
+    """The expert pool matching the search (name, work unit, its USCC, fields) and ?state=&authority=; by default
+    in the order of entry."""
+    stmt = search(select(ReviewerProfile), lq.q, ReviewerProfile.name, ReviewerProfile.organisation_name,
+                  ReviewerProfile.organisation_uscc, ReviewerProfile.field_tags)
+    if lq.get("state"):
+        stmt = stmt.where(ReviewerProfile.state == ReviewerState(lq.get("state")))
+    if lq.get("authority"):
+        stmt = stmt.where(ReviewerProfile.home_authority_code == lq.get("authority"))
+    return ordered(stmt, lq, REVIEWER_SORTS, (ReviewerProfile.id,), ReviewerProfile.id)
 
 
 def conflicts_of(profile: ReviewerProfile, *, newest_first: bool = False) -> list[ConflictDeclaration]:
@@ -37,17 +35,46 @@ def conflicts_of(profile: ReviewerProfile, *, newest_first: bool = False) -> lis
                                    .order_by(order)))
 
 
-def assignments_of(profile: ReviewerProfile) -> Select:
-    """Every assignment of an expert, newest first."""
-    return select(Assignment).where(Assignment.reviewer_id == profile.id).order_by(Assignment.id.desc())
+ASSIGNMENT_SORTS = {"call": (Assignment.call_id,), "application": (Assignment.application_id,),
+                    "name": (Organisation.name,), "state": (Assignment.state,), "id": (Assignment.id,)}
 
 
-def active_assignments(profile: ReviewerProfile) -> Select:
-    """A reviewer's active assignments, newest call first."""
-    return (select(Assignment).join(Application, Application.id == Assignment.application_id)
+def assignments_of(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
+    """Every assignment of an expert matching the search (organisation name, USCC, call code) and ?state=; by
+    default newest first."""
+    stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .join(Call, Call.id == Assignment.call_id).where(Assignment.reviewer_id == profile.id))
+    stmt = search(stmt, lq.q, Organisation.name, Organisation.uscc, Call.code, Call.title)
+    if lq.get("state"):
+        stmt = stmt.where(Assignment.state == AssignmentState(lq.get("state")))
+    return ordered(stmt, lq, ASSIGNMENT_SORTS, (Assignment.id.desc(),), Assignment.id)
+
+
+# A reviewer's own list: never by organisation name, which a blind call hides from the reviewer.
+ACTIVE_SORTS = {"call": (Call.id,), "application": (Assignment.application_id,)}
+
+
+def active_assignments(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
+    """A reviewer's active assignments matching the search (call title or code, application number) and ?call=;
+    by default newest call first."""
+    stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
             .join(Call, Call.id == Assignment.call_id)
-            .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE)
-            .order_by(Call.id.desc(), Assignment.application_id))
+            .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE))
+    if lq.q:
+        number = [Assignment.application_id == int(lq.q)] if lq.q.isdigit() and len(lq.q) < 10 else []
+        stmt = stmt.where(or_(Call.title.icontains(lq.q, autoescape=True), Call.code.icontains(lq.q, autoescape=True),
+                              *number))
+    if lq.get("call"):
+        stmt = stmt.where(Call.code == lq.get("call"))
+    return ordered(stmt, lq, ACTIVE_SORTS, (Call.id.desc(), Assignment.application_id), Assignment.id)
+
+
+def calls_of(profile: ReviewerProfile) -> list[Call]:
+    """The calls in which a reviewer has active assignments (the filter of the reviewer's list)."""
+    return list(db.session.scalars(select(Call).where(Call.id.in_(
+        select(Assignment.call_id).where(Assignment.reviewer_id == profile.id,
+                                         Assignment.state == AssignmentState.ACTIVE))).order_by(Call.id.desc())))
 
 
 def sheets_of(assignment_ids: list[int]) -> dict[int, ScoreSheet]:

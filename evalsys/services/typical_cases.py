@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..domain.uploads import UploadRejected, check_upload
 from ..domain.workflow import ApplicationState as S
 from ..extensions import db
+from ..listing import ListQuery, search
 from ..models import Application, Authority, Call, CaseState, Organisation, Role, TypicalCase, TypicalCaseImage, User
 from ..models.types import utcnow
 from . import audit
@@ -210,13 +211,17 @@ class DirectoryEntry:
     cases: list[tuple[int, str, str]]  # (case id, title, summary)
 
 
-def directory_query(kind: str | None = None):
-    """Approved applications by authority (then kind, call, organisation): the public directory, to paginate."""
+def directory_query(kind: str | None = None, lq: ListQuery = ListQuery()):
+    """Approved applications by authority (then kind, call, organisation): the public directory, to paginate;
+    narrowed by the search (organisation name, USCC, call title) and ?authority=."""
     stmt = (select(Application).join(Organisation, Organisation.id == Application.organisation_id)
             .join(Call, Call.id == Application.call_id)
             .where(Application.state == S.APPROVED))
     if kind in ("base", "enterprise"):
         stmt = stmt.where(Call.kind == kind)
+    stmt = search(stmt, lq.q, Organisation.name, Organisation.uscc, Call.title)
+    if lq.get("authority"):
+        stmt = stmt.where(Application.authority_code == lq.get("authority"))
     return stmt.order_by(Application.authority_code, Call.kind, Call.id, Organisation.name, Application.id)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt
@@ -14,6 +14,7 @@ from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
 from ...i18n import in_language
 from ...models import Application, Call, CallKind, Role
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import application_query as query
@@ -117,16 +118,18 @@ def call_edit(code: str):
 
 @roles_required(Role.ADMIN)
 def call_detail(code: str):
-    """A call's applications (drafts excluded), filtered by state and authority; paginated."""
+    """A call's applications (drafts excluded): search by name, USCC or number, filter by state and authority,
+    sortable; paginated."""
     call = _load_call(code)
-    state = request.args.get("state") or ""
-    authority = request.args.get("authority") or ""
-    stmt = query.call_applications(call, query.CallApplicationFilter.parse(state, authority))
-    page = paginate(stmt)
-    return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
-                           by_state=query.state_counts(call), states=LISTED_STATES,
-                           authorities=query.authorities(),
-                           args={"state": state, "authority": authority})
+    lst = list_control("admin.call_detail", fixed={"code": call.code}, sorts=query.APPLICATION_SORTS,
+                       search=_("单位名称、统一社会信用代码或申报编号"),
+                       filters=[Filter("state", _("状态"), [(s.value, s.label) for s in ApplicationState
+                                                          if s != ApplicationState.DRAFT], _("全部状态")),
+                                Filter("authority", _("推荐单位"), [(a.code, a.name) for a in query.authorities()],
+                                       _("全部推荐单位"))])
+    page = paginate(query.call_applications(call, lst.query))
+    return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=query.state_counts(call),
+                           states=LISTED_STATES)
 
 
 def _call_application(code: str, app_id: int) -> Application:

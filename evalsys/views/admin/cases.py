@@ -6,17 +6,17 @@ from flask import render_template
 from ...models import CaseState, Role
 from ...pagination import paginate
 from ...permissions import roles_required
-from ...services import admin_query
+from ...services import case_query
 from ...services import typical_cases as svc
-from ..common.cases import image_response, list_names, review
+from ..common.cases import case_list, image_response, list_names, review
 
 
 @roles_required(Role.ADMIN)
 def cases():
     """Every typical case, those approved by their authority first."""
-    stmt = admin_query.typical_cases()
-    page = paginate(stmt)
-    return render_template("cases/review_list.html", page=page, base="admin", **list_names(page.items))
+    lst = case_list("admin.cases", authorities=True)
+    page = paginate(case_query.all_cases(lst.query))
+    return render_template("cases/review_list.html", page=page, lst=lst, base="admin", **list_names(page.items))
 
 
 @roles_required(Role.ADMIN)

@@ -159,8 +159,8 @@ def funds_voucher(entry_id: int):
 @roles_required(ADMIN)
 def funds_flags():
     """Flags of every base, by state."""
-    page, state = shared.flags_page()
-    return render_template("funds/flags.html", area="admin", page=page, state=state, reason=ReasonForm())
+    page, lst = shared.flags_page()
+    return render_template("funds/flags.html", area="admin", page=page, lst=lst, reason=ReasonForm())
 
 
 @roles_required(ADMIN)

@@ -3,7 +3,7 @@ and the progress board."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -11,7 +11,8 @@ from ...domain.workflow import ApplicationState
 from ...extensions import db
 from ...forms.base import name_options, options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
-from ...models import Application, Assignment, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
+from ...models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
+from ...listing import Filter, list_control
 from ...pagination import page_number, paginate
 from ...permissions import roles_required
 from ...services.calls import find_call
@@ -22,6 +23,7 @@ from ...services.applications import system_of
 from ...services.assignment import (active_pool, add_assignment, assign_call, exclusions_for, proposals_for,
                                     remove_assignment)
 from ..common.feedback import flash_form_errors
+from ..common.states import state_options
 
 
 def _actor():
@@ -32,12 +34,16 @@ def _call(code: str) -> Call:
     return find_call(code) or abort(404)
 
 
+
+
 @roles_required(Role.ADMIN)
 def reviewers():
-    """The expert pool, filterable by state; paginated."""
-    state = request.args.get("state") or ""
-    page = paginate(query.reviewers(query.ReviewerFilter.parse(state)))
-    return render_template("admin/review_reviewers.html", page=page, state=state, states=list(ReviewerState))
+    """The expert pool: search by name, work unit or its USCC, filter by state and region, sortable; paginated."""
+    lst = list_control("admin.reviewers", sorts=query.REVIEWER_SORTS, search=_("姓名、工作单位或统一社会信用代码"),
+                       filters=[Filter("state", _("状态"), state_options(ReviewerState), _("全部状态")),
+                                Filter("authority", _("所属地区"), authority_choices(), _("全部地区"))])
+    page = paginate(query.reviewers(lst.query))
+    return render_template("admin/review_reviewers.html", page=page, lst=lst)
 
 
 @roles_required(Role.ADMIN)
@@ -63,8 +69,11 @@ def reviewer_detail(profile_id: int):
     """One expert: profile, declared conflicts, assignments."""
     profile = db.session.get(ReviewerProfile, profile_id) or abort(404)
     conflicts = query.conflicts_of(profile)
-    page = paginate(query.assignments_of(profile))
-    return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page,
+    lst = list_control("admin.reviewer_detail", fixed={"profile_id": profile.id}, sorts=query.ASSIGNMENT_SORTS,
+                       search=_("单位名称、统一社会信用代码或批次"),
+                       filters=[Filter("state", _("状态"), state_options(AssignmentState), _("全部状态"))])
+    page = paginate(query.assignments_of(profile, lst.query))
+    return render_template("admin/review_reviewer.html", profile=profile, conflicts=conflicts, page=page, lst=lst,
                            confirm=EmptyForm())
 
 
@@ -91,11 +100,14 @@ def review_call(code: str):
     """The assignment page: automatic assignment, shortages with proposed replacements, applications and reviewers."""
     call = _call(code)
     passed = query.passed_count(call)
-    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"])
+    lst = list_control("admin.review_call", fixed={"code": call.code}, sorts=progress.APPLICATION_SORTS,
+                       search=_("单位名称、统一社会信用代码或申报编号"))
+    pagination, rows = progress.application_rows(call, page=page_number(), per_page=current_app.config["PAGE_SIZE"],
+                                                 lq=lst.query)
     assignments = progress.assignments_of([a.id for a, _p in rows])
     proposals = proposals_for(call)
     short_apps = query.applications_by_id(proposals)
-    return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows,
+    return render_template("admin/review_call.html", call=call, passed=passed, page=pagination, rows=rows, lst=lst,
                            assignments=assignments, proposals=proposals, short_apps=short_apps,
                            totals=progress.totals(call), assign_form=AssignForm(), confirm=EmptyForm(),
                            accept=AddAssignmentForm(), missing=run_readiness.missing_sheets(call) if passed == 0 else [],
@@ -219,11 +231,15 @@ def review_progress(code: str):
     by = "reviewers" if request.args.get("by") == "reviewers" else "applications"
     only_pending = request.args.get("pending") == "1"
     per_page = current_app.config["PAGE_SIZE"]
+    lst = list_control("admin.review_progress", fixed={"code": call.code},
+                       sorts=progress.REVIEWER_SORTS if by == "reviewers" else progress.APPLICATION_SORTS,
+                       search=_("姓名、工作单位或统一社会信用代码") if by == "reviewers" else
+                       _("单位名称、统一社会信用代码或申报编号"),
+                       extra={"by": by, "pending": "1" if only_pending and by != "reviewers" else ""})
     if by == "reviewers":
-        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page)
+        pagination, rows = progress.reviewer_rows(call, page=page_number(), per_page=per_page, lq=lst.query)
     else:
         pagination, rows = progress.application_rows(call, page=page_number(), per_page=per_page,
-                                                     only_pending=only_pending)
-    return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows,
-                           totals=progress.totals(call), only_pending=only_pending,
-                           args={"by": by, **({"pending": "1"} if only_pending else {})})
+                                                     only_pending=only_pending, lq=lst.query)
+    return render_template("admin/review_progress.html", call=call, by=by, page=pagination, rows=rows, lst=lst,
+                           totals=progress.totals(call), only_pending=only_pending)

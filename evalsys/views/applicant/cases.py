@@ -14,7 +14,7 @@ from ...pagination import paginate
 from ...permissions import can_submit_case, roles_required
 from ...services import case_query
 from ...services import typical_cases as svc
-from ..common.cases import case_page, image_response, load_case
+from ..common.cases import case_list, case_page, image_response, load_case
 
 
 def _uploads(form: CaseForm) -> list[svc.ImageUpload]:
@@ -30,9 +30,10 @@ def _uploads(form: CaseForm) -> list[svc.ImageUpload]:
 def cases():
     """The organisation's typical cases and the approved applications a new one can be written for."""
     org_id = current_user.organisation_id
-    page = paginate(case_query.organisation_cases(org_id))
+    lst = case_list("applicant.cases")
+    page = paginate(case_query.organisation_cases(org_id, lst.query))
     eligible = svc.approved_applications(org_id) if org_id else []
-    return render_template("cases/applicant_list.html", page=page, eligible=eligible)
+    return render_template("cases/applicant_list.html", page=page, lst=lst, eligible=eligible)
 
 
 @roles_required(Role.APPLICANT)

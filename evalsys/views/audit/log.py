@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import Response, current_app, render_template, request
 from flask_babel import gettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 
@@ -13,11 +14,12 @@ from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.audit import AuditFilterForm
 from ...models import Role
+from ...listing import clean_text, list_control
 from ...pagination import paginate
 from ...permissions import roles_required
 from ...reporting.tabular import csv_file, xlsx_bytes
 from ...services.todo_query import todo_for
-from ...services.audit_query import EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
+from ...services.audit_query import AUDIT_SORTS, EXPORT_HEADERS, AuditFilter, chained_ids, export_rows, filtered
 
 
 def _filter_from(form: AuditFilterForm) -> AuditFilter:
@@ -29,19 +31,23 @@ def _filter_from(form: AuditFilterForm) -> AuditFilter:
                        object_id=form.object_id.data or None, outcome=form.outcome.data or None)
 
 
+FILTER_FIELDS = ("start", "end", "username", "event", "object_type", "object_id", "outcome")
+
+
 @roles_required(Role.AUDITOR)
 def home():
-    """The trail, newest first, filtered and paginated."""
+    """The trail, filtered, searchable and sortable (newest first by default), paginated."""
     form = AuditFilterForm(request.args)
     f = _filter_from(form) if form.validate() else AuditFilter()
-    page = paginate(filtered(f))
+    fields = {name: request.args.get(name, "") for name in FILTER_FIELDS}
+    lst = list_control("audit.home", sorts=AUDIT_SORTS, search=_("用户、事件、对象、IP或请求编号"), extra=fields,
+                       extra_in_form=True)
+    page = paginate(filtered(f, lst.query))
     linked = chained_ids(db.session, [r.id for r in page.items])
-    args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
-                           event_label=lambda e: event_label(e, gettext),
+    return render_template("audit/home.html", form=form, page=page, lst=lst, linked=linked,
+                           args=lst.args(sort=None, dir=None), event_label=lambda e: event_label(e, gettext),
                            object_label=lambda t: object_label(t, gettext),
-                           outcome_labels=OUTCOME_LABELS,
-                           role_labels={r.value: r.label for r in Role},
+                           outcome_labels=OUTCOME_LABELS, role_labels={r.value: r.label for r in Role},
                            todos=todo_for(current_user))
 
 
@@ -50,7 +56,7 @@ def export(fmt: str):
     """The filtered trail as CSV (UTF-8 with BOM, formula-safe) or XLSX (text cells as text)."""
     form = AuditFilterForm(request.args)
     f = _filter_from(form) if form.validate() else AuditFilter()
-    rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"])
+    rows = export_rows(db.session, f, current_app.config["AUDIT_EXPORT_MAX_ROWS"], q=clean_text(request.args.get("q")))
     stamp = datetime.now().strftime("%Y%m%d%H%M%S")
     headers = [gettext(h) for h in EXPORT_HEADERS]
     if fmt == "csv":

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ...boundary import attempt
@@ -11,10 +11,11 @@ from ...forms.auth import LoginForm, PasswordChangeForm, RegisterForm
 from ...forms.base import name_options, options
 from ...hooks import is_safe_next
 from ...models.types import utcnow
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import any_logged_in, public
 from ...services import audit
-from ...services.account_query import notifications_of
+from ...services.account_query import NOTIFICATION_SORTS, notifications_of
 from ...services.accounts import Registration, authority_choices, change_password, default_authority, register_applicant
 from ...services.auth import LOGIN_FAILED_MESSAGE, authenticate, end_session, start_session
 from ...services.totp import needs_second_factor
@@ -115,9 +116,10 @@ def password():
 @any_logged_in
 def notifications():
     """The user's in-app notifications, newest first; opening the page marks them read."""
-    stmt = notifications_of(current_user.id)
-    page = paginate(stmt)
+    lst = list_control("auth.notifications", sorts=NOTIFICATION_SORTS, search=_("通知内容"),
+                       filters=[Filter("read", _("状态"), [("unread", _("未读")), ("read", _("已读"))], _("全部"))])
+    page = paginate(notifications_of(current_user.id, lst.query))
     unread = [n for n in page.items if n.read_at is None]
     for n in unread:  # committed with the page
         n.read_at = utcnow()
-    return render_template("auth/notifications.html", page=page)
+    return render_template("auth/notifications.html", page=page, lst=lst)

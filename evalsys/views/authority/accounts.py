@@ -1,22 +1,27 @@
 """/authority/accounts: the applicant accounts of the jurisdiction, and their password resets."""
 from __future__ import annotations
 
-from flask import render_template, request, url_for
+from flask import render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from ...models import Role
+from ...models import AccountState, Role
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import roles_required
-from ...services.account_query import AccountSearch, jurisdiction_accounts
+from ...services.account_query import JURISDICTION_ACCOUNT_SORTS, jurisdiction_accounts
+from ..common.states import state_options
 from ..common.resets import render_reset_page, perform, target
 
 
 @roles_required(Role.AUTHORITY)
 def accounts():
     """Applicant accounts of the jurisdiction's organisations, searchable, paginated."""
-    search = AccountSearch.parse(request.args.get("q"))
-    page = paginate(jurisdiction_accounts(current_user.authority_code, search))
-    return render_template("authority/accounts.html", page=page, q=search.q)
+    lst = list_control("authority.accounts", sorts=JURISDICTION_ACCOUNT_SORTS,
+                       search=_("用户名、单位、统一社会信用代码或联系人"),
+                       filters=[Filter("state", _("状态"), state_options(AccountState), _("全部状态"))])
+    page = paginate(jurisdiction_accounts(current_user.authority_code, lst.query))
+    return render_template("authority/accounts.html", page=page, lst=lst)
 
 
 @roles_required(Role.AUTHORITY)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
@@ -14,6 +14,7 @@ from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
 from ...models import Application, Organisation, OrganisationState, Role, StoredFile, User
 from ...models.types import utcnow
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import can_verify_organisation, roles_required
 from ...services import application_query as query
@@ -24,6 +25,7 @@ from ...services.calls import find_call
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 from ..common.downloads import send_stored
 from ..common.feedback import flash_form_errors
+from ..common.states import state_options
 
 
 @roles_required(Role.AUTHORITY)
@@ -32,16 +34,18 @@ def home():
     return render_template("authority/home.html", todos=todo_for(current_user))
 
 
+
+
 @roles_required(Role.AUTHORITY)
 def organisations():
-    """Organisations of this jurisdiction, unverified first; paginated."""
-    state = request.args.get("state") or ""
+    """Organisations of this jurisdiction (search by name or USCC, filter by state, sortable), unverified first;
+    paginated."""
     code = current_user.authority_code
-    stmt = query.jurisdiction_organisations(code, query.OrganisationFilter.parse(state))
-    page = paginate(stmt)
+    lst = list_control("authority.organisations", sorts=query.ORGANISATION_SORTS, search=_("单位名称或统一社会信用代码"),
+                       filters=[Filter("state", _("状态"), state_options(OrganisationState), _("全部状态"))])
+    page = paginate(query.jurisdiction_organisations(code, lst.query))
     pending = query.pending_members(code)
-    return render_template("authority/organisations.html", page=page, state=state, states=list(OrganisationState),
-                           pending=pending, confirm=ConfirmForm())
+    return render_template("authority/organisations.html", page=page, lst=lst, pending=pending, confirm=ConfirmForm())
 
 
 @roles_required(Role.AUTHORITY)
@@ -76,19 +80,23 @@ def _my_application(app_id: int) -> Application:
 
 @roles_required(Role.AUTHORITY)
 def applications():
-    """This jurisdiction's applications (drafts excluded), filtered by call and state; paginated. Every call
-    still open for recommendation shows its quota, letter upload and export above, whatever the filter."""
+    """This jurisdiction's applications (drafts excluded): search by name, USCC or number, filter by call and
+    state, sortable; paginated. Every call still open for recommendation shows its quota, letter upload and export
+    above, whatever the filter."""
     code = current_user.authority_code
-    call_code = request.args.get("call") or ""
-    state = request.args.get("state") or ""
-    f = query.ApplicationFilter.parse(find_call(call_code), state)
-    page = paginate(query.jurisdiction_applications(code, f))
+    calls = query.all_calls()
+    lst = list_control("authority.applications", sorts=query.APPLICATION_SORTS,
+                       search=_("单位名称、统一社会信用代码或申报编号"),
+                       filters=[Filter("call", _("批次"), [(c.code, c.title) for c in calls], _("全部批次")),
+                                Filter("state", _("状态"), [(s.value, s.label) for s in ApplicationState
+                                                           if s != ApplicationState.DRAFT], _("全部状态"))])
+    call = find_call(lst.query.get("call")) if lst.query.get("call") else None
+    page = paginate(query.jurisdiction_applications(code, lst.query, call))
     panels = query.recommendation_panels(code, utcnow())
-    if f.call is not None and all(p.call.id != f.call.id for p in panels):
-        panels.append(query.panel(f.call, code))  # a chosen call past its deadline: its letter and export
-    return render_template("authority/applications.html", page=page, calls=query.all_calls(), call=f.call,
-                           state=state, states=[s for s in ApplicationState if s != ApplicationState.DRAFT],
-                           panels=panels, letter_form=LetterForm(), args={"call": call_code, "state": state})
+    if call is not None and all(p.call.id != call.id for p in panels):
+        panels.append(query.panel(call, code))  # a chosen call past its deadline: its letter and export
+    return render_template("authority/applications.html", page=page, lst=lst, call=call, panels=panels,
+                           letter_form=LetterForm())
 
 
 @roles_required(Role.AUTHORITY)

@@ -9,14 +9,15 @@ from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import case_query
 from ...services import typical_cases as svc
-from ..common.cases import image_response, list_names, review
+from ..common.cases import case_list, image_response, list_names, review
 
 
 @roles_required(Role.AUTHORITY)
 def cases():
     """The jurisdiction's typical cases, those waiting for the authority first."""
-    page = paginate(case_query.jurisdiction_cases(current_user.authority_code))
-    return render_template("cases/review_list.html", page=page, base="authority", **list_names(page.items))
+    lst = case_list("authority.cases")
+    page = paginate(case_query.jurisdiction_cases(current_user.authority_code, lst.query))
+    return render_template("cases/review_list.html", page=page, lst=lst, base="authority", **list_names(page.items))
 
 
 @roles_required(Role.AUTHORITY)

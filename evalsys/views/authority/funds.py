@@ -2,12 +2,11 @@
 jurisdiction, resolves their compliance flags, and follows execution on a dashboard."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import audit_refusal, refusal_returns_to
-from ...domain.funds import ExpenditureStatus
 from ...forms.funds import ReasonForm, VersionedForm
 from ...models import Expenditure, Role
 from ...pagination import paginate
@@ -52,12 +51,10 @@ def funds_export_base(base_id: int):
 
 @roles_required(AUTHORITY)
 def funds_entries():
-    """Entries of the jurisdiction awaiting a decision (or any status), oldest first, paged."""
-    status = request.args.get("status", "pending")
-    wanted = funds_query.EntryFilter.parse(status)
-    page = paginate(funds_query.jurisdiction_entries(current_user.authority_code, wanted))
-    return render_template("funds/entries.html", area="authority", page=page, status=status,
-                           statuses=list(ExpenditureStatus))
+    """Entries of the jurisdiction awaiting a decision (or any status), searchable and sortable, oldest first, paged."""
+    lst = shared.entries_control()
+    page = paginate(funds_query.jurisdiction_entries(current_user.authority_code, lst.query))
+    return render_template("funds/entries.html", area="authority", page=page, lst=lst)
 
 
 @roles_required(AUTHORITY)
@@ -106,8 +103,8 @@ def funds_reject(entry_id: int):
 @roles_required(AUTHORITY)
 def funds_flags():
     """Flags of the jurisdiction's bases, by state."""
-    page, state = shared.flags_page()
-    return render_template("funds/flags.html", area="authority", page=page, state=state, reason=ReasonForm())
+    page, lst = shared.flags_page()
+    return render_template("funds/flags.html", area="authority", page=page, lst=lst, reason=ReasonForm())
 
 
 @roles_required(AUTHORITY)

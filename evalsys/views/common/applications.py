@@ -106,7 +106,6 @@ def export_response(call, *, authority_code: str | None):
     from flask import Response
 
     from ...domain.timeutil import format_beijing
-    from ...models import Call  # noqa: F401  (type only)
     from ...reporting.application_export import applications_workbook
     from ...services.applications import outline_of, system_of
 

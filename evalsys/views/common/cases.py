@@ -1,14 +1,15 @@
 """What the typical-case pages of several audiences share: loading with the object check, the review
-step, the list names, the case page and inline images (re-encoded on upload, so the bytes are the
+step, the list control and names, the case page and inline images (re-encoded on upload, so the bytes are the
 system's own; the public pages serve only images of published cases)."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...extensions import db
 from ...forms.typical_cases import CaseDecisionForm
+from ...listing import Filter, list_control
 from ...models import CaseState, TypicalCase, TypicalCaseImage
 from ...permissions import can_view_case
 from ...services import case_query
@@ -40,6 +41,17 @@ def image_response(image_id: int, *, published_only: bool) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Disposition"] = "inline"
     return response
+
+
+def case_list(endpoint: str, *, authorities: bool = False):
+    """The list control of a case list: search by title, organisation name or USCC, filter by state (and by
+    authority on the ministry's list), sortable."""
+    filters = [Filter("state", _("状态"), [(s.value, s.label) for s in CaseState], _("全部状态"))]
+    if authorities:
+        filters.append(Filter("authority", _("推荐单位"), sorted(case_query.authority_names().items()),
+                              _("全部推荐单位")))
+    return list_control(endpoint, sorts=case_query.CASE_SORTS, search=_("标题、单位名称或统一社会信用代码"),
+                        filters=filters)
 
 
 def list_names(items) -> dict:

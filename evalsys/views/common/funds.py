@@ -5,21 +5,22 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
-from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus, Figures
+from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus
 from ...extensions import db
-from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState
+from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import can_view_base
 from ...reporting import charts
 from ...reporting import funds as funds_report
 from ...services import funds_query, plan_targets
+from ...services.accounts import authority_choices
 from .feedback import flash_form_errors
-
-
-ENTRY_SORTS = {"date": Expenditure.date, "amount": Expenditure.amount_fen, "id": Expenditure.id}
+from .states import state_options
 
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -87,44 +88,62 @@ def year_arg() -> int | None:
     return year if year is not None and 2000 <= year <= 2100 else None
 
 
+# A page of the dashboard holds the whole first batch (34 bases) at once; later batches page.
+DASHBOARD_PAGE = 50
+
+
+def _year_filter(years) -> Filter:
+    return Filter("year", _("年度"), [(str(y), str(y)) for y in years], _("全部年度"))
+
+
 def dashboard_context() -> dict:
-    """Rows of the visible bases, sorted by ?sort=&dir= (no JavaScript), for ?year=."""
-    year = year_arg()
-    bases = funds_query.visible_base_list(current_user)
-    rows = funds_query.base_figures(bases, year)
-    sort = request.args.get("sort", "code")
-    sort = sort if sort in funds_query.SORT_KEYS else "code"
-    descending = request.args.get("dir") == "desc"
-    totals = Figures(sum(r.figures.allocated_fen for r in rows), sum(r.figures.received_fen for r in rows),
-                     sum(r.figures.spent_fen for r in rows))
-    return {"rows": funds_query.sort_rows(rows, sort, descending), "sort": sort, "descending": descending,
-            "year": year, "years": funds_query.available_years(), "totals": totals,
-            "open_flags": sum(r.open_flags for r in rows)}
+    """The visible bases matching the search, ?authority= and ?year=, sorted by ?sort=&dir= in the database, one page;
+    the totals cover every matching base."""
+    filters = [_year_filter(funds_query.available_years())]
+    if current_user.role == Role.ADMIN:
+        filters.append(Filter("authority", _("主管部门"), authority_choices(), _("全部主管部门")))
+    lst = list_control(request.endpoint, sorts=funds_query.BASE_SORT_KEYS, filters=filters,
+                       search=_("基地编号、名称、城市、运营单位或统一社会信用代码"))
+    year = int(lst.query.get("year")) if lst.query.get("year") else None
+    stmt = funds_query.dashboard_bases(current_user, lst.query, year)
+    page = paginate(stmt, per_page=DASHBOARD_PAGE)
+    totals, open_flags = funds_query.totals(funds_query.base_ids(stmt), year)
+    return {"rows": funds_query.base_figures(list(page.items), year), "page": page, "lst": lst, "year": year,
+            "totals": totals, "open_flags": open_flags}
 
 
 def base_context(base: FirstBatchBase) -> dict:
-    """Everything the base page shows: allocations, figures by year and category, entries (paged)."""
+    """Everything the base page shows: allocations, figures by year and category, entries (searched, filtered,
+    sorted, paged)."""
     allocations = funds_query.base_allocations(base)
-    status = request.args.get("status", "")
-    sort = request.args.get("sort", "date")
-    sort = sort if sort in ENTRY_SORTS else "date"
-    descending = request.args.get("dir", "desc") != "asc"
-    column = ENTRY_SORTS[sort]
-    year = year_arg()
-    wanted = ExpenditureStatus(status) if status in {s.value for s in ExpenditureStatus} else None
-    page = paginate(funds_query.base_entries(base, wanted, year, column, descending))
+    years = funds_query.year_figures(base)
+    lst = list_control(request.endpoint, fixed={"base_id": base.id}, sorts=funds_query.ENTRY_SORTS,
+                       search=_("项目、收款单位、凭证号或类别"),
+                       filters=[Filter("status", _("状态"), state_options(ExpenditureStatus),
+                                       _("全部状态")), _year_filter([y for y, _f in years])],
+                       default_sort="date", default_descending=True)
+    year = int(lst.query.get("year")) if lst.query.get("year") else None
+    page = paginate(funds_query.base_entries(base, lst.query))
     categories = funds_query.category_spending([base.id], year)
-    return {"base": base, "allocations": allocations, "years": funds_query.year_figures(base),
-            "categories": categories, "labels": CATEGORY_LABELS, "page": page, "status": status, "sort": sort,
-            "descending": descending, "year": year, "statuses": list(ExpenditureStatus),
+    return {"base": base, "allocations": allocations, "years": years, "lst": lst,
+            "categories": categories, "labels": CATEGORY_LABELS, "page": page, "year": year,
             "plan": plan_targets.plan_rows(base), "plan_lock": plan_targets.locking_round(base)}
 
 
-def flags_page(extra_where=None):
-    """Flags of the visible bases, newest first, filtered by ?state= (default open), paged."""
-    state = request.args.get("state", "open")
-    wanted = FlagState(state) if state in {s.value for s in FlagState} else None
-    return paginate(funds_query.visible_flags(current_user, wanted)), state
+def entries_control():
+    """The list control of the authority's entries: pending by default ("all": every status)."""
+    return list_control("authority.funds_entries", sorts=funds_query.ENTRY_SORTS, search=_("项目、收款单位、凭证号或类别"),
+                        filters=[Filter("status", _("状态"), [*state_options(ExpenditureStatus),
+                                                            ("all", _("全部状态"))], None, default="pending")])
+
+
+def flags_page():
+    """Flags of the visible bases matching the search and ?state= (default open; "all": every state), sortable,
+    paged."""
+    lst = list_control(request.endpoint, sorts=funds_query.FLAG_SORTS, search=_("基地、项目或收款单位"),
+                       filters=[Filter("state", _("状态"), [*state_options(FlagState), ("all", _("全部"))], None,
+                                       default="open")])
+    return paginate(funds_query.visible_flags(current_user, lst.query)), lst
 
 
 def chart_response(kind: str) -> Response:

@@ -90,6 +90,11 @@ def look(state: enum.Enum) -> Look:
     return _translated(LOOKS[type(state)][state])
 
 
+def state_options(states: Iterable[enum.Enum]) -> list[tuple[str, str]]:
+    """(value, label) of each state for a list's filter menu, labelled as on every other page."""
+    return [(s.value, look(s).label) for s in states]
+
+
 def sheet_look(sheet: Any) -> Look:
     """How a score sheet stands for its assignment; no sheet yet is "not started"."""
     return look(sheet.state) if sheet is not None else _translated(NOT_STARTED)

@@ -1,12 +1,15 @@
 """/public/cases: approved demonstration bases and enterprises, and their published typical cases."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, render_template
+from flask_babel import gettext as _
 
 from ...extensions import db
 from ...models import CaseState, TypicalCase
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import public
+from ...services import case_query
 from ...services import typical_cases as svc
 from ..common.cases import case_page, image_response
 
@@ -14,11 +17,15 @@ from ..common.cases import case_page, image_response
 @public
 def cases():
     """Approved demonstration bases and enterprises by authority, with their published typical cases."""
-    kind = request.args.get("kind", "")
-    kind = kind if kind in ("base", "enterprise") else ""
-    page = paginate(svc.directory_query(kind or None), per_page=50)
+    lst = list_control("public.cases", search=_("单位名称、统一社会信用代码或批次"),
+                       filters=[Filter("kind", _("类别"), [("base", _("示范基地")), ("enterprise", _("示范企业"))],
+                                       _("全部")),
+                                Filter("authority", _("推荐单位"), sorted(case_query.authority_names().items()),
+                                       _("全部推荐单位"))])
+    kind = lst.query.get("kind")
+    page = paginate(svc.directory_query(kind or None, lst.query), per_page=50)
     entries = svc.directory_entries(page.items)
-    return render_template("cases/public_list.html", page=page, entries=entries, kind=kind)
+    return render_template("cases/public_list.html", page=page, lst=lst, entries=entries, kind=kind)
 
 
 @public

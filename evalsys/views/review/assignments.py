@@ -3,13 +3,14 @@ a blind call), the score sheet, divergence comments, attachments — and conflic
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
 from ...models import ApplicationAttachment, AttachmentKind, Assignment, ReviewerProfile, Role, ScoreSheet
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import can_review_assignment, can_see_identity, roles_required
 from ...services import review_pool, review_query as query, review_sheets
@@ -43,12 +44,15 @@ def _actor():
 def home():
     """The reviewer's active assignments with their sheet state; paginated."""
     me = _me()
-    page = None
+    page = lst = None
     sheets: dict[int, ScoreSheet] = {}
     if me is not None:
-        page = paginate(query.active_assignments(me))
+        lst = list_control("review.home", sorts=query.ACTIVE_SORTS, search=_("批次或申报编号"),
+                           filters=[Filter("call", _("批次"), [(c.code, c.title) for c in query.calls_of(me)],
+                                           _("全部批次"))])
+        page = paginate(query.active_assignments(me, lst.query))
         sheets = query.sheets_of([a.id for a in page.items])
-    return render_template("review/home.html", me=me, page=page, sheets=sheets, todos=todo_for(current_user))
+    return render_template("review/home.html", me=me, page=page, lst=lst, sheets=sheets, todos=todo_for(current_user))
 
 
 def _sheet_form(assignment: Assignment, sheet: ScoreSheet | None, system, formdata=None):

@@ -1,8 +1,8 @@
 """/security: the security admin creates accounts, changes roles, disables and unlocks."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
@@ -10,13 +10,15 @@ from ...extensions import db
 from ...forms.base import name_options, options
 from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
 from ...models import AccountState, Role, User
+from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import can_manage_account, roles_required
-from ...services.account_query import AccountFilter, accounts, reviewer_profiles
+from ...services import account_query
 from ...services.todo_query import todo_for
 from ...services.accounts import authority_choices, create_user, set_role, set_state, unlock_user
 from ...services.auth import is_locked
 from ..common.feedback import flash_form_errors
+from ..common.states import state_options
 
 
 def _authority_choices(blank: str):
@@ -30,14 +32,16 @@ def _load_target(user_id: int) -> User:
     return user
 
 
+
+
 @roles_required(Role.SECADMIN)
 def home():
-    """Accounts, filterable by role, state and name; paginated."""
-    f = AccountFilter.parse(request.args.get("q") or "", request.args.get("role") or "")
-    q, role = f.q, f.role
-    page = paginate(accounts(f))
-    return render_template("security/home.html", page=page, q=q, role=role, roles=list(Role), is_locked=is_locked,
-                           todos=todo_for(current_user))
+    """Accounts: search by username, name, organisation or USCC, filter by role and state, sortable; paginated."""
+    lst = list_control("security.home", sorts=account_query.ACCOUNT_SORTS, search=_("用户名、姓名、单位或统一社会信用代码"),
+                       filters=[Filter("role", _("角色"), [(r.value, r.label) for r in Role], _("全部角色")),
+                                Filter("state", _("状态"), state_options(AccountState), _("全部状态"))])
+    page = paginate(account_query.accounts(lst.query))
+    return render_template("security/home.html", page=page, lst=lst, is_locked=is_locked, todos=todo_for(current_user))
 
 
 @roles_required(Role.SECADMIN)
@@ -110,8 +114,11 @@ def unlock(user_id: int):
 @roles_required(Role.SECADMIN)
 def reviewers():
     """Expert profiles waiting for an account first, then the others; paginated."""
-    page = paginate(reviewer_profiles())
-    return render_template("security/reviewers.html", page=page)
+    lst = list_control("security.reviewers", sorts=account_query.PROFILE_SORTS, search=_("姓名、工作单位或统一社会信用代码"),
+                       filters=[Filter("account", _("账户"), [("none", _("尚未启用")), ("some", _("已有账户"))],
+                                       _("全部"))])
+    page = paginate(account_query.reviewer_profiles(lst.query))
+    return render_template("security/reviewers.html", page=page, lst=lst)
 
 
 @roles_required(Role.SECADMIN)

@@ -1,0 +1,409 @@
+"""The shared list control: every growing list renders it, a search narrows the rows to those that match (names,
+USCC, codes), each whitelisted sort key orders the rows, an unknown key changes nothing, and the count shown is
+the number of matching rows.
+
+The expected rows are loaded with the ORM and matched in Python, independently of the query modules. The demo is
+shared by the test process: these tests only read it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from evalsys.extensions import db
+from evalsys.listing import Filter, ListQuery, clean_text, ordered, parse
+from evalsys.models import (Allocation, Application, Assignment, AssignmentState, AuditRecord, ComplianceFlag, Expenditure,
+                            FirstBatchBase, Notification, Organisation, ReviewerProfile, Role, TypicalCase, User)
+from evalsys.domain.workflow import ApplicationState
+from evalsys.services import (account_query, application_query, audit_query, case_query, funds_query, review_progress,
+                              review_query)
+from tests.crawl import login_demo
+from tests.views.test_pagination import PAGINATED
+
+COUNT = re.compile(r'data-list-count="(\d+)"')
+ARIA = re.compile(r'aria-sort="(\w+)"')
+CALL = "enterprise-2015-2016"
+AUTHORITY = "authority-320000"
+
+
+# --- the parsing: nothing from the URL reaches the SQL but whitelisted keys and known values -------------------
+
+def test_parse_keeps_only_whitelisted_sort_keys_and_known_filter_values():
+    states = Filter("state", "状态", [("open", "open"), ("closed", "closed")])
+    lq = parse({"sort": "name", "dir": "desc", "state": "open", "q": "  苏州\x00 "}, sorts={"name", "id"},
+               filters=[states])
+    assert lq == ListQuery("苏州", "name", True, {"state": "open"})
+    for evil in ("users.password_hash", "name; DROP TABLE users", "id desc", "", "NAME"):
+        assert parse({"sort": evil, "dir": "desc"}, sorts={"name"}, default_sort="name").sort == "name"
+        assert parse({"sort": evil, "dir": "desc"}, sorts={"name"}, default_sort="name").descending is False
+    assert parse({"state": "open' OR 1=1"}, filters=[states]).get("state") == ""
+    assert parse({}, filters=[Filter("state", "", [("open", ""), ("all", "")], None, default="open")]).get("state") \
+        == "open"
+    assert clean_text("x" * 500) == "x" * 80
+
+
+def test_an_unknown_key_falls_back_to_the_default_order_and_a_known_one_breaks_ties_by_id(app):
+    sorts = {"name": (User.display_name,)}
+    default = select(User).order_by(User.id.desc())
+    unknown = ordered(select(User), ListQuery(sort="password_hash"), sorts, (User.id.desc(),), User.id)
+    assert str(unknown) == str(default)
+    known = str(ordered(select(User), ListQuery(sort="name", descending=True), sorts, (User.id,), User.id))
+    assert "ORDER BY users.display_name DESC" in known and known.rstrip().endswith("users.id DESC")
+
+
+# --- every list sorts by every whitelisted key (on the demo's rows) ---------------------------------------------
+
+def _statements(session) -> dict[str, tuple[Callable[[ListQuery], object], dict]]:
+    """Each list's statement builder with its sort map."""
+    from evalsys.models import Call
+    call = session.scalar(select(Call).where(Call.code == CALL))
+    admin = session.scalar(select(User).where(User.username == "admin"))
+    reader = session.scalar(select(User).where(User.username == "applicant02"))
+    profile = session.scalar(select(ReviewerProfile).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
+                             .limit(1))
+    base = session.scalar(select(FirstBatchBase).join(FirstBatchBase.authority).order_by(FirstBatchBase.code))
+    return {
+        "call applications": (lambda lq: application_query.call_applications(call, lq),
+                              application_query.APPLICATION_SORTS),
+        "jurisdiction applications": (lambda lq: application_query.jurisdiction_applications("320000", lq),
+                                      application_query.APPLICATION_SORTS),
+        "organisations": (lambda lq: application_query.jurisdiction_organisations("320000", lq),
+                          application_query.ORGANISATION_SORTS),
+        "accounts": (account_query.accounts, account_query.ACCOUNT_SORTS),
+        "expert profiles": (account_query.reviewer_profiles, account_query.PROFILE_SORTS),
+        "jurisdiction accounts": (lambda lq: account_query.jurisdiction_accounts("320000", lq),
+                                  account_query.JURISDICTION_ACCOUNT_SORTS),
+        "notifications": (lambda lq: account_query.notifications_of(reader.id, lq), account_query.NOTIFICATION_SORTS),
+        "reviewers": (review_query.reviewers, review_query.REVIEWER_SORTS),
+        "assignments": (lambda lq: review_query.assignments_of(profile, lq), review_query.ASSIGNMENT_SORTS),
+        "cases": (case_query.all_cases, case_query.CASE_SORTS),
+        "audit": (lambda lq: audit_query.filtered(audit_query.AuditFilter(), lq), audit_query.AUDIT_SORTS),
+        "entries": (lambda lq: funds_query.base_entries(base, lq), funds_query.ENTRY_SORTS),
+        "flags": (lambda lq: funds_query.visible_flags(admin, lq), funds_query.FLAG_SORTS),
+        "bases": (lambda lq: funds_query.dashboard_bases(admin, lq, None), funds_query._base_sorts(None)),
+        "bases 2014": (lambda lq: funds_query.dashboard_bases(admin, lq, 2014), funds_query._base_sorts(2014)),
+    }
+
+
+def _values(session, stmt, columns) -> list[tuple]:
+    rows = session.execute(stmt.add_columns(*columns)).all()
+    return [tuple(r[1:]) for r in rows]
+
+
+def _key(values: tuple):
+    return tuple((v is None, v.value if hasattr(v, "value") else v) for v in values)
+
+
+def test_every_list_orders_its_rows_by_every_whitelisted_key(demo_site):
+    with demo_site.app_context():
+        session = db.session
+        problems = []
+        for name, (build, sorts) in _statements(session).items():
+            default = session.scalars(build(ListQuery())).unique().all()
+            assert default, f"{name}: the demo has no rows to sort"
+            unknown = session.scalars(build(ListQuery(sort="nonsense"))).unique().all()
+            if [r.id for r in unknown] != [r.id for r in default]:
+                problems.append(f"{name}: an unknown key changed the order")
+            for key, columns in sorts.items():
+                asc = _values(session, build(ListQuery(sort=key)), columns)
+                desc = _values(session, build(ListQuery(sort=key, descending=True)), columns)
+                assert len(asc) == len(desc) == len(default), (name, key)
+                # Rows without a value come last both ways; the others are reversed from one direction to the other.
+                for seq in (asc, desc):
+                    flags = [any(v is None for v in t) for t in seq]
+                    if flags != sorted(flags):
+                        problems.append(f"{name} {key}: empty values not last")
+                asc_known = [t for t in asc if not any(v is None for v in t)]
+                desc_known = [t for t in desc if not any(v is None for v in t)]
+                if _key_seq(desc_known) != list(reversed(_key_seq(asc_known))):
+                    problems.append(f"{name} {key}: descending is not ascending reversed")
+                comparable = [t for t in asc_known if not any(isinstance(v, str) for v in t)]
+                if db.engine.dialect.name == "sqlite" or len(comparable) == len(asc_known):
+                    if _key_seq(asc_known) != sorted(_key_seq(asc_known)):
+                        problems.append(f"{name} {key}: not in ascending order")
+        assert problems == []
+
+
+def _key_seq(seq):
+    return [_key(t) for t in seq]
+
+
+# --- the pages: control, search, count, sort links --------------------------------------------------------------
+
+@dataclass
+class Case:
+    """One list page: who opens it, where, and the rows it lists with the texts a search looks in."""
+
+    endpoint: str
+    account: str | None
+    url: Callable[[object], str]
+    rows: Callable[[object], list[tuple[int, tuple[str, ...]]]]  # (id, searchable texts)
+    args: dict | None = None  # fixed query arguments (e.g. a filter's "all")
+
+
+def _user(s, username):
+    return s.scalar(select(User).where(User.username == username))
+
+
+def _org_texts(o: Organisation) -> tuple[str, ...]:
+    return (o.name, o.uscc)
+
+
+def _app_rows(apps):
+    return [(a.id, (*_org_texts(a.organisation), str(a.id))) for a in apps]
+
+
+def _jurisdiction_apps(s):
+    return _app_rows(s.scalars(select(Application).where(Application.authority_code == "320000",
+                                                         Application.state != ApplicationState.DRAFT)).unique())
+
+
+def _call_apps(s):
+    from evalsys.models import Call
+    call = s.scalar(select(Call).where(Call.code == CALL))
+    return _app_rows(s.scalars(select(Application).where(Application.call_id == call.id,
+                                                         Application.state != ApplicationState.DRAFT)).unique())
+
+
+def _orgs(s):
+    return [(o.id, _org_texts(o)) for o in s.scalars(select(Organisation).where(Organisation.authority_code == "320000"))
+            .unique()]
+
+
+def _jurisdiction_accounts(s):
+    users = s.scalars(select(User).join(Organisation, User.organisation_id == Organisation.id).where(
+        User.role == Role.APPLICANT, Organisation.authority_code == "320000")).unique()
+    return [(u.id, (u.username, u.organisation.name, u.organisation.uscc, u.display_name)) for u in users]
+
+
+def _accounts(s):
+    return [(u.id, (u.username, u.display_name, *(_org_texts(u.organisation) if u.organisation else ())))
+            for u in s.scalars(select(User)).unique()]
+
+
+def _profiles(s):
+    return [(p.id, (p.name, p.organisation_name, p.organisation_uscc or "", p.field_tags))
+            for p in s.scalars(select(ReviewerProfile)).unique()]
+
+
+def _security_profiles(s):
+    return [(i, t[:3]) for i, t in _profiles(s)]
+
+
+def _cases(s, **where):
+    stmt = select(TypicalCase)
+    for k, v in where.items():
+        stmt = stmt.where(getattr(TypicalCase, k) == v)
+    out = []
+    for c in s.scalars(stmt).unique():
+        org = s.get(Organisation, c.organisation_id)
+        out.append((c.id, (c.title, org.name, org.uscc)))
+    return out
+
+
+def _applicant_cases(s):
+    return _cases(s, organisation_id=_user(s, "applicant02").organisation_id)
+
+
+def _base(s, authority="320000"):
+    """The first base of the jurisdiction that has entries."""
+    return s.scalar(select(FirstBatchBase).join(Allocation, Allocation.base_id == FirstBatchBase.id)
+                    .join(Expenditure, Expenditure.allocation_id == Allocation.id)
+                    .where(FirstBatchBase.authority_code == authority).order_by(FirstBatchBase.code).limit(1))
+
+
+def _entries(s, base_filter):
+    stmt = select(Expenditure).join(Allocation).join(FirstBatchBase).where(base_filter)
+    return [(e.id, (e.project, e.payee, e.voucher_no, e.category)) for e in s.scalars(stmt).unique()]
+
+
+def _flags(s, base_filter):
+    stmt = select(ComplianceFlag).join(Expenditure).join(Allocation).join(FirstBatchBase).where(base_filter)
+    return [(f.id, (f.expenditure.allocation.base.code, f.expenditure.allocation.base.name, f.expenditure.project,
+                    f.expenditure.payee)) for f in s.scalars(stmt).unique()]
+
+
+def _bases(s, *where):
+    stmt = select(FirstBatchBase).where(*where)
+    return [(b.id, (b.code, b.name, b.city, b.operator.name, b.operator.uscc)) for b in s.scalars(stmt).unique()]
+
+
+def _operator_base(s):
+    return s.scalar(select(FirstBatchBase).where(FirstBatchBase.organisation_id == _user(s, "baseop01").organisation_id))
+
+
+def _notifications(s):
+    user = _user(s, "applicant02")
+    return [(n.id, (n.message,)) for n in s.scalars(select(Notification).where(Notification.user_id == user.id))]
+
+
+def _reviewer_tasks(s):
+    from evalsys.models import Call
+    me = s.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == _user(s, "reviewer01").id))
+    rows = s.execute(select(Assignment, Call).join(Call, Call.id == Assignment.call_id).where(
+        Assignment.reviewer_id == me.id, Assignment.state == AssignmentState.ACTIVE)).unique().all()
+    return [(a.id, (c.title, c.code, str(a.application_id))) for a, c in rows]
+
+
+def _assignments(s):
+    from evalsys.models import Call
+    profile = _profile_with_tasks(s)
+    rows = s.execute(select(Assignment, Call).join(Call, Call.id == Assignment.call_id)
+                     .where(Assignment.reviewer_id == profile.id)).unique().all()
+    return [(a.id, (*_org_texts(a.application.organisation), c.code, c.title)) for a, c in rows]
+
+
+def _profile_with_tasks(s):
+    return s.scalar(select(ReviewerProfile).join(Assignment, Assignment.reviewer_id == ReviewerProfile.id)
+                    .order_by(ReviewerProfile.id).limit(1))
+
+
+def _progress_apps(s):
+    from evalsys.models import Call
+    from sqlalchemy import or_
+    call = s.scalar(select(Call).where(Call.code == CALL))
+    assigned = select(Assignment.application_id).where(Assignment.call_id == call.id,
+                                                       Assignment.state == AssignmentState.ACTIVE)
+    return _app_rows(s.scalars(select(Application).where(Application.call_id == call.id, or_(
+        Application.state.in_(review_progress.IN_REVIEW), Application.id.in_(assigned)))).unique())
+
+
+def _audit(s):
+    return [(r.id, tuple(x or "" for x in (r.username, r.event, r.object_type, r.object_id, r.ip, r.request_id)))
+            for r in s.scalars(select(AuditRecord))]
+
+
+def _public(s):
+    from evalsys.models import Call
+    rows = s.execute(select(Application, Call).join(Call, Call.id == Application.call_id)
+                     .where(Application.state == ApplicationState.APPROVED)).unique().all()
+    return [(a.id, (*_org_texts(a.organisation), c.title)) for a, c in rows]
+
+
+JURISDICTION = FirstBatchBase.authority_code == "320000"
+CASES = [
+    Case("authority.organisations", AUTHORITY, lambda s: "/authority/organisations", _orgs),
+    Case("authority.applications", AUTHORITY, lambda s: "/authority/applications", _jurisdiction_apps),
+    Case("authority.accounts", AUTHORITY, lambda s: "/authority/accounts", _jurisdiction_accounts),
+    Case("authority.cases", "authority-440000", lambda s: "/authority/cases",
+         lambda s: _cases(s, authority_code="440000")),
+    Case("authority.funds_entries", AUTHORITY, lambda s: "/authority/funds/expenditures",
+         lambda s: _entries(s, JURISDICTION), {"status": "all"}),
+    Case("authority.funds_flags", AUTHORITY, lambda s: "/authority/funds/flags", lambda s: _flags(s, JURISDICTION),
+         {"state": "all"}),
+    Case("authority.funds_home", AUTHORITY, lambda s: "/authority/funds", lambda s: _bases(s, JURISDICTION)),
+    Case("authority.funds_base", AUTHORITY, lambda s: f"/authority/funds/bases/{_base(s).id}",
+         lambda s: _entries(s, FirstBatchBase.id == _base(s).id)),
+    Case("auth.notifications", "applicant02", lambda s: "/auth/notifications", _notifications),
+    Case("admin.call_detail", "admin", lambda s: f"/admin/calls/{CALL}", _call_apps),
+    Case("admin.reviewers", "admin", lambda s: "/admin/review/reviewers", _profiles),
+    Case("admin.reviewer_detail", "admin", lambda s: f"/admin/review/reviewers/{_profile_with_tasks(s).id}",
+         _assignments),
+    Case("admin.review_call", "admin", lambda s: f"/admin/review/calls/{CALL}", _progress_apps),
+    Case("admin.review_progress", "admin", lambda s: f"/admin/review/calls/{CALL}/progress", _progress_apps),
+    Case("admin.cases", "admin", lambda s: "/admin/cases", _cases),
+    Case("admin.funds_home", "admin", lambda s: "/admin/funds", lambda s: _bases(s)),
+    Case("admin.funds_base", "admin", lambda s: f"/admin/funds/bases/{_base(s).id}",
+         lambda s: _entries(s, FirstBatchBase.id == _base(s).id)),
+    Case("admin.funds_flags", "admin", lambda s: "/admin/funds/flags", lambda s: _flags(s, True), {"state": "all"}),
+    Case("applicant.cases", "applicant02", lambda s: "/applicant/cases", _applicant_cases),
+    Case("applicant.funds_base", "baseop01", lambda s: f"/applicant/funds/bases/{_operator_base(s).id}",
+         lambda s: _entries(s, FirstBatchBase.id == _operator_base(s).id)),
+    Case("review.home", "reviewer01", lambda s: "/review/", _reviewer_tasks),
+    Case("security.home", "secadmin", lambda s: "/security/", _accounts),
+    Case("security.reviewers", "secadmin", lambda s: "/security/reviewers", _security_profiles),
+    Case("audit.home", "auditor", lambda s: "/audit/", _audit),
+    Case("public.cases", None, lambda s: "/public/cases", _public),
+]
+
+
+def test_the_cases_cover_every_paginated_list():
+    assert PAGINATED <= {c.endpoint for c in CASES}
+
+
+def _matches(rows, term: str) -> list[int]:
+    t = term.lower()
+    return [i for i, texts in rows if any(t in (x or "").lower() for x in texts)]
+
+
+def _term(rows) -> str | None:
+    """A search term that matches some rows but not all (the one row of a list of one): a piece of one row's text,
+    tried in a fixed order."""
+    total = len(rows)
+    best = None
+    for _i, texts in sorted(rows)[:15]:
+        for text in texts:
+            for piece in (text, text[:4], text[-4:], text[1:3]):
+                piece = (piece or "").strip()
+                if len(piece) < 2 or "%" in piece or "_" in piece:
+                    continue
+                n = len(_matches(rows, piece))
+                if 0 < n and (n < total or total == 1) and (best is None or n > best[1]):
+                    best = (piece, n)
+    return best[0] if best else None
+
+
+def _get(client, url: str, **args) -> str:
+    r = client.get(url + ("?" + urlencode(args) if args else ""))
+    assert r.status_code == 200, (url, args, r.status_code)
+    return r.get_data(as_text=True)
+
+
+def _count(html: str) -> int:
+    found = COUNT.findall(html)
+    assert len(found) >= 1, "no count under the list"
+    return int(found[-1])
+
+
+@pytest.fixture(scope="module")
+def clients(demo_site):
+    made = {}
+    for account in {c.account for c in CASES}:
+        client = demo_site.test_client()
+        if account:
+            login_demo(client, account)
+        made[account] = client
+    return made
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.endpoint for c in CASES])
+def test_a_list_shows_the_control_and_its_search_narrows_with_a_count_that_agrees(demo_site, clients, case):
+    client = clients[case.account]
+    with demo_site.app_context():
+        url = case.url(db.session)
+        rows = case.rows(db.session)
+    fixed = case.args or {}
+    html = _get(client, url, **fixed)
+    assert "data-list-control" in html
+    assert _count(html) == len(rows)
+    term = _term(rows)
+    assert term, f"{case.endpoint}: the demo gives no term to search"
+    narrowed = _get(client, url, q=term, **fixed)
+    assert _count(narrowed) == len(_matches(rows, term)), term
+    assert len(_matches(rows, term)) < len(rows) or len(rows) == 1
+    assert f'value="{term}"' in narrowed  # the box keeps the search
+    assert _count(_get(client, url, q="无此单位zz%", **fixed)) == 0  # % is a character, not a wildcard
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.endpoint for c in CASES])
+def test_sort_links_and_unknown_keys(demo_site, clients, case):
+    client = clients[case.account]
+    with demo_site.app_context():
+        url = case.url(db.session)
+    fixed = case.args or {}
+    plain = _get(client, url, **fixed)
+    total = _count(plain)
+    keys = sorted(set(re.findall(r"[?&](?:amp;)?sort=(\w+)", plain)))
+    assert keys or case.endpoint == "public.cases", "no sortable header"
+    for key in keys:
+        html = _get(client, url, sort=key, dir="desc", **fixed)
+        assert _count(html) == total, key
+        assert 'aria-sort="descending"' in html or case.endpoint == "auth.notifications", key
+    for evil in ("password_hash", "id;DROP TABLE users", "1 desc", "../"):
+        html = _get(client, url, sort=evil, dir="desc", **fixed)
+        assert _count(html) == total
+        assert ARIA.findall(html) == ARIA.findall(plain)  # the list's own default order
