@@ -78,6 +78,7 @@ class Filter:
     options: Sequence[tuple[str, str]]
     all_label: str | None = ""  # the label of the blank option ("all"); None: no blank option
     default: str = ""  # the value when the request does not name one
+    names: bool = False  # the option labels are names (authorities, calls): shown as written in every language
 
 
 @dataclass

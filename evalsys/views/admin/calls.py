@@ -123,9 +123,9 @@ def call_detail(code: str):
     call = _load_call(code)
     lst = list_control("admin.call_detail", fixed={"code": call.code}, sorts=query.APPLICATION_SORTS,
                        search=_("单位名称、统一社会信用代码或申报编号"),
-                       filters=[Filter("state", _("状态"), [(s.value, s.label) for s in ApplicationState
+                       filters=[Filter("state", _("状态"), [(s.value, _(s.label)) for s in ApplicationState
                                                           if s != ApplicationState.DRAFT], _("全部状态")),
-                                Filter("authority", _("推荐单位"), [(a.code, a.name) for a in query.authorities()],
+                                Filter("authority", _("推荐单位"), [(a.code, _(a.name)) for a in query.authorities()],
                                        _("全部推荐单位"))])
     page = paginate(query.call_applications(call, lst.query))
     return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=query.state_counts(call),

@@ -41,7 +41,7 @@ def reviewers():
     """The expert pool: search by name, work unit or its USCC, filter by state and region, sortable; paginated."""
     lst = list_control("admin.reviewers", sorts=query.REVIEWER_SORTS, search=_("姓名、工作单位或统一社会信用代码"),
                        filters=[Filter("state", _("状态"), state_options(ReviewerState), _("全部状态")),
-                                Filter("authority", _("所属地区"), authority_choices(), _("全部地区"))])
+                                Filter("authority", _("所属地区"), authority_choices(), _("全部地区"), names=True)])
     page = paginate(query.reviewers(lst.query))
     return render_template("admin/review_reviewers.html", page=page, lst=lst)
 

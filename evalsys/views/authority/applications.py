@@ -87,8 +87,8 @@ def applications():
     calls = query.all_calls()
     lst = list_control("authority.applications", sorts=query.APPLICATION_SORTS,
                        search=_("单位名称、统一社会信用代码或申报编号"),
-                       filters=[Filter("call", _("批次"), [(c.code, c.title) for c in calls], _("全部批次")),
-                                Filter("state", _("状态"), [(s.value, s.label) for s in ApplicationState
+                       filters=[Filter("call", _("批次"), [(c.code, c.title) for c in calls], _("全部批次"), names=True),
+                                Filter("state", _("状态"), [(s.value, _(s.label)) for s in ApplicationState
                                                            if s != ApplicationState.DRAFT], _("全部状态"))])
     call = find_call(lst.query.get("call")) if lst.query.get("call") else None
     page = paginate(query.jurisdiction_applications(code, lst.query, call))

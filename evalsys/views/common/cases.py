@@ -46,9 +46,9 @@ def image_response(image_id: int, *, published_only: bool) -> Response:
 def case_list(endpoint: str, *, authorities: bool = False):
     """The list control of a case list: search by title, organisation name or USCC, filter by state (and by
     authority on the ministry's list), sortable."""
-    filters = [Filter("state", _("状态"), [(s.value, s.label) for s in CaseState], _("全部状态"))]
+    filters = [Filter("state", _("状态"), [(s.value, _(s.label)) for s in CaseState], _("全部状态"))]
     if authorities:
-        filters.append(Filter("authority", _("推荐单位"), sorted(case_query.authority_names().items()),
+        filters.append(Filter("authority", _("推荐单位"), [(c, _(n)) for c, n in sorted(case_query.authority_names().items())],
                               _("全部推荐单位")))
     return list_control(endpoint, sorts=case_query.CASE_SORTS, search=_("标题、单位名称或统一社会信用代码"),
                         filters=filters)

@@ -101,7 +101,7 @@ def dashboard_context() -> dict:
     the totals cover every matching base."""
     filters = [_year_filter(funds_query.available_years())]
     if current_user.role == Role.ADMIN:
-        filters.append(Filter("authority", _("主管部门"), authority_choices(), _("全部主管部门")))
+        filters.append(Filter("authority", _("主管部门"), authority_choices(), _("全部主管部门"), names=True))
     lst = list_control(request.endpoint, sorts=funds_query.BASE_SORT_KEYS, filters=filters,
                        search=_("基地编号、名称、城市、运营单位或统一社会信用代码"))
     year = int(lst.query.get("year")) if lst.query.get("year") else None

@@ -49,7 +49,7 @@ def home():
     if me is not None:
         lst = list_control("review.home", sorts=query.ACTIVE_SORTS, search=_("批次或申报编号"),
                            filters=[Filter("call", _("批次"), [(c.code, c.title) for c in query.calls_of(me)],
-                                           _("全部批次"))])
+                                           _("全部批次"), names=True)])
         page = paginate(query.active_assignments(me, lst.query))
         sheets = query.sheets_of([a.id for a in page.items])
     return render_template("review/home.html", me=me, page=page, lst=lst, sheets=sheets, todos=todo_for(current_user))

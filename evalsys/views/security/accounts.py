@@ -38,7 +38,7 @@ def _load_target(user_id: int) -> User:
 def home():
     """Accounts: search by username, name, organisation or USCC, filter by role and state, sortable; paginated."""
     lst = list_control("security.home", sorts=account_query.ACCOUNT_SORTS, search=_("用户名、姓名、单位或统一社会信用代码"),
-                       filters=[Filter("role", _("角色"), [(r.value, r.label) for r in Role], _("全部角色")),
+                       filters=[Filter("role", _("角色"), [(r.value, _(r.label)) for r in Role], _("全部角色")),
                                 Filter("state", _("状态"), state_options(AccountState), _("全部状态"))])
     page = paginate(account_query.accounts(lst.query))
     return render_template("security/home.html", page=page, lst=lst, is_locked=is_locked, todos=todo_for(current_user))
