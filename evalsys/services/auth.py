@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from ..extensions import db
-from ..models import AccountState, LoginFailure, User, UserSession
+from ..models import AccountState, FormStash, LoginFailure, User, UserSession
 from ..models.types import utcnow
 from . import audit
 from .passwords import burn_time, check_password, hash_password, needs_rehash
@@ -124,11 +124,20 @@ class SessionLookup:
 
     user: User | None
     expired_user_id: int | None = None
+    #: Whether input kept at an expiry waits for this user (read in the same query, so that the
+    #: request hook looks the stash up only when there is one).
+    has_form_stash: bool = False
 
 
 def load_session(token: str) -> SessionLookup:
-    """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users."""
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users.
+
+    One query: the session row, its user (with organisation and authority) and whether a form stash
+    waits for that user."""
+    stashed = exists().where(FormStash.user_id == UserSession.user_id)
+    found = db.session.execute(select(UserSession, stashed)
+                               .where(UserSession.token_hash == _token_hash(token))).first()
+    row, has_stash = found if found is not None else (None, False)
     if row is None or row.revoked_at is not None:
         return SessionLookup(None)
     now = utcnow()
@@ -142,7 +151,7 @@ def load_session(token: str) -> SessionLookup:
     if (now - row.last_seen_at).total_seconds() > 60:
         row.last_seen_at = now
     row.user.session_token = token  # type: ignore[attr-defined]
-    return SessionLookup(row.user)
+    return SessionLookup(row.user, has_form_stash=bool(has_stash))
 
 
 def end_session(token: str | None) -> None:
