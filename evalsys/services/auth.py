@@ -1,6 +1,7 @@
 """Authentication: password check with database-counted lockout, and server-side sessions."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -8,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, bindparam, exists, func, select, update
 
 from ..extensions import db
 from ..models import AccountState, FormStash, LoginFailure, User, UserSession
@@ -129,14 +130,19 @@ class SessionLookup:
     has_form_stash: bool = False
 
 
+@functools.cache
+def _session_by_token() -> Select:
+    """Built once: every request runs it."""
+    stashed = exists().where(FormStash.user_id == UserSession.user_id)
+    return select(UserSession, stashed).where(UserSession.token_hash == bindparam("token_hash"))
+
+
 def load_session(token: str) -> SessionLookup:
     """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users.
 
     One query: the session row, its user (with organisation and authority) and whether a form stash
     waits for that user."""
-    stashed = exists().where(FormStash.user_id == UserSession.user_id)
-    found = db.session.execute(select(UserSession, stashed)
-                               .where(UserSession.token_hash == _token_hash(token))).first()
+    found = db.session.execute(_session_by_token(), {"token_hash": _token_hash(token)}).first()
     row, has_stash = found if found is not None else (None, False)
     if row is None or row.revoked_at is not None:
         return SessionLookup(None)

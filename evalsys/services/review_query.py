@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -43,19 +44,24 @@ def assignments_of(profile: ReviewerProfile) -> Select:
 
 
 def active_assignments(profile: ReviewerProfile) -> Select:
-    """A reviewer's active assignments, newest call first."""
-    return (select(Assignment).join(Application, Application.id == Assignment.application_id)
+    """A reviewer's active assignments, newest call first. Each row's reviewer is `profile` itself
+    (already loaded, so not joined in again: the profile would bring its account, organisation and
+    authority with it on every row)."""
+    return (select(Assignment).options(lazyload(Assignment.reviewer))
+            .join(Application, Application.id == Assignment.application_id)
             .join(Call, Call.id == Assignment.call_id)
             .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE)
             .order_by(Call.id.desc(), Assignment.application_id))
 
 
 def sheets_of(assignment_ids: list[int]) -> dict[int, ScoreSheet]:
-    """The sheets of some assignments, by assignment id."""
+    """The sheets of some assignments, by assignment id (the caller holds the assignments: a sheet's
+    assignment is found among them when asked for, not joined in again with all it joins)."""
     if not assignment_ids:
         return {}
     return {s.assignment_id: s for s in db.session.scalars(
-        select(ScoreSheet).where(ScoreSheet.assignment_id.in_(assignment_ids)))}
+        select(ScoreSheet).options(lazyload(ScoreSheet.assignment))
+        .where(ScoreSheet.assignment_id.in_(assignment_ids)))}
 
 
 def calls_in_review(states: tuple[ApplicationState, ...]) -> tuple[list[Call], dict[int, dict]]:
