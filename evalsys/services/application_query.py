@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -116,8 +117,12 @@ class CallApplicationFilter:
 
 
 def call_applications(call: Call, f: CallApplicationFilter) -> Select:
-    """A call's applications (drafts excluded) by authority and recommendation order."""
-    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
+    """A call's applications (drafts excluded) by authority and recommendation order. For the list: the
+    figures and the narrative (the bulk of each row) are read only if asked for, and each row's call is
+    `call`, not joined in again."""
+    stmt = (select(Application).options(defer(Application.figures), defer(Application.narrative),
+                                        lazyload(Application.call))
+            .where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT))
     if f.state is not None:
         stmt = stmt.where(Application.state == f.state)
     if f.authority:
