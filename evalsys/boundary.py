@@ -69,6 +69,10 @@ class Refused:
     def __bool__(self) -> bool:
         return bool(self.lines)
 
+    def field_errors(self) -> dict[str, str]:
+        """The field errors, or else each line under its own key (for pages that list errors by field)."""
+        return self.fields or {f"_{i}": line for i, line in enumerate(self.lines)}
+
 
 def attempt(action: Callable[[], Any], *, obj: Any = None) -> Refused:
     """Run a view's one service call where a refusal is shown on the same form.

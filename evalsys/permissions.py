@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .domain.evaluation import AUTHORITY_EDITABLE, OPERATOR_EDITABLE, EvaluationState, RectificationState
-from .models import (AccountState, AssignmentState, CaseState, FlagState, OrganisationState, ReviewerState, Role,
-                     SheetState)
+from .domain.funds import ExpenditureStatus
+from .models import (AccountState, AssignmentState, CaseState, FlagState, ObjectionState, OrganisationState,
+                     OverrideState, ProposalState, ReviewerState, Role, SheetState)
+from .models.types import utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -312,6 +314,67 @@ def can_deactivate_reviewer(user: Any, profile: Any) -> bool:
 def can_reactivate_reviewer(user: Any, profile: Any) -> bool:
     """The ministry takes an inactive expert back into the pool."""
     return user.role == Role.ADMIN and profile.state == ReviewerState.INACTIVE
+
+
+def can_verify_expenditure(user: Any, entry: Any) -> bool:
+    """The authority of the base's jurisdiction verifies a pending entry."""
+    return entry.status == ExpenditureStatus.PENDING and can_decide_expenditure(user, entry)
+
+
+def can_reject_expenditure(user: Any, entry: Any) -> bool:
+    """The authority of the base's jurisdiction rejects a pending entry (with a reason)."""
+    return can_verify_expenditure(user, entry)
+
+
+def can_attach_voucher(user: Any, entry: Any) -> bool:
+    """The operator attaches or replaces the voucher scan of its own pending entry."""
+    return entry.status == ExpenditureStatus.PENDING and can_operate_base(user, entry.allocation.base)
+
+
+def can_reverse_expenditure(user: Any, entry: Any, reversals: Any) -> bool:
+    """The operator reverses its own verified entry, which is no reversal itself and has no reversal
+    in force (`reversals`: the entry's reversing entries; a rejected one does not count)."""
+    return entry.status == ExpenditureStatus.VERIFIED and not entry.is_reversal \
+        and all(r.status == ExpenditureStatus.REJECTED for r in reversals) \
+        and can_operate_base(user, entry.allocation.base)
+
+
+def can_approve_override(user: Any, item: Any) -> bool:
+    """A ministry admin other than the proposer approves a pending allocation exception."""
+    return user.role == Role.ADMIN and item.state == OverrideState.PENDING and item.proposed_by_id != user.id
+
+
+def can_withdraw_override(user: Any, item: Any) -> bool:
+    """A ministry admin (the proposer or another) withdraws a pending allocation exception."""
+    return user.role == Role.ADMIN and item.state == OverrideState.PENDING
+
+
+def can_approve_proposal(user: Any, proposal: Any) -> bool:
+    """A ministry admin other than the proposer approves a pending list that differs from the official run."""
+    return user.role == Role.ADMIN and proposal.state == ProposalState.PENDING \
+        and proposal.proposed_by_id != user.id
+
+
+def can_withdraw_proposal(user: Any, proposal: Any) -> bool:
+    """A ministry admin (the proposer or another) withdraws a pending list."""
+    return user.role == Role.ADMIN and proposal.state == ProposalState.PENDING
+
+
+def can_resolve_objection(user: Any, objection: Any) -> bool:
+    """The ministry resolves an open objection (with a reason)."""
+    return user.role == Role.ADMIN and objection.state == ObjectionState.OPEN
+
+
+def can_manage_tokens_of(actor: Any, target: Any) -> bool:
+    """Everyone manages their own API tokens; the security admin also those of other staff accounts."""
+    if actor.id == target.id:
+        return True
+    return actor.role == Role.SECADMIN and target.role != Role.APPLICANT
+
+
+def can_revoke_token(user: Any, token: Any) -> bool:
+    """A token still in force (neither revoked nor expired) is revoked by whoever manages its account's tokens."""
+    return token.is_valid(utcnow()) and can_manage_tokens_of(user, token.user)
 
 
 def template_rules() -> dict[str, Callable[..., bool]]:

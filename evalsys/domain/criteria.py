@@ -13,13 +13,27 @@ from typing import Any
 from evalsys.domain.formula import Formula, FormulaError
 from evalsys.resources import project_folder
 
+
+def N_(message: str) -> str:
+    """Marks a label for the translation catalogue; pages translate it when shown."""
+    return message
+
+
 FIELD_KINDS = ("integer", "decimal", "money", "ratio", "boolean", "date")
 FIELD_SOURCES = ("form", "plan", "system")
 SYSTEM_KINDS = ("base", "enterprise", "performance")
 INDICATOR_TYPES = ("Q+", "Q-", "E", "gate")
+# What each type means to a reader (pages, PDF, spreadsheets show these, not the codes).
+INDICATOR_TYPE_LABELS = {"Q+": N_("定量（越高越好）"), "Q-": N_("定量（越低越好）"), "E": N_("定性（评议打分）"),
+                         "gate": N_("门槛条件")}
+SYSTEM_KIND_LABELS = {"base": N_("示范基地"), "enterprise": N_("示范企业"), "performance": N_("绩效评价")}
+FIELD_KIND_LABELS = {"integer": N_("整数"), "decimal": N_("小数"), "money": N_("金额"), "ratio": N_("比例"),
+                     "boolean": N_("是或否"), "date": N_("日期")}
+FIELD_SOURCE_LABELS = {"form": N_("申报填写"), "plan": N_("创建方案目标"), "system": N_("系统生成")}
 RULE_KINDS = ("cohort", "target")
 GATE_OPS = (">=", ">", "<=", "<", "==", "!=")
 GROUP_ROLES = ("decision", "process", "output", "outcome")
+GROUP_ROLE_LABELS = {"decision": N_("决策"), "process": N_("过程"), "output": N_("产出"), "outcome": N_("效益")}
 TOTAL_POINTS = 100.0
 # Output + outcome of a performance system must weigh at least this much (财预〔2020〕10号).
 PERFORMANCE_RESULT_MIN = 60.0
@@ -37,6 +51,16 @@ class Field:
     max: float | None = None
     source: str = "form"
     formula: Formula | None = None
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words (整数, 小数, 金额, 比例, 是或否, 日期)."""
+        return FIELD_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def source_label(self) -> str:
+        """Where the value comes from, in words (申报填写, 创建方案目标, 系统生成)."""
+        return FIELD_SOURCE_LABELS.get(self.source, self.source)
 
     @property
     def derived(self) -> bool:
@@ -97,6 +121,11 @@ class Indicator:
         """Direction of a Q figure; E points are always higher-is-better."""
         return self.type != "Q-"
 
+    @property
+    def type_label(self) -> str:
+        """The type in words: 定量（越高越好）, 定量（越低越好）, 定性（评议打分）, 门槛条件."""
+        return INDICATOR_TYPE_LABELS[self.type]
+
 
 @dataclass(frozen=True)
 class Group:
@@ -106,6 +135,11 @@ class Group:
     title: str
     max: float
     role: str | None = None
+
+    @property
+    def role_label(self) -> str:
+        """The group's part of a performance evaluation in words (决策, 过程, 产出, 效益); "" without."""
+        return GROUP_ROLE_LABELS.get(self.role or "", self.role or "")
 
 
 @dataclass(frozen=True)
@@ -133,6 +167,11 @@ class CriteriaSystem:
     categories: tuple[Category, ...] = ()
     bonus_max: float = 0.0
     grades: tuple[tuple[str, str, float], ...] = ()  # (code, label, lower bound), best first
+
+    @property
+    def kind_label(self) -> str:
+        """The kind in words: 示范基地, 示范企业, 绩效评价."""
+        return SYSTEM_KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def scored_indicators(self) -> tuple[Indicator, ...]:

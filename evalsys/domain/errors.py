@@ -44,3 +44,11 @@ class InvalidInput(DomainError):
     """Input that cannot be accepted (a file, a figure, a code); shown beside the form."""
 
     status = 422
+
+
+class StoredFileMismatch(DomainError):
+    """A signed report whose file is missing or no longer matches its recorded digest (the caller records
+    the security event); nothing is served."""
+
+    def __init__(self) -> None:
+        super().__init__("报告文件已丢失或与登记的摘要不符，已记录并通知管理员")

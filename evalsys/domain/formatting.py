@@ -10,18 +10,24 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
-Number = int | float | Decimal | Fraction
+Number = int | float | Decimal | Fraction | str
 
 #: Placeholder for a value that does not exist (a rate over zero, a missing figure).
 MISSING = "—"
 
 
 def to_decimal(value: Number) -> Decimal:
-    """An exact Decimal for any number we display (float through its shortest decimal text)."""
+    """An exact Decimal for any number we display (float through its shortest decimal text; a
+    decimal text such as the fund rates "0.9000" as written)."""
     if isinstance(value, bool):
         raise TypeError("bool is not a number to display")
     if isinstance(value, Decimal):
         return value
+    if isinstance(value, str):
+        try:
+            return Decimal(value.strip())
+        except InvalidOperation:
+            raise TypeError(f"not a decimal text: {value!r}") from None
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):

@@ -78,6 +78,6 @@ from .evaluation import (  # noqa: F401
     Rectification,
     ReportStatus,
 )
-from .api import ApiToken, IdempotencyKey  # noqa: F401
+from .api import ApiToken, IdempotencyKey, TokenStatus  # noqa: F401
 from .round_summary import RoundSummaryReport  # noqa: F401
 from .receipt import SubmissionReceipt  # noqa: F401

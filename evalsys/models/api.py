@@ -1,6 +1,7 @@
 """API access: bearer tokens (only the SHA-256 of the token is stored) and idempotency keys."""
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
@@ -9,6 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .account import User
 from .types import UTCDateTime, utcnow
+
+
+class TokenStatus(str, enum.Enum):
+    """Whether a token is in force at the time of asking."""
+
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    EXPIRED = "expired"
 
 
 class ApiToken(db.Model):
@@ -39,11 +48,11 @@ class ApiToken(db.Model):
         return self.revoked_at is None and now < self.expires_at
 
     @property
-    def status(self) -> str:
+    def status(self) -> TokenStatus:
         """有效 / 已撤销 / 已过期 (at the time of asking)."""
         if self.revoked_at is not None:
-            return "revoked"
-        return "active" if utcnow() < self.expires_at else "expired"
+            return TokenStatus.REVOKED
+        return TokenStatus.ACTIVE if utcnow() < self.expires_at else TokenStatus.EXPIRED
 
 
 class IdempotencyKey(db.Model):

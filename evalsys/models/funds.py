@@ -240,6 +240,11 @@ class ComplianceFlag(db.Model):
         """Chinese name of the state."""
         return FLAG_STATE_LABELS[self.state]
 
+    @property
+    def is_open(self) -> bool:
+        """Raised or reopened, awaiting the authority."""
+        return self.state == FlagState.OPEN
+
 
 class FlagEvent(db.Model):
     """The history of a flag: raised, resolved, reopened, cleared — each with its reason."""

@@ -89,6 +89,11 @@ class Assignment(db.Model):
     application: Mapped[Application] = relationship(lazy="joined")
     reviewer: Mapped[ReviewerProfile] = relationship(lazy="joined")
 
+    @property
+    def is_active(self) -> bool:
+        """The expert still reviews this application (not removed, not declined)."""
+        return self.state == AssignmentState.ACTIVE
+
 
 class SheetState(str, enum.Enum):
     """A score sheet's life: draft → submitted (locked); voided by a later conflict."""
@@ -120,6 +125,16 @@ class ScoreSheet(db.Model):
     __mapper_args__ = {"version_id_col": version_id}
 
     assignment: Mapped[Assignment] = relationship(lazy="joined")
+
+    @property
+    def is_locked(self) -> bool:
+        """Submitted: the scores can no longer be changed by the reviewer."""
+        return self.state == SheetState.SUBMITTED
+
+    @property
+    def is_reopened_draft(self) -> bool:
+        """The admin reopened the submitted sheet and the reviewer has not submitted it again yet."""
+        return self.reopened_at is not None and self.state == SheetState.DRAFT
 
 
 class Score(db.Model):

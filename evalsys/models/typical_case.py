@@ -56,6 +56,11 @@ class TypicalCase(db.Model):
 
     application: Mapped[Application] = relationship(lazy="joined")
 
+    @property
+    def open_return_reason(self) -> str | None:
+        """Why the ministry returned the case, while it stands returned."""
+        return self.return_reason if self.state == CaseState.RETURNED else None
+
 
 class TypicalCaseImage(db.Model):
     """An image of a case: re-encoded PNG/JPEG without metadata, stored as a file."""

@@ -26,7 +26,7 @@ from .verification import draw_verification
 @dataclass(frozen=True)
 class IndicatorRow:
     title: str
-    type: str  # Q+ | Q- | E
+    type: str  # the type in words (Indicator.type_label), never the Q+ / Q- / E code
     max: str
     target: str
     actual: str
@@ -217,7 +217,7 @@ def _story(doc: EvaluationReportDoc, s: dict[str, ParagraphStyle], font: str, fo
         spans.append(("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), colors.HexColor("#f2f2f2")))
         rows += [[r.title, r.type, r.max, r.target, r.actual, r.points] for r in g.rows]
     w = BODY_WIDTH
-    story.append(_table(rows, [w * 0.33, w * 0.08, w * 0.09, w * 0.19, w * 0.19, w * 0.12], s, font, spans))
+    story.append(_table(rows, [w * 0.29, w * 0.15, w * 0.07, w * 0.18, w * 0.18, w * 0.13], s, font, spans))
     story.append(Spacer(1, 3 * mm))
     groups_png = group_scores_png([(g.title, float(g.points), float(g.max)) for g in doc.groups], font_path=font_path)
     story.append(KeepTogether([_png_image(groups_png, BODY_WIDTH * 0.85)]))

@@ -3,9 +3,11 @@ Amounts are written as exact Decimal yuan (from integer fen), text cells always 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from ..domain.funds import CATEGORY_LABELS, Figures
+from ..domain.formatting import MISSING, code_label, percent
 from ..domain.money import fen_to_decimal
 from .xlsx import YUAN_FORMAT, SheetSpec, workbook_bytes as write_workbook
 
@@ -14,16 +16,24 @@ __all__ = ["YUAN_FORMAT", "base_year_xlsx", "summary_xlsx", "workbook_bytes"]
 
 
 def workbook_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
-                   money_columns: dict[str, set[int]] | None = None) -> bytes:
-    """A workbook of several sheets (title, headers, rows); money columns get a yuan number format.
-    Rows may be generators: the sheets are written in streaming mode."""
-    money = money_columns or {}
-    return write_workbook([SheetSpec(title, headers, rows, money=money.get(title, set()))
+                   money_columns: dict[str, set[int]] | None = None,
+                   percent_columns: dict[str, set[int]] | None = None) -> bytes:
+    """A workbook of several sheets (title, headers, rows); money columns get a yuan number format,
+    rate columns a percentage format. Rows may be generators: the sheets are written in streaming mode."""
+    money, percent = money_columns or {}, percent_columns or {}
+    return write_workbook([SheetSpec(title, headers, rows, money=money.get(title, set()),
+                                     percent=percent.get(title, set()))
                            for title, headers, rows in sheets])
 
 
-def _rate(value: str | None) -> str:
-    return value if value is not None else "—"
+def _rate(value: str | None) -> Decimal | str:
+    """A rate (a 4-decimal fraction) as a number the sheet shows as a percentage; "—" when undefined."""
+    return Decimal(value) if value is not None else MISSING
+
+
+def _rate_text(value: str | None) -> str:
+    """A rate as the pages print it (the overview sheet's value column is not a number column)."""
+    return percent(Decimal(value), 2) if value is not None else MISSING
 
 
 def base_year_xlsx(base: Any, year: int, figures: Figures, entries: Iterable[Any]) -> bytes:
@@ -31,8 +41,8 @@ def base_year_xlsx(base: Any, year: int, figures: Figures, entries: Iterable[Any
     overview = [
         ["基地", f"{base.code} {base.name}"], ["主管部门", base.authority.full_name], ["资金年度", str(year)],
         ["下达（元）", fen_to_decimal(figures.allocated_fen)], ["到位（元）", fen_to_decimal(figures.received_fen)],
-        ["已核实支出（元）", fen_to_decimal(figures.spent_fen)], ["资金到位率", _rate(figures.arrival_rate)],
-        ["预算执行率", _rate(figures.execution_rate)],
+        ["已核实支出（元）", fen_to_decimal(figures.spent_fen)], ["资金到位率", _rate_text(figures.arrival_rate)],
+        ["预算执行率", _rate_text(figures.execution_rate)],
     ]
     rows = ([e.date.isoformat(), e.project, e.category, CATEGORY_LABELS.get(e.category, e.category),
              fen_to_decimal(e.amount_fen), e.payee, e.voucher_no, "有" if e.voucher_file_id else "无",
@@ -56,5 +66,6 @@ def summary_xlsx(rows: Iterable[Any], by_category: dict[str, dict[str, int]], ye
     return workbook_bytes(
         [(f"汇总（{scope}）", ["基地编号", "基地名称", "城市", "主管部门", "下达（元）", "到位（元）", "已核实支出（元）",
                            "资金到位率", "预算执行率", "待处理提示"], main),
-         ("按类别支出", ["基地编号", *[f"{c} {CATEGORY_LABELS[c]}" for c in codes]], cat_rows)],
-        {f"汇总（{scope}）": {5, 6, 7}, "按类别支出": set(range(2, len(codes) + 2))})
+         ("按类别支出", ["基地编号", *[code_label(CATEGORY_LABELS[c], c) for c in codes]], cat_rows)],
+        {f"汇总（{scope}）": {5, 6, 7}, "按类别支出": set(range(2, len(codes) + 2))},
+        {f"汇总（{scope}）": {8, 9}})

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import chain, islice
 
 from openpyxl import Workbook
@@ -27,6 +28,10 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Excel's hard limit per cell; a longer string makes Excel "repair" (drop) the cell on opening.
 EXCEL_CELL_MAX = 32_767
 YUAN_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.00%"
+# A non-whole number with more decimals than a score's two (an average of expert scores, a ranking
+# method's score) keeps its exact value and shows at most six decimals, never 15 digits.
+DECIMAL_FORMAT = "0.00####"
 _MIN_WIDTH = 8
 _MAX_WIDTH = 60
 # Widths are fitted to this many leading rows (held in memory until the sheet starts).
@@ -35,13 +40,15 @@ _WIDTH_SAMPLE = 200
 
 @dataclass
 class SheetSpec:
-    """One worksheet. `money` holds 1-based column numbers shown as yuan; `widths` fixed column
-    widths, or None to fit them to the contents; `filter` adds an auto-filter over the header."""
+    """One worksheet. `money` holds 1-based column numbers shown as yuan, `percent` those holding
+    fractions shown as percentages (0.9 → 90.00%); `widths` fixed column widths, or None to fit them
+    to the contents; `filter` adds an auto-filter over the header."""
 
     title: str
     headers: Sequence[str]
     rows: Iterable[Sequence[object]]
     money: set[int] = field(default_factory=set)
+    percent: set[int] = field(default_factory=set)
     widths: Sequence[float] | None = None
     filter: bool = False
     strict_width: bool = False  # every row must have exactly len(headers) values
@@ -106,18 +113,29 @@ def _write_sheet(wb: Workbook, spec: SheetSpec) -> None:
     if header:
         ws.append(header)
     count = 0
-    money = sorted(c - 1 for c in spec.money)
+    formats = {c - 1: YUAN_FORMAT for c in spec.money} | {c - 1: PERCENT_FORMAT for c in spec.percent}
     for values in rows:
         cells = [export_value(ws, value) for value in values]
-        for index in money:
-            if index < len(cells) and cells[index] is not None:
+        for index, value in enumerate(values):
+            number_format = formats.get(index)
+            if number_format is None and _long_decimal(value):
+                number_format = DECIMAL_FORMAT
+            if number_format is not None and cells[index] is not None:
                 cell = text_cell(ws, cells[index]) if not hasattr(cells[index], "number_format") else cells[index]
-                cell.number_format = YUAN_FORMAT
+                cell.number_format = number_format
                 cells[index] = cell
         ws.append(cells)
         count += 1
     if spec.filter and spec.headers:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.headers))}{count + 1}"
+
+
+def _long_decimal(value: object) -> bool:
+    """A Decimal with more than two decimals (a float never reaches a sheet)."""
+    if not isinstance(value, Decimal) or not value.is_finite():
+        return False
+    exponent = value.normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -2
 
 
 def workbook_bytes(sheets: Iterable[SheetSpec]) -> bytes:

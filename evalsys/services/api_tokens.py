@@ -12,9 +12,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..domain.api_tokens import DEFAULT_DAYS, MAX_DAYS
+from ..domain.errors import DomainError
 from ..extensions import db
-from ..models import AccountState, ApiToken, Role, User
+from ..models import AccountState, ApiToken, User
 from ..models.types import utcnow
+from ..permissions import can_manage_tokens_of
 from . import audit
 from .auth import is_locked
 from .totp import enrolment_required
@@ -23,7 +25,7 @@ TOKEN_PREFIX = "evs_"
 MAX_NAME = 60
 
 
-class TokenError(Exception):
+class TokenError(DomainError):
     """A refused token operation, with a Chinese message."""
 
 
@@ -45,13 +47,6 @@ def refusal(user: User) -> str | None:
     if enrolment_required(user):
         return "账户须先启用两步验证，才能使用API令牌"
     return None
-
-
-def can_manage_tokens_of(actor: User, target: User) -> bool:
-    """Everyone manages their own tokens; the security admin also those of other staff accounts."""
-    if actor.id == target.id:
-        return True
-    return actor.role == Role.SECADMIN and target.role != Role.APPLICANT
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 
+from ..domain.audit_labels import event_label, object_label
 from ..models import AuditChain, AuditRecord
 
 EXPORT_COLUMNS = ("id", "created_at", "username", "role", "ip", "event", "object_type", "object_id",
                   "outcome", "request_id", "detail", "chained")
+# The recorded values as they are (the keys are what filters and the chain use), then the names of
+# the event and the object type for people reading the export.
 EXPORT_HEADERS = ("编号", "时间(UTC)", "用户", "角色", "IP", "事件", "对象类型", "对象编号", "结果", "请求编号",
-                  "详情", "已入链")
+                  "详情", "已入链", "事件名称", "对象名称")
 
 
 @dataclass
@@ -63,4 +66,5 @@ def export_rows(session, f: AuditFilter, limit: int, *, chunk: int = 2000):
                                           AuditChain.record_id.is_not(None), maintain_column_froms=True)
             .outerjoin(AuditChain, AuditChain.record_id == AuditRecord.id).limit(limit))
     for row in session.execute(stmt.execution_options(yield_per=chunk)):
-        yield [row[0], row[1].isoformat(), *row[2:-1], "是" if row[-1] else "否"]
+        yield [row[0], row[1].isoformat(), *row[2:-1], "是" if row[-1] else "否", event_label(row[5]),
+               object_label(row[6])]

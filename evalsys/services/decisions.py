@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import (Application, Call, CallAnnouncement, Objection, ObjectionState, Organisation,
                       Proposal, ProposalState, PublicityEntry, RankingRun, Role, User)
 from ..models.types import utcnow
+from ..permissions import can_approve_proposal, can_resolve_objection, can_withdraw_proposal
 from . import audit
 from .applications import apply_action
 from .criteria import category_labels
@@ -145,10 +146,9 @@ def propose_candidates(call: Call, category: str, application_ids: Sequence[int]
 def approve_proposal(proposal: Proposal, *, actor: User) -> None:
     """A second admin approves a proposal that differs from the official run; then it applies."""
     _require_admin(actor)
-    if proposal.state != ProposalState.PENDING:
-        raise DecisionError("该名单不是待批准状态")
-    if actor.id == proposal.proposed_by_id:
-        raise DecisionError("与正式排名不一致的名单须由另一位管理员批准，提出人不能自己批准")
+    if not can_approve_proposal(actor, proposal):  # the rule the decisions page asks before offering the button
+        raise DecisionError("该名单不是待批准状态" if proposal.state != ProposalState.PENDING
+                            else "与正式排名不一致的名单须由另一位管理员批准，提出人不能自己批准")
     call = db.session.get(Call, proposal.call_id)
     run = official_run(call, proposal.category)
     if run is None or run.id != proposal.run_id:
@@ -161,7 +161,7 @@ def approve_proposal(proposal: Proposal, *, actor: User) -> None:
 def withdraw_proposal(proposal: Proposal, *, actor: User) -> None:
     """Withdraw a pending proposal (e.g. the approver disagrees)."""
     _require_admin(actor)
-    if proposal.state != ProposalState.PENDING:
+    if not can_withdraw_proposal(actor, proposal):
         raise DecisionError("该名单不是待批准状态")
     proposal.state = ProposalState.WITHDRAWN
     audit.record("decision.withdrawn", obj=proposal, actor=actor)
@@ -228,7 +228,7 @@ def record_objection(app: Application, *, channel: str, received_at: datetime, s
 def resolve_objection(objection: Objection, *, upheld: bool, reason: str, actor: User) -> None:
     """Resolve an objection with a reason; an upheld one rejects the candidate (a place frees up)."""
     _require_admin(actor)
-    if objection.state != ObjectionState.OPEN:
+    if not can_resolve_objection(actor, objection):
         raise DecisionError("该异议已处理")
     reason = (reason or "").strip()
     if not reason:

@@ -9,8 +9,9 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..domain.criteria import CriteriaSystem, Field
-from ..domain.evaluation import SERIAL_ALPHABET, EvaluationState, make_serial
+from ..domain.criteria import CriteriaSystem
+from ..domain.evaluation import SERIAL_ALPHABET, EvaluationState, IndicatorResult, make_serial
+from ..domain.formatting import MISSING, code_label, percent, score
 from ..domain.funds import CATEGORY_LABELS
 from ..domain.money import format_fen, rate
 from ..domain.timeutil import format_beijing
@@ -57,14 +58,21 @@ def report_path(report: IssuedReport) -> Path:
 
 # --- the report data --------------------------------------------------------------------------------
 
-def _fmt(f: Field, value: float | None) -> str:
-    """A scored value in the units people write (one convention: domain/units.py)."""
-    return format_matrix(f, value)
+def indicator_values(system: CriteriaSystem, row: IndicatorResult) -> tuple[str, str]:
+    """An indicator's target and actual value as people read them, in the units of their fields
+    (one convention: domain/units.py); "—" for a qualitative indicator. The page and the report
+    print the same text."""
+    ind = row.indicator
+    if ind.type == "E":
+        return MISSING, MISSING
+    fld = system.field(ind.field or "")
+    tgt_field = system.field(ind.rule.target_field) if ind.rule and ind.rule.target_field else fld
+    return format_matrix(tgt_field, row.target), format_matrix(fld, row.actual)
 
 
 def _fund_year(label: str, allocated: int, received: int, spent: int) -> FundYear:
     def pct(value: str | None) -> str:
-        return "—" if value is None else f"{float(value) * 100:.2f}%"
+        return MISSING if value is None else percent(value, 2)
 
     return FundYear(label, format_fen(allocated), format_fen(received), format_fen(spent),
                     pct(rate(received, allocated)), pct(rate(spent, received)))
@@ -81,14 +89,10 @@ def build_doc(ev: Evaluation, *, serial: str, issued_at, supersedes: str = "",
         rows = []
         for r in g.rows:
             ind = r.indicator
-            if ind.type == "E":
-                target = actual = "—"
-            else:
-                fld = system.field(ind.field or "")
-                tgt_field = system.field(ind.rule.target_field) if ind.rule and ind.rule.target_field else fld
-                target, actual = _fmt(tgt_field, r.target), _fmt(fld, r.actual)
+            target, actual = indicator_values(system, r)
             comment = scores[ind.id].comment if ind.id in scores else ""
-            rows.append(IndicatorRow(ind.title, ind.type, f"{ind.max:g}", target, actual, f"{r.points:.2f}", comment))
+            rows.append(IndicatorRow(ind.title, ind.type_label, f"{ind.max:g}", target, actual, score(r.points),
+                                     comment))
         groups.append(GroupBlock(g.title, f"{g.max:g}", f"{g.points:.2f}", rows, (ev.narratives or {}).get(g.id, "")))
     years = [(y, f) for y, f in funds_query.year_figures(ev.base) if y <= ev.round.year]
     fund_years = [_fund_year(str(y), f.allocated_fen, f.received_fen, f.spent_fen) for y, f in years]
@@ -98,7 +102,7 @@ def build_doc(ev: Evaluation, *, serial: str, issued_at, supersedes: str = "",
     for y, _ in years:
         for code, fen in funds_query.category_spending([ev.base_id], y).items():
             by_category[code] = by_category.get(code, 0) + fen
-    categories = [CategoryRow(f"{CATEGORY_LABELS.get(c, c)}（{c}）", format_fen(fen), fen / 1_000_000)
+    categories = [CategoryRow(code_label(CATEGORY_LABELS.get(c, c), c), format_fen(fen), fen / 1_000_000)
                   for c, fen in sorted(by_category.items(), key=lambda kv: (-kv[1], kv[0]))]
     targets = ev.base.target_values()
     plan_fields = [f for f in system.fields if f.source == "plan"]

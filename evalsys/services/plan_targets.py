@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..domain.criteria import CriteriaSystem, Field
+from ..domain.errors import DomainError
 from ..domain.figures import FigureError
 from ..domain.units import format_plan, parse_plan, plan_entry
 from ..extensions import db
@@ -19,12 +20,11 @@ from . import criteria as criteria_svc
 REASON_MAX = 500
 
 
-class PlanTargetError(ValueError):
+class PlanTargetError(DomainError, ValueError):
     """A refused change of plan targets; `errors` are Chinese messages keyed by field id."""
 
     def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.errors = dict(errors or {})
 
 

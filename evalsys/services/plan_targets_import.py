@@ -65,9 +65,9 @@ def template_bytes(system: CriteriaSystem, bases: list[FirstBatchBase]) -> bytes
     for line in lines:
         append_text_row(notes, [line])
     units = wb.create_sheet("目标字段")
-    append_text_row(units, ["字段", "名称", "单位"])
+    append_text_row(units, ["名称", "单位"])  # the columns above are headed by these names
     for f in fields:
-        append_text_row(units, [f.id, f.label, unit_label(f)])
+        append_text_row(units, [f.label, unit_label(f)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -22,6 +22,7 @@ class QuotaError(DomainError, ValueError):
     def __init__(self, by_code: dict[str, str]) -> None:
         super().__init__("推荐名额未保存", list(by_code.values()))
         self.by_code = by_code
+        self.errors = by_code  # shown beside each authority's row
 
     def __str__(self) -> str:
         return "；".join(self.lines())

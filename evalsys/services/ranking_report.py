@@ -253,7 +253,7 @@ def workbook_sheets(call: Call) -> list[tuple[str, list[str], list[list[Any]]]]:
         if j in column:
             by_sheet[sheet_id][column[j]] = Decimal(tenths) / 10
     sheets.append(("专家评分", ["申报编号", "评审专家", "分配状态", "评分表状态", "偏离标记",
-                               *[f"{i.id} {i.title}（满分{i.max:g}）" for i in e_inds], "总体意见"],
+                               *[f"{i.title}（满分{i.max:g}）" for i in e_inds], "总体意见"],
                    list(by_sheet.values())))
     inputs = load_inputs(call, adjusted=True)  # problems are collected, not raised: an open review exports
     sheets.append(("专家分汇总", ["申报编号", "类别", *[f"{i.title}（原始）" for i in e_inds],

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import (Allocation, AllocationOverride, Evaluation, EvaluationRound, Expenditure, FirstBatchBase,
                       FundAccount, FundRecovery, FundRecoveryItem, OverrideState, Rectification, Role, User)
 from ..models.types import utcnow
+from ..permissions import can_approve_override, can_withdraw_override
 from . import audit
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
@@ -105,10 +106,9 @@ def approve_override(item: AllocationOverride, *, actor: User) -> Allocation:
     from .funds import FundsError, create_allocation
 
     _require_admin(actor)
-    if item.state != OverrideState.PENDING:
-        raise SanctionError("该例外下达申请不是待批准状态")
-    if actor.id == item.proposed_by_id:
-        raise SanctionError("例外下达须由另一位管理员批准，提出人不能自己批准")
+    if not can_approve_override(actor, item):  # the rule the base page asks before offering the button
+        raise SanctionError("该例外下达申请不是待批准状态" if item.state != OverrideState.PENDING
+                            else "例外下达须由另一位管理员批准，提出人不能自己批准")
     item.state, item.decided_by_id, item.decided_at = OverrideState.APPROVED, actor.id, utcnow()
     try:
         allocation = create_allocation(item.base, year=item.year, amount_fen=item.amount_fen,
@@ -127,7 +127,7 @@ def approve_override(item: AllocationOverride, *, actor: User) -> Allocation:
 def withdraw_override(item: AllocationOverride, *, reason: str, actor: User) -> None:
     """The proposer or another admin withdraws a pending exception (with a reason)."""
     _require_admin(actor)
-    if item.state != OverrideState.PENDING:
+    if not can_withdraw_override(actor, item):
         raise SanctionError("该例外下达申请不是待批准状态")
     if not (reason or "").strip():
         raise SanctionError("撤回必须说明理由")

@@ -1,6 +1,7 @@
 """Annual work summaries: open a collection, authorities upload, the ministry sees who is late and reminds."""
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -61,6 +62,14 @@ def submit_summary(collection: SummaryCollection, upload, *, actor: User) -> Sum
     return row
 
 
+class SummaryState(str, enum.Enum):
+    """Where an authority stands in a collection of annual summaries."""
+
+    SUBMITTED = "submitted"
+    LATE = "late"
+    MISSING = "missing"
+
+
 @dataclass
 class AuthorityStatus:
     """One line of the ministry's at-a-glance table."""
@@ -69,11 +78,11 @@ class AuthorityStatus:
     submission: SummarySubmission | None
 
     @property
-    def state(self) -> str:
-        """submitted | late | missing."""
+    def state(self) -> SummaryState:
+        """Submitted on time, submitted late, or not submitted."""
         if self.submission is None:
-            return "missing"
-        return "late" if self.submission.late else "submitted"
+            return SummaryState.MISSING
+        return SummaryState.LATE if self.submission.late else SummaryState.SUBMITTED
 
 
 def status_table(collection: SummaryCollection) -> list[AuthorityStatus]:

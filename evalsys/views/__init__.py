@@ -8,8 +8,10 @@ import functools
 from flask import Flask, redirect
 
 from .. import permissions
+from ..services import totp
 from ..models import Role
 from . import admin, applicant, audit, auth, authority, public, review, security
+from .common import states
 from .common.navigation import HOME_ENDPOINTS, N_, home_url
 
 __all__ = ["BLUEPRINT_PACKAGES", "HOME_ENDPOINTS", "NAV", "N_", "home_url", "nav_items",
@@ -55,6 +57,8 @@ def register_blueprints(app: Flask) -> None:
 
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals.update(permissions.template_rules())  # templates ask the rules, not state strings
+    app.jinja_env.globals.update(states.template_globals())  # and show a state as it looks, chosen once
+    app.jinja_env.globals["uses_second_factor"] = totp.eligible  # the roles that enrol a second factor
 
 
 def nav_items(user) -> list[tuple[str, str]]:

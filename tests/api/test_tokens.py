@@ -9,6 +9,7 @@ from datetime import timedelta
 import time_machine
 from sqlalchemy import select, update
 
+from evalsys.domain.api_tokens import MAX_DAYS
 from evalsys.extensions import db
 from evalsys.models import AccountState, ApiToken, Role, User
 from evalsys.models.types import utcnow
@@ -69,6 +70,32 @@ def test_default_lifetime_expiry_and_revocation(app, client):
     assert r.status_code == 401 and r.get_json()["detail"] == "API令牌已被撤销"
     assert [e.event for e in audit_events(app, object_type="api_tokens")][-2:] == ["api_token_revoked",
                                                                                    "api_token_refused"]
+
+
+def test_the_revoke_button_is_offered_exactly_while_the_server_accepts_it(app, client):
+    with app.app_context():
+        user = make_user(Role.AUTHORITY, username="tok-btn")
+        user_id = user.id
+    login(client, "tok-btn")
+    post(client, "/auth/tokens", {"name": "在用", "days": "30"}, token_from="/auth/tokens")
+    post(client, "/auth/tokens", {"name": "过期", "days": "1"}, token_from="/auth/tokens")
+    with app.app_context():
+        ids = {t.name: t.id for t in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user_id))}
+        db.session.execute(update(ApiToken).where(ApiToken.id == ids["过期"])
+                           .values(expires_at=utcnow() - timedelta(minutes=1)))
+        db.session.commit()
+    listing = client.get("/auth/tokens").get_data(as_text=True)
+    assert f"/auth/tokens/{ids['在用']}/revoke" in listing and f"/auth/tokens/{ids['过期']}/revoke" not in listing
+    assert "已过期" in listing and "有效" in listing
+    # The server agrees: an expired token is not revoked (nothing to record), an active one is.
+    post(client, f"/auth/tokens/{ids['过期']}/revoke", token_from="/auth/tokens")
+    post(client, f"/auth/tokens/{ids['在用']}/revoke", token_from="/auth/tokens")
+    with app.app_context():
+        revoked = {t.name: t.revoked_at is not None for t in db.session.scalars(select(ApiToken))}
+    assert revoked == {"在用": True, "过期": False}
+    assert len(audit_events(app, event="api_token_revoked")) == 1
+    listing = client.get("/auth/tokens").get_data(as_text=True)
+    assert "/revoke" not in listing and "已撤销" in listing
 
 
 def test_only_the_owner_revokes_on_the_account_page(app, client, world):
@@ -165,6 +192,16 @@ def test_security_admin_creates_and_revokes_staff_tokens(app, client, world):
     assert r.status_code == 403
     with app.app_context():
         assert db.session.scalar(select(ApiToken).where(ApiToken.user_id == applicant, ApiToken.name == "x")) is None
+
+
+def test_a_refused_token_form_shows_each_problem_on_its_own_line(app, client, world):
+    login(client, "api-secadmin")
+    staff = world.users["admin"]
+    r = post(client, f"/security/users/{staff}/api-tokens", {"name": "名" * 61, "days": "0"},
+             token_from=f"/security/users/{staff}", follow_redirects=True)
+    page = r.get_data(as_text=True)
+    alerts = re.findall(r'class="alert alert-danger[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    assert [a.strip() for a in alerts if "名称" in a or "有效天数" in a] == ["名称不超过60个字符", f"有效天数应为1至{MAX_DAYS}"]
 
 
 def test_rate_limit_counts_per_token(db_url, tmp_path, make_app):

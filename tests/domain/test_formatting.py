@@ -35,6 +35,13 @@ def test_percent(value, text):
     assert fmt.percent(value) == text
 
 
+def test_a_decimal_text_reads_as_written():
+    """The fund rates are kept as 4-decimal texts ("0.9000"); they print like any other fraction."""
+    assert fmt.percent("0.9000", 2) == "90.00%" and fmt.percent(" 0.5363 ", 2) == "53.63%"
+    with pytest.raises(TypeError):
+        fmt.percent("90%")
+
+
 def test_basis_points_and_ratios():
     assert fmt.basis_points(8125) == "81.25%"
     assert fmt.ratio_percent(1, 8) == "12.5%"

@@ -7,8 +7,10 @@ a message saying so: a browser test that silently skips proves nothing.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -30,29 +32,64 @@ class LiveServer:
     app: object
 
 
-@pytest.fixture(scope="module")
-def live_server(template_db, tmp_path_factory) -> Iterator[LiveServer]:
-    """The app on its own cloned database, served by werkzeug on 127.0.0.1 and a free port."""
+@contextmanager
+def _serve(app) -> Iterator[str]:
+    """Serve `app` with werkzeug on 127.0.0.1 and a free port, in a thread; yields the base URL."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     class QuietHandler(WSGIRequestHandler):
         def log_request(self, *args, **kwargs) -> None:  # errors are still logged
             pass
 
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)  # port 0: the OS picks a free one
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(template_db, tmp_path_factory) -> Iterator[LiveServer]:
+    """The app on its own cloned database, served by werkzeug on 127.0.0.1 and a free port."""
     from evalsys import create_app
     from evalsys.extensions import db
 
     url = template_db.clone()
     app = create_app(make_test_config(url, str(tmp_path_factory.mktemp("e2e") / "instance")))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)  # port 0: the OS picks a free one
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+        with _serve(app) as base_url:
+            yield LiveServer(base_url, app)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+        template_db.drop(url)
+
+
+@pytest.fixture(scope="session")
+def demo_server(template_db, tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo loaded once per test process on its own database, served like `live_server`.
+
+    Shared by the browser modules: a test may change what it works on (one draft, one score sheet),
+    but must leave every page of every role reachable as the walk of tests/crawl.py finds it."""
+    from evalsys import create_app
+    from evalsys.demo import load_demo
+    from evalsys.extensions import db
+    from evalsys.services import audit
+
+    url = template_db.clone()
+    app = create_app(make_test_config(url, str(tmp_path_factory.mktemp("e2e-demo") / "instance")))
+    try:
+        with app.app_context():
+            load_demo()
+            db.session.commit()
+            audit.chain_pending()
+        with _serve(app) as base_url:
+            yield LiveServer(base_url, app)
+    finally:
         with app.app_context():
             db.engine.dispose()
         template_db.drop(url)
@@ -66,7 +103,7 @@ def _launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     """Launches Chromium through Playwright on first use, inside the test, so that a missing browser
     or Playwright makes the test FAIL with a message (a fixture error or a skip would hide it)."""
@@ -103,3 +140,27 @@ def new_page(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+def open_as(browser, server: LiveServer, username: str | None, *, width: int = 1440, language: str = "zh",
+            password: str | None = None, **context_options):
+    """A page in a new browser context (`width` px wide, interface in `language`), logged in through the
+    login form as `username` (a demo account unless `password` is given; None: a visitor).
+    The caller closes `page.context`."""
+    from playwright.sync_api import expect
+
+    from tests.crawl import DEMO_PASSWORD
+
+    context = browser().new_context(base_url=server.url, locale="zh-CN",
+                                    viewport={"width": width, "height": 900}, **context_options)
+    context.set_default_timeout(TIMEOUT_MS)
+    if language != "zh":
+        context.add_cookies([{"name": "lang", "value": language, "url": server.url}])
+    page = context.new_page()
+    if username:
+        page.goto("/auth/login")
+        page.fill('input[name="username"]', username)
+        page.fill('input[name="password"]', password or DEMO_PASSWORD)
+        page.locator('main form button[type="submit"]').click()
+        expect(page).not_to_have_url(re.compile(r"/auth/login"))
+    return page

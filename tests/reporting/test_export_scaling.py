@@ -39,3 +39,23 @@ def test_xlsx_and_csv_writers_are_linear_in_rows():
         write(1000)  # warm up imports and caches
         small, large = _cpu(write, 10_000), _cpu(write, 100_000)
         assert large / small <= MAX_RATIO, (write.__name__, small, large)
+
+
+def test_rates_and_long_decimals_keep_their_value_and_show_their_rounding():
+    """A percentage column shows 0.9 as 90.00%; a Decimal with more than two decimals (an average of
+    expert scores) keeps its exact value and shows at most six decimals, never 15 digits."""
+    import io
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    from evalsys.reporting.xlsx import DECIMAL_FORMAT, PERCENT_FORMAT, SheetSpec, workbook_bytes
+
+    data = workbook_bytes([SheetSpec("t", ["rate", "mean", "score"],
+                                     [[Decimal("0.9000"), Decimal("2.233333333333333"), Decimal("4.5")]],
+                                     percent={1})])
+    ws = load_workbook(io.BytesIO(data)).active
+    rate, mean, score = ws[2]
+    assert rate.value == 0.9 and rate.number_format == PERCENT_FORMAT
+    assert mean.value == 2.233333333333333 and mean.number_format == DECIMAL_FORMAT
+    assert score.value == 4.5 and score.number_format == "General"

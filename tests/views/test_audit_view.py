@@ -19,8 +19,17 @@ from tests.conftest import csrf_token, login
 from tests.factories import make_user
 
 FORMULA_USER = '=HYPERLINK("http://evil.example","x")'
+# Event and object cells show the name with the recorded key beside it in <code>.
+CELL = r"((?:[^<]|<code[^>]*>[^<]*</code>)*)"
 ROW_RE = re.compile(r"<tr>\s*<td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td><td>[^<]*</td>\s*<td>[^<]*</td>"
-                    r"<td>([^<]*)</td><td>([^<]*)</td>")
+                    r"<td>" + CELL + r"</td><td>" + CELL + r"</td>")
+KEY_RE = re.compile(r"<code[^>]*>([^<]*)</code>")
+
+
+def _recorded(cell: str) -> str:
+    """The recorded key of a cell (beside its name), then what follows it (an object id)."""
+    m = KEY_RE.search(cell)
+    return cell.strip() if m is None else (m.group(1) + " " + cell[m.end():]).strip()
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def trail(app):
 def _rows(client, query: str = "") -> list[tuple[str, str, str, str, str]]:
     r = client.get(f"/audit/{query}")
     assert r.status_code == 200
-    return ROW_RE.findall(r.get_data(as_text=True))
+    return [(i, t, u, _recorded(e), _recorded(o)) for i, t, u, e, o in ROW_RE.findall(r.get_data(as_text=True))]
 
 
 def test_browse_newest_first_in_beijing_time(trail):

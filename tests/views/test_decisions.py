@@ -72,6 +72,13 @@ def test_differing_proposal_waits_for_a_second_admin_and_the_proposer_cannot_app
     assert approve in other.get(f"/admin/calls/{code}/decisions").get_data(as_text=True)
     assert post(other, approve, token_from=f"/admin/calls/{code}/decisions").status_code == 302
     assert _states(app, swapped) == [S.PROPOSED] * 3 and _states(app, [order[2]]) == [S.SCORED]
+    # Applied: no admin is offered approval or withdrawal any more, and the server agrees.
+    withdraw = f"/admin/calls/{code}/decisions/proposals/{pid}/withdraw"
+    for admin in (client, other):
+        page = admin.get(f"/admin/calls/{code}/decisions").get_data(as_text=True)
+        assert approve not in page and withdraw not in page
+    r = post(client, withdraw, token_from=f"/admin/calls/{code}/decisions")
+    assert r.status_code == 409 and "不是待批准状态" in r.get_data(as_text=True)
 
 
 def test_bad_proposal_input_is_a_chinese_error_not_a_500(app, client):

@@ -270,6 +270,38 @@ def test_entry_form_errors_are_chinese_and_save_nothing(app, world, field, value
         assert db.session.scalar(select(Expenditure).where(Expenditure.voucher_no == "JZ-78")) is None
 
 
+def test_the_entry_page_offers_exactly_the_actions_the_server_accepts(app, world):
+    entry = world["e_ours"]
+    au, op, adm = client_for(app, "au-js"), client_for(app, "op-ours"), client_for(app, "ministry")
+    verify, reject = f"/authority/funds/expenditures/{entry}/verify", f"/authority/funds/expenditures/{entry}/reject"
+    voucher, reverse = f"/applicant/funds/expenditures/{entry}/voucher", f"/applicant/funds/expenditures/{entry}/reverse"
+
+    def offered(client, area):
+        page = client.get(f"/{area}/funds/expenditures/{entry}").get_data(as_text=True)
+        return {url for url in (verify, reject, voucher, reverse) if f'action="{url}"' in page}
+
+    # Pending: the authority decides, the operator may still attach its voucher; the ministry only reads.
+    assert offered(au, "authority") == {verify, reject}
+    assert offered(op, "applicant") == {voucher}
+    assert offered(adm, "admin") == set()
+    r = op.post(reverse, data={"csrf_token": token(op), "date": "2014-06-01", "reason": "x"}, follow_redirects=True)
+    assert "只能冲销已核实的支出" in r.get_data(as_text=True)  # not offered, and refused
+    _, version, _ = entry_state(app, entry)
+    au.post(verify, data={"csrf_token": token(au), "version": str(version)})
+    assert entry_state(app, entry)[0] == ExpenditureStatus.VERIFIED
+    # Verified: nothing left to decide, the voucher is frozen, the operator may reverse it.
+    assert offered(au, "authority") == set()
+    assert offered(op, "applicant") == {reverse}
+    r = au.post(reject, data={"csrf_token": token(au), "version": str(version + 1), "reason": "x"},
+                follow_redirects=True)
+    assert "该支出已处理，不能驳回" in r.get_data(as_text=True)
+    r = op.post(voucher, data={"csrf_token": token(op), "version": str(version + 1),
+                               "voucher": (io.BytesIO(_pdf()), "凭证.pdf")},
+                content_type="multipart/form-data", follow_redirects=True)
+    assert "已核实或已驳回的支出不能再修改凭证" in r.get_data(as_text=True)
+    assert entry_state(app, entry)[2] is None
+
+
 def test_operator_reverses_a_verified_entry_and_attaches_vouchers(app, world):
     with app.app_context():
         funds_ledger.verify_expenditure(db.session.get(Expenditure, world["e_ours"]))
@@ -406,7 +438,8 @@ def test_exports(app, world):
     ws = load_workbook(io.BytesIO(r.data)).worksheets[0]
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
     assert [row[0] for row in rows] == ["B1-01", "B1-11"]
-    assert str(rows[1][4]) == "1000000" and rows[1][7] == "0.5000"
+    assert str(rows[1][4]) == "1000000" and rows[1][7] == 0.5
+    assert ws.cell(row=3, column=8).number_format == "0.00%"  # a rate is a number shown as a percentage
     op = client_for(app, "op-ours")
     r = op.get(f"/applicant/funds/bases/{world['ours']}/export.xlsx?year=2013")
     sheet = load_workbook(io.BytesIO(r.data))["支出明细"]
@@ -579,7 +612,10 @@ def test_a_poorly_graded_base_gets_an_allocation_only_through_two_admins(app):
     approve = f"/admin/funds/overrides/{item_id}/approve"
     base_url = f"/admin/funds/bases/{base_id}"
     assert "待另一位管理员批准" in one.get(base_url).get_data(as_text=True)
-    one.post(approve, data={"csrf_token": csrf_token(one, base_url)})  # the proposer: refused
+    assert approve not in one.get(base_url).get_data(as_text=True)  # the proposer is offered no approval
+    assert approve in two.get(base_url).get_data(as_text=True)
+    r = one.post(approve, data={"csrf_token": csrf_token(one, base_url)}, follow_redirects=True)  # refused
+    assert "提出人不能自己批准" in r.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(AllocationOverride, item_id).state == OverrideState.PENDING
         assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before
@@ -588,3 +624,12 @@ def test_a_poorly_graded_base_gets_an_allocation_only_through_two_admins(app):
         assert db.session.get(AllocationOverride, item_id).state == OverrideState.APPROVED
         assert db.session.scalar(select(func.count(Allocation.id)).where(Allocation.base_id == base_id)) == before + 1
     assert len(audit_events(app, event="allocation_override_approved")) == 1
+    # Decided: nobody is offered approval or withdrawal any more, and the server agrees.
+    withdraw = f"/admin/funds/overrides/{item_id}/withdraw"
+    for admin in (one, two):
+        page = admin.get(base_url).get_data(as_text=True)
+        assert approve not in page and withdraw not in page
+    r = one.post(withdraw, data={"csrf_token": csrf_token(one, base_url), "reason": "晚了"}, follow_redirects=True)
+    assert "不是待批准状态" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(AllocationOverride, item_id).state == OverrideState.APPROVED

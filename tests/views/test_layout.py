@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,64 @@ def test_views_read_through_query_modules():
     built = {str(p.relative_to(root)): n for p in root.rglob("*.py")
              if (n := len(re.findall(r"\bselect\(", p.read_text(encoding="utf-8"))))}
     assert built == {}
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_rel)
+def test_views_leave_the_transaction_to_the_request(path):
+    """The request commits once after a successful response (evalsys/boundary.py); a refusal rolls it back
+    in the one error handler. No view module commits or rolls back itself."""
+    text = path.read_text(encoding="utf-8")
+    assert not re.findall(r"\.(?:commit|rollback)\(", text)
+    # A refused state, quota, deadline or version is a DomainError, shown where the action was taken.
+    assert not re.findall(r"abort\(\s*409", text)
+
+
+TEMPLATES = sorted((VIEWS.parent / "templates").rglob("*.html"))
+STATE = r"[\w.]*\b(?:state|status)(?:\.value)?"
+STATE_STRING_CHOICES = [
+    # obj.state == 'x', obj.status.value != "x", obj.state in ('x', 'y'), obj.state is not 'x'
+    re.compile(STATE + r"\s*(?:==|!=|\bnot\s+in\b|\bin\b|\bis\b(?:\s+not)?)\s*['\"(\[]"),
+    # 'x' == obj.state
+    re.compile(r"['\"]\s*(?:==|!=)\s*" + STATE + r"\b"),
+    # entries|selectattr('state.value', 'ne', 'x') and rejectattr
+    re.compile(r"(?:select|reject)attr\(\s*['\"][\w.]*\b(?:state|status)\b"),
+    # {'x': ..., 'y': ...}[obj.state.value] or [s.value]: a label or colour chosen by the state's string
+    re.compile(r"\}\s*\[\s*(?:" + STATE + r"|[\w.]+\.value)\s*\]"),
+]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.relative_to(VIEWS.parent / "templates").as_posix())
+def test_templates_do_not_choose_by_state_strings(path):
+    """A button asks a `can_*` rule or an object's allowed actions; a badge, label or notice asks
+    `look(state)` / a property of the object (views/common/states.py). No template compares a state."""
+    text = path.read_text(encoding="utf-8")
+    found = [m.group(0) for pattern in STATE_STRING_CHOICES for m in pattern.finditer(text)]
+    assert found == []
+
+
+def test_the_template_lint_sees_each_way_of_comparing_a_state():
+    samples = ["{% if o.state.value == 'pending' %}", "{% if t.status == \"active\" %}",
+               "{% if a.state in ('x', 'y') %}", "{% if 'open' != f.state.value %}",
+               "{{ rows|selectattr('status.value', 'ne', 'rejected')|list }}",
+               "{{ {'a': _('A')}[u.state.value] }}", "{{ {'pending': _('P')}[s.value] }}"]
+    for sample in samples:
+        assert any(p.search(sample) for p in STATE_STRING_CHOICES), sample
+    for fine in ["{% if can_resolve_flag(current_user, f) %}", "{{ look(o.state).label }}", "{{ o.state.label }}",
+                 "{% if f.is_open %}", "{{ area == 'admin' }}"]:
+        assert not any(p.search(fine) for p in STATE_STRING_CHOICES), fine
+
+
+def test_every_state_shown_by_look_has_one_look_in_both_languages(app):
+    """Each member of each enum the pages show has its label (and badge) in views/common/states.py,
+    and the label is translated when English is chosen."""
+    from evalsys.views.common import states
+
+    for enum_type, looks in states.LOOKS.items():
+        assert set(looks) == set(enum_type), enum_type.__name__
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        from flask_babel import refresh
+
+        refresh()
+        shown = [states.look(member) for enum_type in states.LOOKS for member in enum_type]
+        assert all(s.label and s.label.isascii() and (not s.note or s.note.isascii()) for s in shown)
+        assert states.sheet_look(None).label == "Not started"

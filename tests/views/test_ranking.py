@@ -17,6 +17,7 @@ from evalsys.extensions import db
 from evalsys.models import (Application, Assignment, Call, Organisation, RankingRun, ReviewerProfile, Role,
                             Score, ScoreSheet)
 from evalsys.services import runs
+from evalsys.services.criteria import system as criteria_system
 from tests.conftest import login, post
 from tests.factories import make_user
 from tests.rankutil import build_scored_call
@@ -194,7 +195,9 @@ def test_workbook_keeps_formula_like_text_as_text_and_has_every_reviewers_scores
         reviewer = db.session.scalar(select(ReviewerProfile).join(Assignment)
                                      .where(Assignment.call_id == call.id).order_by(ReviewerProfile.id))
         reviewer.name = "@SUM(1+1)"
-        expected = {(a, r, j): Decimal(t) / 10 for a, r, j, t in db.session.execute(
+        system = criteria_system(call.criteria_id, call.criteria_version)
+        titles = {i.id: f"{i.title}（满分{i.max:g}）" for i in system.indicators}
+        expected = {(a, r, titles[j]): Decimal(t) / 10 for a, r, j, t in db.session.execute(
             select(Assignment.application_id, ReviewerProfile.name, Score.indicator_id, Score.tenths)
             .join(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
             .join(Score, Score.sheet_id == ScoreSheet.id)
@@ -215,7 +218,7 @@ def test_workbook_keeps_formula_like_text_as_text_and_has_every_reviewers_scores
     assert any(row[6] == evil for row in wb["排名"].iter_rows(min_row=2, values_only=True))
     scores = wb["专家评分"]
     header = [c.value for c in scores[1]]
-    indicator_columns = {h.split(" ")[0]: k for k, h in enumerate(header) if "满分" in h}
+    indicator_columns = {h: k for k, h in enumerate(header) if "满分" in h}  # headed by name, not id
     assert len(indicator_columns) == 9
     got = {}
     for row in scores.iter_rows(min_row=2, values_only=True):  # one row per reviewer's sheet

@@ -77,6 +77,22 @@ def test_admin_issues_downloads_and_anyone_verifies(app, client, summary_round):
     assert app.test_client().get(f"/public/verify/{wrong}").status_code == 404
 
 
+def test_a_tampered_summary_file_is_not_served_and_is_recorded(app, client, summary_round):
+    from evalsys.services.evaluation_reports import issued_root
+
+    code = summary_round["code"]
+    login(client, summary_round["admin"])
+    post(client, f"/admin/evaluations/{code}/summary", token_from=f"/admin/evaluations/{code}")
+    with app.app_context():
+        report = db.session.scalar(select(RoundSummaryReport))
+        summary_id = report.id
+        (issued_root() / report.path).write_bytes(b"%PDF-1.7 altered")
+    r = client.get(f"/admin/evaluations/{code}/summary/{summary_id}.pdf")
+    assert r.status_code == 409 and r.mimetype == "text/html"
+    assert "报告文件已丢失或与登记的摘要不符" in r.get_data(as_text=True)
+    assert [e.outcome for e in audit_events(app, event="round_summary_mismatch")] == ["failure"]
+
+
 def test_nobody_else_issues_or_downloads_and_crafted_ids_change_nothing(app, client, summary_round):
     code, other = summary_round["code"], summary_round["other"]
     login(client, summary_round["admin"])

@@ -136,6 +136,7 @@ def test_roles_without_a_second_factor_cannot_enrol(app, client):
     with app.app_context():
         make_user(Role.APPLICANT, username="firm")
     login(client, "firm")
+    assert "/auth/totp\"" not in client.get("/applicant/").get_data(as_text=True)  # the menu offers none
     assert "不使用两步验证" in client.get("/auth/totp").get_data(as_text=True)
     r = post(client, "/auth/totp/start", token_from="/auth/password", follow_redirects=True)
     assert "该角色不使用两步验证" in r.get_data(as_text=True)

@@ -1,4 +1,5 @@
-/* The API reference page (/api/v1/docs): Swagger UI from the local bundle, reading the generated document. */
+/* The API reference page (/api/v1/docs): Swagger UI from the local bundle, reading the generated document.
+   No deep links: they put a link inside each operation's button (a nested control a keyboard cannot reach). */
 (function () {
   "use strict";
   var root = document.getElementById("swagger-ui");
@@ -6,9 +7,14 @@
   window.SwaggerUIBundle({
     url: root.getAttribute("data-spec-url"),
     dom_id: "#swagger-ui",
-    deepLinking: true,
+    deepLinking: false,
     validatorUrl: null,
     tryItOutEnabled: false,
-    persistAuthorization: false
+    persistAuthorization: false,
+    onComplete: function () {
+      // Swagger UI wraps the server choice in an empty <label>: give the select its name.
+      var servers = document.getElementById("servers");
+      if (servers && !servers.getAttribute("aria-label")) { servers.setAttribute("aria-label", "Servers"); }
+    }
   });
 }());

@@ -19,6 +19,10 @@ from ...services import criteria as criteria_svc
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
+from ..common.feedback import flash_form_errors
+
+# The states the ministry filters a call's applications by (a draft is the applicant's own).
+LISTED_STATES = [s for s in ApplicationState if s != ApplicationState.DRAFT]
 
 
 def _load_call(code: str) -> Call:
@@ -117,7 +121,7 @@ def call_detail(code: str):
     stmt = query.call_applications(call, query.CallApplicationFilter.parse(state, authority))
     page = paginate(stmt)
     return render_template("admin/call_detail.html", call=call, page=page, state=state, authority=authority,
-                           by_state=query.state_counts(call), states=list(ApplicationState),
+                           by_state=query.state_counts(call), states=LISTED_STATES,
                            authorities=query.authorities(),
                            args={"state": state, "authority": authority})
 
@@ -144,7 +148,7 @@ def check(code: str, app_id: int):
     app = _call_application(code, app_id)
     form = CheckForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash_form_errors(form, "请求无效")
         return redirect(url_for("admin.application_detail", code=code, app_id=app.id))
     formal_check(app, actor=current_user._get_current_object(), passed=form.decision.data == "pass",
                  reason=form.reason.data)

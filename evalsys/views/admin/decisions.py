@@ -10,7 +10,7 @@ from ...extensions import db
 from ...forms.base import options
 from ...forms.decisions import ObjectionForm, ProposalForm, ResolveForm
 from ...forms.security import ConfirmForm
-from ...models import Application, Call, Objection, ObjectionState, Proposal, ProposalState, Role
+from ...models import Application, Call, Objection, Proposal, ProposalState, Role
 from ...permissions import roles_required
 from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
@@ -57,8 +57,7 @@ def decisions(code: str):
     return render_template("decisions/manage.html", call=call, cohorts=_cohort_forms(call), proposals=proposals,
                            in_publicity=in_publicity, objections=objections, objection_form=objection_form,
                            resolve_form=ResolveForm(), confirm=ConfirmForm(), names=names, proposed=proposed,
-                           announced=dec.announcement(call), ProposalState=ProposalState,
-                           ObjectionState=ObjectionState, channels=dec.CHANNELS,
+                           announced=dec.announcement(call), channels=dec.CHANNELS,
                            labels=dec.category_labels(call))
 
 

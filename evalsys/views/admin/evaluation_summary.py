@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, url_for
 from flask_login import current_user
 
+from ...boundary import refusal_returns_to
+from ...domain.errors import StoredFileMismatch
 from ...extensions import db
 from ...forms.evaluations import ConfirmVersionForm
 from ...models import Role
@@ -21,10 +23,10 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def evaluation_round_summary_issue(code: str):
     """Issue the round's national summary as it stands (a refusal is shown on the round page)."""
     round_ = load_round(code)
+    refusal_returns_to(url_for("admin.evaluation_round", code=round_.code))
     if not ConfirmVersionForm().validate_on_submit():
         abort(400)
     report = issue_round_summary(round_, actor=current_user._get_current_object())
-    db.session.commit()
     flash(f"已出具全国汇总报告：{report.serial}", "success")
     return redirect(url_for("admin.evaluation_round", code=round_.code))
 
@@ -40,7 +42,7 @@ def evaluation_round_summary_file(code: str, summary_id: int, fmt: str):
         data = read_signed_summary(report)
         if data is None:
             audit.record_security("round_summary_mismatch", obj=report, outcome="failure")
-            abort(409, description="报告文件已丢失或与登记的摘要不符，已记录并通知管理员")
+            raise StoredFileMismatch
         response = Response(data, mimetype="application/pdf")
     else:
         response = Response(summary_xlsx(report), mimetype=XLSX_TYPE)

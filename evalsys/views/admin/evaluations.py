@@ -62,7 +62,7 @@ def evaluation_round_new():
         if not refused:
             flash(f"已创建评价批次：{created[0].title}", "success")
             return redirect(url_for("admin.evaluation_round", code=created[0].code))
-        errors = refused.fields or {"_": "；".join(refused.lines)}
+        errors = refused.field_errors()
     return render_template("evaluations/round_form.html", form=form, errors=errors)
 
 

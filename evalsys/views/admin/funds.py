@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 
-from ...boundary import attempt
+from ...boundary import attempt, refusal_returns_to
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
@@ -109,21 +109,18 @@ def funds_new_allocation(base_id: int):
 def funds_override_decide(override_id: int, action: str):
     """Approve (a second admin; the allocation is made) or withdraw (with a reason) an exception."""
     item = db.session.get(AllocationOverride, override_id) or abort(404)
+    back = url_for("admin.funds_base", base_id=item.base_id)
+    refusal_returns_to(back)
     form = OverrideForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        if action == "approve":
-            sanctions.approve_override(item, actor=shared.user())
-        else:
-            sanctions.withdraw_override(item, reason=form.reason.data or "", actor=shared.user())
-    except sanctions.SanctionError as e:
-        db.session.rollback()
-        flash(e.message, "danger")
+    if action == "approve":
+        sanctions.approve_override(item, actor=shared.user())
+        flash("已批准并下达资金", "success")
     else:
-        db.session.commit()
-        flash("已批准并下达资金" if action == "approve" else "例外下达申请已撤回", "success")
-    return redirect(url_for("admin.funds_base", base_id=item.base_id))
+        sanctions.withdraw_override(item, reason=form.reason.data or "", actor=shared.user())
+        flash("例外下达申请已撤回", "success")
+    return redirect(back)
 
 
 @roles_required(ADMIN)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from ...boundary import attempt
 from ...domain.units import format_plan
-from ...extensions import db
 from ...forms.plan_targets import REASON_HELP, TargetsImportForm, targets_form
 from ...models import Role
 from ...permissions import roles_required
@@ -40,21 +40,21 @@ def funds_edit_targets(base_id: int):
         for field_id, message in errors.items():
             getattr(form, field_id).errors = [message]
         if not errors:
-            try:
-                expected = int(form.version.data) if (form.version.data or "").isdigit() else None
-                change = svc.set_targets(base, values, actor=shared.user(), reason=form.reason.data or "",
-                                         expected_version=expected, system=system)
-            except svc.PlanTargetError as e:
-                if "reason" in e.errors:
-                    form.reason.errors = [e.errors["reason"]]
-                form.form_errors.append(e.message)
-            else:
-                db.session.commit()
+            expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+            saved = []
+            refused = attempt(lambda: saved.append(svc.set_targets(
+                base, values, actor=shared.user(), reason=form.reason.data or "", expected_version=expected,
+                system=system)))
+            if not refused:
+                change = saved[0]
                 if change.changed:
                     flash(f"目标值已保存（第 {change.version.number} 版）", "success")
                 else:
                     flash("目标值没有变化", "info")
                 return redirect(url_for("admin.funds_base", base_id=base.id))
+            if "reason" in refused.fields:
+                form.reason.errors = [refused.fields["reason"]]
+            form.form_errors.extend(refused.lines)
     return render_template("funds/targets.html", area="admin", base=base, form=form, lock=lock, system=system,
                            history=svc.history(base), sources=SOURCE_LABELS, fields={f.id: f for f in fields},
                            reason_help=REASON_HELP)
@@ -77,16 +77,16 @@ def funds_import_targets():
         if upload is None or not upload.filename:
             form.file.errors = ["请选择要导入的Excel文件"]
         else:
-            try:
-                result = importer.import_targets(upload.read(), actor=shared.user(), reason=form.reason.data or "",
-                                                 filename=upload.filename, system=svc.plan_system())
-            except svc.PlanTargetError as e:
-                form.file.errors = [e.message]
+            imported = []
+            refused = attempt(lambda: imported.append(importer.import_targets(
+                upload.read(), actor=shared.user(), reason=form.reason.data or "", filename=upload.filename,
+                system=svc.plan_system())))
+            if refused:
+                form.file.errors = refused.lines
             else:
+                result = imported[0]
                 if result.ok:
-                    db.session.commit()
                     flash(f"导入完成：{len(result.changed)} 个基地的目标值已更新，{len(result.unchanged)} 个没有变化",
                           "success")
                     return redirect(url_for("admin.funds_home"))
-                db.session.rollback()
     return render_template("funds/targets_import.html", area="admin", form=form, result=result)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from ...extensions import db
+from ...boundary import attempt
 from ...forms.base import BaseForm
 from ...models import Role
 from ...permissions import roles_required
@@ -37,14 +37,11 @@ def call_quotas(code: str):
             else:
                 errors[row.code] = f"{row.name}：请填写0或正整数"
         if not errors:
-            try:
-                changes = quotas.set_authority_quotas(call, figures, actor=user())
-            except quotas.QuotaError as e:
-                db.session.rollback()
-                errors = e.by_code
-            else:
-                db.session.commit()
-                flash(f"推荐名额已保存（调整 {len(changes)} 个推荐单位）", "success")
+            saved: list[dict] = []
+            refused = attempt(lambda: saved.append(quotas.set_authority_quotas(call, figures, actor=user())))
+            if not refused:
+                flash(f"推荐名额已保存（调整 {len(saved[0])} 个推荐单位）", "success")
                 return redirect(url_for("admin.call_quotas", code=call.code))
+            errors = refused.field_errors()
     return render_template("admin/call_quotas.html", call=call, rows=rows, form=form, errors=errors, typed=typed), \
         (422 if errors else 200)

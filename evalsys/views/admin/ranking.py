@@ -130,6 +130,7 @@ def ranking_detail(code: str, run_id: int):
     groups = [g for g in system.groups if any(i.group == g.id for i in system.scored_indicators)]
     others = [r for r in report.run_list(call) if r.id != run.id]
     return render_template("ranking/detail.html", call=call, run=run, rows=rows, groups=groups, page=page,
+                           system_title=system.title,
                            others=others, sensitivity=run.robustness, method_labels=runs.METHOD_LABELS,
                            rule_labels=RULE_LABELS, labels=report.category_labels(call))
 

@@ -20,6 +20,7 @@ from ...services.accounts import authority_choices
 from ...services.applications import system_of
 from ...services.assignment import (active_pool, add_assignment, assign_call, exclusions_for, proposals_for,
                                     remove_assignment)
+from ..common.feedback import flash_form_errors
 
 
 def _actor():
@@ -106,7 +107,7 @@ def review_assign(code: str):
     call = _call(code)
     form = AssignForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash_form_errors(form)
         return redirect(url_for("admin.review_call", code=code))
     refusal_returns_to(url_for("admin.review_call", code=code))
     result = assign_call(call, seed=form.seed.data, actor=_actor())
@@ -168,7 +169,7 @@ def review_add(code: str, app_id: int):
     form = AddAssignmentForm()
     form.reviewer_id.choices = options(_candidates(app))
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash_form_errors(form)
         return redirect(url_for("admin.review_application", code=code, app_id=app.id))
     profile = db.session.get(ReviewerProfile, int(form.reviewer_id.data)) or abort(404)
     source = "replacement" if form.source.data == "replacement" else "manual"

@@ -39,7 +39,7 @@ def summary_status(collection_id: int):
     """Who has submitted, who is late, who is missing — all 37 at a glance."""
     c = collection(collection_id)
     table = svc.status_table(c)
-    counts = {k: sum(1 for s in table if s.state == k) for k in ("submitted", "late", "missing")}
+    counts = {k.value: sum(1 for s in table if s.state == k) for k in svc.SummaryState}
     return render_template("summaries/admin_status.html", c=c, table=table, counts=counts,
                            deadline=svc.deadline_of(c), confirm=ConfirmForm())
 

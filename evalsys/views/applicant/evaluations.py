@@ -72,7 +72,7 @@ def evaluation(evaluation_id: int):
             ev, data, actor=current_user._get_current_object(), expected_version=expected_version(form)), obj=ev)
         if refused:  # shown on the form, the input kept
             status = 409 if refused.error is None else 400  # a stale tab, or figures to correct
-            return _page(ev, form, refused.fields or {"_": "；".join(refused.lines)}, status)
+            return _page(ev, form, refused.field_errors(), status)
         flash("自评内容已保存。", "success")
         return redirect(url_for("applicant.evaluation", evaluation_id=ev.id))
     return _page(ev, form)

@@ -9,8 +9,8 @@ from ...boundary import attempt, discard_changes, refusal_returns_to
 from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
 from ...models import Allocation, Expenditure, Role
-from ...permissions import can_operate_base, roles_required
-from ...services import form_tokens, funds, funds_import, funds_ledger, funds_query
+from ...permissions import can_attach_voucher, can_operate_base, roles_required
+from ...services import form_tokens, funds_import, funds_ledger, funds_query
 from ...services.files import UploadRejected, store_upload
 from ..common import funds as shared
 from ..common.downloads import send_stored
@@ -158,7 +158,7 @@ def funds_attach_voucher(entry_id: int):
     upload = form.voucher.data
     if valid and (upload is None or not upload.filename):
         flash("请选择凭证扫描件", "danger")
-    elif valid and entry.status != funds.PENDING:
+    elif valid and not can_attach_voucher(current_user, entry):
         flash("已核实或已驳回的支出不能再修改凭证", "danger")  # checked before the file is stored
     elif valid:
         refusal_returns_to(url_for("applicant.funds_entry", entry_id=entry_id))

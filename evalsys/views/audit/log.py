@@ -4,9 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 
+from ...domain.audit_labels import OUTCOME_LABELS, event_label, object_label
 from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.audit import AuditFilterForm
@@ -36,6 +38,10 @@ def home():
     linked = chained_ids(db.session, [r.id for r in page.items])
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/home.html", form=form, page=page, linked=linked, args=args,
+                           event_label=lambda e: event_label(e, gettext),
+                           object_label=lambda t: object_label(t, gettext),
+                           outcome_labels=OUTCOME_LABELS,
+                           role_labels={r.value: r.label for r in Role},
                            todos=todo_for(current_user))
 
 

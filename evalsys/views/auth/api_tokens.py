@@ -4,12 +4,13 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user
 
+from ...boundary import attempt
 from ...extensions import db
 from ...forms.api_tokens import ApiTokenForm
 from ...forms.security import ConfirmForm
 from ...models import ApiToken
-from ...permissions import any_logged_in
-from ...services.api_tokens import TokenError, create_token, refusal, revoke_token, tokens_of
+from ...permissions import any_logged_in, can_revoke_token
+from ...services.api_tokens import create_token, refusal, revoke_token, tokens_of
 
 
 def shown_once(new, back_url: str, owner):
@@ -26,25 +27,24 @@ def api_tokens():
     user = current_user._get_current_object()
     form = ApiTokenForm()
     if form.validate_on_submit():
-        try:
-            new = create_token(user, actor=user, name=form.name.data or "", days=form.days.data)
-        except TokenError as e:
-            form.name.errors = [str(e)]
-        else:
-            db.session.commit()
-            return shown_once(new, url_for("auth.api_tokens"), user)
+        made = []
+        refused = attempt(lambda: made.append(create_token(user, actor=user, name=form.name.data or "",
+                                                           days=form.days.data)))
+        if not refused:
+            return shown_once(made[0], url_for("auth.api_tokens"), user)
+        form.name.errors = refused.lines
     return render_template("auth/api_tokens.html", form=form, tokens=tokens_of(user), confirm=ConfirmForm(),
                            refused=refusal(user))
 
 
 @any_logged_in
 def revoke_api_token(token_id: int):
-    """Revoke one of the account's own tokens."""
+    """Revoke one of the account's own tokens that is still in force."""
+    user = current_user._get_current_object()
     row = db.session.get(ApiToken, token_id)
-    if row is None or row.user_id != current_user.id:
+    if row is None or row.user_id != user.id:
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        if revoke_token(row, actor=current_user._get_current_object()):
-            db.session.commit()
-            flash("令牌已撤销，使用它的请求将被拒绝。", "success")
+    if ConfirmForm().validate_on_submit() and can_revoke_token(user, row):
+        revoke_token(row, actor=user)
+        flash("令牌已撤销，使用它的请求将被拒绝。", "success")
     return redirect(url_for("auth.api_tokens"))

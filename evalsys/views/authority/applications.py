@@ -22,6 +22,7 @@ from ...services.accounts import approve_member, can_approve_member, verify_orga
 from ...services.calls import find_call
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 from ..common.downloads import send_stored
+from ..common.feedback import flash_form_errors
 
 
 @roles_required(Role.AUTHORITY)
@@ -108,7 +109,7 @@ def download_attachment(app_id: int, attachment_id: int):
 def _decide(app_id: int, form, service, kwargs):
     app = _my_application(app_id)
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash_form_errors(form, "请求无效")
         return redirect(url_for("authority.application_detail", app_id=app.id))
     service(app, actor=current_user._get_current_object(), **kwargs(form))
     flash(f"已办理：{app.organisation.name} → {app.state.label}", "success")

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ...domain import figures as fig
 from ...domain.workflow import STATE_LABELS
+from ...domain.units import format_matrix
 from ...extensions import db
 from ...models import Application, ApplicationAttachment
 from ...permissions import can_view_application
@@ -34,7 +35,7 @@ def figure_rows(app: Application) -> list[tuple[str, str]]:
             continue
         if f.derived:
             value = matrix.get(f.id)
-            shown = "—" if value is None else (f"{value * 100:.2f}%" if f.kind == "ratio" else f"{value:.4g}")
+            shown = format_matrix(f, value)
         else:
             shown = fig.display_human(f, stored.get(f.id))
         rows.append((f.label, shown))

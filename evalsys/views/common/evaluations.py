@@ -7,7 +7,8 @@ from typing import Any
 from flask import Response, abort, request
 from flask_login import current_user
 
-from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
+from ...domain.errors import StoredFileMismatch
+from ...domain.evaluation import ACTION_LABELS, Party, allowed_actions
 from ...domain.figures import display_human
 from ...domain.money import format_fen
 from ...domain.units import format_plan
@@ -16,7 +17,7 @@ from ...models import Evaluation, EvaluationRound, IssuedReport, Role
 from ...permissions import can_view_evaluation
 from ...services import audit, evaluation_query
 from ...services import evaluations as svc
-from ...services.evaluation_reports import read_signed
+from ...services.evaluation_reports import indicator_values, read_signed
 from ...services.rectifications import recoveries_of
 from ...services.sanctions import recovery_lines
 
@@ -69,13 +70,14 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
     prefill = svc.fund_prefill(ev.base, ev.round.year)
     return {
         "ev": ev, "system": system, "result": result, "figures": figure_rows(ev, system), "plan": plan,
+        "printed": {r.indicator.id: indicator_values(system, r) for g in result.groups for r in g.rows},
         "scores": {s.indicator_id: s for s in ev.scores},
         "flags": svc.fund_flags(ev.base) if role in (Role.AUTHORITY, Role.ADMIN) else [],
         "prefill": prefill, "format_fen": format_fen,
         "actions": allowed_actions(ev.state, PARTY[role]) if role in PARTY else [],
         "reports": ev.reports, "rectification": ev.rectification, "recoveries": recoveries_of(ev.base_id),
         "recovery_lines": recovery_lines(ev.base) if role == Role.ADMIN and ev.rectification else [],
-        "States": EvaluationState, "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
+        "action_labels": {a.value: label for a, label in ACTION_LABELS.items()},
     }
 
 
@@ -87,7 +89,7 @@ def send_report(ev: Evaluation, report_id: int) -> Response:
     data = read_signed(report)
     if data is None:
         audit.record_security("issued_report_mismatch", obj=report, outcome="failure")
-        abort(409, description="报告文件已丢失或与登记的摘要不符，已记录并通知管理员")
+        raise StoredFileMismatch
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{report.serial}.pdf"'
     response.headers["X-Content-Type-Options"] = "nosniff"

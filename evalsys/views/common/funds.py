@@ -16,6 +16,7 @@ from ...permissions import can_view_base
 from ...reporting import charts
 from ...reporting import funds as funds_report
 from ...services import funds_query, plan_targets
+from .feedback import flash_form_errors
 
 
 ENTRY_SORTS = {"date": Expenditure.date, "amount": Expenditure.amount_fen, "id": Expenditure.id}
@@ -27,12 +28,6 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def user():
     """The current user object (not the proxy), for services and audit."""
     return current_user._get_current_object()  # type: ignore[attr-defined]
-
-
-def flash_form_errors(form, default: str) -> None:
-    """Flash a refused small form's errors in Chinese (or `default` when it names none)."""
-    messages = [m for errors in form.errors.values() for m in errors if isinstance(m, str)]
-    flash("；".join(dict.fromkeys(messages)) or default, "danger")
 
 
 def apply_with_reason(action, target, *, missing: str, done: str, back: str):

@@ -16,6 +16,7 @@ from ...services.applications import current_attachments, outline_of, system_of
 from ...services.files import read_verified
 from ...services.todo_query import todo_for
 from ..common.applications import category_label, figure_rows
+from ..common.feedback import flash_form_errors
 
 
 # In a blind call these documents name the applicant by their nature (licence, seal); withheld.
@@ -122,7 +123,7 @@ def decline(assignment_id: int):
     assignment = _load(assignment_id)
     form = DeclineForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash_form_errors(form)
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     review_pool.decline_assignment(assignment, form.reason.data, actor=_actor())
     flash("已声明回避，该评审任务已退回，管理员将另行安排专家。", "success")
@@ -165,7 +166,7 @@ def divergence(assignment_id: int):
     sheet = review_sheets.sheet_of(assignment) or abort(404)
     form = DivergenceForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash_form_errors(form)
         return redirect(url_for("review.assignment", assignment_id=assignment.id))
     try:
         version = int(form.version.data or 0)

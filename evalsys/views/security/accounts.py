@@ -15,6 +15,7 @@ from ...services.account_query import AccountFilter, accounts, reviewer_profiles
 from ...services.todo_query import todo_for
 from ...services.accounts import authority_choices, create_user, set_role, set_state, unlock_user
 from ...services.auth import is_locked
+from ..common.feedback import flash_form_errors
 
 
 def _authority_choices(blank: str):
@@ -79,7 +80,7 @@ def change_role(user_id: int):
                  authority_code=form.authority_code.data or None)
         flash("角色已变更，该账户的现有会话已失效。", "success")
     else:
-        flash("；".join(e for errs in form.errors.values() for e in errs), "danger")
+        flash_form_errors(form)
     return redirect(url_for("security.detail", user_id=user.id))
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, url_for
 from flask_login import current_user
 
+from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.api_tokens import ApiTokenForm
 from ...forms.security import ConfirmForm
 from ...models import ApiToken, Role, User
-from ...permissions import roles_required
-from ...services.api_tokens import (TokenError, can_manage_tokens_of, create_token, refusal, revoke_token,
-                                     tokens_of)
+from ...permissions import can_manage_tokens_of, can_revoke_token, roles_required
+from ...services.api_tokens import create_token, refusal, revoke_token, tokens_of
 from ..auth.api_tokens import shown_once
+from ..common.feedback import flash_form_errors
 from .accounts import _load_target
 
 
@@ -34,15 +35,11 @@ def create_api_token(user_id: int):
     user = _staff_target(user_id)
     form = ApiTokenForm()
     if not form.validate_on_submit():
-        flash("；".join(e for errs in form.errors.values() for e in errs) or "请求无效", "danger")
+        flash_form_errors(form, "请求无效")
         return redirect(url_for("security.detail", user_id=user.id))
-    try:
-        new = create_token(user, actor=current_user._get_current_object(), name=form.name.data or "",
-                           days=form.days.data)
-    except TokenError as e:
-        flash(str(e), "danger")
-        return redirect(url_for("security.detail", user_id=user.id))
-    db.session.commit()
+    refusal_returns_to(url_for("security.detail", user_id=user.id))
+    new = create_token(user, actor=current_user._get_current_object(), name=form.name.data or "",
+                       days=form.days.data)
     return shown_once(new, url_for("security.detail", user_id=user.id), user)
 
 
@@ -53,8 +50,7 @@ def revoke_api_token(user_id: int, token_id: int):
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        if revoke_token(row, actor=current_user._get_current_object()):
-            db.session.commit()
-            flash("令牌已撤销。", "success")
+    if ConfirmForm().validate_on_submit() and can_revoke_token(current_user, row):
+        revoke_token(row, actor=current_user._get_current_object())
+        flash("令牌已撤销。", "success")
     return redirect(url_for("security.detail", user_id=user.id))
