@@ -110,9 +110,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from .i18n import current_language
+    from .i18n import current_language, install_template_gettext
     from .domain.timeutil import format_beijing
 
+    install_template_gettext(app)
     app.jinja_env.filters["bjt"] = format_beijing
     _register_number_filters(app)
     app.jinja_env.globals["current_language"] = current_language
