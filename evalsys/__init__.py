@@ -110,12 +110,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from .i18n import current_language, grade_name, in_language
+    from .i18n import current_language, grade_name, in_language, install_template_gettext, translated
     from .domain.timeutil import format_beijing
 
+    install_template_gettext(app)
     app.jinja_env.filters["bjt"] = format_beijing
     app.jinja_env.filters["tr"] = in_language
     app.jinja_env.filters["grade"] = grade_name
+    app.jinja_env.filters["translated"] = translated
     _register_number_filters(app)
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["request_path"] = lambda: request.path

@@ -41,6 +41,8 @@ def restore_stashed_form() -> None:
     """
     if request.method != "GET" or not current_user or not current_user.is_authenticated:
         return
+    if not g.get("has_form_stash"):  # read with the session (services.auth.load_session)
+        return
     pairs = take_stashed_form(current_user.id, request.path)
     if pairs is None:
         return
@@ -69,7 +71,10 @@ def check_access():
     # Resolve the proxy first: loading the user touches (or expires) the session row, and that
     # must be committed here, since GET views commit nothing and teardown rolls back.
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    db.session.commit()  # persist the session touch / expiry done while loading the user
+    if db.session.dirty or db.session.new or db.session.deleted:
+        # Persist the session touch (at most once a minute) or expiry done while loading the user.
+        # Only then: a commit expires every loaded object, and the user would be read again.
+        db.session.commit()
     if not user.is_authenticated:
         expired = g.get("expired_user_id")
         if request.method not in SAFE_METHODS:

@@ -1,8 +1,10 @@
 """Language choice: Simplified Chinese by default, English on request (cookie `lang`)."""
 from __future__ import annotations
 
-from flask import current_app, request
-from flask_babel import pgettext
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import gettext, pgettext
 
 
 def select_locale() -> str:
@@ -31,9 +33,44 @@ def in_language(item) -> str:
     return str(item)
 
 
+def translated(text: str) -> str:
+    """A message the page did not write itself (a form's validation message, a state label) in the page's
+    language when the catalogue has it, else as it is; never formatted, so a "%" in it stays."""
+    return gettext(text)
+
+
 def grade_name(label: str) -> str:
     """A performance grade as the criteria file writes it (优/良/中/差, stored with each evaluation), in the
     page's language; "grade" is the catalogue context, as 优 and 中 also name marks on a score sheet."""
     names = {"优": pgettext("grade", "优"), "良": pgettext("grade", "良"), "中": pgettext("grade", "中"),
              "差": pgettext("grade", "差")}
     return names.get(label, label)
+
+
+def install_template_gettext(app: Flask) -> None:
+    """`_()` and `gettext()` in templates, as Jinja's i18n extension defines them (translate, mark safe
+    when autoescaping, then format with the keyword arguments), but a message without arguments is
+    translated once per language and process: a page shows dozens of labels, and each lookup through
+    Flask-Babel (context, locale, catalogue) cost more than the rest of the line that shows it."""
+    from flask_babel import get_locale, get_translations
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    translated: dict[tuple[Any, bool, str], str] = {}
+
+    @pass_context
+    def gettext(__context: Any, __string: str, **variables: Any) -> str:
+        key = (get_locale(), __context.eval_ctx.autoescape, __string)
+        if not variables:
+            found = translated.get(key)
+            if found is not None:
+                return found
+        rv = get_translations().ugettext(__string)
+        if key[1]:
+            rv = Markup(rv)
+        rv = rv % variables  # Jinja's newstyle gettext always formats, so "%%" reads "%" either way
+        if not variables:
+            translated[key] = rv
+        return rv
+
+    app.jinja_env.globals.update(gettext=gettext, _=gettext)

@@ -19,4 +19,5 @@ def configure_login(app: Flask) -> None:
         found = load_session(token)
         if found.user is None and found.expired_user_id:
             g.expired_user_id = found.expired_user_id
+        g.has_form_stash = found.has_form_stash
         return found.user

@@ -14,9 +14,11 @@ along and shows the row count of the filtered statement.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import Select, func
 
 from .extensions import db
 
@@ -36,17 +38,44 @@ def page_number(value: object = None) -> int:
     return min(max(number, 1), MAX_PAGE)
 
 
+class _CountedPage(SelectPagination):
+    """A page whose rows carry the total (COUNT(*) OVER ()): the items and the count in one query.
+
+    An empty first page means an empty list; only an empty later page (past the end) asks for the
+    count separately, as Flask-SQLAlchemy always does."""
+
+    _total: int | None = None
+
+    def _query_items(self) -> list[Any]:
+        stmt = self._query_args["select"].add_columns(func.count().over())
+        rows = self._query_args["session"].execute(stmt.limit(self.per_page).offset(self._query_offset)).unique().all()
+        if rows:
+            self._total = rows[0][-1]
+        elif self.page == 1:
+            self._total = 0
+        return [row[0] for row in rows]
+
+    def _query_count(self) -> int:
+        return self._total if self._total is not None else super()._query_count()
+
+
+def _fetch(stmt: Select, number: int, size: int) -> Pagination:
+    # A window function is computed before DISTINCT: such a statement is counted on its own.
+    cls = SelectPagination if stmt._distinct or stmt._distinct_on else _CountedPage
+    return cls(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size, error_out=False)
+
+
 def paginate(stmt: Select, *, page: object = None, per_page: int | None = None) -> Pagination:
     """One page of `stmt` (which must be ordered); a page past the last gives the last page.
 
-    `page` defaults to the request's `?page=` and `per_page` to the `PAGE_SIZE` setting. The row
-    count is one COUNT query, as in Flask-SQLAlchemy; only a page past the end costs a second
-    fetch.
+    `page` defaults to the request's `?page=` and `per_page` to the `PAGE_SIZE` setting. The rows
+    and their total come in one query (a window count); only a page past the end costs a count and
+    a second fetch.
     """
     number = page_number(page)
     size = per_page or current_app.config["PAGE_SIZE"]
-    result = db.paginate(stmt, page=number, per_page=size, max_per_page=size, error_out=False)
+    result = _fetch(stmt, number, size)
     last = max(result.pages, 1)
     if number > last:
-        result = db.paginate(stmt, page=last, per_page=size, max_per_page=size, error_out=False)
+        result = _fetch(stmt, last, size)
     return result

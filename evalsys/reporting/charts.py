@@ -8,19 +8,31 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+if TYPE_CHECKING:  # matplotlib is imported by the first chart drawn, not when the application starts
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 
 
 def _font(size: float = 9) -> FontProperties | None:
+    from matplotlib.font_manager import FontProperties
+
     return FontProperties(fname=str(CJK_FONT), size=size) if CJK_FONT.exists() else None
 
 
+def _figure(**kwargs) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def _png(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
@@ -39,7 +51,7 @@ def _label_axes(ax, title: str, xlabel: str, ylabel: str, font: FontProperties |
 def execution_by_base_png(rows: Sequence[tuple[str, int | None]], *, title: str = "各基地预算执行率") -> bytes:
     """Horizontal bars of execution rates; rows are (label, rate in basis points or None)."""
     font = _font()
-    fig = Figure(figsize=(8, max(2.5, 0.28 * len(rows) + 1.2)))
+    fig = _figure(figsize=(8, max(2.5, 0.28 * len(rows) + 1.2)))
     ax = fig.add_subplot()
     labels = [label for label, _ in rows]
     values = [(bp or 0) / 100 for _, bp in rows]  # percent, for display only (not a money path)
@@ -56,7 +68,7 @@ def execution_by_base_png(rows: Sequence[tuple[str, int | None]], *, title: str 
 def spending_by_category_png(rows: Sequence[tuple[str, int]], *, title: str = "按类别的已核实支出") -> bytes:
     """Bars of verified spending per category; rows are (label, fen). Shown in 10,000 yuan."""
     font = _font()
-    fig = Figure(figsize=(8, max(2.5, 0.35 * len(rows) + 1.2)))
+    fig = _figure(figsize=(8, max(2.5, 0.35 * len(rows) + 1.2)))
     ax = fig.add_subplot()
     labels = [label for label, _ in rows]
     values = [fen / 1_000_000 for _, fen in rows]  # 万元, for display only

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from .fonts import apply_cjk_font
+
+if TYPE_CHECKING:  # matplotlib is imported by the first chart drawn, not when the application starts
+    from matplotlib.figure import Figure
+
 
 GRADE_COLOURS = {"优": "#198754", "良": "#0d6efd", "中": "#fd7e14", "差": "#dc3545"}
 
 
+def _figure(**kwargs) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def _png(fig: Figure, font_path: str | None, margins: dict[str, float] | None = None) -> bytes:
     apply_cjk_font(fig, font_path)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     # Fixed margins instead of tight_layout(): that would draw the whole figure once more.
     fig.subplots_adjust(**{"left": 0.1, "right": 0.97, "top": 0.88, "bottom": 0.14, **(margins or {})})
@@ -26,7 +36,7 @@ def _png(fig: Figure, font_path: str | None, margins: dict[str, float] | None = 
 
 def group_scores_png(rows: Sequence[tuple[str, float, float]], *, font_path: str | None = None) -> bytes:
     """Bars of points per level-1 group against the group's maximum; rows are (title, points, max)."""
-    fig = Figure(figsize=(6.2, 2.8))
+    fig = _figure(figsize=(6.2, 2.8))
     ax = fig.add_subplot()
     xs = range(len(rows))
     ax.bar([x - 0.18 for x in xs], [m for _, _, m in rows], width=0.36, color="#ced4da", label="满分")
@@ -43,7 +53,7 @@ def group_scores_png(rows: Sequence[tuple[str, float, float]], *, font_path: str
 
 def category_spending_png(rows: Sequence[tuple[str, float]], *, font_path: str | None = None) -> bytes:
     """Horizontal bars of verified spending per category, in 10,000 yuan; rows are (label, 万元)."""
-    fig = Figure(figsize=(6.2, max(2.2, 0.32 * len(rows) + 1.0)))
+    fig = _figure(figsize=(6.2, max(2.2, 0.32 * len(rows) + 1.0)))
     ax = fig.add_subplot()
     if rows:
         ax.barh(range(len(rows)), [v for _, v in rows], color="#20c997")
@@ -62,7 +72,7 @@ def category_spending_png(rows: Sequence[tuple[str, float]], *, font_path: str |
 
 def grade_distribution_png(counts: Sequence[tuple[str, int]], *, font_path: str | None = None) -> bytes:
     """Bars of evaluations per grade; counts are (grade label, n), best grade first."""
-    fig = Figure(figsize=(5, 2.8))
+    fig = _figure(figsize=(5, 2.8))
     ax = fig.add_subplot()
     ax.bar([g for g, _ in counts], [n for _, n in counts], color=[GRADE_COLOURS.get(g, "#6c757d") for g, _ in counts])
     for x, (_, n) in enumerate(counts):
@@ -75,7 +85,7 @@ def grade_distribution_png(counts: Sequence[tuple[str, int]], *, font_path: str 
 
 def scores_by_authority_png(rows: Sequence[tuple[str, float, int]], *, font_path: str | None = None) -> bytes:
     """Horizontal bars of the mean total per authority; rows are (authority, mean, n)."""
-    fig = Figure(figsize=(6.5, max(2.4, 0.3 * len(rows) + 1.0)))
+    fig = _figure(figsize=(6.5, max(2.4, 0.3 * len(rows) + 1.0)))
     ax = fig.add_subplot()
     ax.barh(range(len(rows)), [m for _, m, _ in rows], color="#6610f2")
     ax.set_yticks(range(len(rows)), [f"{a}（{n}）" for a, _, n in rows])
@@ -90,7 +100,7 @@ def scores_by_authority_png(rows: Sequence[tuple[str, float, int]], *, font_path
 
 def execution_vs_score_png(points: Sequence[tuple[float, float, str]], *, font_path: str | None = None) -> bytes:
     """Scatter of budget execution rate (%) against total score; points are (rate %, total, grade)."""
-    fig = Figure(figsize=(5.5, 3.4))
+    fig = _figure(figsize=(5.5, 3.4))
     ax = fig.add_subplot()
     for label, colour in GRADE_COLOURS.items():
         pts = [(x, y) for x, y, g in points if g == label]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -101,8 +102,11 @@ def pending_members(authority_code: str) -> list[User]:
 
 def call_applications(call: Call, lq: ListQuery) -> Select:
     """A call's applications (drafts excluded) matching the search and ?state=&authority=; by default by authority
-    and recommendation order."""
-    stmt = select(Application).where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT)
+    and recommendation order. For the list: the figures and the narrative (the bulk of each
+    row) are read only if asked for, and each row's call is `call`, not joined in again."""
+    stmt = (select(Application).options(defer(Application.figures), defer(Application.narrative),
+                                        lazyload(Application.call))
+            .where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT))
     if lq.get("authority"):
         stmt = stmt.where(Application.authority_code == lq.get("authority"))
     return _applications(stmt, lq, (Application.authority_code, Application.recommend_order, Application.id))

@@ -1,6 +1,7 @@
 """Authentication: password check with database-counted lockout, and server-side sessions."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -8,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, exists, func, select, update
 
 from ..extensions import db
-from ..models import AccountState, LoginFailure, User, UserSession
+from ..models import AccountState, FormStash, LoginFailure, User, UserSession
 from ..models.types import utcnow
 from . import audit
 from .passwords import burn_time, check_password, hash_password, needs_rehash
@@ -124,11 +125,25 @@ class SessionLookup:
 
     user: User | None
     expired_user_id: int | None = None
+    #: Whether input kept at an expiry waits for this user (read in the same query, so that the
+    #: request hook looks the stash up only when there is one).
+    has_form_stash: bool = False
+
+
+@functools.cache
+def _session_by_token() -> Select:
+    """Built once: every request runs it."""
+    stashed = exists().where(FormStash.user_id == UserSession.user_id)
+    return select(UserSession, stashed).where(UserSession.token_hash == bindparam("token_hash"))
 
 
 def load_session(token: str) -> SessionLookup:
-    """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users."""
-    row = db.session.scalar(select(UserSession).where(UserSession.token_hash == _token_hash(token)))
+    """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users.
+
+    One query: the session row, its user (with organisation and authority) and whether a form stash
+    waits for that user."""
+    found = db.session.execute(_session_by_token(), {"token_hash": _token_hash(token)}).first()
+    row, has_stash = found if found is not None else (None, False)
     if row is None or row.revoked_at is not None:
         return SessionLookup(None)
     now = utcnow()
@@ -142,7 +157,7 @@ def load_session(token: str) -> SessionLookup:
     if (now - row.last_seen_at).total_seconds() > 60:
         row.last_seen_at = now
     row.user.session_token = token  # type: ignore[attr-defined]
-    return SessionLookup(row.user)
+    return SessionLookup(row.user, has_form_stash=bool(has_stash))
 
 
 def end_session(token: str | None) -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from ..domain import funds as rules
 from ..domain.money import rate_bp
@@ -170,8 +170,9 @@ def available_years() -> list[int]:
 
 
 def visible_base_list(user: Any) -> list[FirstBatchBase]:
-    """The bases a user may see, loaded, ordered by code."""
-    return list(db.session.scalars(visible_bases(user)).unique())
+    """The bases a user may see, loaded, ordered by code (with their authority; the operating
+    organisation, which the lists of bases do not show, is read only if asked for)."""
+    return list(db.session.scalars(visible_bases(user).options(lazyload(FirstBatchBase.operator))).unique())
 
 
 def reversals_of(entry: Expenditure) -> list[Expenditure]:

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from ..domain import uscc as uscc_rules
 from ..extensions import db
@@ -83,8 +84,9 @@ def set_reviewer_state(profile: ReviewerProfile, state: ReviewerState, *, actor:
 
 
 def profile_of(user: User) -> ReviewerProfile | None:
-    """The expert profile bound to a reviewer account."""
-    return db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user.id))
+    """The expert profile bound to a reviewer account (its `user` is `user`, not read again)."""
+    return db.session.scalar(select(ReviewerProfile).options(lazyload(ReviewerProfile.user))
+                             .where(ReviewerProfile.user_id == user.id))
 
 
 # --- conflicts ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ assignments, calls with their applications in review, a reviewer's own assignmen
 from __future__ import annotations
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -42,7 +43,8 @@ ASSIGNMENT_SORTS = {"call": (Assignment.call_id,), "application": (Assignment.ap
 def assignments_of(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
     """Every assignment of an expert matching the search (organisation name, USCC, call code) and ?state=; by
     default newest first."""
-    stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
+    stmt = (select(Assignment).options(lazyload(Assignment.reviewer))  # the reviewer is `profile` itself
+            .join(Application, Application.id == Assignment.application_id)
             .join(Organisation, Organisation.id == Application.organisation_id)
             .join(Call, Call.id == Assignment.call_id).where(Assignment.reviewer_id == profile.id))
     stmt = search(stmt, lq.q, Organisation.name, Organisation.uscc, Call.code, Call.title)
@@ -58,7 +60,8 @@ ACTIVE_SORTS = {"call": (Call.id,), "application": (Assignment.application_id,)}
 def active_assignments(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
     """A reviewer's active assignments matching the search (call title or code, application number) and ?call=;
     by default newest call first."""
-    stmt = (select(Assignment).join(Application, Application.id == Assignment.application_id)
+    stmt = (select(Assignment).options(lazyload(Assignment.reviewer))  # the reviewer is `profile` itself
+            .join(Application, Application.id == Assignment.application_id)
             .join(Call, Call.id == Assignment.call_id)
             .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE))
     if lq.q:
@@ -78,11 +81,13 @@ def calls_of(profile: ReviewerProfile) -> list[Call]:
 
 
 def sheets_of(assignment_ids: list[int]) -> dict[int, ScoreSheet]:
-    """The sheets of some assignments, by assignment id."""
+    """The sheets of some assignments, by assignment id (the caller holds the assignments: a sheet's
+    assignment is found among them when asked for, not joined in again with all it joins)."""
     if not assignment_ids:
         return {}
     return {s.assignment_id: s for s in db.session.scalars(
-        select(ScoreSheet).where(ScoreSheet.assignment_id.in_(assignment_ids)))}
+        select(ScoreSheet).options(lazyload(ScoreSheet.assignment))
+        .where(ScoreSheet.assignment_id.in_(assignment_ids)))}
 
 
 def calls_in_review(states: tuple[ApplicationState, ...]) -> tuple[list[Call], dict[int, dict]]:

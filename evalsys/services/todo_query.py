@@ -7,13 +7,14 @@ Titles are message ids (marked with N_) translated where they are shown, with th
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import and_, distinct, func, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, distinct, func, literal, or_, select
 
 from ..domain.evaluation import EvaluationState
 from ..domain.funds import ExpenditureStatus
@@ -78,6 +79,13 @@ def _one_or_list(count: int, first_id: int, detail: str, detail_arg: str, listin
     return listing, list_args or {}
 
 
+def _built_once(build: Callable[[], Select]) -> Callable[[], Select]:
+    """A statement of a work list, built once per process with bind parameters for what varies
+    (`:user_id`, `:org`, `:code`, `:now`): a home page runs up to six of them on every visit, and
+    building a statement of this size cost more than running it."""
+    return functools.cache(build)
+
+
 def todo_for(user: Any, now: datetime | None = None) -> list[TodoItem]:
     """The work list of `user`'s role."""
     now = now or utcnow()
@@ -95,21 +103,48 @@ def applicant_todo(user: Any, now: datetime) -> list[TodoItem]:
     if org is None:
         return []
     items: list[TodoItem] = []
-    deadline = func.coalesce(
-        func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
-        func.max(Call.recommend_deadline))
-    rows = db.session.execute(
-        select(Application.state, Call.title, func.count(), func.min(Application.id), deadline)
-        .join(Call, Call.id == Application.call_id)
-        .where(Application.organisation_id == org, or_(
-            and_(Application.state == ApplicationState.DRAFT, Call.closes_at > now),
-            and_(Application.state == ApplicationState.RETURNED, Call.recommend_deadline > now)))
-        .group_by(Application.state, Call.id, Call.title).order_by(deadline)).all()
+    params = {"org": org, "now": now}
+    rows = db.session.execute(_applicant_applications(), params).all()
     for state, call_title, n, first, due in rows:
         title = N_("完成并提交申报：%(call)s") if state == ApplicationState.DRAFT else \
             N_("按退回意见修改后重新提交：%(call)s")
         items.append(_item(title, n, "applicant.application_detail", now, deadline=due, args={"app_id": first},
                            params={"call": call_title}))
+    rows = db.session.execute(_applicant_attachments(), params).all()
+    for call_title, first, n, due_at in rows:
+        items.append(_item(N_("上传缺少的附件：%(call)s"), int(n), "applicant.application_detail", now,
+                           deadline=due_at, args={"app_id": first}, params={"call": call_title}))
+    rows = db.session.execute(_applicant_evaluations(), params).all()
+    for round_title, n, first, due_at in rows:
+        endpoint, args = _one_or_list(n, first, "applicant.evaluation", "evaluation_id", "applicant.evaluations")
+        items.append(_item(N_("填报绩效自评：%(round)s"), n, endpoint, now, deadline=due_at, args=args,
+                           params={"round": round_title}))
+    if user.is_org_main:
+        n = db.session.scalar(_applicant_accounts(), params)
+        if n:
+            items.append(_item(N_("审批本单位新增账户"), n, "applicant.home", now))
+    return items
+
+
+def _open_application():
+    now = bindparam("now")
+    return or_(and_(Application.state == ApplicationState.DRAFT, Call.closes_at > now),
+               and_(Application.state == ApplicationState.RETURNED, Call.recommend_deadline > now))
+
+
+@_built_once
+def _applicant_applications() -> Select:
+    deadline = func.coalesce(
+        func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
+        func.max(Call.recommend_deadline))
+    return (select(Application.state, Call.title, func.count(), func.min(Application.id), deadline)
+            .join(Call, Call.id == Application.call_id)
+            .where(Application.organisation_id == bindparam("org"), _open_application())
+            .group_by(Application.state, Call.id, Call.title).order_by(deadline))
+
+
+@_built_once
+def _applicant_attachments() -> Select:
     have = (select(ApplicationAttachment.application_id.label("app_id"),
                    func.count(distinct(ApplicationAttachment.kind)).label("kinds"))
             .where(ApplicationAttachment.kind.in_(REQUIRED_ATTACHMENTS))
@@ -117,33 +152,26 @@ def applicant_todo(user: Any, now: datetime) -> list[TodoItem]:
     missing = literal(len(REQUIRED_ATTACHMENTS)) - func.coalesce(have.c.kinds, 0)
     due = func.coalesce(func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
                         func.max(Call.recommend_deadline))
-    rows = db.session.execute(
-        select(Call.title, func.min(Application.id), func.sum(missing), due)
-        .join(Call, Call.id == Application.call_id).outerjoin(have, have.c.app_id == Application.id)
-        .where(Application.organisation_id == org, missing > 0, or_(
-            and_(Application.state == ApplicationState.DRAFT, Call.closes_at > now),
-            and_(Application.state == ApplicationState.RETURNED, Call.recommend_deadline > now)))
-        .group_by(Call.id, Call.title).order_by(due)).all()
-    for call_title, first, n, due_at in rows:
-        items.append(_item(N_("上传缺少的附件：%(call)s"), int(n), "applicant.application_detail", now,
-                           deadline=due_at, args={"app_id": first}, params={"call": call_title}))
-    rows = db.session.execute(
-        select(EvaluationRound.title, func.count(), func.min(Evaluation.id), EvaluationRound.self_deadline)
-        .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
-        .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
-        .where(FirstBatchBase.organisation_id == org, Evaluation.state == EvaluationState.DRAFT)
-        .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.self_deadline)
-        .order_by(EvaluationRound.self_deadline)).all()
-    for round_title, n, first, due_at in rows:
-        endpoint, args = _one_or_list(n, first, "applicant.evaluation", "evaluation_id", "applicant.evaluations")
-        items.append(_item(N_("填报绩效自评：%(round)s"), n, endpoint, now, deadline=due_at, args=args,
-                           params={"round": round_title}))
-    if user.is_org_main:
-        n = db.session.scalar(select(func.count()).select_from(User).where(
-            User.organisation_id == org, User.state == AccountState.PENDING))
-        if n:
-            items.append(_item(N_("审批本单位新增账户"), n, "applicant.home", now))
-    return items
+    return (select(Call.title, func.min(Application.id), func.sum(missing), due)
+            .join(Call, Call.id == Application.call_id).outerjoin(have, have.c.app_id == Application.id)
+            .where(Application.organisation_id == bindparam("org"), missing > 0, _open_application())
+            .group_by(Call.id, Call.title).order_by(due))
+
+
+@_built_once
+def _applicant_evaluations() -> Select:
+    return (select(EvaluationRound.title, func.count(), func.min(Evaluation.id), EvaluationRound.self_deadline)
+            .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+            .where(FirstBatchBase.organisation_id == bindparam("org"), Evaluation.state == EvaluationState.DRAFT)
+            .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.self_deadline)
+            .order_by(EvaluationRound.self_deadline))
+
+
+@_built_once
+def _applicant_accounts() -> Select:
+    return select(func.count()).select_from(User).where(
+        User.organisation_id == bindparam("org"), User.state == AccountState.PENDING)
 
 
 # --- authority -------------------------------------------------------------------------------------------
@@ -155,32 +183,65 @@ def authority_todo(user: Any, now: datetime) -> list[TodoItem]:
     if code is None:
         return []
     items: list[TodoItem] = []
-    orgs, accounts = db.session.execute(select(
-        select(func.count()).select_from(Organisation).where(
-            Organisation.authority_code == code, Organisation.state == OrganisationState.UNVERIFIED)
-        .scalar_subquery(),
-        select(func.count()).select_from(User).join(Organisation, Organisation.id == User.organisation_id).where(
-            Organisation.authority_code == code, User.state == AccountState.PENDING).scalar_subquery())).one()
+    params = {"code": code, "now": now}
+    orgs, accounts = db.session.execute(_authority_accounts(), params).one()
     if orgs:
         items.append(_item(N_("核验申报单位"), orgs, "authority.organisations", now,
                            args={"state": OrganisationState.UNVERIFIED.value}))
     if accounts:
         items.append(_item(N_("审批申报单位新增账户"), accounts, "authority.organisations", now))
-    used = func.coalesce(QuotaCounter.used, 0)
-    rows = db.session.execute(
-        select(Call.code, Call.title, Call.recommend_deadline, Call.quota_per_authority, used, func.count())
-        .join(Application, and_(Application.call_id == Call.id, Application.authority_code == code,
-                                Application.state == ApplicationState.SUBMITTED))
-        .outerjoin(QuotaCounter, and_(QuotaCounter.call_id == Call.id, QuotaCounter.authority_code == code))
-        .where(Call.recommend_deadline > now)
-        .group_by(Call.id, Call.code, Call.title, Call.recommend_deadline, Call.quota_per_authority, used)
-        .order_by(Call.recommend_deadline)).all()
+    rows = db.session.execute(_authority_recommendations(), params).all()
     for call_code, call_title, due, quota, n_used, n in rows:
         items.append(_item(N_("审核推荐申报：%(call)s"), n, "authority.applications", now, deadline=due,
                            args={"call": call_code, "state": ApplicationState.SUBMITTED.value},
                            params={"call": call_title}, note=N_("推荐名额已用 %(used)s 个，剩余 %(left)s 个"),
                            note_params={"used": n_used, "left": max(quota - n_used, 0)}))
-    entries, flags = db.session.execute(select(
+    entries, flags = db.session.execute(_authority_funds(), params).one()
+    if entries:
+        items.append(_item(N_("核实专项资金支出"), entries, "authority.funds_entries", now))
+    if flags:
+        items.append(_item(N_("处理资金合规提示"), flags, "authority.funds_flags", now))
+    rows = db.session.execute(_authority_evaluations(), params).all()
+    for round_title, n, first, due in rows:
+        endpoint, args = _one_or_list(n, first, "authority.evaluation", "evaluation_id", "authority.evaluations")
+        items.append(_item(N_("开展绩效评价：%(round)s"), n, endpoint, now, deadline=due, args=args,
+                           params={"round": round_title}))
+    rows = db.session.execute(_authority_summaries(), params).all()
+    for title, due_date in rows:
+        # Due until 24:00 Beijing time of the due date.
+        items.append(_item(N_("报送年度工作总结：%(title)s"), 1, "authority.summaries", now,
+                           deadline=beijing_midnight(due_date + timedelta(days=1)), params={"title": title}))
+    return items
+
+
+@_built_once
+def _authority_accounts() -> Select:
+    code = bindparam("code")
+    return select(
+        select(func.count()).select_from(Organisation).where(
+            Organisation.authority_code == code, Organisation.state == OrganisationState.UNVERIFIED)
+        .scalar_subquery(),
+        select(func.count()).select_from(User).join(Organisation, Organisation.id == User.organisation_id).where(
+            Organisation.authority_code == code, User.state == AccountState.PENDING).scalar_subquery())
+
+
+@_built_once
+def _authority_recommendations() -> Select:
+    code = bindparam("code")
+    used = func.coalesce(QuotaCounter.used, 0)
+    return (select(Call.code, Call.title, Call.recommend_deadline, Call.quota_per_authority, used, func.count())
+            .join(Application, and_(Application.call_id == Call.id, Application.authority_code == code,
+                                    Application.state == ApplicationState.SUBMITTED))
+            .outerjoin(QuotaCounter, and_(QuotaCounter.call_id == Call.id, QuotaCounter.authority_code == code))
+            .where(Call.recommend_deadline > bindparam("now"))
+            .group_by(Call.id, Call.code, Call.title, Call.recommend_deadline, Call.quota_per_authority, used)
+            .order_by(Call.recommend_deadline))
+
+
+@_built_once
+def _authority_funds() -> Select:
+    code = bindparam("code")
+    return select(
         select(func.count()).select_from(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
         .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
         .where(FirstBatchBase.authority_code == code, Expenditure.status == ExpenditureStatus.PENDING)
@@ -190,51 +251,33 @@ def authority_todo(user: Any, now: datetime) -> list[TodoItem]:
         .join(Allocation, Allocation.id == Expenditure.allocation_id)
         .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
         .where(FirstBatchBase.authority_code == code, ComplianceFlag.state == FlagState.OPEN)
-        .scalar_subquery())).one()
-    if entries:
-        items.append(_item(N_("核实专项资金支出"), entries, "authority.funds_entries", now))
-    if flags:
-        items.append(_item(N_("处理资金合规提示"), flags, "authority.funds_flags", now))
-    rows = db.session.execute(
-        select(EvaluationRound.title, func.count(), func.min(Evaluation.id), EvaluationRound.authority_deadline)
-        .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
-        .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
-        .where(FirstBatchBase.authority_code == code,
-               Evaluation.state.in_([EvaluationState.SELF_EVALUATED, EvaluationState.RETURNED]))
-        .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.authority_deadline)
-        .order_by(EvaluationRound.authority_deadline)).all()
-    for round_title, n, first, due in rows:
-        endpoint, args = _one_or_list(n, first, "authority.evaluation", "evaluation_id", "authority.evaluations")
-        items.append(_item(N_("开展绩效评价：%(round)s"), n, endpoint, now, deadline=due, args=args,
-                           params={"round": round_title}))
+        .scalar_subquery())
+
+
+@_built_once
+def _authority_evaluations() -> Select:
+    return (select(EvaluationRound.title, func.count(), func.min(Evaluation.id), EvaluationRound.authority_deadline)
+            .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
+            .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+            .where(FirstBatchBase.authority_code == bindparam("code"),
+                   Evaluation.state.in_([EvaluationState.SELF_EVALUATED, EvaluationState.RETURNED]))
+            .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.authority_deadline)
+            .order_by(EvaluationRound.authority_deadline))
+
+
+@_built_once
+def _authority_summaries() -> Select:
     submitted = select(SummarySubmission.id).where(SummarySubmission.collection_id == SummaryCollection.id,
-                                                   SummarySubmission.authority_code == code)
-    rows = db.session.execute(select(SummaryCollection.title, SummaryCollection.due_date)
-                              .where(~submitted.exists()).order_by(SummaryCollection.due_date)).all()
-    for title, due_date in rows:
-        # Due until 24:00 Beijing time of the due date.
-        items.append(_item(N_("报送年度工作总结：%(title)s"), 1, "authority.summaries", now,
-                           deadline=beijing_midnight(due_date + timedelta(days=1)), params={"title": title}))
-    return items
+                                                   SummarySubmission.authority_code == bindparam("code"))
+    return (select(SummaryCollection.title, SummaryCollection.due_date)
+            .where(~submitted.exists()).order_by(SummaryCollection.due_date))
 
 
 # --- reviewer --------------------------------------------------------------------------------------------
 
 def reviewer_todo(user: Any, now: datetime) -> list[TodoItem]:
     """Score sheets to fill (none yet, or a draft) in open review windows, and divergence comments asked for."""
-    open_sheet = or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT)
-    to_comment = and_(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None))
-    rows = db.session.execute(
-        select(Call.title, Call.review_ends_at, func.count().filter(open_sheet),
-               func.min(Assignment.id).filter(open_sheet), func.count().filter(to_comment),
-               func.min(Assignment.id).filter(to_comment))
-        .select_from(Assignment)
-        .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
-        .join(Call, Call.id == Assignment.call_id)
-        .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
-        .where(ReviewerProfile.user_id == user.id, Assignment.state == AssignmentState.ACTIVE,
-               or_(and_(open_sheet, Call.review_ends_at > now), to_comment))
-        .group_by(Call.id, Call.title, Call.review_ends_at).order_by(Call.review_ends_at)).all()
+    rows = db.session.execute(_reviewer_sheets(), {"user_id": user.id, "now": now}).all()
     items: list[TodoItem] = []
     for call_title, ends, n_open, first_open, n_comment, first_comment in rows:
         if n_open:
@@ -249,59 +292,99 @@ def reviewer_todo(user: Any, now: datetime) -> list[TodoItem]:
     return items
 
 
+@_built_once
+def _reviewer_sheets() -> Select:
+    open_sheet = or_(ScoreSheet.id.is_(None), ScoreSheet.state == SheetState.DRAFT)
+    to_comment = and_(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None))
+    return (select(Call.title, Call.review_ends_at, func.count().filter(open_sheet),
+                   func.min(Assignment.id).filter(open_sheet), func.count().filter(to_comment),
+                   func.min(Assignment.id).filter(to_comment))
+            .select_from(Assignment)
+            .join(ReviewerProfile, ReviewerProfile.id == Assignment.reviewer_id)
+            .join(Call, Call.id == Assignment.call_id)
+            .outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+            .where(ReviewerProfile.user_id == bindparam("user_id"), Assignment.state == AssignmentState.ACTIVE,
+                   or_(and_(open_sheet, Call.review_ends_at > bindparam("now")), to_comment))
+            .group_by(Call.id, Call.title, Call.review_ends_at).order_by(Call.review_ends_at))
+
+
 # --- ministry admin --------------------------------------------------------------------------------------
 
 def admin_todo(user: Any, now: datetime) -> list[TodoItem]:
     """Formal checks waiting, divergence comments awaited, proposals awaiting a second admin, evaluations
     to accept, batches running, open compliance flags."""
     items: list[TodoItem] = []
-    rows = db.session.execute(
-        select(Call.code, Call.title, func.count()).join(Application, Application.call_id == Call.id)
-        .where(Application.state == ApplicationState.RECOMMENDED)
-        .group_by(Call.id, Call.code, Call.title).order_by(Call.id)).all()
+    rows = db.session.execute(_admin_formal_checks()).all()
     for code, title, n in rows:
         items.append(_item(N_("形式审查：%(call)s"), n, "admin.call_detail", now,
                            args={"code": code, "state": ApplicationState.RECOMMENDED.value}, params={"call": title}))
-    rows = db.session.execute(
-        select(Call.code, Call.title, func.count()).select_from(ScoreSheet)
-        .join(Assignment, Assignment.id == ScoreSheet.assignment_id).join(Call, Call.id == Assignment.call_id)
-        .where(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None),
-               Assignment.state == AssignmentState.ACTIVE)
-        .group_by(Call.id, Call.code, Call.title).order_by(Call.id)).all()
+    rows = db.session.execute(_admin_divergences()).all()
     for code, title, n in rows:
         items.append(_item(N_("评分差异待专家说明：%(call)s"), n, "admin.review_progress", now, args={"code": code},
                            params={"call": title}, level="warning"))
-    rows = db.session.execute(
-        select(Call.code, Call.title, func.count()).join(Proposal, Proposal.call_id == Call.id)
-        .where(Proposal.state == ProposalState.PENDING, Proposal.proposed_by_id != user.id)
-        .group_by(Call.id, Call.code, Call.title).order_by(Call.id)).all()
+    rows = db.session.execute(_admin_proposals(), {"user_id": user.id}).all()
     for code, title, n in rows:
         items.append(_item(N_("审批其他管理员提出的拟入选名单：%(call)s"), n, "admin.decisions", now, args={"code": code},
                            params={"call": title}))
-    rows = db.session.execute(
-        select(EvaluationRound.code, EvaluationRound.title, func.count())
-        .join(Evaluation, Evaluation.round_id == EvaluationRound.id)
-        .where(Evaluation.state == EvaluationState.EVALUATED)
-        .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title).order_by(EvaluationRound.id)).all()
+    rows = db.session.execute(_admin_evaluations()).all()
     for code, title, n in rows:
         items.append(_item(N_("审核绩效评价：%(round)s"), n, "admin.evaluation_round", now, args={"code": code},
                            params={"round": title}))
-    rows = db.session.execute(
-        select(EvaluationRound.code, EvaluationRound.title, func.sum(BatchJob.total), func.sum(BatchJob.done),
-               func.sum(BatchJob.failed))
-        .join(BatchJob, BatchJob.round_id == EvaluationRound.id)
-        .where(BatchJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
-        .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title)).all()
+    rows = db.session.execute(_admin_batches()).all()
     for code, title, total, done, failed in rows:
         items.append(_item(N_("批量出具报告进行中：%(round)s"), None, "admin.evaluation_round", now,
                            args={"code": code}, params={"round": title},
                            note=N_("已出具 %(done)s / %(total)s 份，失败 %(failed)s 份"),
                            note_params={"done": done, "total": total, "failed": failed}))
-    flags = db.session.scalar(select(func.count()).select_from(ComplianceFlag)
-                              .where(ComplianceFlag.state == FlagState.OPEN))
+    flags = db.session.scalar(_admin_flags())
     if flags:
         items.append(_item(N_("资金合规提示待处理"), flags, "admin.funds_flags", now))
     return items
+
+
+@_built_once
+def _admin_formal_checks() -> Select:
+    return (select(Call.code, Call.title, func.count()).join(Application, Application.call_id == Call.id)
+            .where(Application.state == ApplicationState.RECOMMENDED)
+            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
+
+
+@_built_once
+def _admin_divergences() -> Select:
+    return (select(Call.code, Call.title, func.count()).select_from(ScoreSheet)
+            .join(Assignment, Assignment.id == ScoreSheet.assignment_id).join(Call, Call.id == Assignment.call_id)
+            .where(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None),
+                   Assignment.state == AssignmentState.ACTIVE)
+            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
+
+
+@_built_once
+def _admin_proposals() -> Select:
+    return (select(Call.code, Call.title, func.count()).join(Proposal, Proposal.call_id == Call.id)
+            .where(Proposal.state == ProposalState.PENDING, Proposal.proposed_by_id != bindparam("user_id"))
+            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
+
+
+@_built_once
+def _admin_evaluations() -> Select:
+    return (select(EvaluationRound.code, EvaluationRound.title, func.count())
+            .join(Evaluation, Evaluation.round_id == EvaluationRound.id)
+            .where(Evaluation.state == EvaluationState.EVALUATED)
+            .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title).order_by(EvaluationRound.id))
+
+
+@_built_once
+def _admin_batches() -> Select:
+    return (select(EvaluationRound.code, EvaluationRound.title, func.sum(BatchJob.total), func.sum(BatchJob.done),
+                   func.sum(BatchJob.failed))
+            .join(BatchJob, BatchJob.round_id == EvaluationRound.id)
+            .where(BatchJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
+            .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title))
+
+
+@_built_once
+def _admin_flags() -> Select:
+    return select(func.count()).select_from(ComplianceFlag).where(ComplianceFlag.state == FlagState.OPEN)
 
 
 # --- security admin and auditor --------------------------------------------------------------------------

@@ -59,3 +59,16 @@ def test_rates_and_long_decimals_keep_their_value_and_show_their_rounding():
     assert rate.value == 0.9 and rate.number_format == PERCENT_FORMAT
     assert mean.value == 2.233333333333333 and mean.number_format == DECIMAL_FORMAT
     assert score.value == 4.5 and score.number_format == "General"
+
+
+def test_the_application_starts_without_matplotlib():
+    """Charts import matplotlib when the first one is drawn: a worker that only serves pages and exports
+    does not carry it (about 40 MB of the process's memory)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from evalsys import create_app; "
+            "create_app({'SQLALCHEMY_DATABASE_URI': 'sqlite://', 'SECRET_KEY': 'x' * 32, 'AUDIT_HMAC_KEY': 'x'}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

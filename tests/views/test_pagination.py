@@ -7,9 +7,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import request
-from flask_sqlalchemy import SQLAlchemy
 from werkzeug.exceptions import HTTPException
 
+from evalsys import pagination
 from evalsys.pagination import MAX_PAGE, page_number, paginate
 from tests.conftest import login
 from tests.crawl import ACCOUNTS, DEMO_PASSWORD, HREF, SKIP
@@ -53,6 +53,29 @@ def test_a_page_past_the_end_is_the_last_page(app):
         assert result.page == result.pages == 3 and [u.username for u in result.items] == ["p2"]
         with app.test_request_context("/?page=2"):
             assert [u.username for u in paginate(stmt, per_page=1).items] == ["p1"]
+
+
+def test_a_page_and_its_total_come_in_one_query(app):
+    from sqlalchemy import event, select
+
+    from evalsys.extensions import db
+    from evalsys.models import Role, User
+    from tests.factories import make_user
+
+    with app.app_context():
+        for i in range(5):
+            make_user(Role.REVIEWER, username=f"c{i}")
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        with app.test_request_context("/?page=2"):
+            result = paginate(select(User).where(User.username.like("c%")).order_by(User.id), per_page=2)
+            assert [u.username for u in result.items] == ["c2", "c3"]
+            assert (result.total, result.pages, len(statements)) == (5, 3, 1)
+            empty = paginate(select(User).where(User.username == "nobody").order_by(User.id), page=1, per_page=2)
+            assert (empty.items, empty.total, empty.pages, len(statements)) == ([], 0, 0, 2)
+            # DISTINCT is applied after a window function: such a list is counted on its own.
+            roles = paginate(select(User.role).distinct().order_by(User.role), per_page=10)
+            assert roles.total == len(roles.items) == len({u.role for u in db.session.scalars(select(User))})
 
 
 def test_no_list_calls_flask_sqlalchemy_paginate_directly():
@@ -105,14 +128,14 @@ def test_every_paginated_list_of_every_role_survives_bad_page_numbers(demo_site,
     """One walk per role with the huge number (each list shows its last page), then the other bad
     numbers on every list found (each shows its first page)."""
     paged: dict[str, tuple[int, int]] = {}
-    original = SQLAlchemy.paginate
+    original = pagination._fetch
 
-    def recording(self, *args, **kwargs):
-        result = original(self, *args, **kwargs)
+    def recording(*args, **kwargs):
+        result = original(*args, **kwargs)
         paged[request.endpoint] = (result.page, result.pages)
         return result
 
-    monkeypatch.setattr(SQLAlchemy, "paginate", recording)
+    monkeypatch.setattr(pagination, "_fetch", recording)
     failures: list[str] = []
     clients = {}
     for username, home in ACCOUNTS.items():
