@@ -103,10 +103,14 @@ def _launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     """Launches Chromium through Playwright on first use, inside the test, so that a missing browser
-    or Playwright makes the test FAIL with a message (a fixture error or a skip would hide it)."""
+    or Playwright makes the test FAIL with a message (a fixture error or a skip would hide it).
+
+    One per module, stopped at its end: Playwright's synchronous API keeps an event loop running in
+    the test process while it is started, and the tests of other modules that run after it in the same
+    process call asyncio.run() (PDF signing), which refuses to run inside a running loop."""
     state: dict = {}
 
     def get():
