@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from .criteria import CriteriaSystem, Group
+from .errors import InvalidInput
 from .marking import N_
 from .weights import AhpResult, InconsistentJudgements, WeightError, ahp_weights
 
@@ -34,13 +35,14 @@ SAATY_MEANING = {1: N_("同等重要"), 3: N_("稍微重要"), 5: N_("明显重�
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class WeightSetError(ValueError):
-    """Refused weights; ``problems`` maps an indicator id (or "" for the whole set) to Chinese text."""
+class WeightSetError(InvalidInput):
+    """Refused weights; ``by_field`` maps an indicator id (or "" for the whole set) to Chinese text, shown
+    beside its field; ``problems`` lists the same texts (the refusal every layer knows)."""
 
     def __init__(self, problems: Mapping[str, str], cr: float | None = None) -> None:
-        self.problems = dict(problems)
+        self.by_field = dict(problems)
         self.cr = cr
-        super().__init__("；".join(self.problems.values()))
+        super().__init__("权重未被接受：", list(self.by_field.values()))
 
 
 @dataclass(frozen=True)

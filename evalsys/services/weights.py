@@ -70,7 +70,7 @@ def create_weight_version(system: CriteriaSystem, *, category: str = "", rule: s
     try:
         text = clean_reason(reason)
     except WeightSetError as exc:
-        problems.update(exc.problems)
+        problems.update(exc.by_field)
     try:
         if rule == "direct":
             if values is None:
@@ -84,7 +84,7 @@ def create_weight_version(system: CriteriaSystem, *, category: str = "", rule: s
         elif rule not in RULES:
             raise WeightSetError({"rule": f"未知的权重规则“{rule}”"})
     except WeightSetError as exc:
-        problems.update(exc.problems)
+        problems.update(exc.by_field)
         cr = exc.cr
     if problems:
         raise WeightSetError(problems, cr=cr)  # every problem at once, the CR kept for the message

@@ -69,7 +69,7 @@ def test_direct_refuses_bad_values_naming_the_indicator(app, override, message):
         with pytest.raises(WeightSetError) as err:
             svc.create_weight_version(system, rule="direct", reason="x", actor=None,
                                       values=direct_values(system, **{target.id: override}))
-        assert message in err.value.problems[target.id] and target.title in err.value.problems[target.id]
+        assert message in err.value.by_field[target.id] and target.title in err.value.by_field[target.id]
         assert db.session.scalar(select(func.count(WeightVersion.id))) == 0
 
 
@@ -84,12 +84,12 @@ def test_direct_refuses_all_zero_missing_unknown_and_no_reason_all_at_once(app):
         values["gate_firms"] = "1"  # a gate gives no points, so it takes no weight
         with pytest.raises(WeightSetError) as err:
             svc.create_weight_version(system, rule="direct", values=values, reason="  ", actor=None)
-        assert set(err.value.problems) == {"", missing, "reason"}
-        assert "gate_firms" in err.value.problems[""]
+        assert set(err.value.by_field) == {"", missing, "reason"}
+        assert "gate_firms" in err.value.by_field[""]
         with pytest.raises(WeightSetError) as err:
             svc.create_weight_version(system, rule="direct", values=direct_values(system),
                                       reason="含\x00字节", actor=None)
-        assert "控制字符" in err.value.problems["reason"]
+        assert "控制字符" in err.value.by_field["reason"]
         with pytest.raises(WeightSetError):
             svc.create_weight_version(system, category="retail", rule="direct",
                                       values=direct_values(system), reason="无此类别", actor=None)
@@ -148,7 +148,7 @@ def test_ahp_inconsistent_matrix_is_refused_with_its_cr(app):
             svc.create_weight_version(system, rule="ahp", ahp_matrix=ahp_from_upper(upper, n),
                                       reason="循环判断", actor=None)
         assert err.value.cr is not None and err.value.cr >= 0.10
-        assert f"{err.value.cr:.4f}" in err.value.problems[""]
+        assert f"{err.value.cr:.4f}" in err.value.by_field[""]
         with pytest.raises(WeightSetError, match="判断矩阵须为"):
             ahp_group_weights(system, consistent_matrix([1.0, 2.0]))
         assert db.session.scalar(select(func.count(WeightVersion.id))) == 0

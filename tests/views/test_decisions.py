@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from evalsys.domain.workflow import ApplicationState as S
 from evalsys.extensions import db
@@ -86,8 +86,13 @@ def test_bad_proposal_input_is_a_chinese_error_not_a_500(app, client):
     login(client, "admin-a")
     path = f"/admin/calls/{data['code']}/decisions/propose/retail"
     for value in ("abc", "999999", "1\x00"):
-        r = post(client, path, {"p-retail-applications": [value]}, token_from="/auth/password")
-        assert r.status_code == 400 and "所选对象无效" in r.get_data(as_text=True)
+        r = post(client, path, {"p-retail-applications": [value]}, token_from="/auth/password",
+                 follow_redirects=True)
+        # Refused on the decisions page itself, with the reason (no dead-end error page), nothing proposed.
+        assert r.status_code == 200 and r.request.path == f"/admin/calls/{data['code']}/decisions"
+        assert "所选对象无效" in r.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
 
 
 def _announce_ready(app, data, *, days_ago: int = 10):
@@ -190,12 +195,15 @@ def test_objection_through_the_forms_with_bad_input_refused(app, client):
     code, target = data["code"], data["order"]["retail"][0]
     base = f"/admin/calls/{code}/decisions"
     r = post(client, f"{base}/objections", {"application": target, "channel": "letter", "received_at": "昨天",
-                                            "summary": "来信"}, token_from=base)
-    assert r.status_code == 400
+                                            "summary": "来信"}, token_from=base, follow_redirects=True)
+    assert r.status_code == 200 and r.request.path == base and "alert-danger" in r.get_data(as_text=True)
     r = post(client, f"{base}/objections", {"application": target, "channel": "letter",
                                             "received_at": "2026-01-02T09:30", "summary": "来信反映\x00"},
-             token_from=base)
-    assert r.status_code == 400
+             token_from=base, follow_redirects=True)
+    assert r.status_code == 200 and r.request.path == base and "alert-danger" in r.get_data(as_text=True)
+    with app.app_context():
+        from evalsys.models import Objection
+        assert db.session.scalar(select(func.count()).select_from(Objection)) == 0
     r = post(client, f"{base}/objections", {"application": target, "channel": "letter",
                                             "received_at": "2026-01-02T09:30", "summary": "来信反映虚假宣传"},
              token_from=base)
@@ -203,8 +211,10 @@ def test_objection_through_the_forms_with_bad_input_refused(app, client):
     with app.app_context():
         from evalsys.models import Objection
         oid = db.session.scalar(select(Objection.id))
-    r = post(client, f"{base}/objections/{oid}", {"decision": "uphold", "reason": ""}, token_from=base)
-    assert r.status_code == 400 and _states(app, [target]) == [S.IN_PUBLICITY]
+    r = post(client, f"{base}/objections/{oid}", {"decision": "uphold", "reason": ""}, token_from=base,
+             follow_redirects=True)
+    assert r.request.path == base and "处理异议必须填写理由" in r.get_data(as_text=True)
+    assert _states(app, [target]) == [S.IN_PUBLICITY]
     r = post(client, f"{base}/objections/{oid}", {"decision": "uphold", "reason": "核查属实"}, token_from=base)
     assert r.status_code == 302 and _states(app, [target]) == [S.REJECTED]
     assert "核查属实" in client.get(base).get_data(as_text=True)

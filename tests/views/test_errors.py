@@ -289,3 +289,48 @@ def test_every_user_facing_refusal_is_a_domain_error():
     assert e.lines() == ["不能排名", "甲公司缺2份评分表", "乙公司缺1份评分表"] and e.status == 409
     sheet = SheetErrors({"innovation": "超过满分", "growth": "不是0.1的倍数"})
     assert sheet.problems == ["超过满分", "不是0.1的倍数"] and sheet.status == 422
+
+
+# Exceptions that are not refusals shown to people, each with why: the pure core's own input errors (the
+# services that call it turn them into refusals, or they guard data the system itself produced), a
+# deployment fault, and the API's own problem document.
+NOT_REFUSALS = {
+    "evalsys.api.errors.ApiProblem": "the API's problem document, itself built from refusals",
+    "evalsys.domain.criteria.CriteriaError": "a criteria file with problems: found when files are checked/deployed",
+    "evalsys.domain.experts.MissingSheets": "pure core; run_readiness reports missing sheets as a RunRefused",
+    "evalsys.domain.figures.FigureError": "pure parser; forms and importers show it as a field's error",
+    "evalsys.domain.formula.FormulaError": "a criteria formula fault, found when criteria files are checked",
+    "evalsys.domain.hashing.UnsupportedAlgorithm": "a stored hash of an unknown algorithm: data fault",
+    "evalsys.domain.matrix.MatrixError": "pure core; the ranking service refuses before building a bad matrix",
+    "evalsys.domain.ranking.RankingError": "pure core; the ranking service refuses before calling it",
+    "evalsys.domain.scoring.ScoringInputError": "pure core; sheets are validated (SheetErrors) before scoring",
+    "evalsys.domain.weights.WeightError": "pure core; services raise WeightSetError (a refusal) for people",
+    "evalsys.domain.weights.InconsistentJudgements": "pure core; shown as WeightSetError with its CR",
+    "evalsys.reporting.fonts.FontUnavailable": "a deployment fault (the CJK font is missing)",
+    "evalsys.reporting.signing.SigningUnavailable": "a deployment fault (no signing key)",
+    "evalsys.services.backup.BackupError": "an operator's command-line failure, not a page",
+}
+
+
+def test_every_exception_class_is_a_refusal_or_named_as_internal():
+    """A new exception class must decide: a refusal (DomainError, shown where the action was taken) or an
+    internal fault named above with its reason."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import evalsys
+    from evalsys.domain.errors import DomainError
+    from evalsys.domain.weight_sets import WeightSetError
+
+    found = set()
+    for info in pkgutil.walk_packages(evalsys.__path__, "evalsys."):
+        module = importlib.import_module(info.name)
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, BaseException) and cls.__module__ == module.__name__ \
+                    and not issubclass(cls, DomainError):
+                found.add(f"{cls.__module__}.{name}")
+    assert found == set(NOT_REFUSALS)
+    refused = WeightSetError({"": "权重不能全部为零", "a": "不是数字"})
+    assert isinstance(refused, DomainError) and refused.status == 422
+    assert refused.problems == ["权重不能全部为零", "不是数字"] and refused.by_field["a"] == "不是数字"

@@ -109,7 +109,7 @@ def weights_new(system_id: str, version: int):
         try:
             result = _save(system, category=category, rule="direct", values=values, reason=form.reason.data)
         except WeightSetError as exc:
-            errors = show_problems(form, exc.problems)
+            errors = show_problems(form, exc.by_field)
         else:
             if isinstance(result, str):
                 errors = [result]
@@ -154,7 +154,7 @@ def weights_ahp(system_id: str, version: int):
                     return redirect(url_for("admin.criteria_detail", system_id=system.id,
                                             version=system.version))
         except WeightSetError as exc:
-            errors = show_problems(form, exc.problems)
+            errors = show_problems(form, exc.by_field)
             status = 422 if exc.cr is not None else 200
     return render_template("criteria/weights_ahp.html", system=system, form=form, groups=groups,
                            errors=errors, preview=preview, category=category, pair_field_name=pair_field_name,
@@ -173,7 +173,7 @@ def weights_rule(system_id: str, version: int):
         try:
             result = _save(system, category=category, rule=form.rule.data, reason=form.reason.data)
         except WeightSetError as exc:
-            errors = show_problems(form, exc.problems)
+            errors = show_problems(form, exc.by_field)
         else:
             if isinstance(result, str):
                 errors = [result]
@@ -226,7 +226,7 @@ def weights_compare(system_id: str, version: int):
         try:
             comparison = weights_svc.compare_versions(a, b, system=system, a_category=a_cat, b_category=b_cat)
         except WeightSetError as exc:
-            errors = list(exc.problems.values())
+            errors = list(exc.by_field.values())
     choices = [("default", gettext("文件默认权重"))] + [
         (f"default:{c.code}", gettext("文件默认权重（%(category)s）", category=in_language(c))) for c in system.categories]
     labels = {c.code: in_language(c) for c in system.categories}

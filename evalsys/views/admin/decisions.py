@@ -18,6 +18,7 @@ from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
 from ...services import decision_query as dq
 from ..common.decisions import load_call
+from ..common.feedback import flash_form_errors
 
 
 def _cohort_forms(call: Call) -> list[dict]:
@@ -70,7 +71,8 @@ def propose(code: str, category: str):
     form = ProposalForm(prefix=f"p-{category or 'all'}")
     form.applications.choices = options((a, a) for a in dq.application_ids_in_state(call, S.SCORED))
     if not form.validate_on_submit():
-        abort(400, description="所选对象无效：只能从该范围已评分的对象中选择")
+        flash(gettext("所选对象无效：只能从该范围已评分的对象中选择"), "danger")
+        return redirect(url_for("admin.decisions", code=code))
     proposal = dec.propose_candidates(call, category, form.applications.data, reason=form.reason.data,
                                       actor=current_user._get_current_object())
     flash(gettext("拟入选名单已生效。") if proposal.state == ProposalState.APPLIED
@@ -112,7 +114,8 @@ def record_objection(code: str):
     form = ObjectionForm()
     form.application.choices = options((a.id, a.id) for a, _ in dec.publicity_list(call))
     if not form.validate_on_submit():
-        abort(400, description="；".join(e for errs in form.errors.values() for e in errs))
+        flash_form_errors(form)
+        return redirect(url_for("admin.decisions", code=code))
     app = db.session.get(Application, form.application.data)
     dec.record_objection(app, channel=form.channel.data, received_at=parse_beijing(form.received_at.data),
                          summary=form.summary.data, actor=current_user._get_current_object())
@@ -129,7 +132,8 @@ def resolve_objection(code: str, objection_id: int):
         abort(404)
     form = ResolveForm()
     if not form.validate_on_submit():
-        abort(400, description="处理异议必须填写理由")
+        flash(gettext("处理异议必须填写理由"), "danger")
+        return redirect(url_for("admin.decisions", code=code))
     dec.resolve_objection(objection, upheld=form.decision.data == "uphold", reason=form.reason.data,
                           actor=current_user._get_current_object())
     flash(gettext("异议已处理。"), "success")
