@@ -129,13 +129,28 @@ def _register_number_filters(app: Flask) -> None:
     from .domain import formatting as fmt
     from .i18n import current_language
 
+    from flask_babel import gettext
+
+    # The number is the same in every language; the unit after it is the reader's ("1,234.00 yuan").
+    def money(fen, *, unit: bool = True) -> str:
+        return fmt.yuan(fen, unit=False) + " " + gettext("元") if unit and fen is not None else fmt.yuan(fen, unit=unit)
+
+    def wanyuan(fen, places: int = 2, *, unit: bool = True) -> str:
+        # 万元 has no English unit: an English reader gets the amount in yuan.
+        if unit and fen is not None and current_language() != "zh":
+            return money(fen)
+        return fmt.wan_yuan(fen, places, unit=unit)
+
+    def with_unit(value, unit: str, places: int | None = None) -> str:
+        return fmt.with_unit(value, gettext(unit) if unit and unit not in ("%", "％") else unit, places)
+
     app.jinja_env.filters.update({
-        "money": fmt.yuan,
-        "wanyuan": fmt.wan_yuan,
+        "money": money,
+        "wanyuan": wanyuan,
         "pct": fmt.percent,
         "bp_pct": fmt.basis_points,
         "score": fmt.score,
         "num": fmt.decimal_text,
-        "unit": fmt.with_unit,
+        "unit": with_unit,
         "code_label": lambda name, code: fmt.code_label(name, code, lang=current_language()),
     })
