@@ -59,23 +59,26 @@ class _CountedPage(SelectPagination):
         return self._total if self._total is not None else super()._query_count()
 
 
-def _fetch(stmt: Select, number: int, size: int) -> Pagination:
-    # A window function is computed before DISTINCT: such a statement is counted on its own.
-    cls = SelectPagination if stmt._distinct or stmt._distinct_on else _CountedPage
+def _fetch(stmt: Select, number: int, size: int, *, large: bool = False) -> Pagination:
+    # A window function is computed before DISTINCT: such a statement is counted on its own. So is a
+    # large list: the window makes the database read every matching row before the first page, where a
+    # separate count reads an index and the page stops after its rows.
+    cls = SelectPagination if large or stmt._distinct or stmt._distinct_on else _CountedPage
     return cls(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size, error_out=False)
 
 
-def paginate(stmt: Select, *, page: object = None, per_page: int | None = None) -> Pagination:
+def paginate(stmt: Select, *, page: object = None, per_page: int | None = None, large: bool = False) -> Pagination:
     """One page of `stmt` (which must be ordered); a page past the last gives the last page.
 
     `page` defaults to the request's `?page=` and `per_page` to the `PAGE_SIZE` setting. The rows
     and their total come in one query (a window count); only a page past the end costs a count and
-    a second fetch.
+    a second fetch. `large=True` (a list of hundreds of thousands of rows, e.g. the audit trail) counts
+    in a query of its own instead.
     """
     number = page_number(page)
     size = per_page or current_app.config["PAGE_SIZE"]
-    result = _fetch(stmt, number, size)
+    result = _fetch(stmt, number, size, large=large)
     last = max(result.pages, 1)
     if number > last:
-        result = _fetch(stmt, last, size)
+        result = _fetch(stmt, last, size, large=large)
     return result

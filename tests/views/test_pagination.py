@@ -76,6 +76,12 @@ def test_a_page_and_its_total_come_in_one_query(app):
             # DISTINCT is applied after a window function: such a list is counted on its own.
             roles = paginate(select(User.role).distinct().order_by(User.role), per_page=10)
             assert roles.total == len(roles.items) == len({u.role for u in db.session.scalars(select(User))})
+            # A large list (the audit trail) counts in a query of its own, without a window over every row.
+            before = len(statements)
+            large = paginate(select(User).where(User.username.like("c%")).order_by(User.id), page=3, per_page=2,
+                             large=True)
+            assert ([u.username for u in large.items], large.total, large.pages) == (["c4"], 5, 3)
+            assert len(statements) - before == 2 and not any("OVER (" in s.upper() for s in statements[before:])
 
 
 def test_no_list_calls_flask_sqlalchemy_paginate_directly():

@@ -42,7 +42,7 @@ def home():
     fields = {name: request.args.get(name, "") for name in FILTER_FIELDS}
     lst = list_control("audit.home", sorts=AUDIT_SORTS, search=_("用户、事件、对象、IP或请求编号"), extra=fields,
                        extra_in_form=True)
-    page = paginate(filtered(f, lst.query))
+    page = paginate(filtered(f, lst.query), large=True)
     linked = chained_ids(db.session, [r.id for r in page.items])
     return render_template("audit/home.html", form=form, page=page, lst=lst, linked=linked,
                            args=lst.args(sort=None, dir=None), event_label=lambda e: event_label(e, gettext),
