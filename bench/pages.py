@@ -25,56 +25,19 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PASSWORD = "Demo@2015-evalsys"
-ACCOUNTS = {"admin": "/admin/", "secadmin": "/security/", "auditor": "/audit/", "reviewer01": "/review/",
-            "authority-320000": "/authority/", "applicant01": "/applicant/", "baseop01": "/applicant/",
-            None: "/public/"}
-SKIP = re.compile(r"\.(pdf|xlsx|csv|png|json|zip)$|/attachments/|/evidence/|/reports/\d|/voucher|/images/"
-                  r"|/files/|/download|/logout|/reproduce|/static/")
-HREF = re.compile(r'href="(/[^"#]*)"')
+from tests.crawl import ACCOUNTS, walk  # noqa: E402  (the same accounts and walk as the page checks)
+from tests.crawl import login_demo as login  # noqa: E402
+
 # The pages of a whole call are reached for the demo's enterprise call first (one URL per endpoint).
 FIRST = {"admin": ["/admin/calls/enterprise-2015-2016", "/admin/review/calls/enterprise-2015-2016",
                    "/admin/review/calls/enterprise-2015-2016/progress", "/admin/calls/enterprise-2015-2016/ranking"]}
 WHOLE_CALL = re.compile(r"^/(admin/calls|admin/review/calls)/enterprise-2015-2016(/ranking|/progress)?$")
-CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def login(client, username: str) -> None:
-    html = client.get("/auth/login").get_data(as_text=True)
-    token = CSRF.search(html).group(1)
-    r = client.post("/auth/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    assert r.status_code == 302, (username, r.status_code)
 
 
 def discover(app, client, start: str, username: str | None = None) -> dict[str, str]:
-    """One URL per GET endpoint reachable from `start` by links (and redirects)."""
-    from werkzeug.exceptions import HTTPException
-
-    adapter = app.url_map.bind("localhost")
-    seen: dict[str, str] = {}
-    queue = [*FIRST.get(username, []), start, "/auth/notifications"]
-    while queue:
-        url = queue.pop(0).replace("&amp;", "&")
-        path = urlsplit(url).path
-        if SKIP.search(path):
-            continue
-        try:
-            endpoint, _ = adapter.match(path, method="GET")
-        except HTTPException:
-            continue
-        if endpoint in seen or endpoint.endswith("static") or endpoint == "auth.logout":
-            continue
-        r = client.get(url)
-        if r.status_code == 302 and r.location.startswith("/"):
-            queue.append(r.location)
-        if r.status_code != 200:
-            r.close()
-            continue
-        seen[endpoint] = url
-        if r.mimetype == "text/html":
-            queue.extend(HREF.findall(r.get_data(as_text=True)))
-        r.close()
-    return seen
+    """One URL per GET page reachable from `start` by links (and redirects): the walk the page checks use."""
+    starts = [*FIRST.get(username, []), start, "/auth/notifications"]
+    return {page.endpoint: page.url for page in walk(app, client, starts)}
 
 
 class Counter:
