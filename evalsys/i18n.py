@@ -39,6 +39,16 @@ def translated(text: str) -> str:
     return gettext(text)
 
 
+def notice_text(note: Any) -> str:
+    """A notification in the reader's language: its template translated and filled with its values (labels
+    among them translated too); a row written before templates shows its stored Chinese text."""
+    if not note.template:
+        return note.message
+    from .domain.notices import render
+
+    return render(note.template, note.values, translate=gettext, lang=current_language())
+
+
 def grade_name(label: str) -> str:
     """A performance grade as the criteria file writes it (优/良/中/差, stored with each evaluation), in the
     page's language; "grade" is the catalogue context, as 优 and 中 also name marks on a score sheet."""
