@@ -39,6 +39,15 @@ def translated(text: str) -> str:
     return gettext(text)
 
 
+def in_english(text: str) -> str:
+    """A catalogue entry in English whatever the page's language (an import reads an English template back
+    from a reader in Chinese mode as well)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        return gettext(text)
+
+
 def notice_text(note: Any) -> str:
     """A notification in the reader's language: its template translated and filled with its values (labels
     among them translated too); a row written before templates shows its stored Chinese text."""

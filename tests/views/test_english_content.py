@@ -6,15 +6,17 @@ import html
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 from evalsys.domain.workflow import ApplicationState
 from evalsys.extensions import db
 from evalsys.models import Allocation, Notification, Role
 from evalsys.services.applications import state_notice
+from evalsys.services.funds_import import COLUMNS
 from evalsys.services.notify import notify, notify_authority
 from evalsys.services.summaries import DUE_NOTICE
-from tests.conftest import login
+from tests.conftest import login, post
 from tests.factories import make_org, make_user
 from tests.fundsutil import make_entry
 from tests.views.test_funds import client_for, world  # noqa: F401 (a fixture)
@@ -88,3 +90,65 @@ def test_funds_workbooks_in_english_have_english_labels(app, world):
     assert not _cjk(list(sheets) + [h for rows in sheets.values() for h in rows[0]])
     adm.set_cookie("lang", "zh")
     assert "汇总（2013年度）" in _sheets(adm.get("/admin/funds/summary.xlsx?year=2013").data)
+
+
+# --- import templates: written in the reader's language, read back in either -------------------------------------
+
+def _changed(data: bytes, header: str, value) -> tuple[list, bytes]:
+    wb = load_workbook(io.BytesIO(data))
+    ws = wb.worksheets[0]
+    headers = [c.value for c in ws[1]]
+    ws.cell(row=2, column=headers.index(header) + 1).value = value
+    out = io.BytesIO()
+    wb.save(out)
+    return headers, out.getvalue()
+
+
+@pytest.mark.parametrize("written, read", [("zh", "zh"), ("en", "en"), ("en", "zh"), ("zh", "en")])
+def test_plan_targets_template_round_trip_in_both_languages(app, written, read):
+    from tests.views.test_plan_targets import _client, _value, _world
+
+    base_id = _world(app)
+    c = _client(app, "pt-admin")
+    c.set_cookie("lang", written)
+    r = c.get("/admin/funds/targets/template.xlsx")
+    header = {"zh": "方案目标：新增就业人数（人）", "en": "Plan target: new jobs (persons)"}[written]
+    headers, data = _changed(r.data, header, 2600)
+    assert bool(_cjk(headers)) == (written == "zh")
+    if written == "en":
+        assert not _cjk(load_workbook(io.BytesIO(r.data)).sheetnames)
+    c.set_cookie("lang", read)
+    url = "/admin/funds/targets/import"
+    r = post(c, url, {"file": (io.BytesIO(data), "t.xlsx")}, token_from=url, content_type="multipart/form-data")
+    assert r.status_code == 302 and _value(app, base_id, "plan_new_jobs") == 2600
+
+
+def _expenditure_file(template: bytes, rows: list[list]) -> bytes:
+    wb = load_workbook(io.BytesIO(template))
+    ws = wb.worksheets[0]
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_expenditure_template_round_trip_in_both_languages(app, world, lang):
+    from tests.views.test_funds import imported, upload
+
+    op = client_for(app, "op-ours")
+    op.set_cookie("lang", lang)
+    template = op.get("/applicant/funds/template.xlsx").data
+    sheets = _sheets(template)
+    first = next(iter(sheets.values()))[0]
+    assert first == [{"zh": zh, "en": en}[lang] for _, zh, en in COLUMNS]
+    if lang == "en":
+        assert not _cjk(list(sheets) + first + [v for rows in list(sheets.values())[1:] for row in rows
+                                                for v in row])
+    bad = _expenditure_file(template, [["2014-03-01", "平台运营", "PSP", "不是金额", "某公司", "V-1", ""]])
+    page = html.unescape(upload(op, world["a_ours"], bad).get_data(as_text=True))
+    assert {"zh": "金额（元）", "en": "Amount (yuan)"}[lang] in page  # the error names the column as the file does
+    good = _expenditure_file(template, [["2014-03-01", "平台运营", "PSP", "12,345.60", "某公司", "V-1", ""]])
+    upload(op, world["a_ours"], good)
+    assert imported(app, world["a_ours"]) == [("V-1", 1_234_560)]
