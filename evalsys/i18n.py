@@ -33,6 +33,14 @@ def in_language(item) -> str:
     return str(item)
 
 
+def guidance_in_language(indicator: Any) -> Any:
+    """An expert indicator's scoring guidance (full, partial, low) in the page's language: the English guidance
+    of criteria/en/ in English mode, else the criteria file's own."""
+    if current_language() == "en" and getattr(indicator, "guidance_en", None) is not None:
+        return indicator.guidance_en
+    return indicator.guidance
+
+
 def translated(text: str) -> str:
     """A message the page did not write itself (a form's validation message, a state label) in the page's
     language when the catalogue has it, else as it is; never formatted, so a "%" in it stays."""

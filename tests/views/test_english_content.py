@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 
 from evalsys.domain.workflow import ApplicationState
 from evalsys.extensions import db
-from evalsys.models import Allocation, Notification, Role
-from evalsys.services.applications import state_notice
+from evalsys.models import Allocation, Assignment, Notification, Role
+from evalsys.services.applications import state_notice, system_of
 from evalsys.services.funds_import import COLUMNS
 from evalsys.services.notify import notify, notify_authority
 from evalsys.services.summaries import DUE_NOTICE
@@ -152,3 +152,29 @@ def test_expenditure_template_round_trip_in_both_languages(app, world, lang):
     good = _expenditure_file(template, [["2014-03-01", "平台运营", "PSP", "12,345.60", "某公司", "V-1", ""]])
     upload(op, world["a_ours"], good)
     assert imported(app, world["a_ours"]) == [("V-1", 1_234_560)]
+
+
+# --- the experts' scoring guidance --------------------------------------------------------------------------------
+
+def test_scoring_guidance_in_english_on_the_score_sheet_and_the_criteria_page(app, client):
+    from tests.views.test_review import _setup
+
+    _code, mine, _apps, _ = _setup(app)
+    reviewer = sorted(mine)[0]
+    with app.app_context():
+        system = system_of(db.session.get(Assignment, mine[reviewer][0]).application)
+    expert = [i for i in system.indicators if i.guidance is not None]
+    assert expert and all(i.guidance_en for i in expert)
+    login(client, reviewer)
+    client.set_cookie("lang", "en")
+    page = html.unescape(client.get(f"/review/assignments/{mine[reviewer][0]}").get_data(as_text=True))
+    for i in expert:
+        assert i.guidance_en.full in page and i.guidance_en.low in page and i.guidance.full not in page
+    client.set_cookie("lang", "zh")
+    page = html.unescape(client.get(f"/review/assignments/{mine[reviewer][0]}").get_data(as_text=True))
+    assert all(i.guidance.partial in page for i in expert)
+    admin = app.test_client()
+    login(admin, "rv-admin")
+    admin.set_cookie("lang", "en")
+    page = html.unescape(admin.get(f"/admin/criteria/{system.id}/{system.version}").get_data(as_text=True))
+    assert all(i.guidance_en.partial in page and i.guidance.partial not in page for i in expert)
