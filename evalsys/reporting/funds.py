@@ -53,35 +53,41 @@ def _same(text: str) -> str:
 
 def base_year_xlsx(base: Any, year: int, figures: Figures, entries: Iterable[Any], *,
                    tr: Callable[[str], str] = _same, lang: str = "zh") -> bytes:
-    """One base's funds of one allocation year: the figures, then every entry with its flags; labels through `tr`."""
+    """One base's funds of one allocation year: the figures, then every entry with its flags (labels through
+    `tr`, in the language `lang`)."""
     values = [f"{base.code} {base.name}", base.authority.full_name, str(year), fen_to_decimal(figures.allocated_fen),
               fen_to_decimal(figures.received_fen), fen_to_decimal(figures.spent_fen),
               _rate_text(figures.arrival_rate), _rate_text(figures.execution_rate)]
     overview = [[tr(name), value] for name, value in zip(BASE_OVERVIEW, values, strict=True)]
-    rows = ([e.date.isoformat(), e.project, e.category, tr(CATEGORY_LABELS[e.category]) if e.category in
-             CATEGORY_LABELS else e.category, fen_to_decimal(e.amount_fen), e.payee, e.voucher_no,
-             tr("有") if e.voucher_file_id else tr("无"), tr(STATUS_LABELS[e.status.value]), e.allocation.document_no,
-             tr("冲销第%(n)s号") % {"n": e.reverses_id} if e.reverses_id else "",
-             ("; " if lang == "en" else "；").join(code_label(tr(f.code_label), tr(f.state_label), lang=lang)
-                                                  for f in e.flags)] for e in entries)
-    overview_title, entries_title = tr("概况"), tr("支出明细")
-    return workbook_bytes([(overview_title, [tr("项目"), tr("数值")], overview),
-                           (entries_title, [tr(h) for h in ENTRY_HEADERS], rows)],
+    has, has_not, separator = tr(N_("有")), tr(N_("无")), "; " if lang == "en" else "；"
+
+    def row(e: Any) -> list[object]:
+        category = tr(CATEGORY_LABELS[e.category]) if e.category in CATEGORY_LABELS else e.category
+        reverses = tr(N_("冲销第%(n)s号")) % {"n": e.reverses_id} if e.reverses_id else ""
+        flags = separator.join(code_label(tr(f.code_label), tr(f.state_label), lang=lang) for f in e.flags)
+        return [e.date.isoformat(), e.project, e.category, category, fen_to_decimal(e.amount_fen), e.payee,
+                e.voucher_no, has if e.voucher_file_id else has_not, tr(STATUS_LABELS[e.status.value]),
+                e.allocation.document_no, reverses, flags]
+
+    overview_title, entries_title = tr(N_("概况")), tr(N_("支出明细"))
+    return workbook_bytes([(overview_title, [tr(N_("项目")), tr(N_("数值"))], overview),
+                           (entries_title, [tr(h) for h in ENTRY_HEADERS], (row(e) for e in entries))],
                           {overview_title: {2}, entries_title: {5}})
 
 
 def summary_xlsx(rows: Iterable[Any], by_category: dict[str, dict[str, int]], year: int | None, *,
                  tr: Callable[[str], str] = _same, lang: str = "zh") -> bytes:
-    """The ministry's summary: one row per base, and verified spending per base and category; labels through `tr`."""
-    scope = tr("%(year)s年度") % {"year": year} if year else tr("全部年度")
+    """The ministry's summary: one row per base, and verified spending per base and category (labels through
+    `tr`, in the language `lang`)."""
+    scope = tr(N_("%(year)s年度")) % {"year": year} if year else tr(N_("全部年度"))
     main = [[r.base.code, r.base.name, r.base.city, r.base.authority.name, fen_to_decimal(r.figures.allocated_fen),
              fen_to_decimal(r.figures.received_fen), fen_to_decimal(r.figures.spent_fen),
              _rate(r.figures.arrival_rate), _rate(r.figures.execution_rate), r.open_flags] for r in rows]
     codes = list(CATEGORY_LABELS)
     cat_rows = [[code, *[fen_to_decimal(by_category[code].get(c, 0)) for c in codes]] for code in by_category]
-    main_title, cat_title = tr("汇总（%(scope)s）") % {"scope": scope}, tr("按类别支出")
+    main_title, cat_title = tr(N_("汇总（%(scope)s）")) % {"scope": scope}, tr(N_("按类别支出"))
+    cat_headers = [tr(SUMMARY_HEADERS[0]), *[code_label(tr(CATEGORY_LABELS[c]), c, lang=lang) for c in codes]]
     return workbook_bytes(
-        [(main_title, [tr(h) for h in SUMMARY_HEADERS], main),
-         (cat_title, [tr("基地编号"), *[code_label(tr(CATEGORY_LABELS[c]), c, lang=lang) for c in codes]], cat_rows)],
+        [(main_title, [tr(h) for h in SUMMARY_HEADERS], main), (cat_title, cat_headers, cat_rows)],
         {main_title: {5, 6, 7}, cat_title: set(range(2, len(codes) + 2))},
         {main_title: {8, 9}})

@@ -6,8 +6,8 @@ import datetime as dt
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -28,8 +28,8 @@ from .funds_ledger import ExpenditureInput, input_errors, record_expenditure
 
 # Column keys and their headers in Chinese and in English: the template is written in the reader's language,
 # and the header row of an upload must match one of the two sets exactly.
-COLUMNS = [("date", "支出日期", "Date"), ("project", "项目名称", "Project"), ("category", "支出类别代码", "Category code"),
-           ("amount", "金额（元）", "Amount (yuan)"), ("payee", "收款单位", "Payee"),
+COLUMNS = [("date", "支出日期", "Date"), ("project", "项目名称", "Project"),
+           ("category", "支出类别代码", "Category code"), ("amount", "金额（元）", "Amount (yuan)"), ("payee", "收款单位", "Payee"),
            ("voucher_no", "凭证号", "Voucher number"), ("explanation", "说明", "Explanation")]
 HEADER_SETS = {"zh": [zh for _, zh, _ in COLUMNS], "en": [en for _, _, en in COLUMNS]}
 HEADERS = HEADER_SETS["zh"]
@@ -75,7 +75,8 @@ def _same(text: str) -> str:
 def template_bytes(*, lang: str = "zh", tr: Callable[[str], str] = _same) -> bytes:
     """The import template in a language (the headers of COLUMNS; the other labels through `tr`): the header row
     to fill in, the category codes and the instructions."""
-    codes = [[code, tr(label), tr(N_("“其他”必须在“说明”列写明支出内容")) if code in rules.EXPLANATION_REQUIRED else ""]
+    other = tr(N_("“其他”必须在“说明”列写明支出内容"))
+    codes = [[code, tr(label), other if code in rules.EXPLANATION_REQUIRED else ""]
              for code, label in rules.ALLOWED_CATEGORIES.items()]
     codes += [[code, tr(label), tr(N_("不得使用中央专项补助资金列支；如实登记，系统将提示"))]
               for code, label in rules.FORBIDDEN_CATEGORIES.items()]
