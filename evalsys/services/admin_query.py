@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
 from ..listing import ListQuery, ordered, yearly
-from ..models import (Authority, Evaluation, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role, User,
-                      WeightVersion)
+from ..models import (Authority, Evaluation, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role,
+                      User, WeightVersion)
 
 
 def organisations_by_state() -> dict[OrganisationState, int]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
 from ..listing import ListQuery, by_number, is_year, ordered, search
-from ..models import AccountState, Application, Authority, Call, CallKind, Organisation, OrganisationState, RecommendationLetter, User
+from ..models import (AccountState, Application, Authority, Call, CallKind, Organisation, OrganisationState,
+                      RecommendationLetter, User)
 from .quotas import authority_quota
 from .recommendations import current_letter, quota_used
 
@@ -73,7 +74,7 @@ def narrowed_calls(stmt: Select, lq: ListQuery) -> Select:
     return stmt
 
 
-def _covers(year: int):
+def _covers(year: int) -> ColumnElement[bool]:
     return and_(Call.year_from <= year, Call.year_to >= year)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-
 from typing import Any
 
 from sqlalchemy import Numeric, Select, cast, select
 from sqlalchemy.orm import selectinload
 
-from ..domain.money import rate_bp
 from ..domain.evaluation import EvaluationState
+from ..domain.money import rate_bp
 from ..extensions import db
 from ..listing import ListQuery, ordered, yearly
 from ..models import Evaluation, EvaluationRound, FirstBatchBase
@@ -71,8 +70,10 @@ def round_by_code(code: str) -> EvaluationRound | None:
     return db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == code))
 
 
+# The total is stored as decimal text: it sorts as a number.
 EVALUATION_SORTS = {"round": (EvaluationRound.year, EvaluationRound.code), "base": (FirstBatchBase.code,),
-                    "state": (Evaluation.state,), "total": (cast(Evaluation.total, Numeric(10, 2)).label("total_value"),)}
+                    "state": (Evaluation.state,),
+                    "total": (cast(Evaluation.total, Numeric(10, 2)).label("total_value"),)}
 
 
 def _evaluations(where: Any, lq: ListQuery) -> Select:

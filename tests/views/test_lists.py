@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from evalsys.extensions import db
 from evalsys.listing import Filter, ListQuery, clean_text, is_year, ordered, parse
-from evalsys.models import (Allocation, Application, Assignment, AssignmentState, AuditRecord, Call, CallAnnouncement,
-                            CallKind, ComplianceFlag, Evaluation, EvaluationRound, Expenditure, FirstBatchBase, Notification,
-                            Organisation, PublicityEntry, ReviewerProfile, Role, TypicalCase, User)
+from evalsys.models import (Allocation, Application, Assignment, AssignmentState, AuditRecord, Call,
+                            CallAnnouncement, CallKind, ComplianceFlag, Evaluation, EvaluationRound, Expenditure,
+                            FirstBatchBase, Notification, Organisation, PublicityEntry, ReviewerProfile, Role,
+                            TypicalCase, User)
 from evalsys.models.summary import SummaryCollection, SummarySubmission
 from evalsys.domain.workflow import ApplicationState
 from evalsys.services import (account_query, admin_query, applicant_home_query, application_query, audit_query,
@@ -517,7 +518,8 @@ FILTERED = [
 BY_ENDPOINT = {c.endpoint: c for c in CASES}
 
 
-@pytest.mark.parametrize("endpoint, args, kept", FILTERED, ids=[f"{e}-{'-'.join(a.values())}" for e, a, _k in FILTERED])
+@pytest.mark.parametrize("endpoint, args, kept", FILTERED,
+                         ids=[f"{e}-{'-'.join(a.values())}" for e, a, _k in FILTERED])
 def test_a_filter_keeps_the_rows_it_names_and_the_table_shows_as_many_as_the_count(demo_site, clients, endpoint, args,
                                                                                    kept):
     case = BY_ENDPOINT[endpoint]
@@ -589,7 +591,8 @@ def test_an_applicant_finds_only_its_own_applications(demo_site, clients):
 
 
 @pytest.mark.parametrize("account, url, own", [
-    ("baseop01", "/applicant/evaluations", lambda s: FirstBatchBase.organisation_id == _user(s, "baseop01").organisation_id),
+    ("baseop01", "/applicant/evaluations",
+     lambda s: FirstBatchBase.organisation_id == _user(s, "baseop01").organisation_id),
     ("authority-330000", "/authority/evaluations", lambda s: FirstBatchBase.authority_code == "330000"),
 ])
 def test_a_search_finds_no_evaluation_of_another_base(demo_site, account, url, own):

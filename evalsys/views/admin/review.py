@@ -22,8 +22,8 @@ from ...services.accounts import authority_choices
 from ...services.applications import system_of
 from ...services.assignment import (active_pool, add_assignment, assign_call, exclusions_for, proposals_for,
                                     remove_assignment)
-from ..common.feedback import flash_form_errors
 from ..common.decisions import call_list_control
+from ..common.feedback import flash_form_errors
 from ..common.states import state_options
 
 

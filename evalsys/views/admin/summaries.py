@@ -11,8 +11,8 @@ from ...forms.security import ConfirmForm
 from ...forms.summaries import CollectionForm
 from ...listing import list_control, year_filter
 from ...models import Role
-from ...pagination import paginate
 from ...models.summary import SummarySubmission
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import summary_query
 from ...services import summaries as svc

@@ -15,9 +15,9 @@ from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm
 from ...forms.security import ConfirmForm
 from ...i18n import in_language
 from ...listing import Filter, list_control
-from ...pagination import paginate
 from ...models import Application, AttachmentKind, Role, User
 from ...models.types import utcnow
+from ...pagination import paginate
 from ...permissions import can_edit_application, roles_required
 from ...services import applications as svc
 from ...services.applicant_home_query import OWN_APPLICATION_SORTS, applicant_home, own_applications

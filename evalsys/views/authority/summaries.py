@@ -10,8 +10,8 @@ from ...extensions import db
 from ...forms.summaries import SummaryUploadForm
 from ...listing import Filter, list_control, year_filter
 from ...models import Role
-from ...pagination import paginate
 from ...models.summary import SummarySubmission
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import summaries as svc
 from ...services import summary_query

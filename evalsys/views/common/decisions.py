@@ -16,8 +16,8 @@ def load_call(code: str) -> Call:
     return find_call(code) or abort(404)
 
 
-def call_list_control(endpoint: str, sorts: Iterable[str], **kwargs) -> ListControl:
+def call_list_control(endpoint: str, sorts: Iterable[str]) -> ListControl:
     """The control of a list of calls: search by code, title or year, filter by kind and year."""
     return list_control(endpoint, sorts=sorts, search=gettext("批次代码、名称或年度"),
                         filters=[Filter("kind", gettext("类别"), [(k.value, gettext(k.label)) for k in CallKind],
-                                        gettext("全部类别")), year_filter(call_years())], **kwargs)
+                                        gettext("全部类别")), year_filter(call_years())])

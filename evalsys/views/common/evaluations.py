@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Response, abort, render_template, request
 from flask_babel import gettext
-from sqlalchemy import Select
 from flask_login import current_user
+from sqlalchemy import Select
 
 from ...domain.errors import StoredFileMismatch
 from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
@@ -17,8 +17,8 @@ from ...domain.money import format_fen
 from ...domain.units import format_plan
 from ...extensions import db
 from ...listing import Filter, ListQuery, list_control, year_filter
-from ...pagination import paginate
 from ...models import Evaluation, EvaluationRound, IssuedReport, Role
+from ...pagination import paginate
 from ...permissions import can_view_evaluation
 from ...services import audit, evaluation_query
 from ...services import evaluations as svc
