@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import defer, lazyload
@@ -160,6 +161,6 @@ def application_counts(calls: list[Call]) -> dict[int, int]:
         Application.call_id.in_([c.id for c in calls])).group_by(Application.call_id)).all())
 
 
-def authorities() -> list[Authority]:
-    """Every authority by code (filters)."""
-    return list(db.session.scalars(select(Authority).order_by(Authority.code)))
+def authorities() -> list[Any]:
+    """Every authority's code and name, by code (filters; rows, not loaded objects)."""
+    return list(db.session.execute(select(Authority.code, Authority.name).order_by(Authority.code)))
