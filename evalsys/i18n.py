@@ -60,11 +60,9 @@ def install_template_gettext(app: Flask) -> None:
 
     @pass_context
     def gettext(__context: Any, __string: str, **variables: Any) -> str:
-        eval_ctx = __context.eval_ctx  # one per rendering: the locale is looked up once per page
-        locale = getattr(eval_ctx, "evalsys_locale", None)
-        if locale is None:
-            locale = eval_ctx.evalsys_locale = get_locale()
-        key = (locale, eval_ctx.autoescape, __string)
+        # The locale is asked for on every call: the evaluation context of a macro imported from another
+        # template ("_list.html") is the one of the import, which Jinja keeps for the next pages in any language.
+        key = (get_locale(), __context.eval_ctx.autoescape, __string)
         if not variables:
             found = translated.get(key)
             if found is not None:
