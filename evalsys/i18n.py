@@ -87,6 +87,8 @@ def install_template_gettext(app: Flask) -> None:
 
     @pass_context
     def gettext(__context: Any, __string: str, **variables: Any) -> str:
+        # The locale is asked for on every call: the evaluation context of a macro imported from another
+        # template ("_list.html") is the one of the import, which Jinja keeps for the next pages in any language.
         key = (get_locale(), __context.eval_ctx.autoescape, __string)
         if not variables:
             found = translated.get(key)

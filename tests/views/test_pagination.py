@@ -25,6 +25,9 @@ PAGINATED = {
     "authority.funds_entries", "authority.cases",
     "admin.funds_flags", "authority.funds_flags", "authority.funds_base", "applicant.cases", "applicant.funds_base",
     "auth.notifications", "review.home", "security.home", "security.reviewers", "audit.home", "public.cases",
+    "admin.calls", "admin.review_calls", "admin.evaluation_rounds", "admin.summaries", "authority.summaries",
+    "applicant.home", "applicant.evaluations", "authority.evaluations", "authority.results_index",
+    "public.publicity_index",
 }
 
 
