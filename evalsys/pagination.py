@@ -71,7 +71,8 @@ class _BoundedPage(SelectPagination):
     capped = False
 
     def _query_count(self) -> int:
-        stmt = self._query_args["select"].order_by(None).with_only_columns(literal(1)).limit(COUNT_LIMIT + 1)
+        stmt = (self._query_args["select"].order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
+                .limit(COUNT_LIMIT + 1))
         n = self._query_args["session"].execute(select(func.count()).select_from(stmt.subquery())).scalar() or 0
         self.capped = n > COUNT_LIMIT
         return min(n, COUNT_LIMIT)

@@ -60,7 +60,7 @@ def test_a_page_past_the_end_is_the_last_page(app):
 
 
 def test_a_page_and_its_total_come_in_one_query(app):
-    from sqlalchemy import event, select
+    from sqlalchemy import event, func, select
 
     from evalsys.extensions import db
     from evalsys.models import Role, User
@@ -87,6 +87,8 @@ def test_a_page_and_its_total_come_in_one_query(app):
             assert ([u.username for u in large.items], large.total, large.pages) == (["c4"], 5, 3)
             assert len(statements) - before == 2 and not any("OVER (" in s.upper() for s in statements[before:])
             assert not large.capped
+            everyone = paginate(select(User).order_by(User.id), per_page=2, large=True)  # no WHERE: FROM kept
+            assert everyone.total == db.session.scalar(select(func.count()).select_from(User)) >= 5
             # ... and only up to a limit: past it the list says "more than" and pages up to the limit.
             with mock.patch("evalsys.pagination.COUNT_LIMIT", 3):
                 bounded = paginate(select(User).where(User.username.like("c%")).order_by(User.id), page=9,
