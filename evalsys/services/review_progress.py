@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import defaultload, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -100,7 +101,7 @@ def application_rows(call: Call, *, page: int, per_page: int, only_pending: bool
                 .having(func.count() >= call.reviewers_per_application))
         stmt = stmt.where(Application.id.not_in(done))
     pagination = paginate(ordered(stmt, lq, APPLICATION_SORTS, (Application.id,), Application.id),
-                          page=page, per_page=per_page)
+                          page=page, per_page=per_page, large=True)  # a call holds thousands
     counts = _counts(call, Assignment.application_id, [a.id for a in pagination.items])
     return pagination, [(a, counts.get(a.id, Progress())) for a in pagination.items]
 
@@ -124,6 +125,10 @@ def assignments_of(app_ids: list[int]) -> dict[int, list[tuple[Assignment, Score
     if app_ids:
         rows = db.session.execute(
             select(Assignment, ScoreSheet).outerjoin(ScoreSheet, ScoreSheet.assignment_id == Assignment.id)
+            # The caller holds the applications (found in the session, not joined again) and shows the reviewer's
+            # name, not its account; a sheet's assignment is the row's own.
+            .options(lazyload(Assignment.application), defaultload(Assignment.reviewer).lazyload(ReviewerProfile.user),
+                     lazyload(ScoreSheet.assignment))
             .where(Assignment.application_id.in_(app_ids)).order_by(Assignment.application_id, Assignment.id)).all()
         for assignment, sheet in rows:
             out[assignment.application_id].append((assignment, sheet))

@@ -131,7 +131,7 @@ def call_detail(code: str):
                                                           if s != ApplicationState.DRAFT], _("全部状态")),
                                 Filter("authority", _("推荐单位"), [(a.code, _(a.name)) for a in query.authorities()],
                                        _("全部推荐单位"))])
-    page = paginate(query.call_applications(call, lst.query))
+    page = paginate(query.call_applications(call, lst.query), large=True)  # a call holds thousands
     return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=query.state_counts(call),
                            states=LISTED_STATES)
 
