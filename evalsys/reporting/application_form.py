@@ -18,6 +18,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from ..domain.marking import N_
 from .fonts import register_cjk_font
 
 
@@ -54,7 +55,12 @@ MARGIN_TOP = 22 * mm
 MARGIN_BOTTOM = 20 * mm
 LABEL_WIDTH = 48 * mm
 
-DECLARATION = "本单位承诺：本申报表及所附材料内容真实、准确、完整，如有虚假，愿承担相应责任。"
+# The fixed texts of the form are marked for the catalogue; the caller passes their translation (`tr`),
+# the data in the doc is printed as given.
+Translate = Callable[[str], str]
+DECLARATION = N_("本单位承诺：本申报表及所附材料内容真实、准确、完整，如有虚假，愿承担相应责任。")
+SUMMARY_LABELS = {"id": N_("申报编号"), "call": N_("申报批次"), "organisation": N_("申报单位"),
+                  "uscc": N_("统一社会信用代码"), "authority": N_("推荐单位"), "category": N_("申报类别")}
 
 # Characters a PDF string cannot carry meaningfully (and reportlab's parser may choke on); forms
 # already refuse them, but a renderer must not fail on one stray byte in stored data.
@@ -121,16 +127,20 @@ def _rows_table(title: str | None, rows: list[tuple[str, str]], styles: dict[str
                  splitInRow=1, style=_table_style(font, header=title is not None), hAlign="LEFT")
 
 
-# Paragraphs collapse runs of spaces (U+3000 included); &nbsp; keeps room to write the date by hand.
-_DATE_LINE = "日期：" + "&nbsp;" * 12 + "年" + "&nbsp;" * 6 + "月" + "&nbsp;" * 6 + "日"
+def _date_line(tr: Translate) -> str:
+    # Paragraphs collapse runs of spaces (U+3000 included); &nbsp; keeps room to write the date by hand.
+    return _markup(tr(N_("日期：%(year)s年%(month)s月%(day)s日"))) % {
+        "year": "&nbsp;" * 12, "month": "&nbsp;" * 6, "day": "&nbsp;" * 6}
 
 
-def _signature_block(styles: dict[str, ParagraphStyle], font: str) -> KeepTogether:
+def _signature_block(styles: dict[str, ParagraphStyle], font: str, tr: Translate) -> KeepTogether:
     width = PAGE_WIDTH - 2 * MARGIN_X
+    date_line = _date_line(tr)
     cells = [
-        [Paragraph("单位盖章（公章）", styles["label"]), Paragraph("法定代表人签字", styles["label"])],
+        [Paragraph(_markup(tr(N_("单位盖章（公章）"))), styles["label"]),
+         Paragraph(_markup(tr(N_("法定代表人签字"))), styles["label"])],
         ["", ""],
-        [Paragraph(_DATE_LINE, styles["cell"]), Paragraph(_DATE_LINE, styles["cell"])],
+        [Paragraph(date_line, styles["cell"]), Paragraph(date_line, styles["cell"])],
     ]
     table = Table(cells, colWidths=[width / 2, width / 2], rowHeights=[None, 40 * mm, None],
                   style=TableStyle([
@@ -139,7 +149,7 @@ def _signature_block(styles: dict[str, ParagraphStyle], font: str) -> KeepTogeth
                       ("LINEAFTER", (0, 0), (0, -1), 0.5, colors.black),
                       ("VALIGN", (0, 0), (-1, -1), "TOP"),
                   ]))
-    return KeepTogether([Paragraph(_markup(DECLARATION), styles["declaration"]), table])
+    return KeepTogether([Paragraph(_markup(tr(DECLARATION)), styles["declaration"]), table])
 
 
 def _fit(text: str, font: str, size: float, width: float) -> str:
@@ -151,14 +161,15 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text + "…"
 
 
-def _decorate(canvas: Canvas, page: int, total: int, *, doc: ApplicationFormDoc, font: str) -> None:
+def _decorate(canvas: Canvas, page: int, total: int, *, doc: ApplicationFormDoc, font: str,
+              tr: Translate) -> None:
     """Header and footer of one page, drawn once the total page count is known."""
     canvas.saveState()
     canvas.setFont(font, 9)
     canvas.setStrokeColor(colors.grey)
     canvas.setFillColor(colors.HexColor("#444444"))
     top = PAGE_HEIGHT - MARGIN_TOP + 6 * mm
-    right_text = f"申报编号：{doc.application_id}"
+    right_text = tr(N_("申报编号：%(id)s")) % {"id": doc.application_id}
     right_width = stringWidth(right_text, font, 9)
     left = _fit(_CONTROL.sub("", doc.heading), font, 9, PAGE_WIDTH - 2 * MARGIN_X - right_width - 6 * mm)
     canvas.drawString(MARGIN_X, top, left)
@@ -167,8 +178,10 @@ def _decorate(canvas: Canvas, page: int, total: int, *, doc: ApplicationFormDoc,
     bottom = MARGIN_BOTTOM - 10 * mm
     canvas.line(MARGIN_X, bottom + 4 * mm, PAGE_WIDTH - MARGIN_X, bottom + 4 * mm)
     side = (PAGE_WIDTH - 2 * MARGIN_X) / 2 - 18 * mm  # leaves the middle to the page number
-    canvas.drawString(MARGIN_X, bottom, _fit(f"生成时间：{_CONTROL.sub('', doc.generated_at)}", font, 9, side))
-    canvas.drawCentredString(PAGE_WIDTH / 2, bottom, f"第 {page} 页 共 {total} 页")
+    generated = tr(N_("生成时间：%(at)s")) % {"at": _CONTROL.sub("", doc.generated_at)}
+    canvas.drawString(MARGIN_X, bottom, _fit(generated, font, 9, side))
+    canvas.drawCentredString(PAGE_WIDTH / 2, bottom, tr(N_("第 %(page)s 页 共 %(total)s 页")) % {"page": page,
+                                                                                               "total": total})
     code = _fit(_CONTROL.sub("", doc.call_code), font, 9, side)
     canvas.drawRightString(PAGE_WIDTH - MARGIN_X, bottom, code)
     canvas.restoreState()
@@ -195,20 +208,21 @@ class NumberedCanvas(Canvas):
         super().save()
 
 
-def _story(doc: ApplicationFormDoc, styles: dict[str, ParagraphStyle], font: str) -> list[Any]:
+def _story(doc: ApplicationFormDoc, styles: dict[str, ParagraphStyle], font: str, tr: Translate) -> list[Any]:
     story: list[Any] = [
         Paragraph(_markup(doc.heading), styles["title"]),
         Paragraph(_markup(doc.call_title), styles["subtitle"]),
     ]
     summary = [
-        ("申报编号", str(doc.application_id)),
-        ("申报批次", f"{doc.call_title}（{doc.call_code}）"),
-        ("申报单位", doc.organisation),
-        ("统一社会信用代码", doc.uscc),
-        ("推荐单位", doc.authority),
+        (tr(SUMMARY_LABELS["id"]), str(doc.application_id)),
+        (tr(SUMMARY_LABELS["call"]), tr(N_("%(title)s（%(code)s）")) % {"title": doc.call_title,
+                                                                       "code": doc.call_code}),
+        (tr(SUMMARY_LABELS["organisation"]), doc.organisation),
+        (tr(SUMMARY_LABELS["uscc"]), doc.uscc),
+        (tr(SUMMARY_LABELS["authority"]), doc.authority),
     ]
     if doc.category:
-        summary.append(("申报类别", doc.category))
+        summary.append((tr(SUMMARY_LABELS["category"]), doc.category))
     story.append(_rows_table(None, summary, styles, font))
     for section in doc.sections:
         story.append(Spacer(1, 5 * mm))
@@ -221,12 +235,13 @@ def _story(doc: ApplicationFormDoc, styles: dict[str, ParagraphStyle], font: str
         for line in (chunk.strip() for chunk in text.split("\n")):
             if line:
                 story.append(Paragraph(_markup(line), styles["body"]))
-    story.append(_signature_block(styles, font))
+    story.append(_signature_block(styles, font, tr))
     return story
 
 
-def render_application_form(doc: ApplicationFormDoc, *, font_path: str | None = None) -> bytes:
-    """The application form as A4 PDF bytes; the same `doc` always gives the same bytes.
+def render_application_form(doc: ApplicationFormDoc, *, font_path: str | None = None, tr: Translate = str) -> bytes:
+    """The application form as A4 PDF bytes; the same `doc` (and `tr`) always gives the same bytes. Fixed
+    texts go through `tr` (Chinese as written when none is given).
 
     Raises fonts.FontUnavailable when no embeddable CJK font is found.
     """
@@ -251,6 +266,6 @@ def render_application_form(doc: ApplicationFormDoc, *, font_path: str | None = 
         initialFontName=font,
         initialFontSize=10.5,
     )
-    canvasmaker = partial(NumberedCanvas, decorate=partial(_decorate, doc=doc, font=font))
-    template.build(_story(doc, styles, font), canvasmaker=canvasmaker)
+    canvasmaker = partial(NumberedCanvas, decorate=partial(_decorate, doc=doc, font=font, tr=tr))
+    template.build(_story(doc, styles, font, tr), canvasmaker=canvasmaker)
     return buf.getvalue()

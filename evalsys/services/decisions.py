@@ -305,17 +305,19 @@ def publicity_list(call: Call) -> list[tuple[Application, PublicityEntry]]:
     return [(a, e) for a, e in rows]
 
 
-def publicity_rows(call: Call) -> list[tuple[str, str, str, str]]:
-    """(organisation, authority, category label, period "YYYY-MM-DD 至 YYYY-MM-DD") of the publicity list."""
+def publicity_rows(call: Call, *, labels: dict[str, str] | None = None,
+                   period: str = "%(first)s 至 %(last)s") -> list[tuple[str, str, str, str]]:
+    """(organisation, authority, category label, period "YYYY-MM-DD 至 YYYY-MM-DD") of the publicity list;
+    a page in another language passes its category labels and period text."""
     pairs = publicity_list(call)
-    labels = category_labels(call)
+    labels = category_labels(call) if labels is None else labels
     named = names([a.id for a, _ in pairs])
     rows = []
     for app, entry in pairs:
         org, authority = named.get(app.id, ("", app.authority_code))
-        period = (f"{format_beijing(entry.opened_at, '%Y-%m-%d')} 至 "
-                  f"{publicity_last_day(entry.opened_at, entry.days).isoformat()}")
-        rows.append((org, authority, labels.get(app.category or "", app.category or "—"), period))
+        days = period % {"first": format_beijing(entry.opened_at, "%Y-%m-%d"),
+                         "last": publicity_last_day(entry.opened_at, entry.days).isoformat()}
+        rows.append((org, authority, labels.get(app.category or "", app.category or "—"), days))
     return rows
 
 

@@ -17,7 +17,7 @@ from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
 from ...services import decision_query as dq
-from ..common.decisions import load_call
+from ..common.decisions import load_call, publicity_rows
 from ..common.feedback import flash_form_errors
 
 
@@ -155,11 +155,11 @@ def announce(code: str):
 def publicity_pdf_view(code: str):
     """The publicity list as PDF."""
     call = load_call(code)
-    pdf = publicity_pdf(title=f"{call.title}拟入选名单公示",
-                        subtitle="以下单位拟入选，现予公示。公示期间如有异议，请以来信或来电方式向商务部反映。",
-                        rows=dec.publicity_rows(call),
-                        note="公示期按自然日计算，公示首日为第1日，截止日24:00（北京时间）结束。",
-                        font_path=current_app.config.get("CJK_FONT"))
+    pdf = publicity_pdf(title=gettext("%(title)s拟入选名单公示", title=call.title),
+                        subtitle=gettext("以下单位拟入选，现予公示。公示期间如有异议，请以来信或来电方式向商务部反映。"),
+                        rows=publicity_rows(call),
+                        note=gettext("公示期按自然日计算，公示首日为第1日，截止日24:00（北京时间）结束。"),
+                        font_path=current_app.config.get("CJK_FONT"), tr=gettext)
     audit.record("decision.publicity_pdf", obj=call, actor=current_user._get_current_object())
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": safe_download_name(f"{call.code}-公示名单.pdf")})
+    name = gettext("%(code)s-公示名单.pdf", code=call.code)
+    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": safe_download_name(name)})

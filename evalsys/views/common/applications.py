@@ -3,7 +3,7 @@ check, the detail context (figures, narrative, attachments, timeline) and attach
 from __future__ import annotations
 
 from flask import abort, current_app
-from flask_babel import gettext
+from flask_babel import gettext, pgettext
 from flask_login import current_user
 
 from ...domain import figures as fig
@@ -87,6 +87,16 @@ def category_label(app: Application) -> str:
         return app.category
 
 
+def category_in_language(system, code: str | None) -> str:
+    """The label of a category of the indicator system in the page's language ("" for none, the code if unknown)."""
+    if not code:
+        return ""
+    try:
+        return in_language(system.category(code))
+    except KeyError:
+        return code
+
+
 def send_attachment(app: Application, attachment_id: int):
     """Download one attachment of an application the user may see (hash re-checked)."""
     att = db.session.get(ApplicationAttachment, attachment_id)
@@ -117,22 +127,14 @@ def export_response(call, *, authority_code: str | None):
                  else in_language(f) for f in fields),
                *(in_language(s) for s in outline)]
 
-    def category(app: Application) -> str:
-        if not app.category:
-            return ""
-        try:
-            return in_language(system.category(app.category))
-        except KeyError:
-            return app.category
-
     def rows():
         for app in application_detail_query.call_applications(call, authority_code):
             stored = svc.all_figures(app)
             narrative = app.narrative_sections
             yield [app.id, call.code, app.organisation.name, app.organisation.uscc, app.authority_code,
-                   app.organisation.authority.full_name, category(app), gettext(app.state.label),
-                   app.recommend_order, app.legal_representative, app.address, app.contact_name,
-                   app.contact_phone, app.contact_email, format_beijing(app.submitted_at),
+                   app.organisation.authority.full_name, category_in_language(system, app.category),
+                   gettext(app.state.label), app.recommend_order, app.legal_representative, app.address,
+                   app.contact_name, app.contact_phone, app.contact_email, format_beijing(app.submitted_at),
                    *(fig.export_value(f, stored.get(f.id)) if not f.derived else None for f in fields),
                    *(narrative.get(s.id, "") for s in outline)]
 
@@ -145,8 +147,22 @@ def export_response(call, *, authority_code: str | None):
     return response
 
 
+# The application's own details on the form, in the reader's language (the values as entered).
+FORM_BASICS = (N_("单位名称"), N_("统一社会信用代码"), N_("法定代表人"), N_("通讯地址"), N_("联系人"), N_("联系电话"),
+               N_("电子邮箱"))
+
+
+def form_text(text: str) -> str:
+    """A fixed text of the application form PDF in the reader's language; the summary's labels name one
+    item (context "form"), where the same words elsewhere name a list."""
+    one = {"申报批次": pgettext("form", "申报批次"), "申报单位": pgettext("form", "申报单位"),
+           "推荐单位": pgettext("form", "推荐单位")}
+    return one.get(text) or gettext(text)
+
+
 def form_pdf_response(app: Application):
-    """The filled application form as a PDF for the applicant to print, seal and upload back."""
+    """The filled application form as a PDF for the applicant to print, seal and upload back, its fixed texts in
+    the reader's language."""
     from flask import Response
 
     from ...domain.timeutil import format_beijing
@@ -155,24 +171,26 @@ def form_pdf_response(app: Application):
     from ...reporting.application_form import ApplicationFormDoc, FormRow, FormSection, render_application_form
     from ...reporting.fonts import FontUnavailable
 
-    basics = FormSection("基本信息", tuple(FormRow(k, v or "") for k, v in (
-        ("单位名称", app.organisation.name), ("统一社会信用代码", app.organisation.uscc),
-        ("法定代表人", app.legal_representative), ("通讯地址", app.address),
-        ("联系人", app.contact_name), ("联系电话", app.contact_phone), ("电子邮箱", app.contact_email))))
-    figures = FormSection("指标数据", tuple(FormRow(label, value) for label, value in figure_rows(app)))
+    values = (app.organisation.name, app.organisation.uscc, app.legal_representative, app.address,
+              app.contact_name, app.contact_phone, app.contact_email)
+    basics = FormSection(gettext("基本信息"), tuple(FormRow(gettext(k), v or "")
+                                                  for k, v in zip(FORM_BASICS, values, strict=True)))
+    figures = FormSection(gettext("指标数据"), tuple(FormRow(label, value) for label, value in figure_rows(app)))
     narrative = app.narrative_sections
     doc = ApplicationFormDoc(
-        heading=f"{app.call.title}申报表", call_title=app.call.title, call_code=app.call.code,
-        application_id=app.id, organisation=app.organisation.name, uscc=app.organisation.uscc,
-        authority=app.organisation.authority.full_name, category=category_label(app) or None,
+        heading=gettext("%(title)s申报表", title=app.call.title), call_title=app.call.title,
+        call_code=app.call.code, application_id=app.id, organisation=app.organisation.name,
+        uscc=app.organisation.uscc, authority=app.organisation.authority.full_name,
+        category=category_in_language(svc.system_of(app), app.category) or None,
         sections=(basics, figures),
-        narrative=tuple(FormRow(s.title, narrative.get(s.id, "")) for s in svc.outline_of(app.call)),
+        narrative=tuple(FormRow(in_language(s), narrative.get(s.id, "")) for s in svc.outline_of(app.call)),
         generated_at=format_beijing(utcnow()),
     )
     try:
-        data = render_application_form(doc, font_path=current_app.config.get("CJK_FONT"))
+        data = render_application_form(doc, font_path=current_app.config.get("CJK_FONT"), tr=form_text)
     except FontUnavailable as e:
         abort(500, description=str(e))
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = safe_download_name(f"申报表-{app.organisation.name}.pdf")
+    response.headers["Content-Disposition"] = safe_download_name(
+        gettext("申报表-%(name)s.pdf", name=app.organisation.name))
     return response

@@ -7,14 +7,14 @@ from ...pagination import paginate
 from ...permissions import public
 from ...services import decision_public_query
 from ...services import decisions as dec
-from ..common.decisions import call_list_control, load_call
+from ..common.decisions import call_list_control, load_call, publicity_rows
 
 
 @public
 def publicity(code: str):
     """The public publicity list: candidates with their authority, category and period."""
     call = load_call(code)
-    return render_template("public/publicity.html", call=call, rows=dec.publicity_rows(call),
+    return render_template("public/publicity.html", call=call, rows=publicity_rows(call),
                            announced=dec.announcement(call))
 
 
