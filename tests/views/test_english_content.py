@@ -178,3 +178,80 @@ def test_scoring_guidance_in_english_on_the_score_sheet_and_the_criteria_page(ap
     admin.set_cookie("lang", "en")
     page = html.unescape(admin.get(f"/admin/criteria/{system.id}/{system.version}").get_data(as_text=True))
     assert all(i.guidance_en.partial in page and i.guidance.partial not in page for i in expert)
+
+
+# --- the application form and the publicity list (PDFs made on request) ------------------------------------------
+
+def _pdf_text(data: bytes) -> str:
+    """The text of every page, lines joined by single spaces (a table cell may wrap)."""
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages)
+
+
+FORM_ZH = ("基本信息", "单位名称", "指标数据", "申报批次", "申报单位", "推荐单位", "单位盖章（公章）", "法定代表人签字",
+           "本单位承诺", "申报编号：", "申报类别", "生成时间：", "第 1 页 共")
+FORM_EN = ("Basic information", "Organisation name", "Indicator data", "Call", "Applicant", "Recommending authority",
+           "Seal of the organisation", "Signature of the legal representative", "We declare that",
+           "Application no.", "Application category", "Generated: ", "Page 1 of")
+
+
+def test_application_form_pdf_in_the_readers_language(app, client):
+    from urllib.parse import unquote
+
+    from tests.factories import make_application, make_call
+
+    with app.app_context():
+        org = make_org(name="Lakeside Commerce Ltd")
+        make_user(Role.APPLICANT, username="form-reader", organisation=org, commit=False)
+        app_id = make_application(make_call(), org).id
+        db.session.commit()
+    login(client, "form-reader")
+    client.set_cookie("lang", "en")
+    r = client.get(f"/applicant/applications/{app_id}/form.pdf")
+    text = _pdf_text(r.data)
+    assert "Lakeside Commerce Ltd" in text
+    assert [label for label in FORM_EN if label not in text] == []
+    assert [label for label in FORM_ZH if label in text] == []
+    assert "Date (year / month / day)" in text and "日期" not in text  # the date line to fill in by hand
+    assert "application-form-Lakeside Commerce Ltd.pdf" in unquote(r.headers["Content-Disposition"])
+    client.set_cookie("lang", "zh")
+    r = client.get(f"/applicant/applications/{app_id}/form.pdf")
+    text = _pdf_text(r.data)
+    assert [label for label in FORM_ZH if label not in text] == [] and "Basic information" not in text
+    assert f"申报编号：{app_id}" in text
+    assert "申报表-Lakeside Commerce Ltd.pdf" in unquote(r.headers["Content-Disposition"])
+
+
+def test_publicity_pdf_in_the_readers_language(app, client):
+    from urllib.parse import unquote
+
+    from tests.views.test_decisions import _announce_ready, _setup
+
+    from evalsys.models import Call
+    from evalsys.services.criteria import system_of
+
+    data = _setup(app)
+    _announce_ready(app, data)
+    with app.app_context():
+        retail = system_of(db.session.get(Call, data["call_id"])).category("retail")
+    login(client, "admin-a")
+    url = f"/admin/calls/{data['code']}/publicity.pdf"
+    client.set_cookie("lang", "en")
+    r = client.get(url)
+    text = _pdf_text(r.data)
+    for label in ("No.", "Organisation name", "Recommending authorities", "Category", "Publicity period",
+                  ": publicity of the proposed selection", "The following organisations are proposed",
+                  "The publicity period counts calendar days", " to ", retail.label_en):
+        assert label in text, label
+    for label in ("序号", "单位名称", "公示期", "拟入选名单公示", "现予公示", "自然日", " 至 ", retail.label):
+        assert label not in text, label
+    assert f"{data['code']}-publicity-list.pdf" in unquote(r.headers["Content-Disposition"])
+    client.set_cookie("lang", "zh")
+    r = client.get(url)
+    text = _pdf_text(r.data)
+    for label in ("序号", "单位名称", "推荐单位", "类别", "公示期", "拟入选名单公示", "现予公示", "自然日", " 至 ",
+                  retail.label):
+        assert label in text, label
+    assert "Publicity period" not in text
+    assert f"{data['code']}-公示名单.pdf" in unquote(r.headers["Content-Disposition"])
