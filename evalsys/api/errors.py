@@ -6,12 +6,15 @@ import json
 import uuid
 
 from flask import Response, current_app, g, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from ..domain.errors import DomainError
 from ..errors import DEFAULT_MESSAGES, STALE_MESSAGE, TITLES
 from ..extensions import db
+from ..i18n import refusal_text
 from ..services import audit
 
 PROBLEM_JSON = "application/problem+json"
@@ -133,10 +136,17 @@ def handle_http_exception(e: HTTPException) -> Response:
     return problem(code, detail, headers=headers)
 
 
+def handle_refusal(e: DomainError) -> Response:
+    """A refusal raised by a service that the resource did not answer itself: its status and its lines, in
+    the request's language."""
+    db.session.rollback()
+    return problem(e.status, refusal_text(e), kind="refused")
+
+
 def handle_stale(e: StaleDataError) -> Response:
     db.session.rollback()
     audit.record_security("stale_edit", outcome="failure", detail={"path": request.path[:200], "api": True})
-    return problem(409, STALE_MESSAGE, kind="stale")
+    return problem(409, gettext(STALE_MESSAGE), kind="stale")
 
 
 def handle_unexpected(e: Exception) -> Response:
@@ -153,6 +163,7 @@ def is_api_request() -> bool:
 def register_api_errors(bp) -> None:
     """Install the problem handlers on the API blueprint."""
     bp.register_error_handler(ApiProblem, handle_api_problem)
+    bp.register_error_handler(DomainError, handle_refusal)
     bp.register_error_handler(StaleDataError, handle_stale)
     bp.register_error_handler(HTTPException, handle_http_exception)
     bp.register_error_handler(Exception, handle_unexpected)
