@@ -61,7 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .errors import register_error_handlers
     from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
     from .hooks import assign_request_id, register_hooks
-    from .i18n import select_locale
+    from .i18n import install_remembering_domain, select_locale
     from .views import register_blueprints
 
     instance_path = os.environ.get("EVALSYS_INSTANCE_PATH") or (test_config or {}).get("INSTANCE_PATH")
@@ -91,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    install_remembering_domain(babel)
     bootstrap.init_app(app)
     limiter.init_app(app)
 

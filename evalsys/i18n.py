@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, request
-from flask_babel import gettext, pgettext
+from flask_babel import Domain, get_locale, gettext, pgettext
 
 from .domain.errors import DomainError, Message, localize
 
@@ -73,7 +73,7 @@ def install_template_gettext(app: Flask) -> None:
     when autoescaping, then format with the keyword arguments), but a message without arguments is
     translated once per language and process: a page shows dozens of labels, and each lookup through
     Flask-Babel (context, locale, catalogue) cost more than the rest of the line that shows it."""
-    from flask_babel import get_locale, get_translations
+    from flask_babel import get_translations
     from jinja2 import pass_context
     from markupsafe import Markup
 
@@ -84,7 +84,11 @@ def install_template_gettext(app: Flask) -> None:
         if isinstance(__string, Message) and not variables:  # a refusal shown as it came (`_(e)`)
             text = localize(__string, get_translations().ugettext)
             return Markup.escape(text) if __context.eval_ctx.autoescape else text
-        key = (get_locale(), __context.eval_ctx.autoescape, __string)
+        eval_ctx = __context.eval_ctx  # one per rendering: the locale is looked up once per page
+        locale = getattr(eval_ctx, "evalsys_locale", None)
+        if locale is None:
+            locale = eval_ctx.evalsys_locale = get_locale()
+        key = (locale, eval_ctx.autoescape, __string)
         if not variables:
             found = translated.get(key)
             if found is not None:
@@ -98,3 +102,37 @@ def install_template_gettext(app: Flask) -> None:
         return rv
 
     app.jinja_env.globals.update(gettext=gettext, _=gettext)
+
+
+class RememberingDomain(Domain):
+    """Flask-Babel's message domain, but each message is looked up once per language and process (as the
+    templates' `_()` does): views and forms translate dozens of labels per request, and each lookup through
+    the context, the locale and the catalogue costs more than the rest of the line that shows it."""
+
+    LIMIT = 20_000  # messages are the catalogue's plus names from the data; a bound all the same
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: dict[tuple, str] = {}
+
+    def _remember(self, key: tuple, lookup) -> str:
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self.LIMIT:
+                self._known.clear()
+            found = self._known[key] = lookup()
+        return found
+
+    def gettext(self, string, **variables):
+        found = self._remember((get_locale(), string), lambda: super(RememberingDomain, self).gettext(string))
+        return found % variables if variables else found
+
+    def pgettext(self, context, string, **variables):
+        found = self._remember((get_locale(), context, string),
+                               lambda: super(RememberingDomain, self).pgettext(context, string))
+        return found % variables if variables else found
+
+
+def install_remembering_domain(babel: Any) -> None:
+    """Use `RememberingDomain` for `gettext`, `pgettext` and the lazy strings of the whole application."""
+    babel.domain_instance = RememberingDomain()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import defer, lazyload
@@ -123,6 +124,6 @@ def application_counts() -> dict[int, int]:
     return dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
 
 
-def authorities() -> list[Authority]:
-    """Every authority by code (filters)."""
-    return list(db.session.scalars(select(Authority).order_by(Authority.code)))
+def authorities() -> list[Any]:
+    """Every authority's code and name, by code (filters; rows, not loaded objects)."""
+    return list(db.session.execute(select(Authority.code, Authority.name).order_by(Authority.code)))

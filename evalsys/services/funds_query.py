@@ -2,8 +2,8 @@
 the ministry summary (the `funds summary` JSON contract), the dashboard's list and the entry and flag lists."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -80,15 +80,40 @@ def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, 
     return dict(db.session.execute(stmt).all())
 
 
+@lru_cache(maxsize=32)
+def _figure_columns(year: int | None) -> dict[str, Any]:
+    """A base's figures as correlated sums (of `year`'s allocations, or of all): allocated, received, verified
+    spending and open flags; the same rules as `_figures` and `open_flag_counts`, for one row per base. Built
+    once per year and process (a statement is immutable; building one costs more than running it)."""
+    def scoped(stmt):
+        stmt = stmt.where(Allocation.base_id == FirstBatchBase.id)
+        stmt = stmt.where(Allocation.year == year) if year is not None else stmt
+        return func.coalesce(stmt.correlate(FirstBatchBase).scalar_subquery(), 0)
+
+    return {"allocated": scoped(select(func.sum(Allocation.amount_fen))),
+            "received": scoped(select(func.sum(Tranche.amount_fen))
+                               .join(Allocation, Allocation.id == Tranche.allocation_id)),
+            "spent": scoped(select(func.sum(Expenditure.amount_fen))
+                            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+                            .where(Expenditure.status == VERIFIED)),
+            "flags": scoped(select(func.count(ComplianceFlag.id))
+                            .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+                            .join(Allocation, Allocation.id == Expenditure.allocation_id)
+                            .where(ComplianceFlag.state == FlagState.OPEN))}
+
+
 def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[BaseFigures]:
-    """Figures per base over all allocation years, or one year; rows in the order given."""
-    ids = [b.id for b in bases]
-    per_key = _figures(ids, year)
-    grouped: dict[int, dict] = defaultdict(dict)
-    for (base_id, y), figures in per_key.items():
-        grouped[base_id][y] = figures
-    flags = open_flag_counts(ids, year)
-    return [BaseFigures(b, rules.total_figures(grouped.get(b.id, {})), flags.get(b.id, 0)) for b in bases]
+    """Figures per base over all allocation years, or one year; rows in the order given (one query)."""
+    if not bases:
+        return []
+    columns = _figure_columns(year)
+    found = {row[0]: row[1:] for row in db.session.execute(
+        select(FirstBatchBase.id, *columns.values()).where(FirstBatchBase.id.in_([b.id for b in bases])))}
+    rows = []
+    for b in bases:
+        allocated, received, spent, flags = found.get(b.id, (0, 0, 0, 0))
+        rows.append(BaseFigures(b, rules.Figures(int(allocated), int(received), int(spent)), int(flags)))
+    return rows
 
 
 def year_figures(base: FirstBatchBase) -> list[tuple[int, rules.Figures]]:
@@ -121,31 +146,23 @@ def summary(year: int | None = None) -> list[dict[str, Any]]:
 BASE_SORT_KEYS = ("code", "name", "authority", "allocated", "received", "spent", "arrival", "execution", "flags")
 
 
+@lru_cache(maxsize=32)
 def _base_sorts(year: int | None) -> dict[str, tuple]:
-    """The dashboard's sort keys as SQL: a base's own columns, or its figures as correlated sums (the same rules
-    as `_figures` and `open_flag_counts`); a rate without a denominator sorts last."""
-    def scoped(stmt):
-        stmt = stmt.where(Allocation.base_id == FirstBatchBase.id)
-        stmt = stmt.where(Allocation.year == year) if year is not None else stmt
-        return func.coalesce(stmt.correlate(FirstBatchBase).scalar_subquery(), 0)
-
-    allocated = scoped(select(func.sum(Allocation.amount_fen)))
-    received = scoped(select(func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id))
-    spent = scoped(select(func.sum(Expenditure.amount_fen)).join(Allocation, Allocation.id == Expenditure.allocation_id)
-                   .where(Expenditure.status == VERIFIED))
-    flags = scoped(select(func.count(ComplianceFlag.id)).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
-                   .join(Allocation, Allocation.id == Expenditure.allocation_id)
-                   .where(ComplianceFlag.state == FlagState.OPEN))
+    """The dashboard's sort keys as SQL: a base's own columns, or its figures (`_figure_columns`); a rate without
+    a denominator sorts last."""
+    f = _figure_columns(year)
+    allocated, received, spent = f["allocated"], f["received"], f["spent"]
     return {"code": (FirstBatchBase.code,), "name": (FirstBatchBase.name,), "authority": (FirstBatchBase.authority_code,),
             "allocated": (allocated,), "received": (received,), "spent": (spent,),
             "arrival": (received * 1.0 / func.nullif(allocated, 0),),
-            "execution": (spent * 1.0 / func.nullif(received, 0),), "flags": (flags,)}
+            "execution": (spent * 1.0 / func.nullif(received, 0),), "flags": (f["flags"],)}
 
 
 def dashboard_bases(user: Any, lq: ListQuery, year: int | None) -> Select:
     """The bases a user sees matching the search (code, name, city, operator name or USCC) and ?authority=, sorted
     by a whitelisted key (a figure of `year`, or of all years); by default by code (to paginate)."""
-    stmt = visible_bases(user).order_by(None).join(Organisation, Organisation.id == FirstBatchBase.organisation_id)
+    stmt = (visible_bases(user).order_by(None).join(Organisation, Organisation.id == FirstBatchBase.organisation_id)
+            .options(lazyload(FirstBatchBase.operator)))
     stmt = search(stmt, lq.q, FirstBatchBase.code, FirstBatchBase.name, FirstBatchBase.city, Organisation.name,
                   Organisation.uscc)
     if lq.get("authority"):
@@ -153,15 +170,25 @@ def dashboard_bases(user: Any, lq: ListQuery, year: int | None) -> Select:
     return ordered(stmt, lq, _base_sorts(year), (FirstBatchBase.code,), FirstBatchBase.code)
 
 
-def base_ids(stmt: Select) -> list[int]:
-    """The ids of every base of a dashboard statement (its totals cover the whole filtered list, not one page)."""
-    return list(db.session.scalars(stmt.with_only_columns(FirstBatchBase.id).order_by(None)))
+def totals(stmt: Select, year: int | None) -> tuple[rules.Figures, int]:
+    """The figures summed over every base of a dashboard statement (the whole filtered list, not one page), and
+    their open flags: one query, the bases chosen by a subquery."""
+    ids = stmt.with_only_columns(FirstBatchBase.id).order_by(None)
 
+    def total(q):
+        q = q.where(Allocation.base_id.in_(ids))
+        q = q.where(Allocation.year == year) if year is not None else q
+        return func.coalesce(q.scalar_subquery(), 0)
 
-def totals(base_ids: list[int], year: int | None) -> tuple[rules.Figures, int]:
-    """The figures summed over some bases, and their open flags."""
-    return (rules.total_figures(_figures(base_ids, year)) if base_ids else rules.Figures(0, 0, 0),
-            sum(open_flag_counts(base_ids, year).values()) if base_ids else 0)
+    allocated, received, spent, flags = db.session.execute(select(
+        total(select(func.sum(Allocation.amount_fen))),
+        total(select(func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id)),
+        total(select(func.sum(Expenditure.amount_fen)).join(Allocation, Allocation.id == Expenditure.allocation_id)
+              .where(Expenditure.status == VERIFIED)),
+        total(select(func.count(ComplianceFlag.id)).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+              .join(Allocation, Allocation.id == Expenditure.allocation_id)
+              .where(ComplianceFlag.state == FlagState.OPEN)))).one()
+    return rules.Figures(int(allocated), int(received), int(spent)), int(flags)
 
 
 def available_years() -> list[int]:

@@ -3,7 +3,7 @@ assignments, calls with their applications in review, a reviewer's own assignmen
 from __future__ import annotations
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defaultload, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -43,7 +43,11 @@ ASSIGNMENT_SORTS = {"call": (Assignment.call_id,), "application": (Assignment.ap
 def assignments_of(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
     """Every assignment of an expert matching the search (organisation name, USCC, call code) and ?state=; by
     default newest first."""
-    stmt = (select(Assignment).options(lazyload(Assignment.reviewer))  # the reviewer is `profile` itself
+    application = defaultload(Assignment.application)
+    stmt = (select(Assignment)
+            .options(lazyload(Assignment.reviewer),  # the reviewer is `profile` itself; the list shows no figures,
+                     application.defer(Application.figures), application.defer(Application.narrative),  # text
+                     application.defaultload(Application.organisation).lazyload(Organisation.authority))  # or region
             .join(Application, Application.id == Assignment.application_id)
             .join(Organisation, Organisation.id == Application.organisation_id)
             .join(Call, Call.id == Assignment.call_id).where(Assignment.reviewer_id == profile.id))
@@ -60,7 +64,11 @@ ACTIVE_SORTS = {"call": (Call.id,), "application": (Assignment.application_id,)}
 def active_assignments(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
     """A reviewer's active assignments matching the search (call title or code, application number) and ?call=;
     by default newest call first."""
-    stmt = (select(Assignment).options(lazyload(Assignment.reviewer))  # the reviewer is `profile` itself
+    application = defaultload(Assignment.application)
+    stmt = (select(Assignment)
+            .options(lazyload(Assignment.reviewer),  # the reviewer is `profile` itself; the list shows no figures,
+                     application.defer(Application.figures), application.defer(Application.narrative),  # text
+                     application.defaultload(Application.organisation).lazyload(Organisation.authority))  # or region
             .join(Application, Application.id == Assignment.application_id)
             .join(Call, Call.id == Assignment.call_id)
             .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE))

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import Select, and_, bindparam, distinct, func, literal, or_, select
+from sqlalchemy import (Integer, Select, String, and_, bindparam, cast, distinct, func, literal, null, or_, select,
+                        union_all)
 
 from ..domain.evaluation import EvaluationState
 from ..domain.funds import ExpenditureStatus
@@ -312,79 +313,65 @@ def _reviewer_sheets() -> Select:
 
 def admin_todo(user: Any, now: datetime) -> list[TodoItem]:
     """Formal checks waiting, divergence comments awaited, proposals awaiting a second admin, evaluations
-    to accept, batches running, open compliance flags."""
+    to accept, batches running, open compliance flags: one query (the ministry's home is its busiest page)."""
     items: list[TodoItem] = []
-    rows = db.session.execute(_admin_formal_checks()).all()
-    for code, title, n in rows:
-        items.append(_item(N_("形式审查：%(call)s"), n, "admin.call_detail", now,
-                           args={"code": code, "state": ApplicationState.RECOMMENDED.value}, params={"call": title}))
-    rows = db.session.execute(_admin_divergences()).all()
-    for code, title, n in rows:
-        items.append(_item(N_("评分差异待专家说明：%(call)s"), n, "admin.review_progress", now, args={"code": code},
-                           params={"call": title}, level="warning"))
-    rows = db.session.execute(_admin_proposals(), {"user_id": user.id}).all()
-    for code, title, n in rows:
-        items.append(_item(N_("审批其他管理员提出的拟入选名单：%(call)s"), n, "admin.decisions", now, args={"code": code},
-                           params={"call": title}))
-    rows = db.session.execute(_admin_evaluations()).all()
-    for code, title, n in rows:
-        items.append(_item(N_("审核绩效评价：%(round)s"), n, "admin.evaluation_round", now, args={"code": code},
-                           params={"round": title}))
-    rows = db.session.execute(_admin_batches()).all()
-    for code, title, total, done, failed in rows:
-        items.append(_item(N_("批量出具报告进行中：%(round)s"), None, "admin.evaluation_round", now,
-                           args={"code": code}, params={"round": title},
-                           note=N_("已出具 %(done)s / %(total)s 份，失败 %(failed)s 份"),
-                           note_params={"done": done, "total": total, "failed": failed}))
-    flags = db.session.scalar(_admin_flags())
-    if flags:
-        items.append(_item(N_("资金合规提示待处理"), flags, "admin.funds_flags", now))
+    for kind, _order, code, title, n, done, failed in db.session.execute(_admin_work(), {"user_id": user.id}):
+        if kind == 1:
+            items.append(_item(N_("形式审查：%(call)s"), n, "admin.call_detail", now,
+                               args={"code": code, "state": ApplicationState.RECOMMENDED.value}, params={"call": title}))
+        elif kind == 2:
+            items.append(_item(N_("评分差异待专家说明：%(call)s"), n, "admin.review_progress", now, args={"code": code},
+                               params={"call": title}, level="warning"))
+        elif kind == 3:
+            items.append(_item(N_("审批其他管理员提出的拟入选名单：%(call)s"), n, "admin.decisions", now,
+                               args={"code": code}, params={"call": title}))
+        elif kind == 4:
+            items.append(_item(N_("审核绩效评价：%(round)s"), n, "admin.evaluation_round", now, args={"code": code},
+                               params={"round": title}))
+        elif kind == 5:
+            items.append(_item(N_("批量出具报告进行中：%(round)s"), None, "admin.evaluation_round", now,
+                               args={"code": code}, params={"round": title},
+                               note=N_("已出具 %(done)s / %(total)s 份，失败 %(failed)s 份"),
+                               note_params={"done": done, "total": n, "failed": failed}))
+        elif kind == 6 and n:
+            items.append(_item(N_("资金合规提示待处理"), n, "admin.funds_flags", now))
     return items
 
 
 @_built_once
-def _admin_formal_checks() -> Select:
-    return (select(Call.code, Call.title, func.count()).join(Application, Application.call_id == Call.id)
-            .where(Application.state == ApplicationState.RECOMMENDED)
-            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
+def _admin_work() -> Select:
+    """The admin's work list as rows (kind, order, code, title, count, done, failed), one UNION ALL: 1 formal
+    checks, 2 divergences, 3 proposals of others, 4 evaluations to accept, 5 running batches (count = total),
+    6 open flags (always one row)."""
+    def kind(k: int):
+        return literal(k, Integer).label("kind")
 
-
-@_built_once
-def _admin_divergences() -> Select:
-    return (select(Call.code, Call.title, func.count()).select_from(ScoreSheet)
-            .join(Assignment, Assignment.id == ScoreSheet.assignment_id).join(Call, Call.id == Assignment.call_id)
-            .where(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None),
-                   Assignment.state == AssignmentState.ACTIVE)
-            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
-
-
-@_built_once
-def _admin_proposals() -> Select:
-    return (select(Call.code, Call.title, func.count()).join(Proposal, Proposal.call_id == Call.id)
-            .where(Proposal.state == ProposalState.PENDING, Proposal.proposed_by_id != bindparam("user_id"))
-            .group_by(Call.id, Call.code, Call.title).order_by(Call.id))
-
-
-@_built_once
-def _admin_evaluations() -> Select:
-    return (select(EvaluationRound.code, EvaluationRound.title, func.count())
-            .join(Evaluation, Evaluation.round_id == EvaluationRound.id)
-            .where(Evaluation.state == EvaluationState.EVALUATED)
-            .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title).order_by(EvaluationRound.id))
-
-
-@_built_once
-def _admin_batches() -> Select:
-    return (select(EvaluationRound.code, EvaluationRound.title, func.sum(BatchJob.total), func.sum(BatchJob.done),
-                   func.sum(BatchJob.failed))
-            .join(BatchJob, BatchJob.round_id == EvaluationRound.id)
-            .where(BatchJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
-            .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title))
-
-
-@_built_once
-def _admin_flags() -> Select:
-    return select(func.count()).select_from(ComplianceFlag).where(ComplianceFlag.state == FlagState.OPEN)
+    none = cast(null(), Integer)
+    calls = (Call.id.label("ord"), Call.code.label("code"), Call.title.label("title"))
+    rounds = (EvaluationRound.id, EvaluationRound.code, EvaluationRound.title)
+    members = [
+        select(kind(1), *calls, func.count().label("n"), none.label("done"), none.label("failed"))
+        .join(Application, Application.call_id == Call.id)
+        .where(Application.state == ApplicationState.RECOMMENDED).group_by(Call.id, Call.code, Call.title),
+        select(kind(2), *calls, func.count(), none, none).select_from(ScoreSheet)
+        .join(Assignment, Assignment.id == ScoreSheet.assignment_id).join(Call, Call.id == Assignment.call_id)
+        .where(ScoreSheet.divergence_flagged.is_(True), ScoreSheet.divergence_comment.is_(None),
+               Assignment.state == AssignmentState.ACTIVE).group_by(Call.id, Call.code, Call.title),
+        select(kind(3), *calls, func.count(), none, none).join(Proposal, Proposal.call_id == Call.id)
+        .where(Proposal.state == ProposalState.PENDING, Proposal.proposed_by_id != bindparam("user_id"))
+        .group_by(Call.id, Call.code, Call.title),
+        select(kind(4), *rounds, func.count(), none, none).join(Evaluation, Evaluation.round_id == EvaluationRound.id)
+        .where(Evaluation.state == EvaluationState.EVALUATED)
+        .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title),
+        select(kind(5), *rounds, func.sum(BatchJob.total), func.sum(BatchJob.done), func.sum(BatchJob.failed))
+        .join(BatchJob, BatchJob.round_id == EvaluationRound.id)
+        .where(BatchJob.state.in_([JobState.QUEUED, JobState.RUNNING]))
+        .group_by(EvaluationRound.id, EvaluationRound.code, EvaluationRound.title),
+        select(kind(6), literal(0, Integer), cast(null(), String), cast(null(), String), func.count(), none, none)
+        .select_from(ComplianceFlag).where(ComplianceFlag.state == FlagState.OPEN),
+    ]
+    work = union_all(*members).subquery()
+    return select(work).order_by(work.c.kind, work.c.ord)
 
 
 # --- security admin and auditor --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from .. import permissions
 from ..services import totp
 from ..models import Role
 from . import admin, applicant, audit, auth, authority, public, review, security
-from .common import states
+from .common import states, urls
 from .common.navigation import HOME_ENDPOINTS, N_, home_url
 
 __all__ = ["BLUEPRINT_PACKAGES", "HOME_ENDPOINTS", "NAV", "N_", "home_url", "nav_items",
@@ -56,14 +56,24 @@ def register_blueprints(app: Flask) -> None:
         return redirect(home_url())
 
     app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals.update(row_url=urls.row_url, asset_url=urls.asset_url)
     app.jinja_env.globals.update(permissions.template_rules())  # templates ask the rules, not state strings
     app.jinja_env.globals.update(states.template_globals())  # and show a state as it looks, chosen once
     app.jinja_env.globals["uses_second_factor"] = totp.eligible  # the roles that enrol a second factor
 
 
-def nav_items(user) -> list[tuple[str, str]]:
-    """Navigation entries of a role (only pages that role may open), then the notifications."""
-    from flask_babel import gettext
+_menus: dict[tuple, list[tuple[str, str, str]]] = {}
 
-    return [(endpoint, gettext(label)) for endpoint, label in NAV.get(user.role, [])] + \
-        [("auth.notifications", gettext("站内通知"))]
+
+def nav_items(user) -> list[tuple[str, str, str]]:
+    """Navigation entries of a role (only pages that role may open), then the notifications: (endpoint, label,
+    address), built once per role, language and mount point (every page shows the menu)."""
+    from flask import request, url_for
+    from flask_babel import get_locale, gettext
+
+    key = (user.role, str(get_locale()), request.script_root)
+    menu = _menus.get(key)
+    if menu is None:
+        entries = [*NAV.get(user.role, []), ("auth.notifications", "站内通知")]
+        menu = _menus[key] = [(endpoint, gettext(label), url_for(endpoint)) for endpoint, label in entries]
+    return menu

@@ -282,3 +282,23 @@ def test_a_refused_form_explains_in_english(app, client):
     r = post(client, "/admin/calls/new", {"code": "", "title": ""}, token_from="/admin/calls/new")
     html = r.get_data(as_text=True)
     assert "Please give the call code" in html and "请填写批次代码" not in html
+
+
+def test_remembered_translations_follow_each_request_language(app):
+    """Messages are looked up once per language and process: the next request in the other language still
+    gets its own text, and arguments are filled in each time."""
+    from flask_babel import gettext, lazy_gettext, pgettext
+
+    from evalsys.i18n import RememberingDomain
+    from flask_babel import get_domain
+
+    seen = []
+    for lang in ("en", "zh", "en", "zh"):
+        with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            assert isinstance(get_domain(), RememberingDomain)
+            seen.append((gettext("退出"), str(lazy_gettext("退出")), pgettext("grade", "优"),
+                         gettext("合计（%(n)s 个基地）", n=len(seen) + 1)))
+    assert seen == [("Log out", "Log out", "Excellent", "Total (1 bases)"),
+                    ("退出", "退出", "优", "合计（2 个基地）"),
+                    ("Log out", "Log out", "Excellent", "Total (3 bases)"),
+                    ("退出", "退出", "优", "合计（4 个基地）")]

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import url_for
 
 import evalsys.views as views
 from evalsys.models import Role
@@ -88,8 +89,10 @@ def test_menus_are_declared_by_their_packages_in_this_order(app):
     with app.test_request_context():
         for role, endpoints in expected.items():
             items = views.nav_items(Someone(role))
-            assert [ep for ep, _ in items] == endpoints + ["auth.notifications"]
-            assert all(ep in app.view_functions for ep, _ in items)
+            assert [ep for ep, _, _ in items] == endpoints + ["auth.notifications"]
+            assert all(ep in app.view_functions for ep, _, _ in items)
+            assert [href for _, _, href in items] == [url_for(ep) for ep in endpoints + ["auth.notifications"]]
+            assert views.nav_items(Someone(role)) is items  # built once per role and language
     for package in views.BLUEPRINT_PACKAGES:
         assert all(ep.startswith(package.bp.name + ".") for ep, _ in getattr(package, "MENU", []))
 
@@ -164,3 +167,20 @@ def test_every_state_shown_by_look_has_one_look_in_both_languages(app):
         shown = [states.look(member) for enum_type in states.LOOKS for member in enum_type]
         assert all(s.label and s.label.isascii() and (not s.note or s.note.isascii()) for s in shown)
         assert states.sheet_look(None).label == "Not started"
+
+
+def test_row_and_asset_addresses_are_those_of_url_for(app):
+    """A list's row links and the layout's assets are built once, and are exactly what url_for builds."""
+    from evalsys.views.common.urls import asset_url, row_url
+
+    with app.test_request_context():
+        link = row_url("admin.funds_base", "base_id")
+        assert [link(i) for i in (1, 7, 12345)] == [url_for("admin.funds_base", base_id=i) for i in (1, 7, 12345)]
+        link = row_url("admin.application_detail", "app_id", code="enterprise-2015-2016")
+        assert link(42) == url_for("admin.application_detail", app_id=42, code="enterprise-2015-2016")
+        with_query = row_url("admin.funds_home", "page", year=2014)
+        assert with_query(3) == url_for("admin.funds_home", page=3, year=2014)
+        assert asset_url("static", "css/evalsys.css") == url_for("static", filename="css/evalsys.css")
+    with app.test_request_context(environ_overrides={"SCRIPT_NAME": "/evalsys"}):  # mounted elsewhere
+        assert asset_url("static", "css/evalsys.css") == url_for("static", filename="css/evalsys.css")
+        assert asset_url("static", "css/evalsys.css").startswith("/evalsys/static/")

@@ -107,7 +107,7 @@ def dashboard_context() -> dict:
     year = int(lst.query.get("year")) if lst.query.get("year") else None
     stmt = funds_query.dashboard_bases(current_user, lst.query, year)
     page = paginate(stmt, per_page=DASHBOARD_PAGE)
-    totals, open_flags = funds_query.totals(funds_query.base_ids(stmt), year)
+    totals, open_flags = funds_query.totals(stmt, year)
     return {"rows": funds_query.base_figures(list(page.items), year), "page": page, "lst": lst, "year": year,
             "totals": totals, "open_flags": open_flags}
 
