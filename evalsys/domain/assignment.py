@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from evalsys.domain.errors import Joined, Message
 from evalsys.domain.marking import N_
 
 # Tie-break costs are drawn from [0, NOISE); the convex load cost dominates their sum.
@@ -73,7 +74,7 @@ class ApplicationInfo:
     @property
     def shown(self) -> str:
         """How messages name the application."""
-        return self.label or f"申报#{self.id}"
+        return self.label or Message(N_("申报#%(id)s"), id=self.id)
 
 
 def exclusion(reviewer: ReviewerInfo, app: ApplicationInfo) -> Exclusion | None:
@@ -271,11 +272,14 @@ def _balance_hints(members, reach, existing, lo, hi) -> list[str]:
 
 
 def explain_shortages(shortages: Sequence[Shortage], needs: Mapping[Hashable, int]) -> str:
-    """Chinese explanation of an infeasible call: which applications lack reviewers and how many are missing."""
-    parts = [f"{s.label}需{needs[s.application]}名、可评{s.eligible}名、缺{s.missing}名" for s in shortages]
+    """Chinese explanation of an infeasible call: which applications lack reviewers and how many are missing
+    (a `Message`, so that a page can show it in the reader's language)."""
+    parts = [Message(N_("%(application)s需%(needed)s名、可评%(eligible)s名、缺%(missing)s名"), application=s.label,
+                     needed=needs[s.application], eligible=s.eligible, missing=s.missing) for s in shortages]
     extra = max(s.missing for s in shortages)
-    return (f"无法完成分配：{len(shortages)}件申报在回避规则下可评专家不足（{'；'.join(parts)}）。"
-            f"至少还需增补{extra}名与上述申报均无回避关系的专家（不同推荐单位、非申报单位人员、未声明回避）。")
+    return Message(N_("无法完成分配：%(count)s件申报在回避规则下可评专家不足（%(parts)s）。"
+                      "至少还需增补%(extra)s名与上述申报均无回避关系的专家（不同推荐单位、非申报单位人员、未声明回避）。"),
+                   count=len(shortages), parts=Joined(parts), extra=extra)
 
 
 def explain_imbalance(lo: int, hi: int, loads: Mapping[Hashable, int], hints: Sequence[str]) -> str:

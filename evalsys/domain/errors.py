@@ -17,7 +17,7 @@ from typing import Any
 
 from .marking import N_
 
-__all__ = ["N_", "Message", "localize", "text_of", "DomainError", "InvalidInput", "StoredFileMismatch"]
+__all__ = ["N_", "Message", "Joined", "localize", "text_of", "DomainError", "InvalidInput", "StoredFileMismatch"]
 
 Translate = Callable[[str], str]
 
@@ -51,6 +51,24 @@ class Message(str):
             return text % values
         except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: the Chinese text
             return str(self)
+
+
+class Joined(Message):
+    """Texts shown one after another with a separator that belongs to the language (`；` in Chinese)."""
+
+    items: tuple[str, ...]
+
+    def __new__(cls, items: Iterable[str], separator: str = N_("；")) -> Joined:
+        items = tuple(items)
+        self = str.__new__(cls, separator.join(items))
+        self.template, self.params, self.items = separator, {}, items
+        return self
+
+    def __reduce__(self) -> tuple:
+        return (Joined, (self.items, self.template))
+
+    def render(self, translate: Translate) -> str:
+        return translate(self.template).join(localize(item, translate) for item in self.items)
 
 
 def _message(template: str, params: Mapping[str, Any]) -> Message:

@@ -62,7 +62,8 @@ def application_infos(apps: Sequence[Application]) -> list[ApplicationInfo]:
     """What the exclusion rule needs of each application."""
     parents = _parents()
     return [ApplicationInfo(a.id, conflict_group(a.authority_code, parents), a.organisation.uscc,
-                            f"申报#{a.id}（{a.organisation.name}）") for a in apps]
+                            Message(N_("申报#%(id)s（%(name)s）"), id=a.id, name=a.organisation.name))
+            for a in apps]
 
 
 def exclusion_of(profile: ReviewerProfile, app: Application):

@@ -209,3 +209,21 @@ def test_a_plain_text_is_never_formatted_and_a_message_survives_pickling():
 def test_a_template_without_its_values_is_an_error_at_the_raise_site(raise_it):
     with pytest.raises(KeyError):
         raise_it()
+
+
+def test_joined_texts_take_the_separator_of_the_language():
+    from evalsys.domain.assignment import Shortage, explain_shortages
+    from evalsys.domain.errors import Joined
+
+    parts = Joined([N_("文件为空"), "第3行"])
+    assert parts == "文件为空；第3行"
+    both = {"；": "; ", "文件为空": "The file is empty"}
+    assert parts.render(lambda s: both.get(s, s)) == "The file is empty; 第3行"
+    assert pickle.loads(pickle.dumps(parts)).render(translate) == "The file is empty；第3行"
+    text = explain_shortages([Shortage(1, Message(N_("申报#%(id)s"), id=1), 3, 2)], {1: 5})
+    assert "申报#1需5名、可评3名、缺2名" in text
+    english = {"；": "; ", "申报#%(id)s": "Application #%(id)s",
+               "%(application)s需%(needed)s名、可评%(eligible)s名、缺%(missing)s名":
+                   "%(application)s needs %(needed)s, %(eligible)s eligible, %(missing)s missing"}
+    assert Message(N_("（%(parts)s）"), parts=text.params["parts"]).render(lambda s: english.get(s, s)) == \
+        "（Application #1 needs 5, 3 eligible, 2 missing）"
