@@ -11,7 +11,7 @@ from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from ..domain.errors import DomainError
+from ..domain.errors import N_, DomainError
 from ..errors import DEFAULT_MESSAGES, STALE_MESSAGE, TITLES
 from ..extensions import db
 from ..i18n import refusal_text
@@ -20,13 +20,13 @@ from ..services import audit
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:evalsys:problem:"
 
-API_TITLES = {**TITLES, 401: "未认证", 404: "资源不存在", 415: "不支持的内容类型", 422: "请求内容无效"}
+API_TITLES = {**TITLES, 401: N_("未认证"), 404: N_("资源不存在"), 415: N_("不支持的内容类型"), 422: N_("请求内容无效")}
 API_MESSAGES = {
     **DEFAULT_MESSAGES,
-    401: "请在 Authorization 请求头中提供有效的API令牌（Bearer）。",
-    404: "请求的资源不存在，或您无权查看。",
-    415: "不支持该请求内容类型。",
-    422: "请求内容无效，请检查各字段。",
+    401: N_("请在 Authorization 请求头中提供有效的API令牌（Bearer）。"),
+    404: N_("请求的资源不存在，或您无权查看。"),
+    415: N_("不支持该请求内容类型。"),
+    422: N_("请求内容无效，请检查各字段。"),
 }
 
 
@@ -41,12 +41,14 @@ class ApiProblem(Exception):
 
 def problem(status: int, detail: str | None = None, *, kind: str | None = None, errors: dict | None = None,
             headers: dict | None = None) -> Response:
-    """A problem+json response: type, title, status, detail (Chinese), instance (the request id)."""
+    """A problem+json response: type, title, status, detail, instance (the request id). The title and a
+    default detail are in the request's language (Chinese unless it asks for English)."""
+    title = gettext(API_TITLES[status]) if status in API_TITLES else _phrase(status)
     body: dict = {
         "type": PROBLEM_BASE + kind if kind else "about:blank",
-        "title": API_TITLES.get(status) or _phrase(status),
+        "title": title,
         "status": status,
-        "detail": detail or API_MESSAGES.get(status) or API_TITLES.get(status) or _phrase(status),
+        "detail": detail or (gettext(API_MESSAGES[status]) if status in API_MESSAGES else title),
         "instance": f"urn:uuid:{g.get('request_id') or uuid.uuid4()}",
     }
     if errors:
@@ -130,7 +132,7 @@ def handle_http_exception(e: HTTPException) -> Response:
     data = getattr(e, "data", None) or {}
     if code == 422 or data.get("messages"):
         errors = _field_errors(data.get("messages") or data.get("errors") or {})
-        return problem(422, API_MESSAGES[422], kind="validation-error", errors=errors)
+        return problem(422, gettext(API_MESSAGES[422]), kind="validation-error", errors=errors)
     detail = e.description if e.description and e.description != type(e).description else None
     headers = {"Allow": ", ".join(e.valid_methods)} if getattr(e, "valid_methods", None) else None
     return problem(code, detail, headers=headers)
