@@ -59,7 +59,7 @@ class ReviewerInfo:
     @property
     def label(self) -> str:
         """How messages name the reviewer."""
-        return self.name or f"专家{self.id}"
+        return self.name or Message(N_("专家%(id)s"), id=self.id)
 
 
 @dataclass(frozen=True)
@@ -265,9 +265,11 @@ def _balance_hints(members, reach, existing, lo, hi) -> list[str]:
     for r in members:
         base = existing.get(r.id, 0)
         if base > hi:
-            hints.append(f"{r.label}已承担{base}件，超过均衡上限{hi}件")
+            hints.append(Message(N_("%(reviewer)s已承担%(count)s件，超过均衡上限%(hi)s件"), reviewer=r.label, count=base,
+                                 hi=hi))
         elif base + reach[r.id] < lo:
-            hints.append(f"{r.label}受回避限制最多可评{base + reach[r.id]}件，低于均衡下限{lo}件")
+            hints.append(Message(N_("%(reviewer)s受回避限制最多可评%(count)s件，低于均衡下限%(lo)s件"), reviewer=r.label,
+                                 count=base + reach[r.id], lo=lo))
     return hints
 
 
@@ -283,10 +285,13 @@ def explain_shortages(shortages: Sequence[Shortage], needs: Mapping[Hashable, in
 
 
 def explain_imbalance(lo: int, hi: int, loads: Mapping[Hashable, int], hints: Sequence[str]) -> str:
-    """Chinese explanation of a plan whose loads could not be balanced."""
-    bound = f"{lo}件" if lo == hi else f"{lo}–{hi}件"
-    text = (f"在回避约束下无法使专家工作量相差不超过1（每人{bound}）：带上下界的流量网络无可行解。"
-            f"已按最均衡方式分配：最多{max(loads.values())}件，最少{min(loads.values())}件。")
+    """Chinese explanation of a plan whose loads could not be balanced (a `Message`, shown in the reader's
+    language)."""
+    bound = Message(N_("%(count)s件"), count=lo) if lo == hi else Message(N_("%(lo)s–%(hi)s件"), lo=lo, hi=hi)
+    values = {"bound": bound, "most": max(loads.values()), "least": min(loads.values())}
     if hints:
-        text += "原因包括：" + "；".join(hints) + "。"
-    return text
+        return Message(N_("在回避约束下无法使专家工作量相差不超过1（每人%(bound)s）：带上下界的流量网络无可行解。"
+                          "已按最均衡方式分配：最多%(most)s件，最少%(least)s件。原因包括：%(hints)s。"),
+                       hints=Joined(hints), **values)
+    return Message(N_("在回避约束下无法使专家工作量相差不超过1（每人%(bound)s）：带上下界的流量网络无可行解。"
+                      "已按最均衡方式分配：最多%(most)s件，最少%(least)s件。"), **values)
