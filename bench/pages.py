@@ -90,7 +90,7 @@ def main() -> None:
 
     from evalsys import create_app
     from evalsys.demo import load_demo
-    from evalsys.demo.national import CALL_CODE, load_national
+    from evalsys.demo.national import CALL_CODE, load_national, refresh_statistics
     from evalsys.extensions import db
     from evalsys.services.audit import chain_pending
 
@@ -116,6 +116,7 @@ def main() -> None:
         load_national(args.scale)
         db.session.commit()
         chain_pending()
+        refresh_statistics()
         load_s = time.perf_counter() - start
     national = measure(app, counter, urls, args.repeat)
     # The pages of a whole call, for the national call (same page, 55 times the applications).

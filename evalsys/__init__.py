@@ -111,7 +111,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from .i18n import current_language, grade_name, in_language, install_template_gettext, translated
+    from .i18n import (current_language, grade_name, guidance_in_language, in_language, install_template_gettext,
+                       notice_text, translated)
     from .domain.timeutil import format_beijing
 
     install_template_gettext(app)
@@ -119,6 +120,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["tr"] = in_language
     app.jinja_env.filters["grade"] = grade_name
     app.jinja_env.filters["translated"] = translated
+    app.jinja_env.filters["notice"] = notice_text
+    app.jinja_env.filters["guidance"] = guidance_in_language
     _register_number_filters(app)
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["request_path"] = lambda: request.path

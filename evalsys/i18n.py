@@ -39,6 +39,14 @@ def in_language(item) -> str:
     return str(item)
 
 
+def guidance_in_language(indicator: Any) -> Any:
+    """An expert indicator's scoring guidance (full, partial, low) in the page's language: the English guidance
+    of criteria/en/ in English mode, else the criteria file's own."""
+    if current_language() == "en" and getattr(indicator, "guidance_en", None) is not None:
+        return indicator.guidance_en
+    return indicator.guidance
+
+
 def translated(text: str) -> str:
     """A message the page did not write itself (a form's validation message, a state label) in the page's
     language when the catalogue has it, else as it is; a plain text is never formatted, so a "%" in it stays,
@@ -58,6 +66,25 @@ def refusal_text(e: DomainError) -> str:
         head = lines[0].rstrip(":")
         return f"{head}: {'; '.join(lines[1:])}"
     return str(e) if current_language() != "en" else (lines[0] if lines else "")
+
+
+def in_english(text: str) -> str:
+    """A catalogue entry in English whatever the page's language (an import reads an English template back
+    from a reader in Chinese mode as well)."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        return gettext(text)
+
+
+def notice_text(note: Any) -> str:
+    """A notification in the reader's language: its template translated and filled with its values (labels
+    among them translated too); a row written before templates shows its stored Chinese text."""
+    if not note.template:
+        return note.message
+    from .domain.notices import render
+
+    return render(note.template, note.values, translate=gettext, lang=current_language())
 
 
 def grade_name(label: str) -> str:

@@ -31,12 +31,13 @@ def demo_command(national: bool, national_scale: float) -> None:
                f"calls, {counts.get('applications_created', 0)} applications created); "
                f"every demo password is {DEMO_PASSWORD} (demo only)")
     if national:
-        from ..demo.national import load_national
+        from ..demo.national import load_national, refresh_statistics
 
         started = time.monotonic()
         added = load_national(national_scale)
         db.session.commit()
         chained = chain_pending()
+        refresh_statistics()
         if added:
             click.echo("national data added in {:.0f} s: {} ({} audit records chained)".format(
                 time.monotonic() - started, ", ".join(f"{k} {v}" for k, v in added.items()), chained))

@@ -24,11 +24,13 @@ from ..domain.timeutil import BEIJING, format_beijing, parse_beijing
 from ..domain.workflow import Action, ApplicationState, Role as FlowRole, check_transition
 from ..extensions import db
 from ..models import (Application, ApplicationAttachment, AttachmentKind, Authority, Call, CallKind,
-                      Notification, Organisation, QuotaCounter, RecommendationLetter, Transition, User)
+                      Organisation, QuotaCounter, RecommendationLetter, Transition, User)
 from ..models.types import utcnow
 from ..services import audit
+from ..services.applications import state_notice
 from ..services.calls import CallData, create_call
 from ..services.files import store_bytes
+from ..services.notify import notice
 from .application_documents import attachment_pdf, letter_pdf
 from .application_content import (FAIL_REASONS, NOT_RECOMMEND_REASONS, RETURN_REASONS, STEM_CATEGORY,
                                   base_figures, base_narrative, enterprise_figures, enterprise_narrative,
@@ -282,10 +284,9 @@ class _Writer:
         audit.record(f"application_{step.action.value}", obj=app, actor=actor,
                      detail={**demo, "from": state.value, "to": rule.target.value, "reason": step.reason,
                              "at": step.at.isoformat()})
-        text = f"您的申报《{self.call.title}》状态变更为“{rule.target.label}”（{actor.acting_unit}）"
-        db.session.add(Notification(user_id=applicant.id, link=link, created_at=step.at,
-                                    read_at=step.at + timedelta(days=1),
-                                    message=text + (f"。理由：{step.reason}" if step.reason else "")))
+        note = notice(applicant.id, *state_notice(self.call.title, rule.target, actor.acting_unit, step.reason),
+                      link=link)
+        note.created_at, note.read_at = step.at, step.at + timedelta(days=1)
         if step.action is A.RECOMMEND:
             self.quota[org_authority] = self.quota.get(org_authority, 0) + 1
         elif step.action is A.TAKE_BACK:

@@ -20,11 +20,12 @@ from ..domain.assignment import plan_assignment
 from ..domain.timeutil import clock_at, parse_beijing
 from ..domain.workflow import Action, ApplicationState, Role as FlowRole, check_transition
 from ..extensions import db
-from ..models import (Application, Assignment, Call, ConflictDeclaration, Notification, RankingRun,
+from ..models import (Application, Assignment, Call, ConflictDeclaration, RankingRun,
                       ReviewerProfile, ReviewerState, Role, Score, ScoreSheet, SheetState, Transition, User)
 from ..services import audit, runs
-from ..services.applications import system_of
+from ..services.applications import state_notice, system_of
 from ..services.assignment import application_infos, reviewer_infos
+from ..services.notify import notice
 from ..services.review_sheets import expert_indicators, judge_divergence
 from .data import REVIEWER_HOMES, economic_region
 from .story import PROFILES_CREATED, demo_clock
@@ -104,9 +105,9 @@ def _transition(app: Application, action: Action, at: datetime, actor: User) -> 
     main = db.session.scalar(select(User).where(User.organisation_id == app.organisation_id,
                                                 User.is_org_main.is_(True)))
     if main is not None:
-        db.session.add(Notification(user_id=main.id, link=f"/applicant/applications/{app.id}", created_at=at,
-                                    message=f"您的申报《{app.call.title}》状态变更为“{rule.target.label}”"
-                                            f"（{actor.acting_unit}）"))
+        note = notice(main.id, *state_notice(app.call.title, rule.target, actor.acting_unit, None),
+                      link=f"/applicant/applications/{app.id}")
+        note.created_at = at
     app.state = rule.target
 
 

@@ -112,6 +112,7 @@ class Indicator:
     gate: Gate | None = None
     guidance: Guidance | None = None
     title_en: str = ""  # from the English titles file; display only
+    guidance_en: Guidance | None = None  # from the English titles file; display only
 
     @property
     def scored(self) -> bool:
@@ -251,16 +252,17 @@ def load_system(path: str | os.PathLike[str]) -> CriteriaSystem:
     return with_english_titles(system, path.parent / ENGLISH_DIR / path.name)
 
 
-# English titles live beside the criteria files, in en/<same name>: the interface shows them in English
-# mode. They are kept out of the criteria file itself because a system's identity is the hash of that
-# file's bytes, stored with every ranking run; a translation must not make a stored run's system differ.
+# English titles (and the experts' scoring guidance) live beside the criteria files, in en/<same name>:
+# the interface shows them in English mode. They are kept out of the criteria file itself because a
+# system's identity is the hash of that file's bytes, stored with every ranking run; a translation must
+# not make a stored run's system differ.
 ENGLISH_DIR = "en"
 
 
 def with_english_titles(system: CriteriaSystem, path: Path) -> CriteriaSystem:
     """The system with the English titles of its titles file (unchanged when there is none); raise
     CriteriaError when that file names an id the system does not have or holds something else than text."""
-    from evalsys.domain.criteria_check import read_english_titles
+    from evalsys.domain.criteria_english import read_english_titles
 
     if not path.is_file():
         return system
@@ -271,7 +273,8 @@ def with_english_titles(system: CriteriaSystem, path: Path) -> CriteriaSystem:
         system, title_en=titles.get("title", ""),
         fields=tuple(replace(f, label_en=titles["fields"].get(f.id, "")) for f in system.fields),
         groups=tuple(replace(g, title_en=titles["groups"].get(g.id, "")) for g in system.groups),
-        indicators=tuple(replace(i, title_en=titles["indicators"].get(i.id, "")) for i in system.indicators),
+        indicators=tuple(replace(i, title_en=titles["indicators"].get(i.id, ""),
+                                 guidance_en=titles["guidance"].get(i.id)) for i in system.indicators),
         categories=tuple(replace(c, label_en=titles["categories"].get(c.code, "")) for c in system.categories))
 
 

@@ -8,7 +8,7 @@ import tomllib
 from typing import Any
 
 from evalsys.domain.criteria import (
-    ENGLISH_DIR, FIELD_KINDS, FIELD_SOURCES, GATE_OPS, GROUP_ROLES, INDICATOR_TYPES, PERFORMANCE_RESULT_MIN,
+    FIELD_KINDS, FIELD_SOURCES, GATE_OPS, GROUP_ROLES, INDICATOR_TYPES, PERFORMANCE_RESULT_MIN,
     RULE_KINDS, SYSTEM_KINDS, TOTAL_POINTS, Category, CriteriaSystem, Field, Gate, Group, Guidance, Indicator,
     Problem, Rule, hash_bytes, is_positive_number)
 from evalsys.domain.formula import FormulaError, parse_formula
@@ -374,45 +374,3 @@ def _totals(chk: _Checker, indicators: list[Indicator], groups: dict[str, Group]
         results = sum(g.max for g in groups.values() if g.role in ("output", "outcome"))
         if results < PERFORMANCE_RESULT_MIN:
             chk.add("system", f"output + outcome total {results:g}, below {PERFORMANCE_RESULT_MIN:g}")
-
-
-ENGLISH_SECTIONS = ("fields", "groups", "indicators", "categories")
-
-
-def read_english_titles(system: CriteriaSystem, path: Any) -> tuple[dict[str, Any], list[Problem]]:
-    """The English titles file of a system: {"title": str, section: {id: title}}, and its problems (an id the
-    system lacks, a title that is not text or that carries Chinese or full-width punctuation)."""
-    name = f"{ENGLISH_DIR}/{path.name}"
-    chk = _Checker(name)
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        chk.add("file", f"cannot be read: {exc}")
-        return {}, chk.problems
-    known = {"fields": {f.id for f in system.fields}, "groups": {g.id for g in system.groups},
-             "indicators": {i.id for i in system.indicators}, "categories": {c.code for c in system.categories}}
-    titles: dict[str, Any] = {"title": chk.text(doc, "title", "title", required=False)}
-    for key in doc:
-        if key != "title" and key not in ENGLISH_SECTIONS:
-            chk.add(key, f"unknown section (expected title, {', '.join(ENGLISH_SECTIONS)})")
-    for section in ENGLISH_SECTIONS:
-        table = doc.get(section, {})
-        if not isinstance(table, dict):
-            chk.add(section, "must be a table of id = \"title\"")
-            table = {}
-        titles[section] = {}
-        for item_id, text in table.items():
-            item = f"{section}.{item_id}"
-            if item_id not in known[section]:
-                chk.add(item, f"{system.id} v{system.version} has no such id")
-            elif not isinstance(text, str) or not text.strip():
-                chk.add(item, "must be a non-empty string")
-            elif NOT_ENGLISH.search(text):
-                chk.add(item, "holds Chinese characters or full-width punctuation")
-            else:
-                titles[section][item_id] = text
-    if titles["title"] and NOT_ENGLISH.search(titles["title"]):
-        chk.add("title", "holds Chinese characters or full-width punctuation")
-    return titles, chk.problems
-
-NOT_ENGLISH = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")

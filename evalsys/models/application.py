@@ -131,7 +131,16 @@ class Notification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    message: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(Text)  # the Chinese text (the email's body; rows older than templates)
+    # The catalogue msgid the text was made from and its values (JSON, domain/notices.py); each reader sees
+    # it in their language. None on rows written before templates: those show `message`.
+    template: Mapped[str | None] = mapped_column(Text, default=None)
+    params: Mapped[str | None] = mapped_column(Text, default=None)
     link: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """The template's values."""
+        return json.loads(self.params or "{}")

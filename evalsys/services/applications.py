@@ -15,6 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain import figures as fig, uscc
+from ..domain.marking import N_
+from ..domain.notices import label
 from ..domain.outlines import Section, load_outline
 from ..domain.scoring import check_gates
 from ..domain.timeutil import beijing_date
@@ -46,8 +48,13 @@ def outline_of(call: Call) -> tuple[Section, ...]:
 
 # --- workflow ----------------------------------------------------------------------------------
 
-def _notify_organisation(app: Application, message: str) -> None:
-    notify_organisation(app.organisation_id, message, link=path_for("applicant.application_detail", app_id=app.id))
+def state_notice(call_title: str, state: ApplicationState, acting_unit: str,
+                 reason: str | None) -> tuple[str, dict[str, Any]]:
+    """The template and values of the notice an organisation gets when its application changes state."""
+    params: dict[str, Any] = {"call": call_title, "state": label(state.label), "unit": label(acting_unit)}
+    if reason:
+        return N_("您的申报《%(call)s》状态变更为“%(state)s”（%(unit)s）。理由：%(reason)s"), {**params, "reason": reason}
+    return N_("您的申报《%(call)s》状态变更为“%(state)s”（%(unit)s）"), params
 
 
 def apply_action(app: Application, action: Action, *, actor: User, reason: str | None = None,
@@ -68,8 +75,8 @@ def apply_action(app: Application, action: Action, *, actor: User, reason: str |
                               actor_id=actor.id, acting_unit=actor.acting_unit, reason=reason))
     audit.record(f"application_{action.value}", obj=app, actor=actor,
                  detail={"from": old.value, "to": rule.target.value, "reason": reason})
-    text = f"您的申报《{app.call.title}》状态变更为“{rule.target.label}”（{actor.acting_unit}）"
-    _notify_organisation(app, text + (f"。理由：{reason}" if reason else ""))
+    notify_organisation(app.organisation_id, *state_notice(app.call.title, rule.target, actor.acting_unit, reason),
+                        link=path_for("applicant.application_detail", app_id=app.id))
 
 
 # --- drafts ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from ..domain import funds as rules
+from ..domain.marking import N_
 from ..domain.money import MoneyError, fen_from_number, parse_yuan
 from ..domain.spreadsheet import SpreadsheetRejected, check_xlsx
 from ..extensions import db
@@ -25,11 +27,15 @@ from .funds_flags import refresh_flags
 from .funds_ledger import ExpenditureInput, input_errors, record_expenditure
 from ..domain.errors import Message, N_, text_of
 
-# Column keys and their headers; the header row of an upload must match exactly.
-COLUMNS = [("date", "支出日期"), ("project", "项目名称"), ("category", "支出类别代码"), ("amount", "金额（元）"),
-           ("payee", "收款单位"), ("voucher_no", "凭证号"), ("explanation", "说明")]
-HEADERS = [h for _, h in COLUMNS]
-HEADER_OF = dict(COLUMNS)
+# Column keys and their headers in Chinese and in English: the template is written in the reader's language,
+# and the header row of an upload must match one of the two sets exactly.
+COLUMNS = [("date", "支出日期", "Date"), ("project", "项目名称", "Project"),
+           ("category", "支出类别代码", "Category code"), ("amount", "金额（元）", "Amount (yuan)"), ("payee", "收款单位", "Payee"),
+           ("voucher_no", "凭证号", "Voucher number"), ("explanation", "说明", "Explanation")]
+HEADER_SETS = {"zh": [zh for _, zh, _ in COLUMNS], "en": [en for _, _, en in COLUMNS]}
+HEADERS = HEADER_SETS["zh"]
+HEADER_OF = {key: zh for key, zh, _ in COLUMNS}
+WHOLE_ROW = {"zh": "整行", "en": "Whole row"}
 LIMITS = {"project": 200, "payee": 200, "voucher_no": 60, "explanation": 2000}
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 DEFAULT_MAX_UNCOMPRESSED = 20 * 1024 * 1024
@@ -63,18 +69,25 @@ class ImportResult:
         return not self.errors
 
 
-def template_bytes() -> bytes:
-    """The import template: the header row to fill in, the category codes and the instructions."""
-    codes = [[code, label, "“其他”必须在“说明”列写明支出内容" if code in rules.EXPLANATION_REQUIRED else ""]
+def _same(text: str) -> str:
+    return text
+
+
+def template_bytes(*, lang: str = "zh", tr: Callable[[str], str] = _same) -> bytes:
+    """The import template in a language (the headers of COLUMNS; the other labels through `tr`): the header row
+    to fill in, the category codes and the instructions."""
+    other = tr(N_("“其他”必须在“说明”列写明支出内容"))
+    codes = [[code, tr(label), other if code in rules.EXPLANATION_REQUIRED else ""]
              for code, label in rules.ALLOWED_CATEGORIES.items()]
-    codes += [[code, label, "不得使用中央专项补助资金列支；如实登记，系统将提示"]
+    codes += [[code, tr(label), tr(N_("不得使用中央专项补助资金列支；如实登记，系统将提示"))]
               for code, label in rules.FORBIDDEN_CATEGORIES.items()]
-    notes = [["从第2行起每行一笔支出，表头（第1行）不得修改。"],
-             ["支出日期：如 2014-03-01；金额：以元为单位，最多两位小数，如 12345.67。"],
-             ["凭证扫描件请在系统中逐笔上传；重复导入同一文件不会产生重复记录。"]]
-    return workbook_bytes([SheetSpec("支出明细", HEADERS, [], widths=(14, 30, 14, 16, 30, 16, 40)),
-                           SheetSpec("类别代码", ["代码", "类别", "说明"], codes),
-                           SheetSpec("填写说明", [], notes)])
+    notes = [[tr(N_("从第2行起每行一笔支出，表头（第1行）不得修改。"))],
+             [tr(N_("支出日期：如 2014-03-01；金额：以元为单位，最多两位小数，如 12345.67。"))],
+             [tr(N_("凭证扫描件请在系统中逐笔上传；重复导入同一文件不会产生重复记录。"))]]
+    return workbook_bytes([SheetSpec(tr(N_("支出明细")), HEADER_SETS.get(lang, HEADERS), [],
+                                     widths=(14, 30, 14, 16, 30, 16, 40)),
+                           SheetSpec(tr(N_("类别代码")), [tr(N_("代码")), tr(N_("类别")), tr(N_("说明"))], codes),
+                           SheetSpec(tr(N_("填写说明")), [], notes)])
 
 
 def _text(value: Any) -> str:
@@ -119,36 +132,38 @@ def import_key(allocation_id: int, data: ExpenditureInput) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def parse_rows(allocation_id: int, rows: list[tuple]) -> tuple[list[tuple[int, ExpenditureInput]], list[RowError]]:
-    """Parse data rows (spreadsheet row 2 onwards) into inputs, collecting every error."""
+def parse_rows(allocation_id: int, rows: list[tuple], *,
+               header_of: dict[str, str] = HEADER_OF) -> tuple[list[tuple[int, ExpenditureInput]], list[RowError]]:
+    """Parse data rows (spreadsheet row 2 onwards) into inputs, collecting every error (each under the column's
+    header as the file writes it)."""
     parsed: list[tuple[int, ExpenditureInput]] = []
     errors: list[RowError] = []
     for number, raw in enumerate(rows, start=2):
         cells = list(raw[:len(COLUMNS)]) + [None] * (len(COLUMNS) - len(raw))
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
-        values = dict(zip((k for k, _ in COLUMNS), cells, strict=True))
+        values = dict(zip((k for k, _, _ in COLUMNS), cells, strict=True))
         row_errors: list[RowError] = []
         out: dict[str, Any] = {}
         try:
             out["date"] = _parse_date(values["date"])
         except ValueError as e:
-            row_errors.append(RowError(number, HEADER_OF["date"], str(e)))
+            row_errors.append(RowError(number, header_of["date"], text_of(e)))
         try:
             out["amount_fen"] = _parse_amount(values["amount"])
         except (MoneyError, TypeError) as e:
-            row_errors.append(RowError(number, HEADER_OF["amount"],
+            row_errors.append(RowError(number, header_of["amount"],
                                        text_of(e) if isinstance(e, MoneyError) else N_("金额格式不正确")))
         for key in ("project", "payee", "voucher_no", "explanation", "category"):
             try:
                 text = _text(values[key])
             except ValueError as e:
-                row_errors.append(RowError(number, HEADER_OF[key], str(e)))
+                row_errors.append(RowError(number, header_of[key], text_of(e)))
                 continue
             if _CONTROL.search(text):
-                row_errors.append(RowError(number, HEADER_OF[key], N_("含有不允许的控制字符")))
+                row_errors.append(RowError(number, header_of[key], N_("含有不允许的控制字符")))
             elif key in LIMITS and len(text) > LIMITS[key]:
-                row_errors.append(RowError(number, HEADER_OF[key], Message(N_("不能超过%(count)s个字符"),
+                row_errors.append(RowError(number, header_of[key], Message(N_("不能超过%(count)s个字符"),
                                                                            count=LIMITS[key])))
             out[key] = text.upper() if key == "category" else text
         # The domain's checks run on whatever parsed; failed cells get neutral stand-ins so every
@@ -157,7 +172,7 @@ def parse_rows(allocation_id: int, rows: list[tuple]) -> tuple[list[tuple[int, E
                                     "category": "PSP", **out})
         failed = {e.column for e in row_errors}
         for e in input_errors(allocation_id, probe):
-            column = HEADER_OF[_FIELD_COLUMN.get(e.field, "amount")]
+            column = header_of[_FIELD_COLUMN.get(e.field, "amount")]
             if column not in failed:
                 row_errors.append(RowError(number, column, e.message))
         if row_errors:
@@ -190,18 +205,20 @@ def import_expenditures(allocation: Allocation, data: bytes, *, actor: User | No
     finally:
         wb.close()
     header = [_text(c) if not isinstance(c, bool) else "" for c in (rows[0] if rows else ())][:len(HEADERS)]
-    if header != HEADERS:
+    lang = next((lang for lang, names in HEADER_SETS.items() if header == names), None)
+    if lang is None:
         raise FundsError(N_("模板不正确：第1行表头应为“%(headers)s”，请下载最新模板后填写"), "file", headers="、".join(HEADERS))
-    parsed, errors = parse_rows(allocation.id, rows[1:])
+    names = HEADER_SETS[lang]
+    parsed, errors = parse_rows(allocation.id, rows[1:], header_of=dict(zip((k for k, _, _ in COLUMNS), names)))
     keyed: dict[str, int] = {}
     for number, item in parsed:
         key = import_key(allocation.id, item)
         if key in keyed:
-            errors.append(RowError(number, N_("整行"), Message(N_("与第%(row)s行完全相同"), row=keyed[key])))
+            errors.append(RowError(number, WHOLE_ROW[lang], Message(N_("与第%(row)s行完全相同"), row=keyed[key])))
         keyed.setdefault(key, number)
     if errors:
-        return ImportResult(errors=sorted(errors, key=lambda e: (e.row, HEADERS.index(e.column)
-                                                                 if e.column in HEADERS else -1)))
+        return ImportResult(errors=sorted(errors, key=lambda e: (e.row, names.index(e.column)
+                                                                 if e.column in names else -1)))
     if not parsed:
         raise FundsError(N_("文件中没有支出记录"), "file")
     lock_base(allocation.base_id)  # a concurrent import of the same file waits, then finds the keys

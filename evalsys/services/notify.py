@@ -1,13 +1,17 @@
 """In-app notifications, each also emailed when SMTP is configured: queued in the transaction, sent after commit."""
 from __future__ import annotations
 
+import json
 import smtplib
+from collections.abc import Mapping
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from ..domain.notices import render
 from ..extensions import db
 from ..models import AccountState, Notification, Role, User
 from ..models.messaging import OutboundEmail
@@ -26,34 +30,47 @@ def email_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def notify(user: User, message: str, *, link: str | None = None, subject: str | None = None) -> Notification:
-    """Add an in-app notification and, when email is configured and the user has an address, queue an email."""
-    note = Notification(user_id=user.id, message=message, link=link)
+def notice(user_id: int, template: str, params: Mapping[str, Any] | None = None, *,
+           link: str | None = None) -> Notification:
+    """Add an in-app notification (no email): the template (a msgid marked with `N_`) and its values
+    (domain/notices.py) are stored so each reader sees it in their language; `message` holds the Chinese text."""
+    note = Notification(user_id=user_id, message=render(template, params), template=template,
+                        params=json.dumps(dict(params or {}), ensure_ascii=False), link=link)
     db.session.add(note)
+    return note
+
+
+def notify(user: User, template: str, params: Mapping[str, Any] | None = None, *, link: str | None = None,
+           subject: str | None = None) -> Notification:
+    """Add an in-app notification and, when email is configured and the user has an address, queue an email
+    (in Chinese, the text stored as `message`)."""
+    note = notice(user.id, template, params, link=link)
     if email_enabled() and user.email:
         base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-        body = message + (f"\n\n{base}{link}" if link and base else "")
+        body = note.message + (f"\n\n{base}{link}" if link and base else "")
         db.session.add(OutboundEmail(user_id=user.id, to_address=user.email,
-                                     subject=SUBJECT_PREFIX + (subject or message[:60]), body=body))
+                                     subject=SUBJECT_PREFIX + (subject or note.message[:60]), body=body))
         db.session.info["outbox_dirty"] = True
     return note
 
 
-def notify_authority(authority_code: str, message: str, *, link: str | None = None) -> int:
+def notify_authority(authority_code: str, template: str, params: Mapping[str, Any] | None = None, *,
+                     link: str | None = None) -> int:
     """Notify every active account of an authority; returns how many were notified."""
     users = db.session.scalars(select(User).where(User.role == Role.AUTHORITY, User.authority_code == authority_code,
                                                   User.state == AccountState.ACTIVE)).all()
     for user in users:
-        notify(user, message, link=link)
+        notify(user, template, params, link=link)
     return len(users)
 
 
-def notify_organisation(organisation_id: int, message: str, *, link: str | None = None) -> int:
+def notify_organisation(organisation_id: int, template: str, params: Mapping[str, Any] | None = None, *,
+                        link: str | None = None) -> int:
     """Notify every active account of an applicant organisation."""
     users = db.session.scalars(select(User).where(User.organisation_id == organisation_id,
                                                   User.state == AccountState.ACTIVE)).all()
     for user in users:
-        notify(user, message, link=link)
+        notify(user, template, params, link=link)
     return len(users)
 
 

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, select
 
+from ..domain.marking import N_
+from ..domain.notices import render
 from ..domain.timeutil import beijing_date, format_beijing, last_day_before, reminder_dates
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -29,12 +31,18 @@ _HORIZON = timedelta(days=max(DAYS_BEFORE) + 2)
 
 @dataclass
 class Reminder:
-    """Users to remind of one deadline today."""
+    """Users to remind of one deadline today: the notice's template (a catalogue msgid) and its values."""
 
     key: str
     user_ids: set[int]
-    message: str
+    template: str
+    params: dict[str, str]
     link: str | None
+
+    @property
+    def message(self) -> str:
+        """The Chinese text."""
+        return render(self.template, self.params)
 
 
 def _days_left(deadline: datetime, today: date) -> int | None:
@@ -72,7 +80,8 @@ def _call_reminders(now: datetime, today: date) -> Iterator[Reminder]:
             orgs = db.session.scalars(select(Application.organisation_id).where(
                 Application.call_id == call.id, Application.state == ApplicationState.DRAFT))
             yield Reminder(f"call:{call.id}:closing:{n}", _org_users(orgs),
-                           f"《{call.title}》将于{_when(call.closes_at)}截止申报，您的申报尚未提交。", "/applicant/")
+                           N_("《%(call)s》将于%(at)s截止申报，您的申报尚未提交。"),
+                           {"call": call.title, "at": _when(call.closes_at)}, "/applicant/")
     window = and_(Call.recommend_deadline > now, Call.recommend_deadline <= now + _HORIZON)
     for call in db.session.scalars(select(Call).where(window)):
         n = _days_left(call.recommend_deadline, today)
@@ -81,12 +90,14 @@ def _call_reminders(now: datetime, today: date) -> Iterator[Reminder]:
         codes = db.session.scalars(select(Application.authority_code).where(
             Application.call_id == call.id, Application.state == ApplicationState.SUBMITTED))
         yield Reminder(f"call:{call.id}:recommend:{n}", _authority_users(codes),
-                       f"《{call.title}》推荐截止时间为{_when(call.recommend_deadline)}，本辖区尚有待处理的申报。",
+                       N_("《%(call)s》推荐截止时间为%(at)s，本辖区尚有待处理的申报。"),
+                       {"call": call.title, "at": _when(call.recommend_deadline)},
                        path_for("authority.applications", call=call.code))
         orgs = db.session.scalars(select(Application.organisation_id).where(
             Application.call_id == call.id, Application.state == ApplicationState.RETURNED))
         yield Reminder(f"call:{call.id}:resubmit:{n}", _org_users(orgs),
-                       f"您退回修改的申报须在{_when(call.recommend_deadline)}前重新提交。", "/applicant/")
+                       N_("您退回修改的申报须在%(at)s前重新提交。"), {"at": _when(call.recommend_deadline)},
+                       "/applicant/")
 
 
 def _review_reminders(now: datetime, today: date) -> Iterator[Reminder]:
@@ -101,7 +112,8 @@ def _review_reminders(now: datetime, today: date) -> Iterator[Reminder]:
             .where(Assignment.call_id == call.id, Assignment.state == AssignmentState.ACTIVE,
                    (ScoreSheet.id.is_(None)) | (ScoreSheet.state == SheetState.DRAFT)))
         yield Reminder(f"call:{call.id}:review:{n}", {u for u in pending if u},
-                       f"《{call.title}》专家评审将于{_when(call.review_ends_at)}结束，您尚有未提交的评分表。",
+                       N_("《%(call)s》专家评审将于%(at)s结束，您尚有未提交的评分表。"),
+                       {"call": call.title, "at": _when(call.review_ends_at)},
                        "/review/")
 
 
@@ -114,7 +126,8 @@ def _evaluation_reminders(now: datetime, today: date) -> Iterator[Reminder]:
                 Evaluation, Evaluation.base_id == FirstBatchBase.id).where(
                 Evaluation.round_id == rnd.id, Evaluation.state == "draft"))
             yield Reminder(f"round:{rnd.id}:self:{n}", _org_users(orgs),
-                           f"《{rnd.title}》自评截止时间为{_when(rnd.self_deadline)}，请及时提交自评。", None)
+                           N_("《%(round)s》自评截止时间为%(at)s，请及时提交自评。"),
+                           {"round": rnd.title, "at": _when(rnd.self_deadline)}, None)
     window = and_(Rectification.deadline > now, Rectification.deadline <= now + _HORIZON,
                   Rectification.state == "required")
     for rect in db.session.scalars(select(Rectification).where(window)):
@@ -122,7 +135,7 @@ def _evaluation_reminders(now: datetime, today: date) -> Iterator[Reminder]:
         if n:
             org = rect.evaluation.base.organisation_id
             yield Reminder(f"rectification:{rect.id}:{n}", _org_users([org]),
-                           f"整改报告须在{_when(rect.deadline)}前提交。", None)
+                           N_("整改报告须在%(at)s前提交。"), {"at": _when(rect.deadline)}, None)
 
 
 def due_reminders(now: datetime) -> list[Reminder]:
@@ -140,7 +153,8 @@ def send_due_reminders(now: datetime) -> int:
     for reminder in due_reminders(now):
         already = set(db.session.scalars(select(ReminderSent.user_id).where(ReminderSent.key == reminder.key)))
         for user_id in sorted(reminder.user_ids - already):
-            notify(db.session.get(User, user_id), reminder.message, link=reminder.link, subject="截止时间提醒")
+            notify(db.session.get(User, user_id), reminder.template, reminder.params, link=reminder.link,
+                   subject="截止时间提醒")
             db.session.add(ReminderSent(user_id=user_id, key=reminder.key, sent_at=now))
             sent += 1
     db.session.flush()

@@ -2,8 +2,8 @@
 assignments, calls with their applications in review, a reviewer's own assignments and sheets."""
 from __future__ import annotations
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import defaultload, lazyload
+from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Bundle, defaultload, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -63,14 +63,15 @@ ACTIVE_SORTS = {"call": (Call.id,), "application": (Assignment.application_id,)}
 
 def active_assignments(profile: ReviewerProfile, lq: ListQuery = ListQuery()) -> Select:
     """A reviewer's active assignments matching the search (call title or code, application number) and ?call=;
-    by default newest call first."""
-    application = defaultload(Assignment.application)
-    stmt = (select(Assignment)
-            .options(lazyload(Assignment.reviewer),  # the reviewer is `profile` itself; the list shows no figures,
-                     application.defer(Application.figures), application.defer(Application.narrative),  # text
-                     application.defaultload(Application.organisation).lazyload(Organisation.authority))  # or region
+    by default newest call first. Each row carries what the list shows (`id`, `application_id`, `call_title`,
+    `blind`, `organisation`): the organisation's name is not even read in a blind call."""
+    row = Bundle("assignment", Assignment.id.label("id"), Assignment.application_id.label("application_id"),
+                 Call.title.label("call_title"), Call.blind.label("blind"),
+                 case((Call.blind.is_(True), None), else_=Organisation.name).label("organisation"))
+    stmt = (select(row).select_from(Assignment)
             .join(Application, Application.id == Assignment.application_id)
             .join(Call, Call.id == Assignment.call_id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
             .where(Assignment.reviewer_id == profile.id, Assignment.state == AssignmentState.ACTIVE))
     if lq.q:
         number = [Assignment.application_id == int(lq.q)] if lq.q.isdigit() and len(lq.q) < 10 else []

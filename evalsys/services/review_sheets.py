@@ -17,16 +17,17 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..domain.criteria import CriteriaSystem, Indicator
 from ..domain.experts import divergence_flags, is_valid_expert_score
+from ..domain.marking import N_
 from ..domain.timeutil import ensure_aware, format_beijing
 from ..domain.workflow import Action, ApplicationState
 from ..extensions import db
-from ..models import Application, Assignment, AssignmentState, Call, Notification, Score, ScoreSheet, SheetState, User
+from ..models import Application, Assignment, AssignmentState, Call, Score, ScoreSheet, SheetState, User
 from ..models.types import utcnow
 from . import audit
 from .applications import apply_action
 from .assignment import ReviewError
 from .criteria import system_of
-from .notify import path_for
+from .notify import notice, path_for
 from .run_readiness import SheetShortfall, counted_sheets, missing_sheets
 from ..domain.errors import N_, Message
 
@@ -240,7 +241,7 @@ def judge_divergence(call: Call, app_ids: list[int] | None = None, *, notify: bo
             sheet.divergence_flagged = True
             newly.append(sheet)
             if notify:
-                _notify(assignment, "您提交的评分与其他专家评分偏离较大，请填写偏离说明（分值保持不变）。")
+                _notify(assignment, N_("您提交的评分与其他专家评分偏离较大，请填写偏离说明（分值保持不变）。"))
         elif not flagged and sheet.divergence_flagged:
             sheet.divergence_flagged = False
     if newly:
@@ -248,11 +249,10 @@ def judge_divergence(call: Call, app_ids: list[int] | None = None, *, notify: bo
     return newly
 
 
-def _notify(assignment: Assignment, message: str) -> None:
+def _notify(assignment: Assignment, template: str, params: dict[str, str] | None = None) -> None:
     user_id = assignment.reviewer.user_id
     if user_id is not None:
-        link = path_for("review.assignment", assignment_id=assignment.id)
-        db.session.add(Notification(user_id=user_id, message=message, link=link))
+        notice(user_id, template, params, link=path_for("review.assignment", assignment_id=assignment.id))
 
 
 @dataclass(frozen=True)
@@ -299,4 +299,4 @@ def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor: User) -> None:
     call = sheet.assignment.application.call
     audit.record("score_sheet_reopened", obj=sheet, actor=actor, detail={"reason": reason})
     mark_call_runs_stale(call, reason=f"评分表#{sheet.id}重新开放：{reason}", actor=actor)
-    _notify(sheet.assignment, f"管理员重新开放了您的评分表，理由：{reason}")
+    _notify(sheet.assignment, N_("管理员重新开放了您的评分表，理由：%(reason)s"), {"reason": reason})

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from ..domain.marking import N_
+from ..domain.notices import day
 from ..domain.timeutil import beijing_midnight, format_beijing
 from ..extensions import db
 from ..models import Authority, User
@@ -20,6 +22,9 @@ from ..domain.errors import DomainError, N_
 
 class SummaryError(DomainError, ValueError):
     """A refused operation on a summary collection (Chinese message)."""
+
+
+DUE_NOTICE = N_("请于%(due)s前报送%(title)s")
 
 
 def deadline_of(collection: SummaryCollection) -> datetime:
@@ -43,7 +48,7 @@ def open_collection(year: int, due_date: date, *, title: str | None, actor: User
     audit.record("summary_collection_opened", obj=collection, actor=actor,
                  detail={"year": year, "due": due_date.isoformat()})
     for code in db.session.scalars(select(Authority.code)):
-        notify_authority(code, f"请于{due_date:%Y年%m月%d日}前报送{collection.title}",
+        notify_authority(code, DUE_NOTICE, {"due": day(due_date), "title": collection.title},
                          link=path_for("authority.summaries"))
     return collection
 
@@ -100,9 +105,12 @@ def send_reminders(collection: SummaryCollection, *, actor: User) -> int:
     missing = [s.authority.code for s in status_table(collection) if s.submission is None]
     deadline = deadline_of(collection)
     overdue = utcnow() >= deadline
-    text = (f"{collection.title}已逾期（截止{format_beijing(deadline - timedelta(minutes=1))}），请尽快报送"
-            if overdue else f"请于{collection.due_date:%Y年%m月%d日}前报送{collection.title}")
+    if overdue:
+        template = N_("%(title)s已逾期（截止%(deadline)s），请尽快报送")
+        params = {"title": collection.title, "deadline": format_beijing(deadline - timedelta(minutes=1))}
+    else:
+        template, params = DUE_NOTICE, {"due": day(collection.due_date), "title": collection.title}
     for code in missing:
-        notify_authority(code, text, link=path_for("authority.summaries"))
+        notify_authority(code, template, params, link=path_for("authority.summaries"))
     audit.record("summary_reminders_sent", obj=collection, actor=actor, detail={"authorities": missing})
     return len(missing)

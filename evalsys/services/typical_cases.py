@@ -16,6 +16,8 @@ from PIL import Image, ImageOps
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain.marking import N_
+from ..domain.notices import label
 from ..domain.uploads import UploadRejected, check_upload
 from ..domain.workflow import ApplicationState as S
 from ..extensions import db
@@ -126,7 +128,7 @@ def submit_case(app: Application, text: CaseText, images: Sequence[ImageUpload],
     db.session.flush()
     _add_images(case, images, actor)
     audit.record("case.submitted", obj=case, actor=actor, detail={"application": app.id, "images": len(images)})
-    notify_authority(app.authority_code, f"典型案例《{case.title}》待审核",
+    notify_authority(app.authority_code, N_("典型案例《%(title)s》待审核"), {"title": case.title},
                      link=path_for("authority.case_detail", case_id=case.id))
     return case
 
@@ -147,7 +149,7 @@ def resubmit_case(case: TypicalCase, text: CaseText, images: Sequence[ImageUploa
     case.authority_by_id = case.authority_at = None
     _add_images(case, images, actor)
     audit.record("case.resubmitted", obj=case, actor=actor)
-    notify_authority(case.authority_code, f"典型案例《{case.title}》已修改，待审核",
+    notify_authority(case.authority_code, N_("典型案例《%(title)s》已修改，待审核"), {"title": case.title},
                      link=path_for("authority.case_detail", case_id=case.id))
 
 
@@ -157,7 +159,8 @@ def _return(case: TypicalCase, reason: str, actor: User) -> None:
         raise CaseError(N_("退回必须填写理由"))
     case.state, case.return_reason = CaseState.RETURNED, reason
     audit.record("case.returned", obj=case, actor=actor, detail={"reason": reason, "role": actor.role.value})
-    notify_organisation(case.organisation_id, f"典型案例《{case.title}》被退回（{actor.acting_unit}）。理由：{reason}",
+    notify_organisation(case.organisation_id, N_("典型案例《%(title)s》被退回（%(unit)s）。理由：%(reason)s"),
+                        {"title": case.title, "unit": label(actor.acting_unit), "reason": reason},
                         link=path_for("applicant.case_detail", case_id=case.id))
 
 
@@ -185,7 +188,7 @@ def admin_decide(case: TypicalCase, *, approve: bool, reason: str | None, actor:
         return
     case.state, case.published_by_id, case.published_at = CaseState.PUBLISHED, actor.id, utcnow()
     audit.record("case.published", obj=case, actor=actor)
-    notify_organisation(case.organisation_id, f"典型案例《{case.title}》已发布",
+    notify_organisation(case.organisation_id, N_("典型案例《%(title)s》已发布"), {"title": case.title},
                         link=path_for("public.case_detail", case_id=case.id))
 
 

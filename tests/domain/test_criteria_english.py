@@ -17,6 +17,7 @@ def test_every_system_has_an_english_title_for_every_item():
         missing += [f"group {g.id}" for g in s.groups if not g.title_en]
         missing += [f"indicator {i.id}" for i in s.indicators if not i.title_en]
         missing += [f"category {c.code}" for c in s.categories if not c.label_en]
+        missing += [f"guidance {i.id}" for i in s.indicators if i.guidance is not None and i.guidance_en is None]
         assert s.title_en and missing == [], (s.id, missing)
 
 
@@ -38,6 +39,8 @@ def test_the_english_titles_leave_the_system_identity_unchanged(tmp_path):
     assert without.sha256 == with_titles.sha256 == hash_bytes(source.read_bytes())
     assert without.groups[1].title_en == "" and with_titles.groups[1].title_en == "Foundation"
     assert [i.weight for i in without.indicators] == [i.weight for i in with_titles.indicators]
+    plan_team = next(i for i in with_titles.indicators if i.id == "plan_team")
+    assert plan_team.guidance_en.full.startswith("An approved development plan") and plan_team.guidance.full
 
 
 @pytest.mark.parametrize("text, reason", [
@@ -45,6 +48,9 @@ def test_the_english_titles_leave_the_system_identity_unchanged(tmp_path):
     ('[groups]\nfoundation = "基础条件"\n', "Chinese characters or full-width punctuation"),
     ('[groups]\nfoundation = "Foundation（basics）"\n', "Chinese characters or full-width punctuation"),
     ('[colours]\nred = "Red"\n', "unknown section"),
+    ('[guidance.floor_area]\nfull = "A"\npartial = "B"\nlow = "C"\n', "no indicator with guidance"),
+    ('[guidance.plan_team]\nfull = "A"\npartial = "B"\n', "must hold exactly full, partial, low"),
+    ('[guidance.plan_team]\nfull = "A"\npartial = "B"\nlow = "规划缺失"\n', "Chinese characters"),
 ])
 def test_a_wrong_english_titles_file_is_refused(tmp_path, text, reason):
     source = default_criteria_dir() / "base-2015-b2.v1.toml"

@@ -159,9 +159,11 @@ def test_blind_call_hides_identity_after_the_confirmation(app, client):
             db.session.add(att)
             db.session.flush()
             files[kind] = att.id
-        org_name, uscc = a.application.organisation.name, a.application.organisation.uscc
+        org_name, uscc, app_id = a.application.organisation.name, a.application.organisation.uscc, a.application_id
         db.session.commit()
     login(client, me)
+    home = client.get("/review/").get_data(as_text=True)  # the work list names the number, not the organisation
+    assert f"申报编号 {app_id}" in home and org_name not in home
     first = client.get(f"/review/assignments/{aid}").get_data(as_text=True)
     assert org_name in first and uscc in first and "确认无利益冲突" in first
     assert "指标数据" not in first and 'name="score_innovation"' not in first

@@ -8,6 +8,7 @@ from flask_babel import gettext
 from ...boundary import attempt
 from ...domain.units import format_plan
 from ...forms.plan_targets import REASON_HELP, TargetsImportForm, targets_form
+from ...i18n import current_language, in_english
 from ...models import Role
 from ...permissions import roles_required
 from ...services import admin_query
@@ -65,7 +66,8 @@ def funds_edit_targets(base_id: int):
 def funds_targets_template():
     """The targets template: one row per base, prefilled with the current values."""
     bases = admin_query.bases()
-    return shared.xlsx_response(importer.template_bytes(svc.plan_system(), bases), "创建方案目标值导入模板.xlsx")
+    return shared.xlsx_response(importer.template_bytes(svc.plan_system(), bases, lang=current_language(), tr=gettext),
+                                gettext("创建方案目标值导入模板.xlsx"))
 
 
 @roles_required(ADMIN)
@@ -81,7 +83,7 @@ def funds_import_targets():
             imported = []
             refused = attempt(lambda: imported.append(importer.import_targets(
                 upload.read(), actor=shared.user(), reason=form.reason.data or "", filename=upload.filename,
-                system=svc.plan_system())))
+                system=svc.plan_system(), english=in_english)))
             if refused:
                 form.file.errors = refused.lines
             else:

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ...boundary import attempt, discard_changes, refusal_returns_to
 from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
+from ...i18n import current_language
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_attach_voucher, can_operate_base, roles_required
 from ...services import form_tokens, funds_import, funds_ledger, funds_query
@@ -110,7 +111,8 @@ def funds_new_entry(allocation_id: int):
 @roles_required(APPLICANT)
 def funds_template():
     """The import template."""
-    return shared.xlsx_response(funds_import.template_bytes(), "支出明细导入模板.xlsx")
+    return shared.xlsx_response(funds_import.template_bytes(lang=current_language(), tr=gettext),
+                                gettext("支出明细导入模板.xlsx"))
 
 
 @roles_required(APPLICANT)

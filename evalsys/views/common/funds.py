@@ -11,6 +11,7 @@ from flask_login import current_user
 from ...boundary import refusal_returns_to
 from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus
 from ...extensions import db
+from ...i18n import current_language
 from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role
 from ...listing import Filter, list_control
 from ...pagination import paginate
@@ -175,7 +176,8 @@ def export_base_year(base: FirstBatchBase) -> Response:
     if figures is None:
         abort(404, description="该年度没有资金下达记录")
     entries = funds_query.base_year_entries(base, year)
-    return xlsx_response(funds_report.base_year_xlsx(base, year, figures, entries), f"{base.code}-{year}-资金使用.xlsx")
+    data = funds_report.base_year_xlsx(base, year, figures, entries, tr=_, lang=current_language())
+    return xlsx_response(data, _("%(code)s-%(year)s-资金使用.xlsx", code=base.code, year=year))
 
 
 def export_summary() -> Response:
@@ -184,5 +186,5 @@ def export_summary() -> Response:
     bases = funds_query.visible_base_list(current_user)
     rows = funds_query.base_figures(bases, year)
     by_category = {b.code: funds_query.category_spending([b.id], year) for b in bases}
-    name = f"首批示范基地资金使用汇总-{year or '全部年度'}.xlsx"
-    return xlsx_response(funds_report.summary_xlsx(rows, by_category, year), name)
+    name = _("首批示范基地资金使用汇总-%(scope)s.xlsx", scope=year or _("全部年度"))
+    return xlsx_response(funds_report.summary_xlsx(rows, by_category, year, tr=_, lang=current_language()), name)

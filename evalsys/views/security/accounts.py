@@ -40,7 +40,7 @@ def home():
     lst = list_control("security.home", sorts=account_query.ACCOUNT_SORTS, search=_("用户名、姓名、单位或统一社会信用代码"),
                        filters=[Filter("role", _("角色"), [(r.value, _(r.label)) for r in Role], _("全部角色")),
                                 Filter("state", _("状态"), state_options(AccountState), _("全部状态"))])
-    page = paginate(account_query.accounts(lst.query))
+    page = paginate(account_query.accounts(lst.query), large=True)  # every account of the programme
     return render_template("security/home.html", page=page, lst=lst, is_locked=is_locked, todos=todo_for(current_user))
 
 
