@@ -111,11 +111,9 @@ def install_template_gettext(app: Flask) -> None:
         if isinstance(__string, Message) and not variables:  # a refusal shown as it came (`_(e)`)
             text = localize(__string, get_translations().ugettext)
             return Markup.escape(text) if __context.eval_ctx.autoescape else text
-        eval_ctx = __context.eval_ctx  # one per rendering: the locale is looked up once per page
-        locale = getattr(eval_ctx, "evalsys_locale", None)
-        if locale is None:
-            locale = eval_ctx.evalsys_locale = get_locale()
-        key = (locale, eval_ctx.autoescape, __string)
+        # The locale is asked for on every call: the evaluation context of a macro imported from another
+        # template ("_list.html") is the one of the import, which Jinja keeps for the next pages in any language.
+        key = (get_locale(), __context.eval_ctx.autoescape, __string)
         if not variables:
             found = translated.get(key)
             if found is not None:

@@ -50,6 +50,27 @@ class ListQuery:
         return self.filters.get(name, "")
 
 
+def is_year(q: str) -> bool:
+    """Whether search text is a year (four digits): lists of yearly things also match it against their years."""
+    return len(q) == 4 and q.isascii() and q.isdigit()
+
+
+def by_number(q: str, column: Any) -> list[Any]:
+    """`[column == q]` when the search text is a number (an id: an application's number), else `[]` (for `or_`)."""
+    return [column == int(q)] if q.isascii() and q.isdigit() and len(q) < 10 else []
+
+
+def yearly(stmt: Select, lq: ListQuery, year: Any, *texts: Any) -> Select:
+    """`stmt` of a list of yearly things narrowed by the search (in `texts`, or `year` when the search is a year)
+    and by the ?year= filter."""
+    if lq.q:
+        stmt = stmt.where(or_(*(t.icontains(lq.q, autoescape=True) for t in texts),
+                              *([year == int(lq.q)] if is_year(lq.q) else [])))
+    if lq.get("year"):
+        stmt = stmt.where(year == int(lq.get("year")))
+    return stmt
+
+
 Sorts = Mapping[str, Sequence[Any]]  # key -> the column expressions it orders by
 
 
@@ -79,6 +100,13 @@ class Filter:
     all_label: str | None = ""  # the label of the blank option ("all"); None: no blank option
     default: str = ""  # the value when the request does not name one
     names: bool = False  # the option labels are names (authorities, calls): shown as written in every language
+
+
+def year_filter(years: Iterable[int]) -> Filter:
+    """The ?year= select of a list of yearly things (calls, rounds, collections), latest year first."""
+    from flask_babel import gettext
+
+    return Filter("year", gettext("年度"), [(str(y), str(y)) for y in years], gettext("全部年度"))
 
 
 @dataclass

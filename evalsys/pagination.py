@@ -18,13 +18,16 @@ from typing import Any
 
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, literal, select
 
 from .extensions import db
 
 # A million pages of 25 is 25 million rows: far beyond any list here, and an OFFSET that every
 # database accepts.
 MAX_PAGE = 1_000_000
+
+# A large list (`paginate(large=True)`) counts its rows up to this many and then says "more than".
+COUNT_LIMIT = 10_000
 
 
 def page_number(value: object = None) -> int:
@@ -59,11 +62,30 @@ class _CountedPage(SelectPagination):
         return self._total if self._total is not None else super()._query_count()
 
 
+class _BoundedPage(SelectPagination):
+    """A page of a list that can hold hundreds of thousands of rows: counted on its own, up to `COUNT_LIMIT`.
+
+    Counting a whole audit trail reads every record on every page view; past the limit the list says "more
+    than N" (`capped`) and pages up to the limit: whoever looks further narrows the list with its filters."""
+
+    capped = False
+
+    def _query_count(self) -> int:
+        stmt = (self._query_args["select"].order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
+                .limit(COUNT_LIMIT + 1))
+        n = self._query_args["session"].execute(select(func.count()).select_from(stmt.subquery())).scalar() or 0
+        self.capped = n > COUNT_LIMIT
+        return min(n, COUNT_LIMIT)
+
+
 def _fetch(stmt: Select, number: int, size: int, *, large: bool = False) -> Pagination:
     # A window function is computed before DISTINCT: such a statement is counted on its own. So is a
-    # large list: the window makes the database read every matching row before the first page, where a
-    # separate count reads an index and the page stops after its rows.
-    cls = SelectPagination if large or stmt._distinct or stmt._distinct_on else _CountedPage
+    # large list, and only up to a limit: the window makes the database read every matching row before the
+    # first page, where a bounded count stops at the limit and the page stops after its rows.
+    if large:
+        return _BoundedPage(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size,
+                            error_out=False)
+    cls = SelectPagination if stmt._distinct or stmt._distinct_on else _CountedPage
     return cls(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size, error_out=False)
 
 
@@ -73,7 +95,7 @@ def paginate(stmt: Select, *, page: object = None, per_page: int | None = None, 
     `page` defaults to the request's `?page=` and `per_page` to the `PAGE_SIZE` setting. The rows
     and their total come in one query (a window count); only a page past the end costs a count and
     a second fetch. `large=True` (a list of hundreds of thousands of rows, e.g. the audit trail) counts
-    in a query of its own instead.
+    in a query of its own, up to `COUNT_LIMIT` rows (`page.capped` tells when there are more).
     """
     number = page_number(page)
     size = per_page or current_app.config["PAGE_SIZE"]

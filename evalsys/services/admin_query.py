@@ -1,15 +1,14 @@
-"""Reads behind the ministry's admin pages: overview counts, authorities, bases, rounds, collections,
-weight versions."""
+"""Reads behind the ministry's admin pages: overview counts, authorities, bases, rounds, weight versions."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from ..models import (Authority, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role, User,
-                      WeightVersion)
-from ..models.summary import SummaryCollection
+from ..listing import ListQuery, ordered, yearly
+from ..models import (Authority, Evaluation, EvaluationRound, FirstBatchBase, Organisation, OrganisationState, Role,
+                      User, WeightVersion)
 
 
 def organisations_by_state() -> dict[OrganisationState, int]:
@@ -42,14 +41,23 @@ def bases() -> list[FirstBatchBase]:
     return list(db.session.scalars(select(FirstBatchBase).order_by(FirstBatchBase.code)).unique())
 
 
-def evaluation_rounds() -> list[EvaluationRound]:
-    """Every evaluation round, newest first."""
-    return list(db.session.scalars(select(EvaluationRound).order_by(EvaluationRound.id.desc())))
+_BASES_OF_ROUND = (select(func.count(Evaluation.id)).where(Evaluation.round_id == EvaluationRound.id)
+                   .correlate(EvaluationRound).scalar_subquery())
+ROUND_SORTS = {"code": (EvaluationRound.code,), "title": (EvaluationRound.title,), "year": (EvaluationRound.year,),
+               "self": (EvaluationRound.self_deadline,), "authority": (EvaluationRound.authority_deadline,),
+               "bases": (_BASES_OF_ROUND,)}
 
 
-def summary_collections() -> list[SummaryCollection]:
-    """Every work-summary collection, latest year first."""
-    return list(db.session.scalars(select(SummaryCollection).order_by(SummaryCollection.year.desc())))
+def evaluation_rounds(lq: ListQuery) -> Select:
+    """Evaluation rounds matching the search (code, title, year) and ?year=; by default newest first."""
+    stmt = yearly(select(EvaluationRound), lq, EvaluationRound.year, EvaluationRound.code, EvaluationRound.title)
+    return ordered(stmt, lq, ROUND_SORTS, (EvaluationRound.id.desc(),), EvaluationRound.id)
+
+
+def bases_per_round(rounds: Iterable[EvaluationRound]) -> dict[int, int]:
+    """The number of bases (evaluations) of each of `rounds`."""
+    return dict(db.session.execute(select(Evaluation.round_id, func.count()).where(
+        Evaluation.round_id.in_([r.id for r in rounds])).group_by(Evaluation.round_id)).all())
 
 
 def users_by_ids(ids: Iterable[int]) -> list[User]:

@@ -5,19 +5,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 
-from ..domain.workflow import is_open_for_applications
+from ..domain.workflow import ApplicationState, is_open_for_applications
 from ..extensions import db
+from ..listing import ListQuery, by_number, ordered
 from ..models import AccountState, Application, Call, Notification, User
 
 
 @dataclass(frozen=True)
 class ApplicantHome:
-    """What the home page shows: pending members, applications, calls to apply to, unread notifications."""
+    """What the home page shows besides the list of applications: pending members, calls to apply to, unread
+    notifications."""
 
     pending: list[User]
-    apps: list[Application]
     calls: list[Call]
     unread: int | None
 
@@ -28,11 +29,27 @@ def applicant_home(user: Any, now: datetime) -> ApplicantHome:
     if user.is_org_main:
         pending = db.session.scalars(select(User).where(
             User.organisation_id == user.organisation_id, User.state == AccountState.PENDING)).all()
-    apps = db.session.scalars(select(Application).where(Application.organisation_id == user.organisation_id)
-                              .order_by(Application.id.desc())).all()
-    applied = {a.call_id for a in apps}
+    applied = set(db.session.scalars(select(Application.call_id).where(
+        Application.organisation_id == user.organisation_id)))
     calls = [c for c in db.session.scalars(select(Call).order_by(Call.closes_at))
              if is_open_for_applications(c.times, now) and c.id not in applied]
     unread = db.session.scalar(select(db.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)))
-    return ApplicantHome(pending, apps, calls, unread)
+    return ApplicantHome(pending, calls, unread)
+
+
+OWN_APPLICATION_SORTS = {"call": (Call.title,), "state": (Application.state,), "closes": (Call.closes_at,),
+                         "id": (Application.id,)}
+
+
+def own_applications(organisation_id: int | None, lq: ListQuery) -> Select:
+    """One organisation's applications matching the search (call title or code, application number) and ?state=;
+    by default newest first. Only its own: the search narrows within them."""
+    stmt = (select(Application).join(Call, Call.id == Application.call_id)
+            .where(Application.organisation_id == organisation_id))
+    if lq.q:
+        stmt = stmt.where(or_(Call.title.icontains(lq.q, autoescape=True), Call.code.icontains(lq.q, autoescape=True),
+                              *by_number(lq.q, Application.id)))
+    if lq.get("state"):
+        stmt = stmt.where(Application.state == ApplicationState(lq.get("state")))
+    return ordered(stmt, lq, OWN_APPLICATION_SORTS, (Application.id.desc(),), Application.id)

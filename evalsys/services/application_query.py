@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
-from ..listing import ListQuery, ordered, search
-from ..models import AccountState, Application, Authority, Call, Organisation, OrganisationState, RecommendationLetter, User
+from ..listing import ListQuery, by_number, is_year, ordered, search
+from ..models import (AccountState, Application, Authority, Call, CallKind, Organisation, OrganisationState,
+                      RecommendationLetter, User)
 from .quotas import authority_quota
 from .recommendations import current_letter, quota_used
 
@@ -27,9 +28,8 @@ def _applications(stmt: Select, lq: ListQuery, default: tuple) -> Select:
     """Search (organisation name, USCC, application number), the state filter and the order of an application list."""
     stmt = stmt.join(Organisation, Application.organisation_id == Organisation.id)
     if lq.q:
-        number = [Application.id == int(lq.q)] if lq.q.isdigit() and len(lq.q) < 10 else []
         stmt = stmt.where(or_(Organisation.name.icontains(lq.q, autoescape=True),
-                              Organisation.uscc.icontains(lq.q, autoescape=True), *number))
+                              Organisation.uscc.icontains(lq.q, autoescape=True), *by_number(lq.q, Application.id)))
     if lq.get("state"):
         stmt = stmt.where(Application.state == ApplicationState(lq.get("state")))
     return ordered(stmt, lq, APPLICATION_SORTS, default, Application.id)
@@ -47,6 +47,42 @@ def jurisdiction_applications(authority_code: str, lq: ListQuery, call: Call | N
 def all_calls() -> list[Call]:
     """Every call, newest first (the page's filter)."""
     return list(db.session.scalars(select(Call).order_by(Call.id.desc())))
+
+
+# The number of applications of a call (drafts included), as a column the calls list sorts by.
+_APPLICATIONS_OF_CALL = (select(func.count(Application.id)).where(Application.call_id == Call.id)
+                         .correlate(Call).scalar_subquery())
+CALL_SORTS = {"code": (Call.code,), "title": (Call.title,), "kind": (Call.kind,), "year": (Call.year_from,),
+              "closes": (Call.closes_at,), "recommend": (Call.recommend_deadline,),
+              "applications": (_APPLICATIONS_OF_CALL,)}
+
+
+def calls(lq: ListQuery) -> Select:
+    """Calls matching the search (code, title, a year they cover) and ?kind=&year=; by default newest first."""
+    return ordered(narrowed_calls(select(Call), lq), lq, CALL_SORTS, (Call.id.desc(),), Call.id)
+
+
+def narrowed_calls(stmt: Select, lq: ListQuery) -> Select:
+    """`stmt` (of calls) narrowed by the search (code, title, a year they cover), ?kind= and ?year=."""
+    if lq.q:
+        covers = [_covers(int(lq.q))] if is_year(lq.q) else []
+        stmt = stmt.where(or_(Call.code.icontains(lq.q, autoescape=True), Call.title.icontains(lq.q, autoescape=True),
+                              *covers))
+    if lq.get("kind"):
+        stmt = stmt.where(Call.kind == CallKind(lq.get("kind")))
+    if lq.get("year"):
+        stmt = stmt.where(_covers(int(lq.get("year"))))
+    return stmt
+
+
+def _covers(year: int) -> ColumnElement[bool]:
+    return and_(Call.year_from <= year, Call.year_to >= year)
+
+
+def call_years() -> list[int]:
+    """Every year some call covers, latest first (the year filter)."""
+    first, last = db.session.execute(select(func.min(Call.year_from), func.max(Call.year_to))).one()
+    return list(range(last, first - 1, -1)) if first is not None else []
 
 
 @dataclass(frozen=True)
@@ -119,9 +155,10 @@ def state_counts(call: Call) -> dict[ApplicationState, int]:
         Application.call_id == call.id).group_by(Application.state)).all())
 
 
-def application_counts() -> dict[int, int]:
-    """How many applications each call has (drafts included)."""
-    return dict(db.session.execute(select(Application.call_id, func.count()).group_by(Application.call_id)).all())
+def application_counts(calls: list[Call]) -> dict[int, int]:
+    """How many applications each of `calls` has (drafts included)."""
+    return dict(db.session.execute(select(Application.call_id, func.count()).where(
+        Application.call_id.in_([c.id for c in calls])).group_by(Application.call_id)).all())
 
 
 def authorities() -> list[Any]:

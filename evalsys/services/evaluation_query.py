@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Numeric, Select, cast, select
+from sqlalchemy.orm import selectinload
 
+from ..domain.evaluation import EvaluationState
 from ..domain.money import rate_bp
 from ..extensions import db
+from ..listing import ListQuery, ordered, yearly
 from ..models import Evaluation, EvaluationRound, FirstBatchBase
 from . import funds_query
 
@@ -66,13 +70,35 @@ def round_by_code(code: str) -> EvaluationRound | None:
     return db.session.scalar(select(EvaluationRound).where(EvaluationRound.code == code))
 
 
-def organisation_evaluations(organisation_id: int | None) -> list[Evaluation]:
-    """Evaluations of the bases one organisation operates, newest first."""
-    return list(db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
-        FirstBatchBase.organisation_id == organisation_id).order_by(Evaluation.id.desc())).all())
+# The total is stored as decimal text: it sorts as a number.
+EVALUATION_SORTS = {"round": (EvaluationRound.year, EvaluationRound.code), "base": (FirstBatchBase.code,),
+                    "state": (Evaluation.state,),
+                    "total": (cast(Evaluation.total, Numeric(10, 2)).label("total_value"),)}
 
 
-def jurisdiction_evaluations(authority_code: str | None) -> list[Evaluation]:
-    """Evaluations of the jurisdiction's bases, newest first."""
-    return list(db.session.scalars(select(Evaluation).join(FirstBatchBase).where(
-        FirstBatchBase.authority_code == authority_code).order_by(Evaluation.id.desc())).all())
+def _evaluations(where: Any, lq: ListQuery) -> Select:
+    """Evaluations of the bases selected by `where` matching the search (base code or name, round code or title, a
+    round's year), ?state= and ?year=; by default newest first."""
+    stmt = (select(Evaluation).options(selectinload(Evaluation.rectification))
+            .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+            .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id).where(where))
+    stmt = yearly(stmt, lq, EvaluationRound.year, FirstBatchBase.code, FirstBatchBase.name, EvaluationRound.code,
+                  EvaluationRound.title)
+    if lq.get("state"):
+        stmt = stmt.where(Evaluation.state == EvaluationState(lq.get("state")))
+    return ordered(stmt, lq, EVALUATION_SORTS, (Evaluation.id.desc(),), Evaluation.id)
+
+
+def organisation_evaluations(organisation_id: int | None, lq: ListQuery) -> Select:
+    """Evaluations of the bases one organisation operates (only those: the search narrows within them)."""
+    return _evaluations(FirstBatchBase.organisation_id == organisation_id, lq)
+
+
+def jurisdiction_evaluations(authority_code: str | None, lq: ListQuery) -> Select:
+    """Evaluations of the jurisdiction's bases (only those: the search narrows within them)."""
+    return _evaluations(FirstBatchBase.authority_code == authority_code, lq)
+
+
+def round_years() -> list[int]:
+    """The years of the evaluation rounds, latest first (the year filter)."""
+    return list(db.session.scalars(select(EvaluationRound.year).distinct().order_by(EvaluationRound.year.desc())))

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..listing import ListQuery, ordered, search
 from ..models import (Application, Assignment, AssignmentState, Call, ConflictDeclaration, Organisation,
                       ReviewerProfile, ReviewerState, ScoreSheet)
+from .application_query import narrowed_calls
 
 
 REVIEWER_SORTS = {"id": (ReviewerProfile.id,), "name": (ReviewerProfile.name,),
@@ -99,15 +100,23 @@ def sheets_of(assignment_ids: list[int]) -> dict[int, ScoreSheet]:
         .where(ScoreSheet.assignment_id.in_(assignment_ids)))}
 
 
-def calls_in_review(states: tuple[ApplicationState, ...]) -> tuple[list[Call], dict[int, dict]]:
-    """Every call, newest first, with its number of applications in each of `states`."""
-    calls = list(db.session.scalars(select(Call).order_by(Call.id.desc())))
+REVIEW_CALL_SORTS = {"title": (Call.title,), "code": (Call.code,), "review": (Call.review_starts_at,)}
+
+
+def review_calls(lq: ListQuery) -> Select:
+    """Calls matching the search (code, title, a year they cover) and ?kind=&year=; by default newest first."""
+    return ordered(narrowed_calls(select(Call), lq), lq, REVIEW_CALL_SORTS, (Call.id.desc(),), Call.id)
+
+
+def counts_in_states(calls: list[Call], states: tuple[ApplicationState, ...]) -> dict[int, dict]:
+    """The number of applications of each of `calls` in each of `states`."""
     counts: dict[int, dict] = {}
     for call_id, state, n in db.session.execute(
             select(Application.call_id, Application.state, func.count())
-            .where(Application.state.in_(states)).group_by(Application.call_id, Application.state)):
+            .where(Application.call_id.in_([c.id for c in calls]), Application.state.in_(states))
+            .group_by(Application.call_id, Application.state)):
         counts.setdefault(call_id, {})[state] = n
-    return calls, counts
+    return counts
 
 
 def passed_count(call: Call) -> int:

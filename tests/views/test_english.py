@@ -302,3 +302,19 @@ def test_remembered_translations_follow_each_request_language(app):
                     ("退出", "退出", "优", "合计（2 个基地）"),
                     ("Log out", "Log out", "Excellent", "Total (3 bases)"),
                     ("退出", "退出", "优", "合计（4 个基地）")]
+
+
+def test_imported_macros_speak_the_language_of_each_page(app, client):
+    """The list control and the pages under a list come from macros imported from other templates; after a page in
+    Chinese, the next page in English shows them in English (and back)."""
+    from evalsys.models import Role
+    from tests.conftest import login
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(Role.ADMIN, username="macro-en")
+    assert login(client, "macro-en").status_code == 302
+    for lang, word, other in (("zh", "查询", ">Search<"), ("en", ">Search<", "查询"), ("zh", "查询", ">Search<")):
+        client.set_cookie("lang", lang)
+        html = client.get("/admin/review/reviewers").get_data(as_text=True)
+        assert word in html and other not in html, lang

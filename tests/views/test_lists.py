@@ -15,12 +15,16 @@ import pytest
 from sqlalchemy import select
 
 from evalsys.extensions import db
-from evalsys.listing import Filter, ListQuery, clean_text, ordered, parse
-from evalsys.models import (Allocation, Application, Assignment, AssignmentState, AuditRecord, ComplianceFlag, Expenditure,
-                            FirstBatchBase, Notification, Organisation, ReviewerProfile, Role, TypicalCase, User)
+from evalsys.listing import Filter, ListQuery, clean_text, is_year, ordered, parse
+from evalsys.models import (Allocation, Application, Assignment, AssignmentState, AuditRecord, Call,
+                            CallAnnouncement, CallKind, ComplianceFlag, Evaluation, EvaluationRound, Expenditure,
+                            FirstBatchBase, Notification, Organisation, PublicityEntry, ReviewerProfile, Role,
+                            TypicalCase, User)
+from evalsys.models.summary import SummaryCollection, SummarySubmission
 from evalsys.domain.workflow import ApplicationState
-from evalsys.services import (account_query, application_query, audit_query, case_query, funds_query, review_progress,
-                              review_query)
+from evalsys.services import (account_query, admin_query, applicant_home_query, application_query, audit_query,
+                              case_query, decision_public_query, evaluation_query, funds_query, review_progress,
+                              review_query, summary_query)
 from tests.crawl import login_demo
 from tests.views.test_pagination import PAGINATED
 
@@ -86,6 +90,16 @@ def _statements(session) -> dict[str, tuple[Callable[[ListQuery], object], dict]
         "flags": (lambda lq: funds_query.visible_flags(admin, lq), funds_query.FLAG_SORTS),
         "bases": (lambda lq: funds_query.dashboard_bases(admin, lq, None), funds_query._base_sorts(None)),
         "bases 2014": (lambda lq: funds_query.dashboard_bases(admin, lq, 2014), funds_query._base_sorts(2014)),
+        "calls": (application_query.calls, application_query.CALL_SORTS),
+        "review calls": (review_query.review_calls, review_query.REVIEW_CALL_SORTS),
+        "evaluation rounds": (admin_query.evaluation_rounds, admin_query.ROUND_SORTS),
+        "summary collections": (summary_query.collections, summary_query.COLLECTION_SORTS),
+        "own applications": (lambda lq: applicant_home_query.own_applications(reader.organisation_id, lq),
+                             applicant_home_query.OWN_APPLICATION_SORTS),
+        "jurisdiction evaluations": (lambda lq: evaluation_query.jurisdiction_evaluations("330000", lq),
+                                     evaluation_query.EVALUATION_SORTS),
+        "announced calls": (decision_public_query.announced_calls, decision_public_query.ANNOUNCED_SORTS),
+        "publicity calls": (decision_public_query.publicity_calls, decision_public_query.PUBLICITY_SORTS),
     }
 
 
@@ -284,6 +298,29 @@ def _public(s):
     return [(a.id, (*_org_texts(a.organisation), c.title)) for a, c in rows]
 
 
+def _calls(s, *where):
+    return [(c.id, (c.code, c.title)) for c in s.scalars(select(Call).where(*where))]
+
+
+def _rounds(s):
+    return [(r.id, (r.code, r.title)) for r in s.scalars(select(EvaluationRound))]
+
+
+def _collections(s):
+    return [(c.id, (c.title,)) for c in s.scalars(select(SummaryCollection))]
+
+
+def _own_applications(s):
+    org = _user(s, "applicant02").organisation_id
+    return [(a.id, (a.call.title, a.call.code, str(a.id)))
+            for a in s.scalars(select(Application).where(Application.organisation_id == org)).unique()]
+
+
+def _evaluations(s, *where):
+    stmt = select(Evaluation).join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id).where(*where)
+    return [(e.id, (e.base.code, e.base.name, e.round.code, e.round.title)) for e in s.scalars(stmt).unique()]
+
+
 JURISDICTION = FirstBatchBase.authority_code == "320000"
 CASES = [
     Case("authority.organisations", AUTHORITY, lambda s: "/authority/organisations", _orgs),
@@ -318,6 +355,20 @@ CASES = [
     Case("security.reviewers", "secadmin", lambda s: "/security/reviewers", _security_profiles),
     Case("audit.home", "auditor", lambda s: "/audit/", _audit),
     Case("public.cases", None, lambda s: "/public/cases", _public),
+    Case("admin.calls", "admin", lambda s: "/admin/calls", _calls),
+    Case("admin.review_calls", "admin", lambda s: "/admin/review/calls", _calls),
+    Case("admin.evaluation_rounds", "admin", lambda s: "/admin/evaluations", _rounds),
+    Case("admin.summaries", "admin", lambda s: "/admin/summaries", _collections),
+    Case("authority.summaries", AUTHORITY, lambda s: "/authority/summaries", _collections),
+    Case("applicant.home", "applicant02", lambda s: "/applicant/", _own_applications),
+    Case("applicant.evaluations", "baseop01", lambda s: "/applicant/evaluations",
+         lambda s: _evaluations(s, FirstBatchBase.organisation_id == _user(s, "baseop01").organisation_id)),
+    Case("authority.evaluations", "authority-330000", lambda s: "/authority/evaluations",
+         lambda s: _evaluations(s, FirstBatchBase.authority_code == "330000")),
+    Case("authority.results_index", AUTHORITY, lambda s: "/authority/results",
+         lambda s: _calls(s, Call.id.in_(select(CallAnnouncement.call_id)))),
+    Case("public.publicity_index", None, lambda s: "/public/publicity",
+         lambda s: _calls(s, Call.id.in_(select(PublicityEntry.call_id)))),
 ]
 
 
@@ -332,14 +383,15 @@ def _matches(rows, term: str) -> list[int]:
 
 def _term(rows) -> str | None:
     """A search term that matches some rows but not all (the one row of a list of one): a piece of one row's text,
-    tried in a fixed order."""
+    tried in a fixed order. Not a year: lists of yearly things also match it against the years they cover (tested
+    on its own below)."""
     total = len(rows)
     best = None
     for _i, texts in sorted(rows)[:15]:
         for text in texts:
             for piece in (text, text[:4], text[-4:], text[1:3]):
                 piece = (piece or "").strip()
-                if len(piece) < 2 or "%" in piece or "_" in piece:
+                if len(piece) < 2 or "%" in piece or "_" in piece or is_year(piece):
                     continue
                 n = len(_matches(rows, piece))
                 if 0 < n and (n < total or total == 1) and (best is None or n > best[1]):
@@ -407,3 +459,150 @@ def test_sort_links_and_unknown_keys(demo_site, clients, case):
         html = _get(client, url, sort=evil, dir="desc", **fixed)
         assert _count(html) == total
         assert ARIA.findall(html) == ARIA.findall(plain)  # the list's own default order
+
+
+# --- filters narrow, the rows shown agree with the count, nobody finds others' rows -----------------------------
+
+def _shown_rows(html: str) -> int:
+    """The rows of the table under the list control (an empty list's one "none" row not counted)."""
+    body = html[html.index("data-list-control"):]
+    body = body[body.index("<tbody>"):body.index("</tbody>")]
+    return body.count("<tr") - body.count('colspan="')
+
+
+def _ids(s, model, *where) -> set[int]:
+    return set(s.scalars(select(model.id).where(*where)))
+
+
+def _own_app_ids(s, state):
+    return _ids(s, Application, Application.organisation_id == _user(s, "applicant02").organisation_id,
+                Application.state == state)
+
+
+def _sent_ids(s, authority, sent: bool):
+    submitted = select(SummarySubmission.collection_id).where(SummarySubmission.authority_code == authority)
+    return _ids(s, SummaryCollection, SummaryCollection.id.in_(submitted) if sent else
+                SummaryCollection.id.not_in(submitted))
+
+
+def _evaluation_ids(s, authority, state):
+    return set(s.scalars(select(Evaluation.id).join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+                         .where(FirstBatchBase.authority_code == authority, Evaluation.state == state)))
+
+
+# (list, filter arguments, the ids the filter keeps (computed here, not by the query modules))
+FILTERED = [
+    ("admin.calls", {"kind": "base"}, lambda s: _ids(s, Call, Call.kind == CallKind.BASE)),
+    ("admin.calls", {"year": "2016"}, lambda s: _ids(s, Call, Call.year_from <= 2016, Call.year_to >= 2016)),
+    ("admin.calls", {"kind": "enterprise", "year": "2015"},
+     lambda s: _ids(s, Call, Call.kind == CallKind.ENTERPRISE, Call.year_from <= 2015)),
+    ("admin.review_calls", {"kind": "base"}, lambda s: _ids(s, Call, Call.kind == CallKind.BASE)),
+    ("admin.evaluation_rounds", {"year": "2015"}, lambda s: _ids(s, EvaluationRound, EvaluationRound.year == 2015)),
+    ("admin.summaries", {"year": "2015"}, lambda s: _ids(s, SummaryCollection, SummaryCollection.year == 2015)),
+    ("authority.summaries", {"sent": "yes"}, lambda s: _sent_ids(s, "320000", True)),
+    ("authority.summaries", {"sent": "no"}, lambda s: _sent_ids(s, "320000", False)),
+    ("applicant.home", {"state": "approved"}, lambda s: _own_app_ids(s, ApplicationState.APPROVED)),
+    ("applicant.home", {"state": "rejected"}, lambda s: _own_app_ids(s, ApplicationState.REJECTED)),
+    ("applicant.evaluations", {"state": "issued"},
+     lambda s: _ids(s, Evaluation, Evaluation.base_id == _operator_base(s).id, Evaluation.state == "issued")),
+    ("applicant.evaluations", {"state": "draft"},
+     lambda s: _ids(s, Evaluation, Evaluation.base_id == _operator_base(s).id, Evaluation.state == "draft")),
+    ("authority.evaluations", {"state": "issued"}, lambda s: _evaluation_ids(s, "330000", "issued")),
+    ("authority.evaluations", {"state": "self_evaluated", "year": "2015"},
+     lambda s: _evaluation_ids(s, "330000", "self_evaluated")),
+    ("authority.results_index", {"kind": "base"},
+     lambda s: _ids(s, Call, Call.kind == CallKind.BASE, Call.id.in_(select(CallAnnouncement.call_id)))),
+    ("public.publicity_index", {"kind": "enterprise"},
+     lambda s: _ids(s, Call, Call.kind == CallKind.ENTERPRISE, Call.id.in_(select(PublicityEntry.call_id)))),
+]
+BY_ENDPOINT = {c.endpoint: c for c in CASES}
+
+
+@pytest.mark.parametrize("endpoint, args, kept", FILTERED,
+                         ids=[f"{e}-{'-'.join(a.values())}" for e, a, _k in FILTERED])
+def test_a_filter_keeps_the_rows_it_names_and_the_table_shows_as_many_as_the_count(demo_site, clients, endpoint, args,
+                                                                                   kept):
+    case = BY_ENDPOINT[endpoint]
+    with demo_site.app_context():
+        url = case.url(db.session)
+        expected = kept(db.session)
+        total = len(case.rows(db.session))
+    html = _get(clients[case.account], url, **args)
+    assert _count(html) == len(expected) == _shown_rows(html)
+    assert "清除条件" in html  # the control offers to clear the filter
+    plain = _get(clients[case.account], url)
+    assert _count(plain) == total == _shown_rows(plain)
+
+
+def test_the_filters_narrow_the_demo_lists_they_can(demo_site):
+    """Some filter of each list keeps fewer rows than the whole list (where the demo has rows to tell apart), so the
+    test above compares a narrowed count."""
+    narrowing = {"admin.calls", "admin.review_calls", "authority.summaries", "applicant.home",
+                 "applicant.evaluations", "authority.evaluations"}
+    with demo_site.app_context():
+        fewest = {}
+        for endpoint, _args, kept in FILTERED:
+            fewest[endpoint] = min(fewest.get(endpoint, 10**9), len(kept(db.session)))
+        wide = {e: len(BY_ENDPOINT[e].rows(db.session)) for e in narrowing}
+    assert {e for e in narrowing if fewest[e] < wide[e]} == narrowing
+
+
+@pytest.mark.parametrize("endpoint", ["admin.calls", "admin.evaluation_rounds", "admin.summaries",
+                                      "authority.summaries", "authority.evaluations", "public.publicity_index"])
+def test_a_year_searched_finds_the_things_of_that_year(demo_site, clients, endpoint):
+    case = BY_ENDPOINT[endpoint]
+    with demo_site.app_context():
+        url = case.url(db.session)
+        total = len(case.rows(db.session))
+    client = clients[case.account]
+    assert _count(_get(client, url, q="2015")) == total  # every demo call, round and collection covers 2015
+    assert _count(_get(client, url, q="1999")) == 0
+
+
+@pytest.mark.parametrize("endpoint", [c.endpoint for c in CASES if c.endpoint in {
+    "admin.calls", "admin.review_calls", "admin.evaluation_rounds", "admin.summaries", "authority.summaries",
+    "applicant.home", "applicant.evaluations", "authority.evaluations", "authority.results_index",
+    "public.publicity_index"}])
+def test_a_huge_page_number_shows_the_last_page_of_a_new_list(demo_site, clients, endpoint):
+    case = BY_ENDPOINT[endpoint]
+    with demo_site.app_context():
+        url = case.url(db.session)
+    for page in ("99999999999999999999", "-1", "x"):
+        html = _get(clients[case.account], url, page=page, sort="title", dir="desc")
+        assert _count(html) == _shown_rows(html)
+
+
+def test_an_applicant_finds_only_its_own_applications(demo_site, clients):
+    client = clients["applicant02"]
+    with demo_site.app_context():
+        s = db.session
+        mine = _own_applications(s)
+        others = s.scalars(select(Application).where(
+            Application.organisation_id != _user(s, "applicant02").organisation_id)).unique().all()
+        other_calls = {a.call.code for a in others} - {texts[1] for _i, texts in mine}
+        # An application number is searched as a number, but also as text in the call's title and code.
+        other_ids = [str(a.id) for a in others if not _matches(mine, str(a.id))][:5]
+    assert others and other_ids
+    for q in other_ids + sorted(other_calls):
+        html = _get(client, "/applicant/", q=q)
+        assert _count(html) == 0 and _shown_rows(html) == 0, q
+    for state in ApplicationState:  # a filter shows no one else's application either
+        assert _count(_get(client, "/applicant/", state=state.value)) <= len(mine)
+
+
+@pytest.mark.parametrize("account, url, own", [
+    ("baseop01", "/applicant/evaluations",
+     lambda s: FirstBatchBase.organisation_id == _user(s, "baseop01").organisation_id),
+    ("authority-330000", "/authority/evaluations", lambda s: FirstBatchBase.authority_code == "330000"),
+])
+def test_a_search_finds_no_evaluation_of_another_base(demo_site, account, url, own):
+    client = demo_site.test_client()
+    login_demo(client, account)
+    with demo_site.app_context():
+        s = db.session
+        foreign = s.scalars(select(FirstBatchBase).where(~own(s)).order_by(FirstBatchBase.code)).unique().all()
+        codes = [b.code for b in foreign if s.scalar(select(Evaluation.id).where(Evaluation.base_id == b.id))]
+    assert codes
+    for code in codes[:5]:
+        html = _get(client, url, q=code)
+        assert _count(html) == 0 and _shown_rows(html) == 0, code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlencode, urlsplit
 
 from flask import request
@@ -24,6 +25,9 @@ PAGINATED = {
     "authority.funds_entries", "authority.cases",
     "admin.funds_flags", "authority.funds_flags", "authority.funds_base", "applicant.cases", "applicant.funds_base",
     "auth.notifications", "review.home", "security.home", "security.reviewers", "audit.home", "public.cases",
+    "admin.calls", "admin.review_calls", "admin.evaluation_rounds", "admin.summaries", "authority.summaries",
+    "applicant.home", "applicant.evaluations", "authority.evaluations", "authority.results_index",
+    "public.publicity_index",
 }
 
 
@@ -56,7 +60,7 @@ def test_a_page_past_the_end_is_the_last_page(app):
 
 
 def test_a_page_and_its_total_come_in_one_query(app):
-    from sqlalchemy import event, select
+    from sqlalchemy import event, func, select
 
     from evalsys.extensions import db
     from evalsys.models import Role, User
@@ -82,6 +86,36 @@ def test_a_page_and_its_total_come_in_one_query(app):
                              large=True)
             assert ([u.username for u in large.items], large.total, large.pages) == (["c4"], 5, 3)
             assert len(statements) - before == 2 and not any("OVER (" in s.upper() for s in statements[before:])
+            assert not large.capped
+            everyone = paginate(select(User).order_by(User.id), per_page=2, large=True)  # no WHERE: FROM kept
+            assert everyone.total == db.session.scalar(select(func.count()).select_from(User)) >= 5
+            # ... and only up to a limit: past it the list says "more than" and pages up to the limit.
+            with mock.patch("evalsys.pagination.COUNT_LIMIT", 3):
+                bounded = paginate(select(User).where(User.username.like("c%")).order_by(User.id), page=9,
+                                   per_page=2, large=True)
+            assert (bounded.capped, bounded.total, bounded.pages, [u.username for u in bounded.items]) == \
+                (True, 3, 2, ["c2", "c3"])
+            assert "LIMIT" in statements[-2].upper()  # the count stops at the limit
+
+
+def test_a_capped_list_says_more_than(app, client):
+    """The audit trail past the count limit says "more than N" in its footer; below it, the exact count."""
+    from evalsys.extensions import db
+    from evalsys.models import Role
+    from evalsys.services import audit
+    from tests.factories import make_user
+
+    with app.app_context():
+        make_user(Role.AUDITOR, username="trail-reader")
+        for i in range(3):
+            audit.record("test_event", object_type="test", object_id=str(i))
+        db.session.commit()
+    login(client, "trail-reader")
+    exact = client.get("/audit/?event=test_event").get_data(as_text=True)
+    assert "超过" not in exact and 'data-list-count="3"' in exact
+    with mock.patch("evalsys.pagination.COUNT_LIMIT", 2):
+        capped = client.get("/audit/?event=test_event").get_data(as_text=True)
+    assert 'data-list-count="2"' in capped and "超过 2 条（请用筛选缩小范围）" in capped
 
 
 def test_no_list_calls_flask_sqlalchemy_paginate_directly():

@@ -38,6 +38,7 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,]*\.(\d+)(?![\d.])([ \u00a0]?%|[ \u00a0]?[
 EXPONENT = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[eE][+-]\d+(?![\w.])")
 TYPE_CODE = re.compile(r"(?<![\w（(])(?:Q[+-])(?![\w)）])")
 BARE_KEY = re.compile(r"[a-z]+(?:_[a-z0-9]+)*")  # not "v1" (a version) nor "fff37609" (a request id)
+REQUEST_ID = re.compile(r"[0-9a-f]{8}")
 CRITERIA = re.compile(r"^/admin/criteria(/|$)")
 RANKING = re.compile(r"^admin\.ranking")
 FILE_ENDPOINT = re.compile(r"\.(pdf|xlsx)$|/export|_export|_pdf|_report|_file|_download|_workbook|_receipt"
@@ -110,7 +111,8 @@ def page_problems(page, *, enum_words, names) -> list[str]:
     cells = {(c.text_content() or "").strip() for c in doc.xpath("//td")}
     found += sorted(cells & {"E", "gate", "Q+", "Q-"})
     # A cell holding nothing but a lowercase key ("auto", "pending") shows a stored value, not its name.
-    found += sorted(c for c in cells if BARE_KEY.fullmatch(c) and c not in names)
+    # (The audit trail's request ids are 8 hexadecimal digits, now and then all of them letters: "ddafabed".)
+    found += sorted(c for c in cells if BARE_KEY.fullmatch(c) and c not in names and not REQUEST_ID.fullmatch(c))
     return found
 
 

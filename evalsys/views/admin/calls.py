@@ -22,6 +22,7 @@ from ...services import criteria as criteria_svc
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
+from ..common.decisions import call_list_control
 from ..common.feedback import flash_form_errors
 
 # The states the ministry filters a call's applications by (a draft is the applicant's own).
@@ -80,8 +81,11 @@ def _form_data(call: Call) -> dict:
 
 @roles_required(Role.ADMIN)
 def calls():
-    """Every call with its counts by state."""
-    return render_template("admin/calls.html", calls=query.all_calls(), counts=query.application_counts())
+    """The calls with their number of applications: search by code, title or year, filter by kind and year,
+    sortable; paginated."""
+    lst = call_list_control("admin.calls", query.CALL_SORTS)
+    page = paginate(query.calls(lst.query))
+    return render_template("admin/calls.html", page=page, lst=lst, counts=query.application_counts(page.items))
 
 
 @roles_required(Role.ADMIN)

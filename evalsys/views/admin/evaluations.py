@@ -14,7 +14,9 @@ from ...forms.base import name_options, options
 from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
 from ...domain.errors import text_of
 from ...i18n import in_language, translated
+from ...listing import list_control, year_filter
 from ...models import EvaluationAttachment, Role
+from ...pagination import paginate
 from ...permissions import can_decide_evaluation, roles_required
 from ...reporting import evaluation_charts as charts
 from ...services import admin_query
@@ -40,9 +42,13 @@ def _decide(evaluation_id: int):
 
 @roles_required(Role.ADMIN)
 def evaluation_rounds():
-    """Every evaluation round."""
-    rounds = admin_query.evaluation_rounds()
-    return render_template("evaluations/rounds.html", rounds=rounds)
+    """The evaluation rounds with their number of bases: search by code, title or year, filter by year, sortable;
+    paginated."""
+    lst = list_control("admin.evaluation_rounds", sorts=admin_query.ROUND_SORTS, search=gettext("代码、名称或年度"),
+                       filters=[year_filter(q.round_years())])
+    page = paginate(admin_query.evaluation_rounds(lst.query))
+    return render_template("evaluations/rounds.html", page=page, lst=lst,
+                           bases=admin_query.bases_per_round(page.items))
 
 
 @roles_required(Role.ADMIN)

@@ -23,6 +23,7 @@ from ...services.accounts import authority_choices
 from ...services.applications import system_of
 from ...services.assignment import (active_pool, add_assignment, assign_call, exclusions_for, proposals_for,
                                     remove_assignment)
+from ..common.decisions import call_list_control
 from ..common.feedback import flash_form_errors
 from ..common.states import state_options
 
@@ -91,9 +92,12 @@ def reviewer_state(profile_id: int, action: str):
 
 @roles_required(Role.ADMIN)
 def review_calls():
-    """Calls with their applications in and around expert review."""
-    calls, counts = query.calls_in_review((ApplicationState.PASSED, *progress.IN_REVIEW))
-    return render_template("admin/review_calls.html", calls=calls, counts=counts, states=ApplicationState)
+    """Calls with their applications in and around expert review: search by code, title or year, filter by kind
+    and year, sortable; paginated."""
+    lst = call_list_control("admin.review_calls", query.REVIEW_CALL_SORTS)
+    page = paginate(query.review_calls(lst.query))
+    counts = query.counts_in_states(page.items, (ApplicationState.PASSED, *progress.IN_REVIEW))
+    return render_template("admin/review_calls.html", page=page, lst=lst, counts=counts, states=ApplicationState)
 
 
 @roles_required(Role.ADMIN)

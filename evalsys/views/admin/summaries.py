@@ -9,10 +9,12 @@ from ...boundary import attempt
 from ...extensions import db
 from ...forms.security import ConfirmForm
 from ...forms.summaries import CollectionForm
+from ...listing import list_control, year_filter
 from ...models import Role
 from ...models.summary import SummarySubmission
+from ...pagination import paginate
 from ...permissions import roles_required
-from ...services import admin_query
+from ...services import summary_query
 from ...services import summaries as svc
 from ..common.summaries import collection
 from ..common.downloads import send_stored
@@ -20,7 +22,7 @@ from ..common.downloads import send_stored
 
 @roles_required(Role.ADMIN)
 def summaries():
-    """Collections by year; open a new one."""
+    """Collections by year (search by title or year, filter by year, sortable; paginated); open a new one."""
     form = CollectionForm()
     if form.validate_on_submit():
         made = []
@@ -31,8 +33,10 @@ def summaries():
             flash(gettext("已开始征集：%(title)s", title=made[0].title), "success")
             return redirect(url_for("admin.summary_status", collection_id=made[0].id))
         form.year.errors = refused.lines
-    rows = admin_query.summary_collections()
-    return render_template("summaries/admin_list.html", collections=rows, form=form)
+    lst = list_control("admin.summaries", sorts=summary_query.COLLECTION_SORTS, search=gettext("名称或年度"),
+                       filters=[year_filter(summary_query.years())])
+    page = paginate(summary_query.collections(lst.query))
+    return render_template("summaries/admin_list.html", page=page, lst=lst, form=form)
 
 
 @roles_required(Role.ADMIN)

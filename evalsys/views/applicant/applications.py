@@ -7,18 +7,20 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain import figures as fig
-from ...domain.workflow import TransitionError
+from ...domain.workflow import ApplicationState, TransitionError
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
                                   figure_fields, section_fields)
 from ...forms.security import ConfirmForm
 from ...i18n import in_language
+from ...listing import Filter, list_control
 from ...models import Application, AttachmentKind, Role, User
 from ...models.types import utcnow
+from ...pagination import paginate
 from ...permissions import can_edit_application, roles_required
 from ...services import applications as svc
-from ...services.applicant_home_query import applicant_home
+from ...services.applicant_home_query import OWN_APPLICATION_SORTS, applicant_home, own_applications
 from ...services.accounts import approve_member, can_approve_member
 from ...services.calls import find_call
 from ...services.receipts import latest_receipt, read_receipt
@@ -32,10 +34,15 @@ def _actor() -> User:
 
 @roles_required(Role.APPLICANT)
 def home():
-    """The organisation, its applications, open calls; for the main account, accounts to approve."""
+    """The organisation, its applications (search by call or number, filter by state, sortable; paginated), open
+    calls; for the main account, accounts to approve."""
     home = applicant_home(current_user, utcnow())
+    lst = list_control("applicant.home", sorts=OWN_APPLICATION_SORTS, search=gettext("申报批次或申报编号"),
+                       filters=[Filter("state", gettext("状态"), [(s.value, gettext(s.label)) for s in ApplicationState],
+                                       gettext("全部状态"))])
+    page = paginate(own_applications(current_user.organisation_id, lst.query))
     return render_template("applicant/home.html", org=current_user.organisation, pending=home.pending,
-                           apps=home.apps, calls=home.calls, unread=home.unread, confirm=ConfirmForm(),
+                           page=page, lst=lst, calls=home.calls, unread=home.unread, confirm=ConfirmForm(),
                            todos=todo_for(current_user))
 
 

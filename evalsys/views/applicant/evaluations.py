@@ -16,7 +16,7 @@ from ...services import evaluations as svc
 from ...services import evaluation_query, self_evaluation
 from ...services import rectifications as rect
 from ...services.files import store_upload
-from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.evaluations import detail_context, evaluation_list, expected_version, load_evaluation, send_report
 from ..common.downloads import send_stored
 
 
@@ -48,9 +48,9 @@ def _page(ev: Evaluation, form, errors: dict | None = None, status: int = 200):
 
 @roles_required(Role.APPLICANT)
 def evaluations():
-    """The evaluations of the bases this organisation operates."""
-    rows = evaluation_query.organisation_evaluations(current_user.organisation_id)
-    return render_template("evaluations/list.html", rows=rows, detail="applicant.evaluation")
+    """The evaluations of the bases this organisation operates (searched, filtered, sorted, paged)."""
+    return evaluation_list("applicant.evaluation",
+                           lambda lq: evaluation_query.organisation_evaluations(current_user.organisation_id, lq))
 
 
 @roles_required(Role.APPLICANT)

@@ -16,7 +16,7 @@ from ...services import evaluations as svc
 from ...services import evaluation_review
 from ...services import evaluation_query, self_evaluation
 from ...services import rectifications as rect
-from ..common.evaluations import detail_context, expected_version, load_evaluation, send_report
+from ..common.evaluations import detail_context, evaluation_list, expected_version, load_evaluation, send_report
 from ..common.downloads import send_stored
 
 
@@ -57,9 +57,9 @@ def _prefixed(form, prefix: str) -> dict[str, str]:
 
 @roles_required(Role.AUTHORITY)
 def evaluations():
-    """The evaluations of this jurisdiction's bases."""
-    rows = evaluation_query.jurisdiction_evaluations(current_user.authority_code)
-    return render_template("evaluations/list.html", rows=rows, detail="authority.evaluation")
+    """The evaluations of this jurisdiction's bases (searched, filtered, sorted, paged)."""
+    return evaluation_list("authority.evaluation",
+                           lambda lq: evaluation_query.jurisdiction_evaluations(current_user.authority_code, lq))
 
 
 @roles_required(Role.AUTHORITY)

@@ -5,17 +5,21 @@ from flask import abort, render_template
 from flask_login import current_user
 
 from ...models import Role
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import decision_public_query
 from ...services import decisions as dec
-from ..common.decisions import load_call
+from ..common.decisions import call_list_control, load_call
 
 
 @roles_required(Role.AUTHORITY)
 def results_index():
-    """The calls whose results were announced (the only ones whose results an authority sees)."""
-    calls = decision_public_query.announced_calls()
-    return render_template("authority/results_index.html", calls=calls)
+    """The calls whose results were announced (the only ones whose results an authority sees): search by code,
+    title or year, filter by kind and year, sortable; paginated."""
+    lst = call_list_control("authority.results_index", decision_public_query.ANNOUNCED_SORTS)
+    page = paginate(decision_public_query.announced_calls(lst.query))
+    return render_template("authority/results_index.html", page=page, lst=lst,
+                           announced=decision_public_query.announcement_times(page.items))
 
 
 @roles_required(Role.AUTHORITY)

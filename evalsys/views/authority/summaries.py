@@ -8,22 +8,28 @@ from flask_login import current_user
 from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.summaries import SummaryUploadForm
+from ...listing import Filter, list_control, year_filter
 from ...models import Role
 from ...models.summary import SummarySubmission
+from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import summaries as svc
 from ...services import summary_query
-
 from ..common.summaries import collection
 from ..common.downloads import send_stored
 
 
 @roles_required(Role.AUTHORITY)
 def summaries():
-    """The collections and this authority's submissions."""
-    collections = summary_query.collections()
-    mine = summary_query.submissions_by_collection(current_user.authority_code)
-    return render_template("summaries/authority.html", collections=collections, mine=mine,
+    """The collections with this authority's submissions: search by title or year, filter by year and by whether
+    it has submitted, sortable; paginated."""
+    lst = list_control("authority.summaries", sorts=summary_query.COLLECTION_SORTS, search=gettext("名称或年度"),
+                       filters=[year_filter(summary_query.years()),
+                                Filter("sent", gettext("报送情况"), [("yes", gettext("已报送")),
+                                                                 ("no", gettext("尚未报送"))], gettext("全部"))])
+    page = paginate(summary_query.collections(lst.query, current_user.authority_code))
+    mine = summary_query.submissions_by_collection(current_user.authority_code, page.items)
+    return render_template("summaries/authority.html", page=page, lst=lst, mine=mine,
                            deadline_of=svc.deadline_of, form=SummaryUploadForm())
 
 

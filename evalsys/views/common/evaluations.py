@@ -2,18 +2,23 @@
 the detail context (figures, score, flags, history, rectification, reports), report downloads."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort, render_template, request
+from flask_babel import gettext
 from flask_login import current_user
+from sqlalchemy import Select
 
 from ...domain.errors import StoredFileMismatch
-from ...domain.evaluation import ACTION_LABELS, Party, allowed_actions
+from ...domain.evaluation import ACTION_LABELS, EvaluationState, Party, allowed_actions
 from ...domain.figures import display_human
 from ...domain.money import format_fen
 from ...domain.units import format_plan
 from ...extensions import db
+from ...listing import Filter, ListQuery, list_control, year_filter
 from ...models import Evaluation, EvaluationRound, IssuedReport, Role
+from ...pagination import paginate
 from ...permissions import can_view_evaluation
 from ...services import audit, evaluation_query
 from ...services import evaluations as svc
@@ -23,6 +28,18 @@ from ...services.sanctions import recovery_lines
 
 
 PARTY = {Role.APPLICANT: Party.OPERATOR, Role.AUTHORITY: Party.AUTHORITY, Role.ADMIN: Party.MINISTRY}
+
+
+def evaluation_list(detail: str, rows: Callable[[ListQuery], Select]) -> str:
+    """The page of an evaluation list (the base operator's, the authority's): search by base or round, filter by
+    state and year, sortable, paginated; `rows` builds the statement of the visible evaluations, `detail` is the
+    endpoint of one evaluation."""
+    lst = list_control(request.endpoint, sorts=evaluation_query.EVALUATION_SORTS,
+                       search=gettext("基地编号或名称、评价批次或年度"),
+                       filters=[Filter("state", gettext("状态"), [(s.value, gettext(s.label)) for s in EvaluationState],
+                                       gettext("全部状态")), year_filter(evaluation_query.round_years())])
+    page = paginate(rows(lst.query))
+    return render_template("evaluations/list.html", page=page, lst=lst, detail=detail)
 
 
 def load_evaluation(evaluation_id: int) -> Evaluation:

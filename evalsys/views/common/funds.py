@@ -13,7 +13,7 @@ from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus
 from ...extensions import db
 from ...i18n import current_language
 from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role
-from ...listing import Filter, list_control
+from ...listing import Filter, list_control, year_filter
 from ...pagination import paginate
 from ...permissions import can_view_base
 from ...reporting import charts
@@ -93,14 +93,10 @@ def year_arg() -> int | None:
 DASHBOARD_PAGE = 50
 
 
-def _year_filter(years) -> Filter:
-    return Filter("year", _("年度"), [(str(y), str(y)) for y in years], _("全部年度"))
-
-
 def dashboard_context() -> dict:
     """The visible bases matching the search, ?authority= and ?year=, sorted by ?sort=&dir= in the database, one page;
     the totals cover every matching base."""
-    filters = [_year_filter(funds_query.available_years())]
+    filters = [year_filter(funds_query.available_years())]
     if current_user.role == Role.ADMIN:
         filters.append(Filter("authority", _("主管部门"), authority_choices(), _("全部主管部门"), names=True))
     lst = list_control(request.endpoint, sorts=funds_query.BASE_SORT_KEYS, filters=filters,
@@ -121,7 +117,7 @@ def base_context(base: FirstBatchBase) -> dict:
     lst = list_control(request.endpoint, fixed={"base_id": base.id}, sorts=funds_query.ENTRY_SORTS,
                        search=_("项目、收款单位、凭证号或类别"),
                        filters=[Filter("status", _("状态"), state_options(ExpenditureStatus),
-                                       _("全部状态")), _year_filter([y for y, _f in years])],
+                                       _("全部状态")), year_filter([y for y, _f in years])],
                        default_sort="date", default_descending=True)
     year = int(lst.query.get("year")) if lst.query.get("year") else None
     page = paginate(funds_query.base_entries(base, lst.query))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import render_template
 
+from ...pagination import paginate
 from ...permissions import public
 from ...services import decision_public_query
 from ...services import decisions as dec
-from ..common.decisions import load_call
+from ..common.decisions import call_list_control, load_call
 
 
 @public
@@ -19,6 +20,9 @@ def publicity(code: str):
 
 @public
 def publicity_index():
-    """Calls whose candidates are (or were) in publicity."""
-    calls = decision_public_query.publicity_calls()
-    return render_template("public/publicity_index.html", calls=calls)
+    """Calls whose candidates are (or were) in publicity: search by code, title or year, filter by kind and year,
+    sortable; paginated."""
+    lst = call_list_control("public.publicity_index", decision_public_query.PUBLICITY_SORTS)
+    page = paginate(decision_public_query.publicity_calls(lst.query))
+    return render_template("public/publicity_index.html", page=page, lst=lst,
+                           periods=decision_public_query.publicity_periods(page.items))
