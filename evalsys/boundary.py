@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g
+from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 
-from .domain.errors import DomainError
+from .domain.errors import N_, DomainError, localize
 from .extensions import db
 
-STALE_MESSAGE = "数据已被他人修改，请刷新后重试"
+STALE_MESSAGE = N_("数据已被他人修改，请刷新后重试")
 
 
 def discard_changes() -> None:
@@ -75,12 +76,13 @@ class Refused:
 
 
 def attempt(action: Callable[[], Any], *, obj: Any = None) -> Refused:
-    """Run a view's one service call where a refusal is shown on the same form.
+    """Run a view's one service call where a refusal is shown on the same form (in the page's language).
 
     When it succeeds its changes are flushed (committed at the end of the request) and the result is
     empty; when it is refused its changes are discarded and the result holds the message, each problem
     and any field errors, to show beside the form with the user's input kept. A stale version gets the
     stale message and is audited as a stale edit."""
+    from .i18n import refusal_lines
     from .services import audit
 
     try:
@@ -89,11 +91,12 @@ def attempt(action: Callable[[], Any], *, obj: Any = None) -> Refused:
     except DomainError as e:
         discard_changes()
         record_refusal(e.message)
-        return Refused(e.lines(), dict(getattr(e, "errors", None) or {}), e)
+        fields = {k: localize(v, gettext) for k, v in (getattr(e, "errors", None) or {}).items()}
+        return Refused(refusal_lines(e), fields, e)
     except StaleDataError:
         discard_changes()
         audit.record_security("stale_edit", obj=obj, outcome="failure", detail={"path": _path()})
-        return Refused([STALE_MESSAGE])
+        return Refused([gettext(STALE_MESSAGE)])
     g.pop("keep_nothing", None)  # what an earlier refusal left was rolled back; this success is kept
     return Refused()
 

@@ -16,6 +16,7 @@ from .boundary import STALE_MESSAGE, record_refusal
 from .domain.errors import DomainError
 from .domain.marking import N_
 from .extensions import db
+from .i18n import current_language, refusal_lines
 from .services import audit
 
 
@@ -87,7 +88,8 @@ def _refuse(lines: list[str], status: int):
     back = page_of_action() if request.method not in ("GET", "HEAD") else None
     back = back or g.get("page_of_action")  # the page the view named for its action
     if back is None:
-        return render_error(status if status in TITLES else 409, "；".join(lines) or None)
+        separator = "; " if current_language() == "en" else "；"
+        return render_error(status if status in TITLES else 409, separator.join(lines) or None)
     for line in lines:
         flash(line, "danger")
     return redirect(back)
@@ -96,7 +98,7 @@ def _refuse(lines: list[str], status: int):
 def show_refusal(e: DomainError):
     """An expected refusal: nothing of the request is kept; shown where the action was taken."""
     record_refusal(e.message)
-    return _refuse(e.lines(), e.status)
+    return _refuse(refusal_lines(e), e.status)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -114,7 +116,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(e: StaleDataError):
         audit.record_security("stale_edit", outcome="failure", detail={"path": request.path})
-        return _refuse([STALE_MESSAGE], 409)
+        return _refuse([gettext(STALE_MESSAGE)], 409)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):

@@ -6,13 +6,19 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_babel import Domain, get_locale, gettext, pgettext
 
+from .domain.errors import DomainError, Message, localize
+
 
 def select_locale() -> str:
-    """The language of this request: the `lang` cookie when it names a supported one, else Chinese."""
+    """The language of this request: the `lang` cookie when it names a supported one; for the API, which
+    has no cookie, the best of the supported languages its Accept-Language header names; else Chinese."""
     chosen = request.cookies.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request.path == "/api" or request.path.startswith("/api/"):
+        return request.accept_languages.best_match(list(current_app.config["LANGUAGES"]), default=default)
+    return default
 
 
 def current_language() -> str:
@@ -43,8 +49,23 @@ def guidance_in_language(indicator: Any) -> Any:
 
 def translated(text: str) -> str:
     """A message the page did not write itself (a form's validation message, a state label) in the page's
-    language when the catalogue has it, else as it is; never formatted, so a "%" in it stays."""
-    return gettext(text)
+    language when the catalogue has it, else as it is; a plain text is never formatted, so a "%" in it stays,
+    and a refusal's `Message` is filled with its values (translated where they are labels)."""
+    return localize(text, gettext)
+
+
+def refusal_lines(e: DomainError) -> list[str]:
+    """A refusal's message and each of its problems, in the page's language."""
+    return e.translated(gettext)
+
+
+def refusal_text(e: DomainError) -> str:
+    """A refusal as one line in the request's language (an API problem's detail)."""
+    lines = refusal_lines(e)
+    if len(lines) > 1 and current_language() == "en":
+        head = lines[0].rstrip(":")
+        return f"{head}: {'; '.join(lines[1:])}"
+    return str(e) if current_language() != "en" else (lines[0] if lines else "")
 
 
 def in_english(text: str) -> str:
@@ -87,6 +108,9 @@ def install_template_gettext(app: Flask) -> None:
 
     @pass_context
     def gettext(__context: Any, __string: str, **variables: Any) -> str:
+        if isinstance(__string, Message) and not variables:  # a refusal shown as it came (`_(e)`)
+            text = localize(__string, get_translations().ugettext)
+            return Markup.escape(text) if __context.eval_ctx.autoescape else text
         # The locale is asked for on every call: the evaluation context of a macro imported from another
         # template ("_list.html") is the one of the import, which Jinja keeps for the next pages in any language.
         key = (get_locale(), __context.eval_ctx.autoescape, __string)

@@ -6,24 +6,27 @@ import json
 import uuid
 
 from flask import Response, current_app, g, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from ..domain.errors import N_, DomainError
 from ..errors import DEFAULT_MESSAGES, STALE_MESSAGE, TITLES
 from ..extensions import db
+from ..i18n import refusal_text
 from ..services import audit
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "urn:evalsys:problem:"
 
-API_TITLES = {**TITLES, 401: "未认证", 404: "资源不存在", 415: "不支持的内容类型", 422: "请求内容无效"}
+API_TITLES = {**TITLES, 401: N_("未认证"), 404: N_("资源不存在"), 415: N_("不支持的内容类型"), 422: N_("请求内容无效")}
 API_MESSAGES = {
     **DEFAULT_MESSAGES,
-    401: "请在 Authorization 请求头中提供有效的API令牌（Bearer）。",
-    404: "请求的资源不存在，或您无权查看。",
-    415: "不支持该请求内容类型。",
-    422: "请求内容无效，请检查各字段。",
+    401: N_("请在 Authorization 请求头中提供有效的API令牌（Bearer）。"),
+    404: N_("请求的资源不存在，或您无权查看。"),
+    415: N_("不支持该请求内容类型。"),
+    422: N_("请求内容无效，请检查各字段。"),
 }
 
 
@@ -38,12 +41,14 @@ class ApiProblem(Exception):
 
 def problem(status: int, detail: str | None = None, *, kind: str | None = None, errors: dict | None = None,
             headers: dict | None = None) -> Response:
-    """A problem+json response: type, title, status, detail (Chinese), instance (the request id)."""
+    """A problem+json response: type, title, status, detail, instance (the request id). The title and a
+    default detail are in the request's language (Chinese unless it asks for English)."""
+    title = gettext(API_TITLES[status]) if status in API_TITLES else _phrase(status)
     body: dict = {
         "type": PROBLEM_BASE + kind if kind else "about:blank",
-        "title": API_TITLES.get(status) or _phrase(status),
+        "title": title,
         "status": status,
-        "detail": detail or API_MESSAGES.get(status) or API_TITLES.get(status) or _phrase(status),
+        "detail": detail or (gettext(API_MESSAGES[status]) if status in API_MESSAGES else title),
         "instance": f"urn:uuid:{g.get('request_id') or uuid.uuid4()}",
     }
     if errors:
@@ -127,16 +132,23 @@ def handle_http_exception(e: HTTPException) -> Response:
     data = getattr(e, "data", None) or {}
     if code == 422 or data.get("messages"):
         errors = _field_errors(data.get("messages") or data.get("errors") or {})
-        return problem(422, API_MESSAGES[422], kind="validation-error", errors=errors)
+        return problem(422, gettext(API_MESSAGES[422]), kind="validation-error", errors=errors)
     detail = e.description if e.description and e.description != type(e).description else None
     headers = {"Allow": ", ".join(e.valid_methods)} if getattr(e, "valid_methods", None) else None
     return problem(code, detail, headers=headers)
 
 
+def handle_refusal(e: DomainError) -> Response:
+    """A refusal raised by a service that the resource did not answer itself: its status and its lines, in
+    the request's language."""
+    db.session.rollback()
+    return problem(e.status, refusal_text(e), kind="refused")
+
+
 def handle_stale(e: StaleDataError) -> Response:
     db.session.rollback()
     audit.record_security("stale_edit", outcome="failure", detail={"path": request.path[:200], "api": True})
-    return problem(409, STALE_MESSAGE, kind="stale")
+    return problem(409, gettext(STALE_MESSAGE), kind="stale")
 
 
 def handle_unexpected(e: Exception) -> Response:
@@ -153,6 +165,7 @@ def is_api_request() -> bool:
 def register_api_errors(bp) -> None:
     """Install the problem handlers on the API blueprint."""
     bp.register_error_handler(ApiProblem, handle_api_problem)
+    bp.register_error_handler(DomainError, handle_refusal)
     bp.register_error_handler(StaleDataError, handle_stale)
     bp.register_error_handler(HTTPException, handle_http_exception)
     bp.register_error_handler(Exception, handle_unexpected)

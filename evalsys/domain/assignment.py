@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from evalsys.domain.errors import Joined, Message
 from evalsys.domain.marking import N_
 
 # Tie-break costs are drawn from [0, NOISE); the convex load cost dominates their sum.
@@ -58,7 +59,7 @@ class ReviewerInfo:
     @property
     def label(self) -> str:
         """How messages name the reviewer."""
-        return self.name or f"专家{self.id}"
+        return self.name or Message(N_("专家%(id)s"), id=self.id)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class ApplicationInfo:
     @property
     def shown(self) -> str:
         """How messages name the application."""
-        return self.label or f"申报#{self.id}"
+        return self.label or Message(N_("申报#%(id)s"), id=self.id)
 
 
 def exclusion(reviewer: ReviewerInfo, app: ApplicationInfo) -> Exclusion | None:
@@ -264,25 +265,33 @@ def _balance_hints(members, reach, existing, lo, hi) -> list[str]:
     for r in members:
         base = existing.get(r.id, 0)
         if base > hi:
-            hints.append(f"{r.label}已承担{base}件，超过均衡上限{hi}件")
+            hints.append(Message(N_("%(reviewer)s已承担%(count)s件，超过均衡上限%(hi)s件"), reviewer=r.label, count=base,
+                                 hi=hi))
         elif base + reach[r.id] < lo:
-            hints.append(f"{r.label}受回避限制最多可评{base + reach[r.id]}件，低于均衡下限{lo}件")
+            hints.append(Message(N_("%(reviewer)s受回避限制最多可评%(count)s件，低于均衡下限%(lo)s件"), reviewer=r.label,
+                                 count=base + reach[r.id], lo=lo))
     return hints
 
 
 def explain_shortages(shortages: Sequence[Shortage], needs: Mapping[Hashable, int]) -> str:
-    """Chinese explanation of an infeasible call: which applications lack reviewers and how many are missing."""
-    parts = [f"{s.label}需{needs[s.application]}名、可评{s.eligible}名、缺{s.missing}名" for s in shortages]
+    """Chinese explanation of an infeasible call: which applications lack reviewers and how many are missing
+    (a `Message`, so that a page can show it in the reader's language)."""
+    parts = [Message(N_("%(application)s需%(needed)s名、可评%(eligible)s名、缺%(missing)s名"), application=s.label,
+                     needed=needs[s.application], eligible=s.eligible, missing=s.missing) for s in shortages]
     extra = max(s.missing for s in shortages)
-    return (f"无法完成分配：{len(shortages)}件申报在回避规则下可评专家不足（{'；'.join(parts)}）。"
-            f"至少还需增补{extra}名与上述申报均无回避关系的专家（不同推荐单位、非申报单位人员、未声明回避）。")
+    return Message(N_("无法完成分配：%(count)s件申报在回避规则下可评专家不足（%(parts)s）。"
+                      "至少还需增补%(extra)s名与上述申报均无回避关系的专家（不同推荐单位、非申报单位人员、未声明回避）。"),
+                   count=len(shortages), parts=Joined(parts), extra=extra)
 
 
 def explain_imbalance(lo: int, hi: int, loads: Mapping[Hashable, int], hints: Sequence[str]) -> str:
-    """Chinese explanation of a plan whose loads could not be balanced."""
-    bound = f"{lo}件" if lo == hi else f"{lo}–{hi}件"
-    text = (f"在回避约束下无法使专家工作量相差不超过1（每人{bound}）：带上下界的流量网络无可行解。"
-            f"已按最均衡方式分配：最多{max(loads.values())}件，最少{min(loads.values())}件。")
+    """Chinese explanation of a plan whose loads could not be balanced (a `Message`, shown in the reader's
+    language)."""
+    bound = Message(N_("%(count)s件"), count=lo) if lo == hi else Message(N_("%(lo)s–%(hi)s件"), lo=lo, hi=hi)
+    values = {"bound": bound, "most": max(loads.values()), "least": min(loads.values())}
     if hints:
-        text += "原因包括：" + "；".join(hints) + "。"
-    return text
+        return Message(N_("在回避约束下无法使专家工作量相差不超过1（每人%(bound)s）：带上下界的流量网络无可行解。"
+                          "已按最均衡方式分配：最多%(most)s件，最少%(least)s件。原因包括：%(hints)s。"),
+                       hints=Joined(hints), **values)
+    return Message(N_("在回避约束下无法使专家工作量相差不超过1（每人%(bound)s）：带上下界的流量网络无可行解。"
+                      "已按最均衡方式分配：最多%(most)s件，最少%(least)s件。"), **values)

@@ -15,7 +15,7 @@ from evalsys.domain.criteria import CriteriaSystem, Indicator
 from evalsys.domain.figures import matrix_values
 from evalsys.domain.marking import N_
 from evalsys.domain.scoring import round_half_up, target_points
-from .errors import DomainError
+from .errors import DomainError, Message
 
 TWO_PLACES = Decimal("0.01")
 # Expert (E) points are entered in steps of 0.1, like expert review scores (domain.md §5).
@@ -66,12 +66,12 @@ class Party(StrEnum):
 
 
 ACTION_LABELS = {
-    EvalAction.SUBMIT_SELF: "提交自评",
-    EvalAction.RETURN_SELF: "退回自评",
-    EvalAction.SUBMIT_EVALUATION: "提交评价结果",
-    EvalAction.ACCEPT: "审核通过",
-    EvalAction.RETURN: "退回主管部门",
-    EvalAction.ISSUE: "出具报告",
+    EvalAction.SUBMIT_SELF: N_("提交自评"),
+    EvalAction.RETURN_SELF: N_("退回自评"),
+    EvalAction.SUBMIT_EVALUATION: N_("提交评价结果"),
+    EvalAction.ACCEPT: N_("审核通过"),
+    EvalAction.RETURN: N_("退回主管部门"),
+    EvalAction.ISSUE: N_("出具报告"),
 }
 
 # (state, action) -> (party allowed, next state, reason required)
@@ -99,12 +99,13 @@ def next_state(state: EvaluationState, action: EvalAction, party: Party, reason:
     """The state after `party` does `action`, or EvaluationTransitionError (Chinese) if not allowed."""
     rule = TRANSITIONS.get((state, action))
     if rule is None:
-        raise EvaluationTransitionError(f"当前状态“{state.label}”下不能{ACTION_LABELS[action]}")
+        raise EvaluationTransitionError(N_("当前状态“%(state)s”下不能%(action)s"),
+                                        state=Message(state.label), action=Message(ACTION_LABELS[action]))
     allowed, target, needs_reason = rule
     if party != allowed:
-        raise EvaluationTransitionError(f"无权{ACTION_LABELS[action]}")
+        raise EvaluationTransitionError(N_("无权%(action)s"), action=Message(ACTION_LABELS[action]))
     if needs_reason and not reason.strip():
-        raise EvaluationTransitionError(f"{ACTION_LABELS[action]}必须说明理由")
+        raise EvaluationTransitionError(N_("%(action)s必须说明理由"), action=Message(ACTION_LABELS[action]))
     return target
 
 
@@ -194,17 +195,18 @@ class ScoreResult:
 def parse_e_points(text: str | Decimal | None, maximum: float) -> Decimal:
     """Expert points in steps of 0.1 within 0..max; ValueError (Chinese) otherwise."""
     if text is None or str(text).strip() == "":
-        raise ValueError("请填写得分")
+        raise ValueError(N_("请填写得分"))
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise ValueError("得分必须是数字") from None
+        raise ValueError(N_("得分必须是数字")) from None
     if not value.is_finite():
-        raise ValueError("得分必须是数字")
+        raise ValueError(N_("得分必须是数字"))
     if value % E_STEP != 0:
-        raise ValueError("得分按0.1分为单位填写")
+        raise ValueError(N_("得分按0.1分为单位填写"))
     if value < 0 or value > Decimal(str(maximum)):
-        raise ValueError(f"得分应在0至{Decimal(str(maximum)).normalize():f}分之间")
+        raise ValueError(Message(N_("得分应在0至%(maximum)s分之间"),
+                                 maximum=format(Decimal(str(maximum)).normalize(), "f")))
     return value.quantize(E_STEP)
 
 
@@ -249,7 +251,7 @@ def _indicator(system: CriteriaSystem, ind: Indicator, values: Mapping[str, obje
     if ind.type == "E":
         p = e_points.get(ind.id)
         if p is None:
-            return IndicatorResult(ind, None, None, Decimal("0.00"), "尚未评分")
+            return IndicatorResult(ind, None, None, Decimal("0.00"), N_("尚未评分"))
         return IndicatorResult(ind, None, None, Decimal(p).quantize(TWO_PLACES))
     assert ind.field is not None and ind.rule is not None
     target = targets.get(ind.rule.target_field or "") if ind.rule.target_field else ind.rule.target
@@ -257,10 +259,10 @@ def _indicator(system: CriteriaSystem, ind: Indicator, values: Mapping[str, obje
     if isinstance(actual, bool):
         actual = float(actual)
     if actual is None or not math.isfinite(float(actual)):  # type: ignore[arg-type]
-        return IndicatorResult(ind, target, None, Decimal("0.00"), "实际值未填写或无法计算")
+        return IndicatorResult(ind, target, None, Decimal("0.00"), N_("实际值未填写或无法计算"))
     if target is None or target <= 0:
         return IndicatorResult(ind, target, float(actual), Decimal("0.00"),  # type: ignore[arg-type]
-                               "创建方案缺少该项目标值")
+                               N_("创建方案缺少该项目标值"))
     points = target_points(float(actual), float(target), ind.max, ind.higher_is_better)  # type: ignore[arg-type]
     return IndicatorResult(ind, float(target), float(actual), to_two_places(points),  # type: ignore[arg-type]
                            exact=float(points))

@@ -12,6 +12,7 @@ from typing import Any
 
 from .criteria import CriteriaSystem, Field, compute_derived
 from .money import MoneyError, fen_to_decimal, format_fen, parse_yuan
+from .errors import N_, Message
 
 TRUE_WORDS = {"yes", "true", "1", "是"}
 FALSE_WORDS = {"no", "false", "0", "否"}
@@ -27,17 +28,17 @@ def _decimal(text: str) -> Decimal:
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
-        raise FigureError("请填写数字") from None
+        raise FigureError(N_("请填写数字")) from None
     if not value.is_finite() or "e" in cleaned.lower():
-        raise FigureError("请填写普通的十进制数字")
+        raise FigureError(N_("请填写普通的十进制数字"))
     return value
 
 
 def _check_bounds(field: Field, matrix_value: Decimal) -> None:
     if field.min is not None and matrix_value < Decimal(str(field.min)):
-        raise FigureError(f"不能小于{_bound_text(field, field.min)}")
+        raise FigureError(Message(N_("不能小于%(bound)s"), bound=_bound_text(field, field.min)))
     if field.max is not None and matrix_value > Decimal(str(field.max)):
-        raise FigureError(f"不能大于{_bound_text(field, field.max)}")
+        raise FigureError(Message(N_("不能大于%(bound)s"), bound=_bound_text(field, field.max)))
 
 
 def _bound_text(field: Field, bound: float) -> str:
@@ -57,12 +58,12 @@ def parse_input(field: Field, text: str | None) -> Any:
             return True
         if word in FALSE_WORDS:
             return False
-        raise FigureError("请选择“是”或“否”")
+        raise FigureError(N_("请选择“是”或“否”"))
     if field.kind == "date":
         try:
             return date.fromisoformat(text).isoformat()
         except ValueError:
-            raise FigureError("日期格式应为 年-月-日，例如 2013-05-01") from None
+            raise FigureError(N_("日期格式应为 年-月-日，例如 2013-05-01")) from None
     if field.kind == "money":
         try:
             fen = parse_yuan(text, allow_negative=field.min is not None and field.min < 0)
@@ -73,20 +74,20 @@ def parse_input(field: Field, text: str | None) -> Any:
     value = _decimal(text)
     if field.kind == "integer":
         if value != value.to_integral_value():
-            raise FigureError("请填写整数")
+            raise FigureError(N_("请填写整数"))
         if abs(value) >= _MAX_INTEGER:
-            raise FigureError("数值过大")
+            raise FigureError(N_("数值过大"))
         _check_bounds(field, value)
         return int(value)
     if field.kind == "ratio":  # typed as a percentage with at most two decimals
         if value.as_tuple().exponent < -2:
-            raise FigureError("百分比最多保留两位小数")
+            raise FigureError(N_("百分比最多保留两位小数"))
         _check_bounds(field, value / 100)
         return int(value * 100)
     if abs(value) >= _MAX_INTEGER:
-        raise FigureError("数值过大")
+        raise FigureError(N_("数值过大"))
     if value.as_tuple().exponent < -4:
-        raise FigureError("最多保留四位小数")
+        raise FigureError(N_("最多保留四位小数"))
     _check_bounds(field, value)
     return str(value)
 

@@ -118,15 +118,15 @@ def validate_expenditure(e: Expenditure) -> list[FieldError]:
     """Errors that prevent saving an entry (not flags): unknown category, OTH unexplained, signs."""
     errors = []
     if e.category not in CATEGORY_LABELS:
-        errors.append(FieldError("category", "支出类别无效"))
+        errors.append(FieldError("category", N_("支出类别无效")))
     elif e.category in EXPLANATION_REQUIRED and not e.explanation.strip():
-        errors.append(FieldError("explanation", "类别为“其他”时必须说明支出内容"))
+        errors.append(FieldError("explanation", N_("类别为“其他”时必须说明支出内容")))
     if isinstance(e.amount_fen, bool) or not isinstance(e.amount_fen, int):
-        errors.append(FieldError("amount_fen", "金额必须以分为单位的整数保存"))
+        errors.append(FieldError("amount_fen", N_("金额必须以分为单位的整数保存")))
     elif e.reverses is None and e.amount_fen <= 0:
-        errors.append(FieldError("amount_fen", "支出金额必须大于零"))
+        errors.append(FieldError("amount_fen", N_("支出金额必须大于零")))
     elif e.reverses is not None and e.amount_fen >= 0:
-        errors.append(FieldError("amount_fen", "冲销分录的金额必须为负数"))
+        errors.append(FieldError("amount_fen", N_("冲销分录的金额必须为负数")))
     return errors
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
+from .errors import N_, Message
 
 DEFAULT_ALGORITHM = "sha256"
 ALGORITHMS = ("sha256", "sm3")
@@ -27,11 +28,13 @@ def check_algorithm(name: str | None) -> str:
 def _check(name: str) -> str:
     algorithm = name.strip().lower()
     if algorithm not in ALGORITHMS:
-        raise UnsupportedAlgorithm(f"不支持的摘要算法：{name}（可选 {', '.join(ALGORITHMS)}）")
+        raise UnsupportedAlgorithm(Message(N_("不支持的摘要算法：%(name)s（可选 %(items)s）"),
+                                           name=name, items=', '.join(ALGORITHMS)))
     try:
         hashlib.new(algorithm)
     except ValueError:
-        raise UnsupportedAlgorithm(f"当前 Python 的 OpenSSL 不提供 {algorithm} 算法") from None
+        raise UnsupportedAlgorithm(Message(N_("当前 Python 的 OpenSSL 不提供 %(algorithm)s 算法"),
+                                           algorithm=algorithm)) from None
     return algorithm
 
 

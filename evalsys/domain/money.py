@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from .errors import InvalidInput
+from .errors import InvalidInput, N_
 
 # 10^15 fen (10 trillion yuan) keeps every amount and every sum of a few thousand amounts far
 # inside a signed 64-bit column, and every amount exactly representable as a double (< 2^53).
@@ -34,9 +34,9 @@ def _refuse_float(value: object) -> None:
 
 def _check_range(fen: int, allow_negative: bool) -> int:
     if fen < 0 and not allow_negative:
-        raise MoneyError("金额不能为负数")
+        raise MoneyError(N_("金额不能为负数"))
     if abs(fen) >= MAX_FEN:
-        raise MoneyError("金额过大")
+        raise MoneyError(N_("金额过大"))
     return fen
 
 
@@ -60,14 +60,14 @@ def parse_yuan(text: str, *, allow_negative: bool = False) -> int:
     if s.endswith("元"):
         s = s[:-1].rstrip()
     if not s:
-        raise MoneyError("请输入金额")
+        raise MoneyError(N_("请输入金额"))
     if _PLAIN.fullmatch(s) is None and _GROUPED.fullmatch(s) is None:
         if re.fullmatch(r"[0-9,]*\.[0-9]{3,}", s):
-            raise MoneyError("金额最多保留两位小数（精确到分）")
-        raise MoneyError("金额格式不正确，应为以元为单位的数字，例如 1234.56")
+            raise MoneyError(N_("金额最多保留两位小数（精确到分）"))
+        raise MoneyError(N_("金额格式不正确，应为以元为单位的数字，例如 1234.56"))
     whole, _, cents = s.replace(",", "").partition(".")
     if len(whole) > 20:
-        raise MoneyError("金额过大")
+        raise MoneyError(N_("金额过大"))
     fen = int(whole) * 100 + int(cents.ljust(2, "0") or "0")
     return _check_range(-fen if negative else fen, allow_negative)
 
@@ -78,13 +78,13 @@ def fen_from_decimal(amount: Decimal, *, allow_negative: bool = False) -> int:
     if not isinstance(amount, Decimal):
         raise TypeError(f"expected Decimal, got {type(amount).__name__}")
     if not amount.is_finite():
-        raise MoneyError("金额不是有效数字")
+        raise MoneyError(N_("金额不是有效数字"))
     # Bound first so that scaling below stays exact within the default 28-digit context.
     if abs(amount) >= Decimal(MAX_FEN) / 100:
-        raise MoneyError("金额过大")
+        raise MoneyError(N_("金额过大"))
     scaled = amount.scaleb(2)
     if scaled != scaled.to_integral_value():
-        raise MoneyError("金额最多保留两位小数（精确到分）")
+        raise MoneyError(N_("金额最多保留两位小数（精确到分）"))
     return _check_range(int(scaled), allow_negative)
 
 
@@ -117,7 +117,7 @@ def fen_from_number(value: int | float, *, allow_negative: bool = False) -> int:
     try:
         return fen_from_decimal(Decimal(str(value)), allow_negative=allow_negative)
     except InvalidOperation as exc:  # pragma: no cover - str(float) is always parseable
-        raise MoneyError("金额不是有效数字") from exc
+        raise MoneyError(N_("金额不是有效数字")) from exc
 
 
 def fen_to_decimal(fen: int) -> Decimal:

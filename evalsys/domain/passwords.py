@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import string
 from functools import lru_cache
+from .errors import N_, Message
 
 MIN_LENGTH = 12
 # Long enough for any passphrase, short enough that hashing cannot be used to exhaust the server.
@@ -37,16 +38,16 @@ def problems(password: str, *, username: str = "") -> list[str]:
     """Every reason the password is refused, in Chinese; empty when it is acceptable."""
     found: list[str] = []
     if len(password) < MIN_LENGTH:
-        found.append(f"密码至少{MIN_LENGTH}个字符")
+        found.append(Message(N_("密码至少%(count)s个字符"), count=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        found.append(f"密码不能超过{MAX_LENGTH}个字符")
+        found.append(Message(N_("密码不能超过%(count)s个字符"), count=MAX_LENGTH))
     if any(ord(c) < 32 or ord(c) == 127 for c in password):
-        found.append("密码不能包含控制字符")
+        found.append(N_("密码不能包含控制字符"))
     if character_classes(password) < 3:
-        found.append("密码须包含小写字母、大写字母、数字、符号中的至少三类")
+        found.append(N_("密码须包含小写字母、大写字母、数字、符号中的至少三类"))
     common = _common_passwords()
     if password.lower() in common or _stem(password) in common:
-        found.append("密码过于常见，请换一个")
+        found.append(N_("密码过于常见，请换一个"))
     if username and len(username) >= 3 and username.lower() in password.lower():
-        found.append("密码不能包含用户名")
+        found.append(N_("密码不能包含用户名"))
     return found

@@ -12,7 +12,7 @@ from typing import Any
 import defusedxml.ElementTree as SafeET
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 
-from .errors import InvalidInput
+from .errors import InvalidInput, N_
 
 # Excel and LibreOffice start a formula (or DDE) with these when a user edits or imports text.
 FORMULA_PREFIXES = ("=", "+", "-", "@")
@@ -98,10 +98,9 @@ def csv_row(values: Iterable[object]) -> list[str]:
 class SpreadsheetRejected(InvalidInput):
     """An import file refused before parsing; `message` is Chinese and safe to show."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -127,10 +126,10 @@ def _count_rows(stream: Any, max_rows: int) -> int:
             r = elem.get("r")
             if r is not None:
                 if not r.isdigit():
-                    raise SpreadsheetRejected("xlsx_invalid", "文件不是有效的Excel（xlsx）文件")
+                    raise SpreadsheetRejected("xlsx_invalid", N_("文件不是有效的Excel（xlsx）文件"))
                 highest = max(highest, int(r))
             if max(rows, highest) > max_rows:
-                raise SpreadsheetRejected("xlsx_rows", f"表格行数过多：最多 {max_rows} 行")
+                raise SpreadsheetRejected("xlsx_rows", N_("表格行数过多：最多 %(count)s 行"), count=max_rows)
         else:
             elem.clear()  # keep memory flat however long the sheet is
     return max(rows, highest)
@@ -147,21 +146,21 @@ def check_xlsx(
     """
     raw = data.read_bytes() if isinstance(data, Path) else data
     if len(raw) > max_compressed:
-        raise SpreadsheetRejected("xlsx_size", "文件过大")
+        raise SpreadsheetRejected("xlsx_size", N_("文件过大"))
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
             if len(infos) > _MAX_MEMBERS:
-                raise SpreadsheetRejected("xlsx_invalid", "文件不是有效的Excel（xlsx）文件")
+                raise SpreadsheetRejected("xlsx_invalid", N_("文件不是有效的Excel（xlsx）文件"))
             names = {i.filename for i in infos}
             sheets = [n for n in sorted(names)
                       if n.startswith(_SHEET_PREFIX) and n.endswith(".xml") and "/_rels/" not in n]
             if any(part not in names for part in _REQUIRED_PARTS) or not sheets:
-                raise SpreadsheetRejected("xlsx_invalid", "文件不是有效的Excel（xlsx）文件")
+                raise SpreadsheetRejected("xlsx_invalid", N_("文件不是有效的Excel（xlsx）文件"))
             if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise SpreadsheetRejected("xlsx_macro", "不接受包含宏的文件，请另存为xlsx格式")
+                raise SpreadsheetRejected("xlsx_macro", N_("不接受包含宏的文件，请另存为xlsx格式"))
             if sum(i.file_size for i in infos) > max_uncompressed:
-                raise SpreadsheetRejected("xlsx_size", "文件解压后过大")
+                raise SpreadsheetRejected("xlsx_size", N_("文件解压后过大"))
             rows = 0
             for name in sheets:
                 with zf.open(name) as stream:
@@ -169,5 +168,5 @@ def check_xlsx(
     except SpreadsheetRejected:
         raise
     except Exception as exc:  # bad zip, bad CRC, DTD/entities (defusedxml), broken XML
-        raise SpreadsheetRejected("xlsx_invalid", "文件不是有效的Excel（xlsx）文件") from exc
+        raise SpreadsheetRejected("xlsx_invalid", N_("文件不是有效的Excel（xlsx）文件")) from exc
     return XlsxInfo(sheets=len(sheets), rows=rows)

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+from .errors import N_
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -76,7 +77,7 @@ def parse_beijing(value: str | datetime) -> datetime:
         except ValueError:
             continue
         return naive.replace(tzinfo=BEIJING).astimezone(UTC)
-    raise ValueError("时间格式应为“年-月-日 时:分”（北京时间），例如 2015-06-03 09:00")
+    raise ValueError(N_("时间格式应为“年-月-日 时:分”（北京时间），例如 2015-06-03 09:00"))
 
 
 def to_beijing(dt: datetime) -> datetime:
@@ -113,7 +114,7 @@ def publicity_end(opening: datetime, days: int) -> datetime:
     the hour of opening: 2015-06-03 (any time) with 15 days ends 2015-06-18 00:00 Beijing.
     """
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise ValueError("公示天数必须是正整数")
+        raise ValueError(N_("公示天数必须是正整数"))
     first_day = beijing_date(opening)
     return beijing_midnight(first_day + timedelta(days=days))
 

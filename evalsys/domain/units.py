@@ -50,14 +50,14 @@ def parse_plan(field: Field, text: object) -> int | None:
     Numbers coming from a spreadsheet cell are read through their shortest decimal text, so
     12.5 typed in Excel is 12.5, never 12.4999…; FigureError (Chinese) when not valid."""
     if field.kind not in NUMERIC_KINDS:
-        raise FigureError("该项目标值类型不受支持")
+        raise FigureError(N_("该项目标值类型不受支持"))
     if text is None:
         return None
     if isinstance(text, bool):
-        raise FigureError("请填写数字")
+        raise FigureError(N_("请填写数字"))
     if isinstance(text, float):
         if text != text or text in (float("inf"), float("-inf")):
-            raise FigureError("请填写数字")
+            raise FigureError(N_("请填写数字"))
         text = repr(text)
     elif isinstance(text, (int, Decimal)):
         text = f"{Decimal(text):f}"

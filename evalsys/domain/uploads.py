@@ -12,7 +12,8 @@ from urllib.parse import quote
 from PIL import Image
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-from .errors import InvalidInput
+from .errors import InvalidInput, Message, N_
+from typing import Any
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # security.md: 20 MB a file
 
@@ -36,10 +37,9 @@ IMAGE_KINDS = frozenset({"png", "jpeg"})
 class UploadRejected(InvalidInput):
     """An upload that is not accepted; `message` is Chinese and safe to show."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.code = code
-        self.message = message
 
 
 # What a PDF may not carry, by kind; each kind has its own message. security.md names JavaScript
@@ -47,12 +47,12 @@ class UploadRejected(InvalidInput):
 # than the document) refuses remote go-to actions, form submission or import, embedded files and
 # file-attachment annotations, and RichMedia (Flash/3D/video players).
 _MESSAGES = {
-    "script": "PDF文件包含脚本或启动程序的动作，不能上传",
-    "uri_on_open": "PDF文件包含打开或浏览时自动访问网址的动作，不能上传",
-    "submit": "PDF文件包含提交或导入表单数据的动作（SubmitForm/ImportData），不能上传",
-    "embedded": "PDF文件包含嵌入文件或文件附件，不能上传，请将附件单独上传",
-    "rich_media": "PDF文件包含富媒体（RichMedia）内容，不能上传",
-    "remote_goto": "PDF文件包含跳转到其他文件的动作（GoToR/GoToE），不能上传",
+    "script": N_("PDF文件包含脚本或启动程序的动作，不能上传"),
+    "uri_on_open": N_("PDF文件包含打开或浏览时自动访问网址的动作，不能上传"),
+    "submit": N_("PDF文件包含提交或导入表单数据的动作（SubmitForm/ImportData），不能上传"),
+    "embedded": N_("PDF文件包含嵌入文件或文件附件，不能上传，请将附件单独上传"),
+    "rich_media": N_("PDF文件包含富媒体（RichMedia）内容，不能上传"),
+    "remote_goto": N_("PDF文件包含跳转到其他文件的动作（GoToR/GoToE），不能上传"),
 }
 # Dictionary keys that are refused wherever they appear.
 _REFUSED_KEYS = {"/JavaScript": "script", "/JS": "script", "/Launch": "script",
@@ -89,7 +89,7 @@ def sniff(data: bytes) -> UploadKind:
         return PNG
     if data.startswith(b"\xff\xd8\xff"):
         return JPEG
-    raise UploadRejected("type", "文件类型不被接受：只能上传PDF文件或PNG、JPEG图片")
+    raise UploadRejected("type", N_("文件类型不被接受：只能上传PDF文件或PNG、JPEG图片"))
 
 
 def read_limited(stream: BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
@@ -102,10 +102,11 @@ def read_limited(stream: BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES) -> bytes:
 def check_size(data: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     """Refuse empty files and files above `max_bytes`."""
     if not data:
-        raise UploadRejected("empty", "文件为空")
+        raise UploadRejected("empty", N_("文件为空"))
     if len(data) > max_bytes:
-        limit = f"{max_bytes / 1024 / 1024:g} MB" if max_bytes >= 1024 * 1024 else f"{max_bytes} 字节"
-        raise UploadRejected("size", f"文件过大：每个文件不能超过 {limit}")
+        limit = f"{max_bytes / 1024 / 1024:g} MB" if max_bytes >= 1024 * 1024 \
+            else Message(N_("%(max_bytes)s 字节"), max_bytes=max_bytes)
+        raise UploadRejected("size", N_("文件过大：每个文件不能超过 %(limit)s"), limit=limit)
 
 
 def _refused_entry(key: str, value: object) -> str | None:
@@ -201,12 +202,12 @@ def scan_pdf(data: bytes) -> None:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
-            raise UploadRejected("pdf_encrypted", "PDF文件已加密，无法检查，请上传未加密的文件")
+            raise UploadRejected("pdf_encrypted", N_("PDF文件已加密，无法检查，请上传未加密的文件"))
         found = _walk_active(reader)
     except UploadRejected:
         raise
     except Exception as exc:  # any parser failure means we cannot vouch for the file
-        raise UploadRejected("pdf_unreadable", "PDF文件无法解析，请重新生成后上传") from exc
+        raise UploadRejected("pdf_unreadable", N_("PDF文件无法解析，请重新生成后上传")) from exc
     if found is not None:
         raise UploadRejected("pdf_active", _MESSAGES.get(found, _MESSAGES["script"]))
 
@@ -217,9 +218,9 @@ def _check_image(data: bytes) -> None:
             width, height = im.size
             im.verify()  # checks structure and checksums without decoding the pixels
     except Exception as exc:
-        raise UploadRejected("image_unreadable", "图片文件已损坏或格式不正确") from exc
+        raise UploadRejected("image_unreadable", N_("图片文件已损坏或格式不正确")) from exc
     if width * height > _MAX_IMAGE_PIXELS:
-        raise UploadRejected("image_size", "图片尺寸过大")
+        raise UploadRejected("image_size", N_("图片尺寸过大"))
 
 
 def check_upload(
@@ -231,7 +232,7 @@ def check_upload(
     found = sniff(data)
     if found.kind not in allowed:
         names = "、".join("PDF" if k == "pdf" else k.upper() for k in allowed)
-        raise UploadRejected("type", f"此处只接受以下类型的文件：{names}")
+        raise UploadRejected("type", N_("此处只接受以下类型的文件：%(names)s"), names=names)
     if found is PDF:
         scan_pdf(data)
     else:

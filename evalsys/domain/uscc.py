@@ -1,6 +1,6 @@
 """Unified social credit code (统一社会信用代码, GB 32100-2015): check character and region."""
 from __future__ import annotations
-from .errors import InvalidInput
+from .errors import InvalidInput, N_
 
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
@@ -27,14 +27,14 @@ def validate(code: str) -> str:
     """Return the normalised code or raise USCCError explaining what is wrong."""
     code = normalise(code)
     if len(code) != 18:
-        raise USCCError("统一社会信用代码应为18位")
+        raise USCCError(N_("统一社会信用代码应为18位"))
     bad = sorted({ch for ch in code if ch not in _VALUE})
     if bad:
-        raise USCCError(f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用I、O、Z、S、V）")
+        raise USCCError(N_("统一社会信用代码含有不允许的字符：%(items)s（不使用I、O、Z、S、V）"), items='、'.join(bad))
     if not code[2:8].isdigit():
-        raise USCCError("统一社会信用代码第3至8位应为行政区划代码（数字）")
+        raise USCCError(N_("统一社会信用代码第3至8位应为行政区划代码（数字）"))
     if check_character(code[:17]) != code[17]:
-        raise USCCError("统一社会信用代码校验位错误，请核对")
+        raise USCCError(N_("统一社会信用代码校验位错误，请核对"))
     return code
 
 

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
 from .criteria import CriteriaSystem, Group
-from .errors import InvalidInput
+from .errors import InvalidInput, Message
 from .marking import N_
 from .weights import AhpResult, InconsistentJudgements, WeightError, ahp_weights
 
@@ -42,7 +42,7 @@ class WeightSetError(InvalidInput):
     def __init__(self, problems: Mapping[str, str], cr: float | None = None) -> None:
         self.by_field = dict(problems)
         self.cr = cr
-        super().__init__("权重未被接受：", list(self.by_field.values()))
+        super().__init__(N_("权重未被接受："), list(self.by_field.values()))
 
 
 @dataclass(frozen=True)
@@ -81,22 +81,22 @@ def decimal_text(value: Decimal) -> str:
 def parse_weight(raw: object) -> Decimal:
     """A weight from form text, an int or a Decimal; ValueError (Chinese) if it is not usable."""
     if isinstance(raw, bool) or isinstance(raw, float):
-        raise ValueError("须以十进制文本给出")
+        raise ValueError(N_("须以十进制文本给出"))
     text = raw.strip() if isinstance(raw, str) else str(raw)
     if not text:
-        raise ValueError("请填写权重")
+        raise ValueError(N_("请填写权重"))
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise ValueError("须为数字") from None
+        raise ValueError(N_("须为数字")) from None
     if not value.is_finite():
-        raise ValueError("须为有限的数字")
+        raise ValueError(N_("须为有限的数字"))
     if value < 0:
-        raise ValueError("不能为负数")
+        raise ValueError(N_("不能为负数"))
     if value > MAX_WEIGHT:
-        raise ValueError(f"不能大于 {MAX_WEIGHT}")
+        raise ValueError(Message(N_("不能大于 %(maximum)s"), maximum=MAX_WEIGHT))
     if value != 0 and value.normalize().as_tuple().exponent < -MAX_DECIMALS:  # type: ignore[operator]
-        raise ValueError(f"最多 {MAX_DECIMALS} 位小数")
+        raise ValueError(Message(N_("最多 %(count)s 位小数"), count=MAX_DECIMALS))
     return Decimal(decimal_text(value))
 
 
@@ -106,18 +106,18 @@ def check_direct(system: CriteriaSystem, values: Mapping[str, object]) -> dict[s
     problems: dict[str, str] = {}
     unknown = sorted(k for k in values if k not in ids)
     if unknown:
-        problems[""] = f"不是本体系的计分指标：{'、'.join(unknown)}"
+        problems[""] = Message(N_("不是本体系的计分指标：%(items)s"), items='、'.join(unknown))
     parsed: dict[str, Decimal] = {}
     for ind in system.scored_indicators:
         if ind.id not in values:
-            problems[ind.id] = f"缺少指标“{ind.title}”的权重"
+            problems[ind.id] = Message(N_("缺少指标“%(title)s”的权重"), title=ind.title)
             continue
         try:
             parsed[ind.id] = parse_weight(values[ind.id])
         except ValueError as exc:
-            problems[ind.id] = f"“{ind.title}”的权重{exc}"
+            problems[ind.id] = Message(N_("“%(title)s”的权重%(reason)s"), title=ind.title, reason=exc)
     if not problems and not any(v > 0 for v in parsed.values()):
-        problems[""] = "权重不能全部为零"
+        problems[""] = N_("权重不能全部为零")
     if problems:
         raise WeightSetError(problems)
     return parsed
@@ -134,7 +134,7 @@ def saaty_value(label: str) -> Fraction:
     for text, value in SAATY_SCALE:
         if text == label:
             return value
-    raise ValueError("须为 1/9 至 9 的萨蒂标度值")
+    raise ValueError(N_("须为 1/9 至 9 的萨蒂标度值"))
 
 
 def saaty_label(value: float) -> str:
@@ -148,14 +148,14 @@ def ahp_group_weights(system: CriteriaSystem, matrix: Sequence[Sequence[float]],
     groups = ahp_groups(system)
     n = len(groups)
     if len(matrix) != n or any(len(row) != n for row in matrix):
-        raise WeightSetError({"": f"判断矩阵须为 {n}×{n}（对应 {n} 个一级指标）"})
+        raise WeightSetError({"": Message(N_("判断矩阵须为 %(n)s×%(n)s（对应 %(n)s 个一级指标）"), n=n)})
     try:
         result = ahp_weights(matrix)
     except InconsistentJudgements as exc:
-        raise WeightSetError({"": f"判断矩阵一致性不合格：CR = {exc.cr:.4f}（须小于 0.10），请调整判断后重新提交"},
+        raise WeightSetError({"": Message(N_("判断矩阵一致性不合格：CR = %(cr).4f（须小于 0.10），请调整判断后重新提交"), cr=exc.cr)},
                              cr=exc.cr) from None
     except WeightError as exc:
-        raise WeightSetError({"": f"判断矩阵无效：{exc}"}) from None
+        raise WeightSetError({"": Message(N_("判断矩阵无效：%(reason)s"), reason=exc)}) from None
     defaults = system.default_weights(category)
     values: dict[str, Decimal] = {}
     for group, group_weight in zip(groups, result.weights):
@@ -166,7 +166,7 @@ def ahp_group_weights(system: CriteriaSystem, matrix: Sequence[Sequence[float]],
             weight = (Decimal(100) * Decimal(repr(group_weight)) * share).quantize(PLACES, ROUND_HALF_UP)
             values[ind.id] = Decimal(decimal_text(weight))
     if not any(v > 0 for v in values.values()):
-        raise WeightSetError({"": "权重不能全部为零"})
+        raise WeightSetError({"": N_("权重不能全部为零")})
     return AhpOutcome(groups=tuple(g.id for g in groups),
                       matrix=tuple(tuple(float(x) for x in row) for row in matrix),
                       result=result, values=values)
@@ -196,9 +196,9 @@ def clean_reason(reason: str | None) -> str:
     """The reason of a new version: required, ≤ 2000 characters, no control characters."""
     text = (reason or "").strip()
     if not text:
-        raise WeightSetError({"reason": "请填写变更原因"})
+        raise WeightSetError({"reason": N_("请填写变更原因")})
     if _CONTROL.search(text):
-        raise WeightSetError({"reason": "变更原因含有不允许的控制字符"})
+        raise WeightSetError({"reason": N_("变更原因含有不允许的控制字符")})
     if len(text) > 2000:
-        raise WeightSetError({"reason": "变更原因不能超过2000个字符"})
+        raise WeightSetError({"reason": N_("变更原因不能超过2000个字符")})
     return text

@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from evalsys.domain.marking import N_
 from evalsys.domain.timeutil import ensure_aware, format_beijing
-from .errors import DomainError
+from .errors import DomainError, Message
+from typing import Any
 
 
 class ApplicationState(StrEnum):
@@ -178,18 +179,17 @@ class TransitionError(DomainError):
     NOT_YET = "not_yet"
     REASON_MISSING = "reason_missing"
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message, **params)
         self.code = code
-        self.message = message
 
 
-_ROLE_NAMES = {Role.APPLICANT: "申报单位", Role.AUTHORITY: "推荐单位", Role.ADMIN: "商务部"}
+_ROLE_NAMES = {Role.APPLICANT: N_("申报单位"), Role.AUTHORITY: N_("推荐单位"), Role.ADMIN: N_("商务部")}
 _GATE_NAMES = {
-    Gate.CLOSING: "申报截止时间",
-    Gate.RECOMMENDATION: "推荐截止时间",
-    Gate.REVIEW_END: "专家评审结束时间",
-    Gate.PUBLICITY_END: "公示期结束时间",
+    Gate.CLOSING: N_("申报截止时间"),
+    Gate.RECOMMENDATION: N_("推荐截止时间"),
+    Gate.REVIEW_END: N_("专家评审结束时间"),
+    Gate.PUBLICITY_END: N_("公示期结束时间"),
 }
 
 
@@ -208,30 +208,34 @@ def check_transition(
     if rule is None:
         raise TransitionError(
             TransitionError.ILLEGAL,
-            f"当前状态为“{state.label}”，不能执行“{action.label}”操作",
+            N_("当前状态为“%(state)s”，不能执行“%(action)s”操作"),
+            state=Message(state.label), action=Message(action.label),
         )
     if role is not rule.role:
         raise TransitionError(
-            TransitionError.WRONG_ROLE, f"“{action.label}”只能由{_ROLE_NAMES[rule.role]}操作"
+            TransitionError.WRONG_ROLE, N_("“%(action)s”只能由%(role)s操作"),
+            action=Message(action.label), role=Message(_ROLE_NAMES[rule.role]),
         )
     when = deadlines.for_gate(rule.gate)
     if rule.gate in (Gate.CLOSING, Gate.RECOMMENDATION):
         if when is None or not now < ensure_aware(when):
-            shown = f"（{format_beijing(when)}）" if when else ""
+            shown = Message(N_("（%(time)s）"), time=format_beijing(when)) if when else ""
             raise TransitionError(
                 TransitionError.DEADLINE_PASSED,
-                f"已过{_GATE_NAMES[rule.gate]}{shown}，不能执行“{action.label}”操作",
+                N_("已过%(gate)s%(shown)s，不能执行“%(action)s”操作"),
+                gate=Message(_GATE_NAMES[rule.gate]), shown=shown, action=Message(action.label),
             )
     elif rule.gate is not Gate.NONE:
         if when is None or now < ensure_aware(when):
-            shown = f"（{format_beijing(when)}）" if when else ""
+            shown = Message(N_("（%(time)s）"), time=format_beijing(when)) if when else ""
             raise TransitionError(
                 TransitionError.NOT_YET,
-                f"{_GATE_NAMES[rule.gate]}{shown}之前不能执行“{action.label}”操作",
+                N_("%(gate)s%(shown)s之前不能执行“%(action)s”操作"),
+                gate=Message(_GATE_NAMES[rule.gate]), shown=shown, action=Message(action.label),
             )
     if rule.reason_required and not (reason and reason.strip()):
         raise TransitionError(
-            TransitionError.REASON_MISSING, f"“{action.label}”必须填写理由"
+            TransitionError.REASON_MISSING, N_("“%(action)s”必须填写理由"), action=Message(action.label)
         )
     return rule
 
@@ -300,16 +304,16 @@ def validate_call_times(times: CallTimes) -> list[str]:
     """Chinese messages for an inconsistent timetable ([] when it is fine)."""
     errors = []
     if not times.opening < times.closing:
-        errors.append("申报截止时间必须晚于开始时间")
+        errors.append(N_("申报截止时间必须晚于开始时间"))
     if not times.closing <= times.recommendation_deadline:
-        errors.append("推荐截止时间不能早于申报截止时间")
+        errors.append(N_("推荐截止时间不能早于申报截止时间"))
     if (times.review_start is None) != (times.review_end is None):
-        errors.append("评审开始和结束时间须同时填写")
+        errors.append(N_("评审开始和结束时间须同时填写"))
     elif times.review_start is not None and times.review_end is not None:
         if not times.recommendation_deadline <= times.review_start:
-            errors.append("专家评审不能早于推荐截止时间开始")
+            errors.append(N_("专家评审不能早于推荐截止时间开始"))
         if not times.review_start < times.review_end:
-            errors.append("评审结束时间必须晚于开始时间")
+            errors.append(N_("评审结束时间必须晚于开始时间"))
     return errors
 
 

@@ -15,6 +15,7 @@ from ..domain.outlines import Section
 from ..models import AttachmentKind
 from ..i18n import in_language
 from .base import BaseForm, options
+from ..domain.errors import text_of
 
 FIGURE_PREFIX = "fig_"
 SECTION_PREFIX = "sec_"
@@ -33,7 +34,7 @@ class _FigureValidator:
             field.parsed = fig.parse_input(self.criteria_field, field.data)
         except fig.FigureError as e:
             field.parsed = None
-            raise ValidationError(str(e)) from None
+            raise ValidationError(text_of(e)) from None
 
 
 def _figure_field(f: Field):
@@ -54,7 +55,7 @@ def _optional_uscc(form, field) -> None:
         try:
             field.data = uscc_rules.validate(field.data)
         except uscc_rules.USCCError as e:
-            raise ValidationError(str(e)) from None
+            raise ValidationError(text_of(e)) from None
 
 
 def build_application_form(system: CriteriaSystem, outline: tuple[Section, ...],

@@ -9,6 +9,7 @@ from ..domain import passwords as policy
 from ..domain import uscc as uscc_rules
 from ..domain.marking import N_
 from .base import BaseForm
+from ..domain.errors import text_of
 
 USERNAME_RULE = Regexp(r"^[A-Za-z][A-Za-z0-9_.-]{2,39}$", message=N_("用户名为3至40位字母、数字、下划线、点或连字符，以字母开头"))
 
@@ -60,7 +61,7 @@ class RegisterForm(BaseForm):
         try:
             field.data = uscc_rules.validate(field.data or "")
         except uscc_rules.USCCError as e:
-            raise ValidationError(str(e)) from None
+            raise ValidationError(text_of(e)) from None
 
 
 class PasswordChangeForm(BaseForm):

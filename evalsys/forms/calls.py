@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from ..domain.marking import N_
 from .base import BaseForm, options
+from ..domain.errors import text_of
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -68,4 +69,4 @@ class CallForm(BaseForm):
         try:
             parse_places(field.data)
         except ValueError as e:
-            raise ValidationError(str(e)) from None
+            raise ValidationError(text_of(e)) from None

@@ -14,6 +14,7 @@ from ..domain.funds import ALLOWED_CATEGORIES, FORBIDDEN_CATEGORIES
 from ..domain.marking import N_
 from ..domain.money import MoneyError, parse_yuan
 from .base import BaseForm, options
+from ..domain.errors import text_of
 
 
 class YuanField(StringField):
@@ -28,7 +29,7 @@ class YuanField(StringField):
         try:
             self.fen = parse_yuan(self.data)
         except MoneyError as e:
-            raise ValidationError(str(e)) from e
+            raise ValidationError(text_of(e)) from e
         if self.fen <= 0:
             raise ValidationError(N_("金额必须大于零"))
 

@@ -14,7 +14,7 @@ from ..models.types import utcnow
 from . import audit
 from .auth import revoke_sessions
 from .passwords import check_password, hash_password
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 
 class AccountError(DomainError, ValueError):
@@ -59,11 +59,11 @@ def register_applicant(data: Registration) -> User | None:
         regional = default_authority(code)
         chosen = data.authority_code or regional
         if chosen is None or db.session.get(Authority, chosen) is None:
-            raise AccountError("无法确定推荐单位，请选择所属地方商务主管部门")
+            raise AccountError(N_("无法确定推荐单位，请选择所属地方商务主管部门"))
         reason = None
         if chosen != regional:
             if not (data.authority_reason or "").strip():
-                raise AccountError("所选主管部门与统一社会信用代码的登记地不一致，请说明理由")
+                raise AccountError(N_("所选主管部门与统一社会信用代码的登记地不一致，请说明理由"))
             reason = data.authority_reason.strip()
         org = Organisation(uscc=code, name=data.org_name, authority_code=chosen,
                            state=OrganisationState.UNVERIFIED, authority_override_reason=reason)
@@ -99,7 +99,7 @@ def create_user(username: str, role: Role, password: str, *, actor: User | None,
                 email: str | None = None, phone: str | None = None, demo: bool = False) -> User:
     """Create an account with exactly one role (security admin, CLI or demo loader)."""
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise AccountError("用户名已存在")
+        raise AccountError(N_("用户名已存在"))
     problems = password_problems(password, username)
     if problems:
         raise AccountError(problems[0], problems[1:])
@@ -116,17 +116,17 @@ def create_user(username: str, role: Role, password: str, *, actor: User | None,
 
 def _check_role_binding(role: Role, authority_code: str | None, organisation: Organisation | None) -> None:
     if role == Role.AUTHORITY and (not authority_code or db.session.get(Authority, authority_code) is None):
-        raise AccountError("地方商务主管部门账户必须绑定一个推荐单位")
+        raise AccountError(N_("地方商务主管部门账户必须绑定一个推荐单位"))
     if role != Role.AUTHORITY and authority_code and role != Role.REVIEWER:
-        raise AccountError("只有主管部门账户和评审专家可以关联推荐单位")
+        raise AccountError(N_("只有主管部门账户和评审专家可以关联推荐单位"))
     if role == Role.APPLICANT and organisation is None:
-        raise AccountError("申报单位账户必须属于一个单位")
+        raise AccountError(N_("申报单位账户必须属于一个单位"))
 
 
 def set_role(user: User, role: Role, *, actor: User, authority_code: str | None = None) -> None:
     """Replace an account's single role; nobody changes their own. Existing sessions end."""
     if user.id == actor.id:
-        raise AccountError("不能修改自己的角色")
+        raise AccountError(N_("不能修改自己的角色"))
     _check_role_binding(role, authority_code, user.organisation)
     old = user.role
     user.role = role
@@ -139,7 +139,7 @@ def set_role(user: User, role: Role, *, actor: User, authority_code: str | None 
 def set_state(user: User, state: AccountState, *, actor: User) -> None:
     """Disable or re-enable an account; disabling ends its sessions."""
     if user.id == actor.id:
-        raise AccountError("不能停用或启用自己的账户")
+        raise AccountError(N_("不能停用或启用自己的账户"))
     old = user.state
     user.state = state
     if state != AccountState.ACTIVE:
@@ -157,12 +157,12 @@ def unlock_user(user: User, *, actor: User | None) -> None:
 def change_password(user: User, old: str, new: str) -> None:
     """Change one's own password; every existing session of the account ends."""
     if not check_password(user.password_hash, old):
-        raise AccountError("原密码不正确")
+        raise AccountError(N_("原密码不正确"))
     problems = password_problems(new, user.username)
     if problems:
         raise AccountError(problems[0], problems[1:])
     if check_password(user.password_hash, new):
-        raise AccountError("新密码不能与原密码相同")
+        raise AccountError(N_("新密码不能与原密码相同"))
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
     user.demo_password = False
@@ -174,9 +174,9 @@ def change_password(user: User, old: str, new: str) -> None:
 def verify_organisation(org: Organisation, *, actor: User, approve: bool, note: str = "") -> None:
     """The authority checks an organisation against its business licence."""
     if actor.role != Role.AUTHORITY or actor.authority_code != org.authority_code:
-        raise AccountError("只能核验本辖区的单位")
+        raise AccountError(N_("只能核验本辖区的单位"))
     if org.state == OrganisationState.VERIFIED:
-        raise AccountError("该单位已核验")
+        raise AccountError(N_("该单位已核验"))
     org.state = OrganisationState.VERIFIED if approve else OrganisationState.REJECTED
     org.verified_by_id = actor.id
     org.verified_at = utcnow()
@@ -197,6 +197,6 @@ def can_approve_member(actor: User, member: User) -> bool:
 def approve_member(member: User, *, actor: User, approve: bool) -> None:
     """Activate (or disable) a pending further account of an organisation."""
     if not can_approve_member(actor, member):
-        raise AccountError("无权审批该账户")
+        raise AccountError(N_("无权审批该账户"))
     member.state = AccountState.ACTIVE if approve else AccountState.DISABLED
     audit.record("member_approved" if approve else "member_refused", obj=member, actor=actor)

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..domain.api_tokens import DEFAULT_DAYS, MAX_DAYS
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 from ..extensions import db
 from ..models import AccountState, ApiToken, User
 from ..models.types import utcnow
@@ -37,15 +37,15 @@ def token_hash(token: str) -> str:
 def refusal(user: User) -> str | None:
     """Why an account may hold or use no token now (Chinese), or None when it may."""
     if user.state != AccountState.ACTIVE:
-        return "账户未启用或已停用，不能使用API令牌"
+        return N_("账户未启用或已停用，不能使用API令牌")
     if is_locked(user):
-        return "账户已被临时锁定，不能使用API令牌"
+        return N_("账户已被临时锁定，不能使用API令牌")
     if user.must_change_password:
-        return "账户须先修改临时密码，才能使用API令牌"
+        return N_("账户须先修改临时密码，才能使用API令牌")
     if user.demo_password and current_app.config["ENV_NAME"] == "production":
-        return "演示账户须先修改密码，才能使用API令牌"
+        return N_("演示账户须先修改密码，才能使用API令牌")
     if enrolment_required(user):
-        return "账户须先启用两步验证，才能使用API令牌"
+        return N_("账户须先启用两步验证，才能使用API令牌")
     return None
 
 
@@ -60,16 +60,16 @@ class NewToken:
 def create_token(user: User, *, actor: User | None, name: str = "", days: int | None = None) -> NewToken:
     """Create a token for `user` (by the user itself, the security admin, or the CLI when actor is None)."""
     if actor is not None and not can_manage_tokens_of(actor, user):
-        raise TokenError("无权为该账户创建API令牌")
+        raise TokenError(N_("无权为该账户创建API令牌"))
     reason = refusal(user)
     if reason:
         raise TokenError(reason)
     days = DEFAULT_DAYS if days is None else days
     if not 1 <= days <= MAX_DAYS:
-        raise TokenError(f"有效期应为1至{MAX_DAYS}天")
+        raise TokenError(N_("有效期应为1至%(days)s天"), days=MAX_DAYS)
     name = (name or "").strip() or "API令牌"
     if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise TokenError(f"令牌名称不能超过{MAX_NAME}个字符，且不能含控制字符")
+        raise TokenError(N_("令牌名称不能超过%(count)s个字符，且不能含控制字符"), count=MAX_NAME)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     row = ApiToken(user_id=user.id, name=name, token_hash=token_hash(secret), prefix=secret[:10],
@@ -87,7 +87,7 @@ def create_token(user: User, *, actor: User | None, name: str = "", days: int | 
 def revoke_token(row: ApiToken, *, actor: User) -> bool:
     """Revoke a token (False when it was already revoked); the next request with it is refused."""
     if not can_manage_tokens_of(actor, row.user):
-        raise TokenError("无权撤销该API令牌")
+        raise TokenError(N_("无权撤销该API令牌"))
     if row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -117,14 +117,14 @@ def resolve(secret: str, *, now: datetime | None = None) -> Resolved:
     now = now or utcnow()
     if not secret or len(secret) > 200 or not secret.startswith(TOKEN_PREFIX) or not secret.isascii() \
             or any(ord(c) < 33 or ord(c) == 127 for c in secret):
-        return Resolved(None, "malformed", "API令牌无效")
+        return Resolved(None, "malformed", N_("API令牌无效"))
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(secret)))
     if row is None:
-        return Resolved(None, "unknown", "API令牌无效")
+        return Resolved(None, "unknown", N_("API令牌无效"))
     if row.revoked_at is not None:
-        return Resolved(None, "revoked", "API令牌已被撤销")
+        return Resolved(None, "revoked", N_("API令牌已被撤销"))
     if now >= row.expires_at:
-        return Resolved(None, "expired", "API令牌已过期")
+        return Resolved(None, "expired", N_("API令牌已过期"))
     reason = refusal(row.user)
     if reason:
         return Resolved(row, "account", reason)

@@ -29,7 +29,7 @@ from . import audit
 from .criteria import criteria_dir, system_of
 from .files import store_upload
 from .notify import notify_organisation, path_for
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 
 EDITABLE = (ApplicationState.DRAFT, ApplicationState.RETURNED)
 REQUIRED_ATTACHMENTS = (AttachmentKind.LICENCE, AttachmentKind.REPORT, AttachmentKind.ACCOUNTS,
@@ -65,7 +65,7 @@ def apply_action(app: Application, action: Action, *, actor: User, reason: str |
     """
     role = _FLOW_ROLE.get(actor.role)
     if role is None:
-        raise ApplicationError("该角色不能处理申报")
+        raise ApplicationError(N_("该角色不能处理申报"))
     rule = check_transition(app.state, action, role=role, now=utcnow(),
                             deadlines=app.call.times.deadlines(publicity_end), reason=reason)
     old = app.state
@@ -84,10 +84,10 @@ def apply_action(app: Application, action: Action, *, actor: User, reason: str |
 def start_application(call: Call, org: Organisation, *, actor: User) -> Application:
     """Create the organisation's draft for a call (one per organisation and call)."""
     if not is_open_for_applications(call.times, utcnow()):
-        raise ApplicationError("该批次当前不在申报期内")
+        raise ApplicationError(N_("该批次当前不在申报期内"))
     if db.session.scalar(select(Application.id).where(Application.call_id == call.id,
                                                       Application.organisation_id == org.id)):
-        raise ApplicationError("本单位已在该批次申报，每个单位每批次只能申报一次")
+        raise ApplicationError(N_("本单位已在该批次申报，每个单位每批次只能申报一次"))
     app = Application(call_id=call.id, organisation_id=org.id, authority_code=org.authority_code,
                       contact_name=actor.display_name, contact_phone=actor.phone or "",
                       contact_email=actor.email or "")
@@ -96,7 +96,7 @@ def start_application(call: Call, org: Organisation, *, actor: User) -> Applicat
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise ApplicationError("本单位已在该批次申报，每个单位每批次只能申报一次") from None
+        raise ApplicationError(N_("本单位已在该批次申报，每个单位每批次只能申报一次")) from None
     db.session.add(Transition(application_id=app.id, action="create", from_state=ApplicationState.DRAFT,
                               to_state=ApplicationState.DRAFT, actor_id=actor.id, acting_unit=actor.acting_unit))
     audit.record("application_created", obj=app, actor=actor, detail={"call": call.code})
@@ -121,11 +121,11 @@ class DraftData:
 def save_draft(app: Application, data: DraftData, *, actor: User, expected_version: int) -> None:
     """Save the form; refused for a submitted application or when another tab saved meanwhile."""
     if app.state not in EDITABLE:
-        raise ApplicationError(f"申报当前状态为“{app.state.label}”，不能修改")
+        raise ApplicationError(N_("申报当前状态为“%(state)s”，不能修改"), state=Message(app.state.label))
     if expected_version != app.version_id:
         raise StaleDataError("stale application form")
     if data.category and data.category not in app.call.category_codes:
-        raise ApplicationError("请选择本批次的类别")
+        raise ApplicationError(N_("请选择本批次的类别"))
     for name in ("contact_name", "contact_phone", "contact_email", "address", "legal_representative", "category",
                  "parent_uscc"):
         setattr(app, name, getattr(data, name))
@@ -141,7 +141,7 @@ def save_draft(app: Application, data: DraftData, *, actor: User, expected_versi
 def attach(app: Application, kind: AttachmentKind, upload, *, actor: User) -> ApplicationAttachment:
     """Store an uploaded document for an editable application (content-checked, ≤ 20 MB)."""
     if app.state not in EDITABLE:
-        raise ApplicationError(f"申报当前状态为“{app.state.label}”，不能更换附件")
+        raise ApplicationError(N_("申报当前状态为“%(state)s”，不能更换附件"), state=Message(app.state.label))
     stored = store_upload(upload, purpose=f"application:{kind.value}", actor_id=actor.id, allowed=kind.allowed)
     att = ApplicationAttachment(application_id=app.id, kind=kind, file_id=stored.id, uploaded_by_id=actor.id)
     db.session.add(att)
@@ -195,9 +195,10 @@ def _gate_detail(app: Application, field_id: str) -> str:
     if field_id in ("shop_years", "years_operating"):
         opened = app.figure_values.get("shop_opened_on" if field_id == "shop_years" else "opened_on")
         if opened:
-            return f"开通（运营）日期 {opened}，至申报截止日 {closing_date(app).isoformat()}"
+            return Message(N_("开通（运营）日期 %(opened)s，至申报截止日 %(date)s"),
+                           opened=opened, date=closing_date(app).isoformat())
     if field_id == "duplicate_parent_subsidiary":
-        return "本批次已有与本单位存在母子公司关系的单位提交申报"
+        return N_("本批次已有与本单位存在母子公司关系的单位提交申报")
     return ""
 
 
@@ -210,29 +211,31 @@ def submission_problems(app: Application) -> list[str]:
     """Everything that stops the application from being submitted, in Chinese."""
     problems = []
     if not app.organisation.is_verified:
-        problems.append("单位尚未通过所属地方商务主管部门核验，暂不能提交")
+        problems.append(N_("单位尚未通过所属地方商务主管部门核验，暂不能提交"))
     system = system_of(app)
     stored = all_figures(app)
     for f in fig.missing_fields(system, stored):
-        problems.append(f"未填写：{f.label}")
+        problems.append(Message(N_("未填写：%(field)s"), field=Message(f.label)))
     if app.call.category_codes and not app.category:
-        problems.append("未选择申报类别")
+        problems.append(N_("未选择申报类别"))
     if not app.contact_name or not app.contact_phone:
-        problems.append("未填写联系人或联系电话")
+        problems.append(N_("未填写联系人或联系电话"))
     narrative = app.narrative_sections
     for section in outline_of(app.call):
         if not (narrative.get(section.id) or "").strip():
-            problems.append(f"未填写：{section.title}")
+            problems.append(Message(N_("未填写：%(title)s"), title=section.title))
     have = current_attachments(app)
     for kind in REQUIRED_ATTACHMENTS:
         if kind not in have:
-            problems.append(f"未上传：{kind.label}")
+            problems.append(Message(N_("未上传：%(kind)s"), kind=Message(kind.label)))
     if not problems:
         failed = check_gates(system, fig.matrix_values(system, stored))
         for gate_id in failed:
             gate = system.indicator(gate_id)
             detail = _gate_detail(app, gate.gate.field) if gate.gate else ""
-            problems.append(f"不符合申报条件：{gate.title}" + (f"（{detail}）" if detail else ""))
+            problems.append(Message(N_("不符合申报条件：%(title)s（%(detail)s）"),
+                                    title=gate.title, detail=detail) if detail
+                            else Message(N_("不符合申报条件：%(title)s"), title=gate.title))
     return problems
 
 
@@ -240,10 +243,10 @@ def submit(app: Application, *, actor: User) -> None:
     """Submit (or resubmit after a return): completeness and gates are checked, then the form locks;
     the applicant gets a receipt (申报回执) of this submission."""
     if not is_open_for_applications(app.call.times, utcnow()) and app.state == ApplicationState.DRAFT:
-        raise ApplicationError("该批次当前不在申报期内，不能提交")
+        raise ApplicationError(N_("该批次当前不在申报期内，不能提交"))
     problems = submission_problems(app)
     if problems:
-        raise ApplicationError("申报内容尚不完整，不能提交：", problems)
+        raise ApplicationError(N_("申报内容尚不完整，不能提交："), problems)
     action = Action.RESUBMIT if app.state == ApplicationState.RETURNED else Action.SUBMIT
     apply_action(app, action, actor=actor)
     app.submitted_at = utcnow()

@@ -20,7 +20,7 @@ from ..models import (AccountState, Application, Assignment, AssignmentState, Au
 from ..models.types import utcnow
 from . import audit
 from .applications import apply_action
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 
 # Applications that may still receive reviewers (a replacement after the window closed included).
 REVIEWABLE = (ApplicationState.PASSED, ApplicationState.UNDER_REVIEW, ApplicationState.SCORED)
@@ -62,7 +62,8 @@ def application_infos(apps: Sequence[Application]) -> list[ApplicationInfo]:
     """What the exclusion rule needs of each application."""
     parents = _parents()
     return [ApplicationInfo(a.id, conflict_group(a.authority_code, parents), a.organisation.uscc,
-                            f"申报#{a.id}（{a.organisation.name}）") for a in apps]
+                            Message(N_("申报#%(id)s（%(name)s）"), id=a.id, name=a.organisation.name))
+            for a in apps]
 
 
 def exclusion_of(profile: ReviewerProfile, app: Application):
@@ -130,10 +131,10 @@ def assign_call(call: Call, *, seed: int, actor: User) -> AssignmentResult:
     apps = list(db.session.scalars(select(Application).where(
         Application.call_id == call.id, Application.state == ApplicationState.PASSED).order_by(Application.id)))
     if not apps:
-        raise ReviewError("没有通过形式审查、等待分配评审专家的申报")
+        raise ReviewError(N_("没有通过形式审查、等待分配评审专家的申报"))
     pool = active_pool()
     if not pool:
-        raise ReviewError("专家库中没有已启用的评审专家")
+        raise ReviewError(N_("专家库中没有已启用的评审专家"))
     pairs = _pairs_of(a.id for a in apps)
     plan = plan_assignment(application_infos(apps), reviewer_infos(pool),
                            {a.id: _need(call, pairs[a.id]) for a in apps}, seed=seed,
@@ -170,7 +171,7 @@ def lock_call_settings(call: Call, *, actor: User) -> None:
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
-        raise ReviewError("请填写理由")
+        raise ReviewError(N_("请填写理由"))
     return text
 
 
@@ -179,16 +180,16 @@ def add_assignment(app: Application, profile: ReviewerProfile, *, reason: str, a
     """Assign one more reviewer by hand (or accept a proposed replacement), with a reason."""
     reason = _reason(reason)
     if app.state not in REVIEWABLE:
-        raise ReviewError(f"申报当前状态为“{app.state.label}”，不能分配评审专家")
+        raise ReviewError(N_("申报当前状态为“%(state)s”，不能分配评审专家"), state=Message(app.state.label))
     if profile.state != ReviewerState.ACTIVE or profile.user_id is None:
-        raise ReviewError("该专家尚未启用")
+        raise ReviewError(N_("该专家尚未启用"))
     why = exclusion_of(profile, app)
     if why is not None:
-        raise ReviewError(f"该专家须回避本申报：{why.label}")
+        raise ReviewError(N_("该专家须回避本申报：%(why)s"), why=Message(why.label))
     row = db.session.scalar(select(Assignment).where(Assignment.application_id == app.id,
                                                      Assignment.reviewer_id == profile.id))
     if row is not None and row.state == AssignmentState.ACTIVE:
-        raise ReviewError("该专家已分配评审本申报")
+        raise ReviewError(N_("该专家已分配评审本申报"))
     if row is None:
         row = Assignment(call_id=app.call_id, application_id=app.id, reviewer_id=profile.id)
         db.session.add(row)
@@ -229,7 +230,7 @@ def remove_assignment(assignment: Assignment, *, reason: str, actor: User) -> No
     """Take a reviewer off an application, with a reason; its sheet (if any) is voided."""
     reason = _reason(reason)
     if assignment.state != AssignmentState.ACTIVE:
-        raise ReviewError("该分配已不在有效状态")
+        raise ReviewError(N_("该分配已不在有效状态"))
     assignment.state, assignment.reason = AssignmentState.REMOVED, reason
     void_sheet_of(assignment, actor=actor, reason=reason)
     audit.record("assignment_removed", obj=assignment, actor=actor, detail={"reason": reason})

@@ -30,7 +30,7 @@ from ..models import AuditChain, AuditRecord, User
 from ..models.audit import AuditArchiveGate
 from ..models.types import utcnow
 from . import audit
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 MIN_AGE_MONTHS = 6
 FORMAT = "evalsys-audit-archive/1"
@@ -61,7 +61,7 @@ def parse_cutoff(text: str) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise ArchiveRefused(f"日期格式无效：{text!r}，应为 YYYY-MM-DD（北京时间）") from None
+        raise ArchiveRefused(N_("日期格式无效：%(text)r，应为 YYYY-MM-DD（北京时间）"), text=text) from None
 
 
 def _months_back(day: date, months: int) -> date:
@@ -80,8 +80,8 @@ def check_cutoff(cutoff: date, now: datetime) -> None:
     """Refuse a cut-off less than six months back (Chinese message)."""
     latest = latest_allowed_cutoff(now)
     if cutoff > latest:
-        raise ArchiveRefused(f"只能归档 {MIN_AGE_MONTHS} 个月以前的审计记录：截止日期 {cutoff.isoformat()} "
-                             f"太近，最晚可为 {latest.isoformat()}")
+        raise ArchiveRefused(N_("只能归档 %(months)s 个月以前的审计记录：截止日期 %(date)s 太近，最晚可为 %(date2)s"),
+                             months=MIN_AGE_MONTHS, date=cutoff.isoformat(), date2=latest.isoformat())
 
 
 def archive_dir() -> Path:
@@ -138,7 +138,7 @@ def archive_before(cutoff: date, *, actor: User | None = None, operator: str | N
     report = audit.verify_chain()
     db.session.rollback()
     if not report.ok:
-        raise ArchiveRefused(f"审计链校验未通过，拒绝归档：{report.problem}")
+        raise ArchiveRefused(N_("审计链校验未通过，拒绝归档：%(problem)s"), problem=report.problem)
 
     audit._lock_chain()
     head = audit._load_head()
@@ -148,7 +148,7 @@ def archive_before(cutoff: date, *, actor: User | None = None, operator: str | N
     last_seq = head.seq if first_kept is None else first_kept - 1
     if last_seq <= head.anchor_seq:
         db.session.rollback()
-        raise ArchiveRefused(f"没有 {cutoff.isoformat()} 之前可归档的审计记录")
+        raise ArchiveRefused(N_("没有 %(date)s 之前可归档的审计记录"), date=cutoff.isoformat())
     previous = {"seq": head.anchor_seq, "mac": head.anchor_mac}
     first_seq = head.anchor_seq + 1
 
@@ -158,7 +158,7 @@ def archive_before(cutoff: date, *, actor: User | None = None, operator: str | N
     path, manifest_path = folder / f"{name}.jsonl.gz", folder / f"{name}.manifest.json"
     if path.exists() or manifest_path.exists():
         db.session.rollback()
-        raise ArchiveRefused(f"归档文件已存在：{path}")
+        raise ArchiveRefused(N_("归档文件已存在：%(path)s"), path=path)
     state = {"count": 0, "mac": head.anchor_mac}
 
     def lines():
@@ -177,7 +177,8 @@ def archive_before(cutoff: date, *, actor: User | None = None, operator: str | N
     try:
         sha = _write_export(path, lines())
         if state["count"] != last_seq - first_seq + 1:
-            raise ArchiveRefused(f"审计链序号不连续：应导出 {last_seq - first_seq + 1} 条，实际 {state['count']} 条")
+            raise ArchiveRefused(N_("审计链序号不连续：应导出 %(expected)s 条，实际 %(found)s 条"),
+                                 expected=last_seq - first_seq + 1, found=state['count'])
         manifest = {
             "format": FORMAT, "archive": path.name, "sha256": sha, "records": state["count"],
             "before": cutoff.isoformat(), "cutoff_utc": cutoff_utc.isoformat(),
@@ -223,23 +224,24 @@ def verify_archive(manifest_path: Path) -> int:
         path = Path(manifest_path).with_name(manifest["archive"])
         data = path.read_bytes()
     except (OSError, ValueError, KeyError) as e:
-        raise ArchiveRefused(f"无法读取归档：{e}") from None
+        raise ArchiveRefused(N_("无法读取归档：%(reason)s"), reason=e) from None
     if hashlib.sha256(data).hexdigest() != manifest["sha256"]:
-        raise ArchiveRefused(f"归档文件校验失败（SHA-256 不符）：{path.name}")
+        raise ArchiveRefused(N_("归档文件校验失败（SHA-256 不符）：%(name)s"), name=path.name)
     key = audit.chain_key()
     prev, expected_seq, count = manifest["previous_anchor"]["mac"], manifest["previous_anchor"]["seq"], 0
     for line in gzip.decompress(data).splitlines():
         entry = json.loads(line)
         expected_seq += 1
         if entry["seq"] != expected_seq:
-            raise ArchiveRefused(f"归档中链序号不连续（缺少第 {expected_seq} 号）")
+            raise ArchiveRefused(N_("归档中链序号不连续（缺少第 %(number)s 号）"), number=expected_seq)
         try:
             mac = audit.link_mac(key, prev, entry["record"], entry["algorithm"])
         except UnsupportedAlgorithm:
-            raise ArchiveRefused(f"归档第 {expected_seq} 号：算法无效") from None
+            raise ArchiveRefused(N_("归档第 %(number)s 号：算法无效"), number=expected_seq) from None
         if not hmac.compare_digest(mac, entry["mac"]):
-            raise ArchiveRefused(f"归档第 {expected_seq} 号（记录 {entry['record'][0]}）与审计链不符")
+            raise ArchiveRefused(N_("归档第 %(number)s 号（记录 %(record)s）与审计链不符"), number=expected_seq,
+                                 record=entry['record'][0])
         prev, count = mac, count + 1
     if (expected_seq, prev) != (manifest["anchor"]["seq"], manifest["anchor"]["mac"]):
-        raise ArchiveRefused("归档的最后一条与清单记录的锚点不符")
+        raise ArchiveRefused(N_("归档的最后一条与清单记录的锚点不符"))
     return count

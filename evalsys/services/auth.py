@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import Select, bindparam, exists, func, select, update
 
+from ..domain.errors import N_
 from ..extensions import db
 from ..models import AccountState, FormStash, LoginFailure, User, UserSession
 from ..models.types import utcnow
@@ -18,7 +19,7 @@ from . import audit
 from .passwords import burn_time, check_password, hash_password, needs_rehash
 
 #: The single answer to every failed login, so nothing tells which part was wrong.
-LOGIN_FAILED_MESSAGE = "用户名或密码错误，或账户已被临时锁定"
+LOGIN_FAILED_MESSAGE = N_("用户名或密码错误，或账户已被临时锁定")
 
 
 def _token_hash(token: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from ..extensions import db
 from ..models.types import utcnow
 from .files import file_digest, write_atomically
+from ..domain.errors import N_, Message
 
 MANIFEST = "manifest.json"
 FILE_AREAS = ("UPLOAD_DIR", "ISSUED_DIR")
@@ -65,9 +66,9 @@ def _dump_database(target_dir: Path) -> str:
         result = subprocess.run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={path}",
                                  f"--dbname={url}"], env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
-            raise BackupError(f"pg_dump 失败：{result.stderr.strip()[:500]}")
+            raise BackupError(Message(N_("pg_dump 失败：%(output)s"), output=result.stderr.strip()[:500]))
         return path.name
-    raise BackupError(f"不支持的数据库：{_dialect()}")
+    raise BackupError(Message(N_("不支持的数据库：%(dialect)s"), dialect=_dialect()))
 
 
 def _walk(root: Path):
@@ -82,7 +83,7 @@ def create_backup(out: Path) -> BackupResult:
     """Write database, files and manifest into `out` (created; must be empty)."""
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
-        raise BackupError(f"备份目录不为空：{out}")
+        raise BackupError(Message(N_("备份目录不为空：%(out)s"), out=out))
     manifest: dict = {"created_at": utcnow().isoformat(), "dialect": _dialect(), "files": {}}
     manifest["alembic_revision"] = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     # End the session's transaction: on SQLite every transaction holds the write lock (BEGIN IMMEDIATE).
@@ -108,13 +109,13 @@ def check_manifest(directory: Path) -> dict:
     try:
         manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise BackupError(f"无法读取备份清单：{e}") from None
+        raise BackupError(Message(N_("无法读取备份清单：%(reason)s"), reason=e)) from None
     for rel, digest in manifest["files"].items():
         path = directory / rel
         if ".." in Path(rel).parts or not path.is_file():
-            raise BackupError(f"备份缺少文件：{rel}")
+            raise BackupError(Message(N_("备份缺少文件：%(rel)s"), rel=rel))
         if file_digest(path.read_bytes()) != digest:
-            raise BackupError(f"备份文件校验失败：{rel}")
+            raise BackupError(Message(N_("备份文件校验失败：%(rel)s"), rel=rel))
     return manifest
 
 
@@ -127,13 +128,14 @@ def restore_backup(directory: Path) -> int:
     """Restore a checked backup into an empty instance (empty database, no files); returns files restored."""
     manifest = check_manifest(directory)
     if manifest["dialect"] != _dialect():
-        raise BackupError(f"备份来自 {manifest['dialect']} 数据库，当前为 {_dialect()}")
+        raise BackupError(Message(N_("备份来自 %(source)s 数据库，当前为 %(dialect)s"),
+                                  source=manifest['dialect'], dialect=_dialect()))
     if not _database_is_empty():
-        raise BackupError("目标数据库不为空：只能恢复到空实例")
+        raise BackupError(N_("目标数据库不为空：只能恢复到空实例"))
     for key in FILE_AREAS:
         root = Path(current_app.config[key])
         if root.exists() and any(_walk(root)):
-            raise BackupError(f"目标实例的文件目录不为空：{root}")
+            raise BackupError(Message(N_("目标实例的文件目录不为空：%(root)s"), root=root))
     source = directory / manifest["database"]
     db.session.remove()
     db.engine.dispose()
@@ -155,7 +157,7 @@ def restore_backup(directory: Path) -> int:
                                  f"--dbname={url}", str(source)], env=env, capture_output=True, text=True,
                                 check=False)
         if result.returncode != 0:
-            raise BackupError(f"pg_restore 失败：{result.stderr.strip()[:500]}")
+            raise BackupError(Message(N_("pg_restore 失败：%(output)s"), output=result.stderr.strip()[:500]))
     restored = 0
     for rel, digest in manifest["files"].items():
         if not rel.startswith("files/"):
@@ -166,6 +168,6 @@ def restore_backup(directory: Path) -> int:
         target = Path(current_app.config[key]) / inner
         write_atomically(target, data)
         if file_digest(target.read_bytes()) != digest:
-            raise BackupError(f"恢复后文件校验失败：{rel}")
+            raise BackupError(Message(N_("恢复后文件校验失败：%(rel)s"), rel=rel))
         restored += 1
     return restored

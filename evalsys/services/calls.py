@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import Authority, Call, CallKind, QuotaCounter, User
 from . import audit
 from .criteria import system as criteria_system
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 
 
 class CallError(DomainError, ValueError):
@@ -65,34 +65,35 @@ def _problems(data: CallData, *, existing: Call | None) -> list[str]:
     problems = validate_call_times(CallTimes(data.opens_at, data.closes_at, data.recommend_deadline,
                                              data.review_starts_at, data.review_ends_at))
     if data.year_from > data.year_to:
-        problems.append("起始年度不能晚于截止年度")
+        problems.append(N_("起始年度不能晚于截止年度"))
     if data.reviewers_per_application < 5:
-        problems.append("每份申报的评审专家不少于5人")
+        problems.append(N_("每份申报的评审专家不少于5人"))
     if data.quota_per_authority < 1:
-        problems.append("推荐名额至少为1")
+        problems.append(N_("推荐名额至少为1"))
     if data.publicity_days < 1:
-        problems.append("公示天数至少为1天")
+        problems.append(N_("公示天数至少为1天"))
     try:
         system = criteria_system(data.criteria_id, data.criteria_version)
     except Exception:  # noqa: BLE001 - any load problem means the version cannot be used
-        problems.append(f"指标体系 {data.criteria_id} v{data.criteria_version} 不存在或无效")
+        problems.append(Message(N_("指标体系 %(criteria_id)s v%(criteria_version)s 不存在或无效"),
+                                criteria_id=data.criteria_id, criteria_version=data.criteria_version))
         return problems
     if system.kind != data.kind.value:
-        problems.append("指标体系与申报类别不一致")
+        problems.append(N_("指标体系与申报类别不一致"))
     known = {c.code for c in system.categories}
     unknown = [c for c in data.categories if c not in known]
     if unknown:
-        problems.append(f"指标体系中没有这些类别：{'、'.join(unknown)}")
+        problems.append(Message(N_("指标体系中没有这些类别：%(items)s"), items='、'.join(unknown)))
     if data.places_by_category:
         if set(data.places_by_category) != set(data.categories):
-            problems.append("分类别名额须覆盖且只覆盖本批次的类别")
+            problems.append(N_("分类别名额须覆盖且只覆盖本批次的类别"))
         if any(v < 1 for v in data.places_by_category.values()):
-            problems.append("每个类别的名额至少为1")
+            problems.append(N_("每个类别的名额至少为1"))
     elif not data.places_total or data.places_total < 1:
-        problems.append("请填写拟入选总名额（或分类别名额）")
+        problems.append(N_("请填写拟入选总名额（或分类别名额）"))
     clash = db.session.scalar(select(Call.id).where(Call.code == data.code))
     if clash is not None and (existing is None or clash != existing.id):
-        problems.append("批次代码已存在")
+        problems.append(N_("批次代码已存在"))
     return problems
 
 

@@ -25,7 +25,7 @@ from .applications import apply_action
 from .criteria import category_labels
 from .ranking_report import names  # noqa: F401  (also used by the decisions pages)
 from .runs import official_run
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 
 HELD = (S.PROPOSED, S.IN_PUBLICITY, S.APPROVED)  # states that occupy a place
 CHANNELS = {"letter": "来信", "phone": "来电"}
@@ -37,7 +37,7 @@ class DecisionError(DomainError, ValueError):
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
-        raise DecisionError("只有商务部管理员可以办理")
+        raise DecisionError(N_("只有商务部管理员可以办理"))
 
 
 def announcement(call: Call) -> CallAnnouncement | None:
@@ -61,7 +61,7 @@ def expected_candidates(call: Call, category: str = "") -> tuple[RankingRun, lis
     """
     run = official_run(call, category)
     if run is None:
-        raise DecisionError("该范围尚无有效的正式排名结果（或结果已因评分表重新打开而失效），请先排名")
+        raise DecisionError(N_("该范围尚无有效的正式排名结果（或结果已因评分表重新打开而失效），请先排名"))
     apps = _cohort_apps(call, category)
     held = sum(1 for a in apps.values() if a.state in HELD)
     free = max((run.places or 0) - held, 0)
@@ -95,9 +95,10 @@ def _check_places(call: Call, category: str, ids: Sequence[int]) -> None:
     """Refuse a list naming more candidates than the free places: no reason lifts this."""
     limit, free = free_places(call, category, excluding=ids)
     if len(ids) > free:
-        scope = f"类别“{category}”" if call.places_by_category else "本批次"
-        raise DecisionError(f"拟入选名单有 {len(ids)} 个对象，超过{scope}的拟入选名额（共 {limit} 个，"
-                            f"尚余 {free} 个）；名额不能突破")
+        scope = Message(N_("类别“%(category)s”"),
+                        category=category) if call.places_by_category else Message(N_("本批次"))
+        raise DecisionError(N_("拟入选名单有 %(count)s 个对象，超过%(scope)s的拟入选名额（共 %(limit)s 个，尚余 %(free)s 个）；名额不能突破"),
+                            count=len(ids), scope=scope, limit=limit, free=free)
 
 
 def propose_candidates(call: Call, category: str, application_ids: Sequence[int], *, reason: str | None,
@@ -108,25 +109,25 @@ def propose_candidates(call: Call, category: str, application_ids: Sequence[int]
     """
     _require_admin(actor)
     if announcement(call) is not None:
-        raise DecisionError("结果已公布，不能再提出拟入选名单")
+        raise DecisionError(N_("结果已公布，不能再提出拟入选名单"))
     run, expected = expected_candidates(call, category)
     ids = list(dict.fromkeys(int(i) for i in application_ids))
     if not ids:
-        raise DecisionError("请至少选择一个拟入选对象")
+        raise DecisionError(N_("请至少选择一个拟入选对象"))
     apps = _cohort_apps(call, category)
     in_run = {int(r["id"]) for r in run.results["mcda"]["results"]}
     for i in ids:
         if i not in apps or i not in in_run or apps[i].state != S.SCORED:
-            raise DecisionError(f"申报编号 {i} 不在该范围的正式排名中或不是“已评分”状态")
+            raise DecisionError(N_("申报编号 %(application)s 不在该范围的正式排名中或不是“已评分”状态"), application=i)
     _check_places(call, category, ids)
     differs = sorted(ids) != sorted(expected)
     reason = (reason or "").strip() or None
     if differs and not reason:
-        raise DecisionError("拟入选名单与正式排名结果不一致，必须填写理由，并由另一位管理员批准")
+        raise DecisionError(N_("拟入选名单与正式排名结果不一致，必须填写理由，并由另一位管理员批准"))
     pending = db.session.scalar(select(func.count(Proposal.id)).where(
         Proposal.call_id == call.id, Proposal.category == category, Proposal.state == ProposalState.PENDING))
     if pending:
-        raise DecisionError("该范围已有待批准的拟入选名单")
+        raise DecisionError(N_("该范围已有待批准的拟入选名单"))
     previous = db.session.scalar(select(func.count(Proposal.id)).where(
         Proposal.call_id == call.id, Proposal.category == category, Proposal.state == ProposalState.APPLIED))
     proposal = Proposal(call_id=call.id, category=category, run_id=run.id,
@@ -147,12 +148,12 @@ def approve_proposal(proposal: Proposal, *, actor: User) -> None:
     """A second admin approves a proposal that differs from the official run; then it applies."""
     _require_admin(actor)
     if not can_approve_proposal(actor, proposal):  # the rule the decisions page asks before offering the button
-        raise DecisionError("该名单不是待批准状态" if proposal.state != ProposalState.PENDING
-                            else "与正式排名不一致的名单须由另一位管理员批准，提出人不能自己批准")
+        raise DecisionError(N_("该名单不是待批准状态") if proposal.state != ProposalState.PENDING
+                            else N_("与正式排名不一致的名单须由另一位管理员批准，提出人不能自己批准"))
     call = db.session.get(Call, proposal.call_id)
     run = official_run(call, proposal.category)
     if run is None or run.id != proposal.run_id:
-        raise DecisionError("提出名单所依据的正式排名已失效或已被新的正式排名取代，请重新提出")
+        raise DecisionError(N_("提出名单所依据的正式排名已失效或已被新的正式排名取代，请重新提出"))
     proposal.approved_by_id, proposal.approved_at = actor.id, utcnow()
     audit.record("decision.approved", obj=proposal, actor=actor, detail={"ids": proposal.ids})
     _apply(proposal, actor)
@@ -162,7 +163,7 @@ def withdraw_proposal(proposal: Proposal, *, actor: User) -> None:
     """Withdraw a pending proposal (e.g. the approver disagrees)."""
     _require_admin(actor)
     if not can_withdraw_proposal(actor, proposal):
-        raise DecisionError("该名单不是待批准状态")
+        raise DecisionError(N_("该名单不是待批准状态"))
     proposal.state = ProposalState.WITHDRAWN
     audit.record("decision.withdrawn", obj=proposal, actor=actor)
 
@@ -170,7 +171,7 @@ def withdraw_proposal(proposal: Proposal, *, actor: User) -> None:
 def _apply(proposal: Proposal, actor: User) -> None:
     if proposal.differs and proposal.approved_by_id is None:
         # The guard behind every path: a differing list never applies without a second admin.
-        raise DecisionError("与正式排名不一致的名单未经另一位管理员批准")
+        raise DecisionError(N_("与正式排名不一致的名单未经另一位管理员批准"))
     _check_places(db.session.get(Call, proposal.call_id), proposal.category, proposal.ids)
     for app_id in proposal.ids:
         app = db.session.get(Application, app_id)
@@ -189,7 +190,7 @@ def open_publicity(call: Call, *, actor: User, now: datetime | None = None) -> l
                                                         Application.state == S.PROPOSED)
                               .order_by(Application.id)).all()
     if not apps:
-        raise DecisionError("没有待公示的拟入选对象")
+        raise DecisionError(N_("没有待公示的拟入选对象"))
     ends = publicity_end(now, call.publicity_days)
     entries = []
     for app in apps:
@@ -209,13 +210,13 @@ def record_objection(app: Application, *, channel: str, received_at: datetime, s
     """Record an objection received by letter or phone against a candidate in publicity."""
     _require_admin(actor)
     if app.state != S.IN_PUBLICITY:
-        raise DecisionError("只能对公示中的对象登记异议")
+        raise DecisionError(N_("只能对公示中的对象登记异议"))
     if channel not in CHANNELS:
-        raise DecisionError("异议来源须为来信或来电")
+        raise DecisionError(N_("异议来源须为来信或来电"))
     if not summary.strip():
-        raise DecisionError("请填写异议内容摘要")
+        raise DecisionError(N_("请填写异议内容摘要"))
     if received_at > utcnow():
-        raise DecisionError("收到时间不能晚于当前时间")
+        raise DecisionError(N_("收到时间不能晚于当前时间"))
     objection = Objection(call_id=app.call_id, application_id=app.id, channel=channel, received_at=received_at,
                           summary=summary.strip(), recorded_by_id=actor.id)
     db.session.add(objection)
@@ -229,10 +230,10 @@ def resolve_objection(objection: Objection, *, upheld: bool, reason: str, actor:
     """Resolve an objection with a reason; an upheld one rejects the candidate (a place frees up)."""
     _require_admin(actor)
     if not can_resolve_objection(actor, objection):
-        raise DecisionError("该异议已处理")
+        raise DecisionError(N_("该异议已处理"))
     reason = (reason or "").strip()
     if not reason:
-        raise DecisionError("处理异议必须填写理由")
+        raise DecisionError(N_("处理异议必须填写理由"))
     app = db.session.get(Application, objection.application_id)
     if upheld:
         if app.state == S.IN_PUBLICITY:
@@ -241,7 +242,8 @@ def resolve_objection(objection: Objection, *, upheld: bool, reason: str, actor:
                 Objection.application_id == app.id, Objection.state == ObjectionState.OPEN,
                 Objection.id != objection.id)):
             # The candidate is out; its other open objections need no separate decision.
-            other.state, other.resolution = ObjectionState.UPHELD, f"同一对象的异议（编号 {objection.id}）已成立"
+            other.state, other.resolution = ObjectionState.UPHELD, Message(N_("同一对象的异议（编号 %(id)s）已成立"),
+                                                                           id=objection.id)
             other.resolved_by_id, other.resolved_at = actor.id, utcnow()
     objection.state = ObjectionState.UPHELD if upheld else ObjectionState.DISMISSED
     objection.resolution, objection.resolved_by_id, objection.resolved_at = reason, actor.id, utcnow()
@@ -258,30 +260,31 @@ def announce_results(call: Call, *, actor: User, now: datetime | None = None) ->
     _require_admin(actor)
     now = now or utcnow()
     if announcement(call) is not None:
-        raise DecisionError("结果已公布")
+        raise DecisionError(N_("结果已公布"))
     problems = []
     if db.session.scalar(select(func.count(Objection.id)).where(Objection.call_id == call.id,
                                                                 Objection.state == ObjectionState.OPEN)):
-        problems.append("尚有未处理的异议")
+        problems.append(N_("尚有未处理的异议"))
     if db.session.scalar(select(func.count(Proposal.id)).where(Proposal.call_id == call.id,
                                                                Proposal.state == ProposalState.PENDING)):
-        problems.append("尚有待批准的拟入选名单")
+        problems.append(N_("尚有待批准的拟入选名单"))
     apps = db.session.scalars(select(Application).where(Application.call_id == call.id)).all()
     entries = {e.application_id: e for e in db.session.scalars(
         select(PublicityEntry).where(PublicityEntry.call_id == call.id))}
     if any(a.state == S.PROPOSED for a in apps):
-        problems.append("尚有拟入选对象未公示")
+        problems.append(N_("尚有拟入选对象未公示"))
     running = [e for a in apps if a.state == S.IN_PUBLICITY and (e := entries.get(a.id)) and now < e.ends_at]
     if running:
-        problems.append(f"公示期尚未结束（至 {format_beijing(max(e.ends_at for e in running))}）")
+        problems.append(Message(N_("公示期尚未结束（至 %(time)s）"),
+                                time=format_beijing(max(e.ends_at for e in running))))
     if not any(a.state == S.IN_PUBLICITY for a in apps):
-        problems.append("没有完成公示的对象")
+        problems.append(N_("没有完成公示的对象"))
     for category in call.category_codes or [""]:
         cohort = [a for a in apps if not category or a.category == category]
         if any(a.state == S.SCORED for a in cohort) and not any(a.state in HELD for a in cohort):
-            problems.append(f"范围“{category or '全部'}”尚未提出拟入选名单")
+            problems.append(Message(N_("范围“%(scope)s”尚未提出拟入选名单"), scope=category or Message(N_("全部"))))
     if problems:
-        raise DecisionError("暂不能公布：", problems)
+        raise DecisionError(N_("暂不能公布："), problems)
     for app in apps:
         if app.state == S.IN_PUBLICITY:
             apply_action(app, Action.ANNOUNCE, actor=actor, publicity_end=entries[app.id].ends_at)

@@ -28,6 +28,7 @@ from .evaluation_review import mark_issued
 from .evaluations import EvaluationError, current_score
 from .files import write_atomically
 from .verification import verify_url
+from ..domain.errors import N_
 
 GRADE_USE = {
     "优": "等级为“优”：在后续政策和资金安排上加大支持力度。",
@@ -153,11 +154,11 @@ def issue_report(ev: Evaluation, *, actor: User | None, reissue: bool = False, r
     previous = ev.valid_report
     if reissue:
         if previous is None or ev.state != EvaluationState.ISSUED:
-            raise EvaluationError("该评价尚未出具报告，不能重新出具")
+            raise EvaluationError(N_("该评价尚未出具报告，不能重新出具"))
         if not reason.strip():
-            raise EvaluationError("重新出具报告必须说明理由")
+            raise EvaluationError(N_("重新出具报告必须说明理由"))
     elif ev.state != EvaluationState.ACCEPTED or previous is not None:
-        raise EvaluationError("只有商务部审核通过且尚未出具报告的评价才能出具报告")
+        raise EvaluationError(N_("只有商务部审核通过且尚未出具报告的评价才能出具报告"))
     sequence, serial = new_serial(ev.round)
     issued_at = utcnow()
     doc = build_doc(ev, serial=serial, issued_at=issued_at, supersedes=previous.serial if previous else "")

@@ -17,6 +17,7 @@ from .criteria import system_of
 from .evaluations import (MINISTRY_UNIT, EvaluationError, _transition, authority_unit, current_score, input_fields,
                           values_of)
 from .versioning import check_version
+from ..domain.errors import N_
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def save_authority_evaluation(ev: Evaluation, data: AuthorityInput, *, actor: Us
     and the texts. Editable while self-evaluated or returned by the ministry."""
     check_version(ev, expected_version)
     if ev.state not in rules.AUTHORITY_EDITABLE:
-        raise EvaluationError("当前状态下不能修改评价")
+        raise EvaluationError(N_("当前状态下不能修改评价"))
     system = system_of(ev.round)
     errors: dict[str, str] = {}
     points: dict[str, Decimal | None] = {}
@@ -75,11 +76,11 @@ def save_authority_evaluation(ev: Evaluation, data: AuthorityInput, *, actor: Us
         if new_text != old:
             reason = (data.reasons.get(f.id) or "").strip()
             if not reason:
-                errors[f"reason-{f.id}"] = "更正数据必须说明理由"
+                errors[f"reason-{f.id}"] = N_("更正数据必须说明理由")
                 continue
             corrections[f.id] = (old, new_text, reason)
     if errors:
-        raise EvaluationError("请更正标出的内容", errors)
+        raise EvaluationError(N_("请更正标出的内容"), errors)
     scores = {s.indicator_id: s for s in ev.scores}
     for ind_id, p in points.items():
         row = scores.get(ind_id)
@@ -122,14 +123,14 @@ def submit_evaluation(ev: Evaluation, *, actor: User, expected_version: int | No
     check_version(ev, expected_version)
     now = now or utcnow()
     if now >= ev.round.authority_deadline:
-        raise EvaluationError("主管部门评价截止时间已过，不能提交")
+        raise EvaluationError(N_("主管部门评价截止时间已过，不能提交"))
     result = current_score(ev)
     missing = result.missing
     for label, text in (("综合评价结论", ev.conclusions), ("存在的问题", ev.problems), ("有关建议", ev.recommendations)):
         if not text.strip():
             missing.append(label)
     if missing:
-        raise EvaluationError("以下内容尚未完成：", problems=missing)
+        raise EvaluationError(N_("以下内容尚未完成："), problems=missing)
     _transition(ev, EvalAction.SUBMIT_EVALUATION, Party.AUTHORITY, authority_unit(ev), actor)
     ev.total, ev.grade_code, ev.grade_label = str(result.total), result.grade.code, result.grade.label
     ev.evaluated_at = now

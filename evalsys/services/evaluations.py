@@ -22,7 +22,8 @@ from . import audit
 from . import criteria as criteria_svc
 from .criteria import system_of
 from . import funds_query
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
+from typing import Any
 
 MINISTRY_UNIT = "商务部"
 
@@ -31,8 +32,8 @@ class EvaluationError(DomainError, ValueError):
     """A refused evaluation operation; `messages` are Chinese, keyed by field where known."""
 
     def __init__(self, message: str, errors: Mapping[str, str] | None = None,
-                 problems: Iterable[str] = ()) -> None:
-        super().__init__(message, problems)
+                 problems: Iterable[str] = (), **params: Any) -> None:
+        super().__init__(message, problems, **params)
         self.errors = dict(errors or {})
 
 
@@ -68,17 +69,17 @@ def create_round(data: RoundData, *, actor: User | None = None) -> EvaluationRou
     code = data.code.strip().lower()
     errors = {}
     if not code or db.session.scalar(select(EvaluationRound.id).where(EvaluationRound.code == code)):
-        errors["code"] = "批次代码已存在或为空"
+        errors["code"] = N_("批次代码已存在或为空")
     try:
         system = criteria_svc.system(data.criteria_id, data.criteria_version)
         if system.kind != "performance":
-            errors["criteria"] = "请选择绩效评价指标体系"
+            errors["criteria"] = N_("请选择绩效评价指标体系")
     except Exception:
-        errors["criteria"] = "指标体系不存在或无效"
+        errors["criteria"] = N_("指标体系不存在或无效")
     if data.authority_deadline < data.self_deadline:
-        errors["authority_deadline"] = "主管部门评价截止时间不能早于自评截止时间"
+        errors["authority_deadline"] = N_("主管部门评价截止时间不能早于自评截止时间")
     if not data.base_ids:
-        errors["base_ids"] = "请至少选择一个基地"
+        errors["base_ids"] = N_("请至少选择一个基地")
     if errors:
         raise EvaluationError(next(iter(errors.values())), errors)
     round_ = EvaluationRound(code=code, title=data.title.strip(), year=data.year, criteria_id=data.criteria_id,

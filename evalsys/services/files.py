@@ -16,6 +16,7 @@ from ..domain.uploads import UploadRejected, check_upload, clean_filename, read_
 from ..extensions import db
 from ..models.file import StoredFile
 from . import audit
+from ..domain.errors import N_
 
 __all__ = ["UploadRejected", "store_bytes", "store_upload", "read_verified", "file_digest"]
 
@@ -81,7 +82,7 @@ def store_upload(upload: FileStorage, *, purpose: str, actor_id: int | None,
                  allowed: tuple[str, ...] = ("pdf",)) -> StoredFile:
     """Check an uploaded file by content and size, then store it; raises UploadRejected (Chinese message)."""
     if upload is None or not upload.filename:
-        raise UploadRejected("missing", "请选择要上传的文件")
+        raise UploadRejected("missing", N_("请选择要上传的文件"))
     data = read_limited(upload.stream, current_app.config["UPLOAD_MAX_BYTES"])
     kind = check_upload(data, max_bytes=current_app.config["UPLOAD_MAX_BYTES"], allowed=allowed)
     name = upload.filename
@@ -99,12 +100,12 @@ def read_verified(stored: StoredFile) -> bytes:
         data = _path_of(stored).read_bytes()
     except FileNotFoundError:
         audit.record_security("file_missing", obj=stored, outcome="failure")
-        abort(409, description="文件已丢失，请联系管理员")
+        abort(409, description=N_("文件已丢失，请联系管理员"))
     try:
         matches = file_digest(data, stored.hash_algorithm or "sha256") == stored.sha256
     except UnsupportedAlgorithm:
         matches = False
     if not matches:
         audit.record_security("file_tampered", obj=stored, outcome="failure")
-        abort(409, description="文件校验失败（内容与登记的摘要不符），已记录并通知管理员")
+        abort(409, description=N_("文件校验失败（内容与登记的摘要不符），已记录并通知管理员"))
     return data

@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 from ..extensions import db
 from ..models import UsedFormToken, User
 
@@ -29,14 +29,14 @@ class FormTokenInvalid(DomainError):
     status = 400
 
     def __init__(self) -> None:
-        super().__init__("表单已过期或无效，请重新打开页面后填写")
+        super().__init__(N_("表单已过期或无效，请重新打开页面后填写"))
 
 
 class FormAlreadySubmitted(DomainError):
     """The form was submitted before; `object_id` is what that submit created (None if unknown)."""
 
     def __init__(self, object_id: int | None) -> None:
-        super().__init__("该表单已提交过，未重复登记")
+        super().__init__(N_("该表单已提交过，未重复登记"))
         self.object_id = object_id
 
 

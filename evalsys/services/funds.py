@@ -18,7 +18,8 @@ from ..domain.timeutil import default_allocation_period
 from ..extensions import db
 from ..models import Allocation, FirstBatchBase, FundAccount, Organisation, User
 from . import audit
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
+from typing import Any
 
 PENDING, VERIFIED, REJECTED = (rules.ExpenditureStatus.PENDING, rules.ExpenditureStatus.VERIFIED,
                                rules.ExpenditureStatus.REJECTED)
@@ -27,9 +28,8 @@ PENDING, VERIFIED, REJECTED = (rules.ExpenditureStatus.PENDING, rules.Expenditur
 class FundsError(DomainError, ValueError):
     """A refused fund operation; the message is Chinese and shown to the user (field optional)."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         self.field = field
 
 
@@ -54,7 +54,7 @@ def create_base(*, code: str, name: str, city: str, authority_code: str, organis
     """Register a first-batch base run by `organisation` (its applicant accounts act for it)."""
     code = code.strip().upper()
     if db.session.scalar(select(FirstBatchBase.id).where(FirstBatchBase.code == code)) is not None:
-        raise FundsError(f"基地编号 {code} 已存在", "code")
+        raise FundsError(N_("基地编号 %(base)s 已存在"), "code", base=code)
     base = FirstBatchBase(code=code, name=name.strip(), city=city.strip(), authority_code=authority_code,
                           organisation_id=organisation.id)
     db.session.add(base)
@@ -83,15 +83,15 @@ def create_allocation(base: FirstBatchBase, *, year: int, amount_fen: int, docum
     except SanctionError as e:
         raise FundsError(str(e)) from None
     if not 2000 <= year <= 2100:
-        raise FundsError("年度应在2000至2100之间", "year")
+        raise FundsError(N_("年度应在2000至2100之间"), "year")
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise FundsError("下达金额必须大于零", "amount")
+        raise FundsError(N_("下达金额必须大于零"), "amount")
     if not document_no.strip():
-        raise FundsError("请填写下达文号", "document_no")
+        raise FundsError(N_("请填写下达文号"), "document_no")
     default_start, default_end = default_allocation_period(year)
     start, end = period_start or default_start, period_end or default_end
     if start > end:
-        raise FundsError("使用期限的开始日期不能晚于结束日期", "period_end")
+        raise FundsError(N_("使用期限的开始日期不能晚于结束日期"), "period_end")
     allocation = Allocation(base_id=base.id, year=year, amount_fen=amount_fen, document_no=document_no.strip(),
                             purpose=purpose.strip(), period_start=start, period_end=end,
                             created_by_id=actor.id if actor else None)

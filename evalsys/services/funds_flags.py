@@ -12,6 +12,7 @@ from ..models.types import utcnow
 from . import audit
 from .funds import REJECTED, VERIFIED, FundsError, compliance_settings
 from .versioning import check_version
+from ..domain.errors import N_
 
 
 def _as_rule_allocation(a: Allocation) -> rules.Allocation:
@@ -105,9 +106,9 @@ class _FlagMove:
     event: str
 
 
-_RESOLVE = _FlagMove(FlagState.OPEN, FlagState.RESOLVED, "处理提示必须说明理由", "只能处理待处理的提示",
+_RESOLVE = _FlagMove(FlagState.OPEN, FlagState.RESOLVED, N_("处理提示必须说明理由"), N_("只能处理待处理的提示"),
                      "resolved", "fund_flag_resolved")
-_REOPEN = _FlagMove(FlagState.RESOLVED, FlagState.OPEN, "重新打开必须说明理由", "只能重新打开已处理的提示",
+_REOPEN = _FlagMove(FlagState.RESOLVED, FlagState.OPEN, N_("重新打开必须说明理由"), N_("只能重新打开已处理的提示"),
                     "reopened", "fund_flag_reopened")
 
 

@@ -25,6 +25,7 @@ from . import audit
 from .funds import FundsError, lock_base
 from .funds_flags import refresh_flags
 from .funds_ledger import ExpenditureInput, input_errors, record_expenditure
+from ..domain.errors import Message, N_, text_of
 
 # Column keys and their headers in Chinese and in English: the template is written in the reader's language,
 # and the header row of an upload must match one of the two sets exactly.
@@ -93,7 +94,7 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        raise ValueError("应为文字")
+        raise ValueError(N_("应为文字"))
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # a voucher number typed as 1001 comes back as 1001.0
     return str(value).strip()
@@ -110,17 +111,17 @@ def _parse_date(value: Any) -> dt.date:
                 return dt.datetime.strptime(value.strip(), fmt).date()
             except ValueError:
                 continue
-    raise ValueError("日期格式不正确，应为如 2014-03-01 的日期")
+    raise ValueError(N_("日期格式不正确，应为如 2014-03-01 的日期"))
 
 
 def _parse_amount(value: Any) -> int:
     if isinstance(value, bool) or value is None or value == "":
-        raise MoneyError("请填写金额")
+        raise MoneyError(N_("请填写金额"))
     if isinstance(value, (int, float)):
         return fen_from_number(value)  # whole fen only, through Decimal (money.py)
     if isinstance(value, str):
         return parse_yuan(value)
-    raise MoneyError("金额格式不正确")
+    raise MoneyError(N_("金额格式不正确"))
 
 
 def import_key(allocation_id: int, data: ExpenditureInput) -> str:
@@ -147,21 +148,23 @@ def parse_rows(allocation_id: int, rows: list[tuple], *,
         try:
             out["date"] = _parse_date(values["date"])
         except ValueError as e:
-            row_errors.append(RowError(number, header_of["date"], str(e)))
+            row_errors.append(RowError(number, header_of["date"], text_of(e)))
         try:
             out["amount_fen"] = _parse_amount(values["amount"])
         except (MoneyError, TypeError) as e:
-            row_errors.append(RowError(number, header_of["amount"], str(e) if isinstance(e, MoneyError) else "金额格式不正确"))
+            row_errors.append(RowError(number, header_of["amount"],
+                                       text_of(e) if isinstance(e, MoneyError) else N_("金额格式不正确")))
         for key in ("project", "payee", "voucher_no", "explanation", "category"):
             try:
                 text = _text(values[key])
             except ValueError as e:
-                row_errors.append(RowError(number, header_of[key], str(e)))
+                row_errors.append(RowError(number, header_of[key], text_of(e)))
                 continue
             if _CONTROL.search(text):
-                row_errors.append(RowError(number, header_of[key], "含有不允许的控制字符"))
+                row_errors.append(RowError(number, header_of[key], N_("含有不允许的控制字符")))
             elif key in LIMITS and len(text) > LIMITS[key]:
-                row_errors.append(RowError(number, header_of[key], f"不能超过{LIMITS[key]}个字符"))
+                row_errors.append(RowError(number, header_of[key], Message(N_("不能超过%(count)s个字符"),
+                                                                           count=LIMITS[key])))
             out[key] = text.upper() if key == "category" else text
         # The domain's checks run on whatever parsed; failed cells get neutral stand-ins so every
         # problem of the row is reported at once, each under its own column.
@@ -196,7 +199,7 @@ def import_expenditures(allocation: Allocation, data: bytes, *, actor: User | No
     except SpreadsheetRejected as e:
         raise FundsError(e.message, "file") from e
     except Exception as e:  # openpyxl's own refusals of a damaged workbook
-        raise FundsError("文件不是有效的Excel（xlsx）文件", "file") from e
+        raise FundsError(N_("文件不是有效的Excel（xlsx）文件"), "file") from e
     try:
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
     finally:
@@ -204,20 +207,20 @@ def import_expenditures(allocation: Allocation, data: bytes, *, actor: User | No
     header = [_text(c) if not isinstance(c, bool) else "" for c in (rows[0] if rows else ())][:len(HEADERS)]
     lang = next((lang for lang, names in HEADER_SETS.items() if header == names), None)
     if lang is None:
-        raise FundsError("模板不正确：第1行表头应为“" + "、".join(HEADERS) + "”，请下载最新模板后填写", "file")
+        raise FundsError(N_("模板不正确：第1行表头应为“%(headers)s”，请下载最新模板后填写"), "file", headers="、".join(HEADERS))
     names = HEADER_SETS[lang]
     parsed, errors = parse_rows(allocation.id, rows[1:], header_of=dict(zip((k for k, _, _ in COLUMNS), names)))
     keyed: dict[str, int] = {}
     for number, item in parsed:
         key = import_key(allocation.id, item)
         if key in keyed:
-            errors.append(RowError(number, WHOLE_ROW[lang], f"与第{keyed[key]}行完全相同"))
+            errors.append(RowError(number, WHOLE_ROW[lang], Message(N_("与第%(row)s行完全相同"), row=keyed[key])))
         keyed.setdefault(key, number)
     if errors:
         return ImportResult(errors=sorted(errors, key=lambda e: (e.row, names.index(e.column)
                                                                  if e.column in names else -1)))
     if not parsed:
-        raise FundsError("文件中没有支出记录", "file")
+        raise FundsError(N_("文件中没有支出记录"), "file")
     lock_base(allocation.base_id)  # a concurrent import of the same file waits, then finds the keys
     existing = set(db.session.scalars(select(Expenditure.import_key).where(
         Expenditure.allocation_id == allocation.id, Expenditure.import_key.in_(list(keyed)))))

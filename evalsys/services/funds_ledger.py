@@ -18,6 +18,7 @@ from . import audit
 from .funds import PENDING, REJECTED, VERIFIED, FundsError, compliance_settings, lock_base
 from .funds_flags import refresh_flags
 from .versioning import check_version
+from ..domain.errors import N_
 
 
 def _expire_account(allocation_id: int) -> None:
@@ -32,7 +33,7 @@ def record_tranche(allocation: Allocation, *, date: dt.date, amount_fen: int, do
     """Record funds received; the received total may never exceed the allocated amount.
     `refresh=False` (bulk loading) leaves the flags to one refresh_flags call by the caller."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise FundsError("到位金额必须大于零", "amount")
+        raise FundsError(N_("到位金额必须大于零"), "amount")
     lock_base(allocation.base_id)
     moved = db.session.execute(
         update(FundAccount)
@@ -44,8 +45,8 @@ def record_tranche(allocation: Allocation, *, date: dt.date, amount_fen: int, do
     _expire_account(allocation.id)
     if moved != 1:
         received = db.session.scalar(select(FundAccount.received_fen).where(FundAccount.allocation_id == allocation.id))
-        raise FundsError(f"累计到位资金不能超过下达金额：已到位 {format_fen(received or 0)} 元，"
-                         f"下达 {format_fen(allocation.amount_fen)} 元", "amount")
+        raise FundsError(N_("累计到位资金不能超过下达金额：已到位 %(received)s 元，下达 %(allocated)s 元"), "amount",
+                         received=format_fen(received or 0), allocated=format_fen(allocation.amount_fen))
     tranche = Tranche(allocation_id=allocation.id, date=date, amount_fen=amount_fen, document_no=document_no.strip(),
                       created_by_id=actor.id if actor else None)
     db.session.add(tranche)
@@ -78,9 +79,9 @@ def input_errors(allocation_id: int, data: ExpenditureInput, reverses: int | Non
                               payee=data.payee, explanation=data.explanation, reverses=reverses)
     errors = rules.validate_expenditure(probe)
     if not data.project.strip():
-        errors.append(rules.FieldError("project", "请填写项目名称"))
+        errors.append(rules.FieldError("project", N_("请填写项目名称")))
     if not data.payee.strip():
-        errors.append(rules.FieldError("payee", "请填写收款单位"))
+        errors.append(rules.FieldError("payee", N_("请填写收款单位")))
     return errors
 
 
@@ -113,7 +114,7 @@ def attach_voucher(entry: Expenditure, stored: StoredFile, *, actor: User | None
     """Attach (or replace) the voucher scan of an entry that is still pending."""
     check_version(entry, expected_version)
     if entry.status != PENDING:
-        raise FundsError("已核实或已驳回的支出不能再修改凭证")
+        raise FundsError(N_("已核实或已驳回的支出不能再修改凭证"))
     lock_base(entry.allocation.base_id)
     previous = entry.voucher_file_id
     entry.voucher_file_id = stored.id
@@ -130,7 +131,7 @@ def verify_expenditure(entry: Expenditure, *, actor: User | None = None, expecte
     is verified, the account marked and the over_received flag raised)."""
     check_version(entry, expected_version)
     if entry.status != PENDING:
-        raise FundsError("该支出已处理，不能重复核实")
+        raise FundsError(N_("该支出已处理，不能重复核实"))
     allocation = entry.allocation
     lock_base(allocation.base_id)
     amount = entry.amount_fen
@@ -144,8 +145,8 @@ def verify_expenditure(entry: Expenditure, *, actor: User | None = None, expecte
             if not compliance_settings().over_received_is_flag:
                 spent, received = db.session.execute(
                     select(FundAccount.verified_spent_fen, FundAccount.received_fen).where(account)).one()
-                raise FundsError(f"不能核实：核实后已核实支出将达到 {format_fen(spent + amount)} 元，"
-                                 f"超过已到位资金 {format_fen(received)} 元")
+                raise FundsError(N_("不能核实：核实后已核实支出将达到 %(spent)s 元，超过已到位资金 %(received)s 元"),
+                                 spent=format_fen(spent + amount), received=format_fen(received))
             db.session.execute(update(FundAccount).where(account).values(
                 verified_spent_fen=FundAccount.verified_spent_fen + amount, overspend_allowed=True)
                 .execution_options(synchronize_session=False))
@@ -167,9 +168,9 @@ def reject_expenditure(entry: Expenditure, *, reason: str, actor: User | None = 
     """The authority rejects a pending entry with a reason; it then counts for nothing."""
     check_version(entry, expected_version)
     if not reason.strip():
-        raise FundsError("驳回必须说明理由", "reason")
+        raise FundsError(N_("驳回必须说明理由"), "reason")
     if entry.status != PENDING:
-        raise FundsError("该支出已处理，不能驳回")
+        raise FundsError(N_("该支出已处理，不能驳回"))
     lock_base(entry.allocation.base_id)
     entry.status = REJECTED
     entry.decision_reason = reason.strip()
@@ -184,14 +185,14 @@ def reject_expenditure(entry: Expenditure, *, reason: str, actor: User | None = 
 def reverse_expenditure(entry: Expenditure, *, reason: str, date: dt.date, actor: User | None = None) -> Expenditure:
     """Record the reversing entry of a verified one (negative amount, pending verification)."""
     if not reason.strip():
-        raise FundsError("冲销必须说明理由", "reason")
+        raise FundsError(N_("冲销必须说明理由"), "reason")
     if entry.status != VERIFIED or entry.is_reversal:
-        raise FundsError("只能冲销已核实的支出")
+        raise FundsError(N_("只能冲销已核实的支出"))
     lock_base(entry.allocation.base_id)
     live = db.session.scalar(select(Expenditure.id).where(Expenditure.reverses_id == entry.id,
                                                           Expenditure.status != REJECTED))
     if live is not None:
-        raise FundsError("该支出已有冲销分录")
+        raise FundsError(N_("该支出已有冲销分录"))
     data = ExpenditureInput(date=date, project=f"冲销：{entry.project}"[:200], category=entry.category,
                             amount_fen=-entry.amount_fen, payee=entry.payee, voucher_no=entry.voucher_no,
                             explanation=reason.strip())
@@ -216,9 +217,9 @@ def record_recovery(base: FirstBatchBase, *, amount_fen: int, reason: str, docum
     from ..models import FundRecovery
 
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
-        raise FundsError("收回金额必须大于零", "amount")
+        raise FundsError(N_("收回金额必须大于零"), "amount")
     if not reason.strip():
-        raise FundsError("请说明收回资金的原因", "reason")
+        raise FundsError(N_("请说明收回资金的原因"), "reason")
     lock_base(base.id)
     entry = FundRecovery(base_id=base.id, amount_fen=amount_fen, reason=reason.strip(),
                          document_no=document_no.strip(), source=source, recorded_by_id=actor.id if actor else None)

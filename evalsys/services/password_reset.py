@@ -27,7 +27,7 @@ from . import audit
 from .auth import revoke_sessions
 from .notify import SUBJECT_PREFIX, _send, path_for
 from .passwords import check_password, hash_password
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 VALIDITY = timedelta(minutes=30)
 #: No second self-service link while one younger than this is unused (against mailbox flooding).
@@ -153,7 +153,7 @@ def complete_reset(token: str, password: str) -> User:
     if found:
         raise ResetError(found[0], found[1:])
     if check_password(user.password_hash, password):
-        raise ResetError("新密码不能与原密码相同")
+        raise ResetError(N_("新密码不能与原密码相同"))
     # Claim the link in one conditional UPDATE, so two concurrent uses cannot both succeed.
     claimed = db.session.execute(update(PasswordResetToken).where(
         PasswordResetToken.id == row.id, PasswordResetToken.used_at.is_(None),
@@ -169,13 +169,13 @@ def complete_reset(token: str, password: str) -> User:
 def send_link_for(target: User, *, actor: User) -> ResetMail:
     """The security admin or an authority emails a reset link to the account's registered address."""
     if not can_reset_password(actor, target):
-        raise ResetError("无权重置该账户的密码")
+        raise ResetError(N_("无权重置该账户的密码"))
     if not link_enabled():
-        raise ResetError("系统未配置邮件服务或对外访问地址，不能发送重置链接，请改用临时密码")
+        raise ResetError(N_("系统未配置邮件服务或对外访问地址，不能发送重置链接，请改用临时密码"))
     if not target.email:
-        raise ResetError("该账户没有登记电子邮箱，请改用临时密码")
+        raise ResetError(N_("该账户没有登记电子邮箱，请改用临时密码"))
     if not target.is_active:
-        raise ResetError("该账户未启用或已停用，重置链接无法使用，请先启用账户或改用临时密码")
+        raise ResetError(N_("该账户未启用或已停用，重置链接无法使用，请先启用账户或改用临时密码"))
     mail = _issue(target, issued_by=actor, ip=None)
     audit.record("password_reset_link_sent", obj=target, actor=actor, detail={"to": target.email})
     return mail
@@ -194,7 +194,7 @@ def set_temporary_password(target: User, *, actor: User) -> str:
     """Reset to a random temporary password (shown once to the actor); the user must change it at next
     login."""
     if not can_reset_password(actor, target):
-        raise ResetError("无权重置该账户的密码")
+        raise ResetError(N_("无权重置该账户的密码"))
     password = temporary_password()
     ended = _set_password(target, password, must_change=True)
     audit.record("password_reset", obj=target, actor=actor,

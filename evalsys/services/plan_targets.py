@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from ..domain.criteria import CriteriaSystem, Field
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 from ..domain.figures import FigureError
 from ..domain.units import format_plan, parse_plan, plan_entry
 from ..extensions import db
 from ..models import BaseTarget, BaseTargetVersion, Evaluation, EvaluationRound, FirstBatchBase, User
 from . import audit
 from . import criteria as criteria_svc
+from typing import Any
 
 REASON_MAX = 500
 
@@ -23,8 +24,8 @@ REASON_MAX = 500
 class PlanTargetError(DomainError, ValueError):
     """A refused change of plan targets; `errors` are Chinese messages keyed by field id."""
 
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         self.errors = dict(errors or {})
 
 
@@ -38,7 +39,7 @@ def plan_system(base: FirstBatchBase | None = None) -> CriteriaSystem:
             return criteria_svc.system(round_.criteria_id, round_.criteria_version)
     systems = [s for s in criteria_svc.available("performance")]
     if not systems:
-        raise PlanTargetError("没有可用的绩效评价指标体系")
+        raise PlanTargetError(N_("没有可用的绩效评价指标体系"))
     return max(systems, key=lambda s: (s.id, s.version))
 
 
@@ -103,18 +104,20 @@ def set_targets(base: FirstBatchBase, values: Mapping[str, int | None], *, actor
     known = {f.id for f in plan_fields(system)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise PlanTargetError("未知的目标字段：" + "、".join(unknown))
+        raise PlanTargetError(N_("未知的目标字段：%(fields)s"), fields="、".join(unknown))
     for field_id, value in values.items():
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"plan target {field_id} must be an int, got {type(value).__name__}")
     reason = (reason or "").strip()
     if len(reason) > REASON_MAX:
-        raise PlanTargetError(f"理由不能超过{REASON_MAX}个字符", {"reason": f"不能超过{REASON_MAX}个字符"})
+        raise PlanTargetError(N_("理由不能超过%(limit)s个字符"),
+                              {"reason": Message(N_("不能超过%(limit)s个字符"), limit=REASON_MAX)},
+                              limit=REASON_MAX)
     # Serialise saves of one base (no-op on SQLite, whose writers are serialised already).
     db.session.execute(select(FirstBatchBase.id).where(FirstBatchBase.id == base.id).with_for_update())
     number = current_version(base)
     if expected_version is not None and expected_version != number:
-        raise PlanTargetError("目标值已被他人修改，请刷新页面后重新填写")
+        raise PlanTargetError(N_("目标值已被他人修改，请刷新页面后重新填写"))
     rows = {t.field_id: t for t in db.session.scalars(select(BaseTarget).where(BaseTarget.base_id == base.id))}
     before = {k: t.value for k, t in rows.items()}
     changes = {k: [before.get(k), values.get(k)] for k in sorted(known)
@@ -123,8 +126,8 @@ def set_targets(base: FirstBatchBase, values: Mapping[str, int | None], *, actor
         return TargetChange(None)
     lock = locking_round(base)
     if lock is not None and not reason:
-        raise PlanTargetError(f"“{lock.title}”的自评已开始，目标值已锁定；修改必须填写理由",
-                              {"reason": "目标值已锁定，修改必须填写理由"})
+        raise PlanTargetError(N_("“%(title)s”的自评已开始，目标值已锁定；修改必须填写理由"),
+                              {"reason": N_("目标值已锁定，修改必须填写理由")}, title=lock.title)
     for field_id, (_old, new) in changes.items():
         row = rows.get(field_id)
         if new is None:

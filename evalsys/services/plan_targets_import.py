@@ -24,6 +24,7 @@ from ..models import FirstBatchBase, User
 from . import audit
 from .funds_import import DEFAULT_MAX_BYTES, DEFAULT_MAX_UNCOMPRESSED, RowError
 from .plan_targets import PlanTargetError, locking_round, plan_fields, set_targets
+from ..domain.errors import Message, N_, text_of
 
 CODE_HEADER, NAME_HEADER = "基地编号", "基地名称"
 # The same two columns in an English template; the plan fields take their English titles (criteria/en/).
@@ -122,7 +123,7 @@ def import_targets(data: bytes, *, actor: User | None, reason: str = "", filenam
     except SpreadsheetRejected as e:
         raise PlanTargetError(e.message, {"file": e.message}) from e
     except Exception as e:  # openpyxl's own refusals of a damaged workbook
-        raise PlanTargetError("文件不是有效的Excel（xlsx）文件", {"file": "文件无效"}) from e
+        raise PlanTargetError(N_("文件不是有效的Excel（xlsx）文件"), {"file": N_("文件无效")}) from e
     try:
         rows = list(wb.worksheets[0].iter_rows(values_only=True))
     finally:
@@ -132,8 +133,8 @@ def import_targets(data: bytes, *, actor: User | None, reason: str = "", filenam
     header = [str(c).strip() if c is not None else "" for c in (rows[0] if rows else ())][:len(expected)]
     lang = next((lang for lang, names in sets.items() if header == names), None)
     if lang is None:
-        raise PlanTargetError("模板不正确：第1行表头应为“" + "、".join(expected) + "”，请下载最新模板后填写",
-                              {"file": "模板不正确"})
+        raise PlanTargetError(N_("模板不正确：第1行表头应为“%(headers)s”，请下载最新模板后填写"),
+                              {"file": N_("模板不正确")}, headers="、".join(expected))
     expected = sets[lang]
     code_header = expected[0]
     fields = plan_fields(system)
@@ -148,11 +149,11 @@ def import_targets(data: bytes, *, actor: User | None, reason: str = "", filenam
         code = _code(cells[0])
         base = bases.get(code)
         if not code:
-            errors.append(RowError(number, code_header, "请填写基地编号"))
+            errors.append(RowError(number, code_header, N_("请填写基地编号")))
         elif base is None:
-            errors.append(RowError(number, code_header, f"基地编号 {code} 不存在"))
+            errors.append(RowError(number, code_header, Message(N_("基地编号 %(code)s 不存在"), code=code)))
         elif code in seen:
-            errors.append(RowError(number, code_header, f"与第{seen[code]}行是同一个基地"))
+            errors.append(RowError(number, code_header, Message(N_("与第%(row)s行是同一个基地"), row=seen[code])))
         seen.setdefault(code, number)
         values: dict[str, int | None] = {}
         for f, cell in zip(fields, cells[2:], strict=True):
@@ -161,17 +162,18 @@ def import_targets(data: bytes, *, actor: User | None, reason: str = "", filenam
             try:
                 values[f.id] = parse_plan(f, cell)
             except FigureError as e:
-                errors.append(RowError(number, header_of(f, lang, english), str(e)))
+                errors.append(RowError(number, header_of(f, lang, english), text_of(e)))
         if base is not None and not reason.strip() and locking_round(base) is not None \
                 and values != {f.id: base.target_values().get(f.id) for f in fields}:
-            errors.append(RowError(number, code_header, f"基地 {code} 的自评已开始，目标值已锁定；修改须填写理由"))
+            errors.append(RowError(number, code_header, Message(N_("基地 %(code)s 的自评已开始，目标值已锁定；修改须填写理由"),
+                                                                code=code)))
         if base is not None:
             parsed.append((number, base, values))
     if errors:
         order = {h: i for i, h in enumerate(expected)}
         return PlanImportResult(errors=sorted(errors, key=lambda e: (e.row, order.get(e.column, -1))))
     if not parsed:
-        raise PlanTargetError("文件中没有基地目标值", {"file": "没有数据"})
+        raise PlanTargetError(N_("文件中没有基地目标值"), {"file": N_("没有数据")})
     result = PlanImportResult()
     for _number, base, values in parsed:
         change = set_targets(base, values, actor=actor, reason=reason, source="import", system=system)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 from ..extensions import db
 from ..models import Authority, Call, QuotaCounter, User
 from . import audit
@@ -20,7 +20,7 @@ class QuotaError(DomainError, ValueError):
     status = 422
 
     def __init__(self, by_code: dict[str, str]) -> None:
-        super().__init__("推荐名额未保存", list(by_code.values()))
+        super().__init__(N_("推荐名额未保存"), list(by_code.values()))
         self.by_code = by_code
         self.errors = by_code  # shown beside each authority's row
 
@@ -73,15 +73,16 @@ def set_authority_quotas(call: Call, figures: Mapping[str, int | None], *, actor
     for code, value in sorted(figures.items()):
         counter = counters.get(code)
         if counter is None:
-            problems[code] = f"推荐单位 {code} 不存在"
+            problems[code] = Message(N_("推荐单位 %(code)s 不存在"), code=code)
             continue
         if value is not None and value < 0:
-            problems[code] = f"{names.get(code, code)}：名额不能为负数"
+            problems[code] = Message(N_("%(name)s：名额不能为负数"), name=names.get(code, code))
             continue
         own = None if value is None or value == call.quota_per_authority else value
         effective = call.quota_per_authority if own is None else own
         if effective < counter.used:
-            problems[code] = f"{names.get(code, code)}：名额 {effective} 个少于已推荐的 {counter.used} 个"
+            problems[code] = Message(N_("%(name)s：名额 %(effective)s 个少于已推荐的 %(used)s 个"),
+                                     name=names.get(code, code), effective=effective, used=counter.used)
             continue
         if own != counter.quota:
             changes[code] = [counter.quota, own]

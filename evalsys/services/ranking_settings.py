@@ -7,7 +7,7 @@ from ..extensions import db
 from ..models import Call, User, WeightVersion
 from . import audit
 from .runs import DERIVED_RULES, METHOD_LABELS
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 RULE_LABELS = {"direct": "直接设定", "ahp": "层次分析法", "entropy": "熵权法", "critic": "CRITIC法"}
 
@@ -43,20 +43,20 @@ def change_ranking_settings(call: Call, *, method: str, weights: str, adjusted: 
                             actor: User | None) -> None:
     """Set the official method, weights and aggregation option; refused once scoring has started."""
     if call.settings_locked_at is not None:
-        raise SettingsLocked("评分已开始，排名设置已锁定；其他方法只能作为比较结果")
+        raise SettingsLocked(N_("评分已开始，排名设置已锁定；其他方法只能作为比较结果"))
     if method not in METHOD_LABELS:
-        raise SettingsLocked("未知的排名方法")
+        raise SettingsLocked(N_("未知的排名方法"))
     kind, _, value = weights.partition(":")
     version = None
     if kind == "version":
         version = db.session.get(WeightVersion, int(value)) if value.isdigit() else None
         if version is None or (version.criteria_id, version.criteria_version) != (call.criteria_id,
                                                                                    call.criteria_version):
-            raise SettingsLocked("权重版本不属于本批次的指标体系")
+            raise SettingsLocked(N_("权重版本不属于本批次的指标体系"))
     elif kind == "rule" and value not in DERIVED_RULES:
-        raise SettingsLocked("未知的权重规则")
+        raise SettingsLocked(N_("未知的权重规则"))
     elif kind not in ("default", "rule"):
-        raise SettingsLocked("未知的权重设置")
+        raise SettingsLocked(N_("未知的权重设置"))
     before = {"method": call.official_method, "weights": weights_value(call),
               "adjusted": call.adjusted_aggregation}
     call.official_method = method

@@ -12,6 +12,7 @@ from . import audit
 from .applications import ApplicationError, apply_action
 from .files import store_upload
 from .quotas import authority_quota, quota_limit
+from ..domain.errors import N_
 
 
 def in_jurisdiction(actor: User, app: Application) -> bool:
@@ -45,7 +46,7 @@ def quota_used(call: Call, authority_code: str) -> int:
 
 def _check_authority(app: Application, actor: User) -> None:
     if not in_jurisdiction(actor, app):
-        raise PermissionError("只能处理本辖区的申报")
+        raise PermissionError(N_("只能处理本辖区的申报"))
 
 
 def recommend(app: Application, *, actor: User, order: int | None) -> None:
@@ -54,7 +55,7 @@ def recommend(app: Application, *, actor: User, order: int | None) -> None:
     check_transition(app.state, Action.RECOMMEND, role=FlowRole.AUTHORITY, now=utcnow(),
                      deadlines=app.call.times.deadlines())
     if current_letter(app.call, actor.authority_code) is None:
-        raise ApplicationError("请先上传加盖公章的推荐函")
+        raise ApplicationError(N_("请先上传加盖公章的推荐函"))
     # The authority's own figure when the ministry set one, else the call's default: read by the
     # guard row's conditional UPDATE itself, so the quota holds under concurrency.
     taken = db.session.execute(
@@ -65,7 +66,7 @@ def recommend(app: Application, *, actor: User, order: int | None) -> None:
     ).rowcount
     if taken != 1:
         quota = authority_quota(app.call, actor.authority_code)
-        raise ApplicationError(f"推荐数量已达到本单位在本批次的名额上限（{quota}个），不能继续推荐")
+        raise ApplicationError(N_("推荐数量已达到本单位在本批次的名额上限（%(quota)s个），不能继续推荐"), quota=quota)
     app.recommend_order = order
     apply_action(app, Action.RECOMMEND, actor=actor)
 

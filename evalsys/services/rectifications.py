@@ -16,6 +16,7 @@ from .evaluations import EvaluationError
 from .funds import FundsError
 from .sanctions import SanctionError, record_itemised_recovery, recovery_lines
 from .versioning import check_version
+from ..domain.errors import N_
 
 RESULT_STATES = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)
 
@@ -25,14 +26,14 @@ def require_rectification(ev: Evaluation, *, requirement: str, actor: User, dead
     """The ministry requires a 差 base to rectify; the deadline defaults to 3 months."""
     now = now or utcnow()
     if ev.state not in RESULT_STATES or ev.grade_label != "差":
-        raise EvaluationError("只有经审核等级为“差”的基地需要整改")
+        raise EvaluationError(N_("只有经审核等级为“差”的基地需要整改"))
     if ev.rectification is not None:
-        raise EvaluationError("已下达整改要求")
+        raise EvaluationError(N_("已下达整改要求"))
     if not requirement.strip():
-        raise EvaluationError("请填写整改要求", {"requirement": "请填写整改要求"})
+        raise EvaluationError(N_("请填写整改要求"), {"requirement": N_("请填写整改要求")})
     deadline = deadline or default_rectification_deadline(now)
     if deadline <= now:
-        raise EvaluationError("整改期限必须晚于当前时间", {"deadline": "整改期限必须晚于当前时间"})
+        raise EvaluationError(N_("整改期限必须晚于当前时间"), {"deadline": N_("整改期限必须晚于当前时间")})
     item = Rectification(requirement=requirement.strip(), deadline=deadline, required_by_id=actor.id,
                          required_at=now, state=RectificationState.REQUIRED)
     ev.rectification = item
@@ -48,11 +49,11 @@ def submit_rectification_report(item: Rectification, *, report: str, actor: User
     check_version(item, expected_version)
     now = now or utcnow()
     if item.state not in (RectificationState.REQUIRED,):
-        raise EvaluationError("当前不能提交整改报告")
+        raise EvaluationError(N_("当前不能提交整改报告"))
     if now >= item.deadline:
-        raise EvaluationError("整改期限已过，不能再提交整改报告")
+        raise EvaluationError(N_("整改期限已过，不能再提交整改报告"))
     if not report.strip():
-        raise EvaluationError("请填写整改报告", {"report": "请填写整改报告"})
+        raise EvaluationError(N_("请填写整改报告"), {"report": N_("请填写整改报告")})
     item.report, item.reported_at, item.state = report.strip(), now, RectificationState.REPORTED
     item.report_file_id = file.id if file else None
     db.session.flush()
@@ -67,12 +68,12 @@ def recheck_rectification(item: Rectification, *, passed: bool, result: str, act
     check_version(item, expected_version)
     now = now or utcnow()
     if not result.strip():
-        raise EvaluationError("请填写复查意见", {"result": "请填写复查意见"})
+        raise EvaluationError(N_("请填写复查意见"), {"result": N_("请填写复查意见")})
     if item.state == RectificationState.REQUIRED:
         if passed or now < item.deadline:
-            raise EvaluationError("基地尚未提交整改报告；期限届满后方可认定整改未通过")
+            raise EvaluationError(N_("基地尚未提交整改报告；期限届满后方可认定整改未通过"))
     elif item.state != RectificationState.REPORTED:
-        raise EvaluationError("当前不能复查")
+        raise EvaluationError(N_("当前不能复查"))
     item.state = RectificationState.PASSED if passed else RectificationState.FAILED
     item.recheck_result, item.rechecked_by_id, item.rechecked_at = result.strip(), actor.id, now
     db.session.flush()
@@ -87,9 +88,9 @@ def revoke_title(item: Rectification, *, amount_fen: int = 0, reason: str, docum
     None when there is nothing to recover."""
     check_version(item, expected_version)
     if item.state != RectificationState.FAILED:
-        raise EvaluationError("只有整改复查未通过的基地才能撤销称号")
+        raise EvaluationError(N_("只有整改复查未通过的基地才能撤销称号"))
     if not reason.strip():
-        raise EvaluationError("请说明收回资金的原因", {"reason": "请说明收回资金的原因"})
+        raise EvaluationError(N_("请说明收回资金的原因"), {"reason": N_("请说明收回资金的原因")})
     base = item.evaluation.base
     lines = recovery_lines(base)
     recovery = None

@@ -15,6 +15,7 @@ from ..models.types import utcnow
 from . import audit
 from .accounts import create_user
 from .assignment import ReviewError, proposals_for, void_sheet_of
+from ..domain.errors import N_
 
 
 # --- the pool ----------------------------------------------------------------------------------
@@ -33,7 +34,7 @@ class ProfileData:
 def create_reviewer_profile(data: ProfileData, *, actor: User) -> ReviewerProfile:
     """The admin adds an expert to the pool; it becomes a reviewer when the security admin activates it."""
     if db.session.get(Authority, data.home_authority_code) is None:
-        raise ReviewError("请选择专家所属地区（推荐单位）")
+        raise ReviewError(N_("请选择专家所属地区（推荐单位）"))
     code = None
     if data.organisation_uscc and data.organisation_uscc.strip():
         try:
@@ -55,9 +56,9 @@ def activate_reviewer(profile: ReviewerProfile, *, actor: User, username: str, p
                       email: str | None = None) -> User:
     """The security admin creates the reviewer account bound to the profile (separation of duties)."""
     if actor.role != Role.SECADMIN:
-        raise ReviewError("只有安全管理员可以启用评审专家账户")
+        raise ReviewError(N_("只有安全管理员可以启用评审专家账户"))
     if profile.user_id is not None:
-        raise ReviewError("该专家已有账户")
+        raise ReviewError(N_("该专家已有账户"))
     user = create_user(username, Role.REVIEWER, password, actor=actor, display_name=profile.name,
                        authority_code=profile.home_authority_code, email=email)
     link_reviewer_user(profile, user, actor=actor)
@@ -67,7 +68,7 @@ def activate_reviewer(profile: ReviewerProfile, *, actor: User, username: str, p
 def link_reviewer_user(profile: ReviewerProfile, user: User, *, actor: User | None) -> None:
     """Bind an existing reviewer account to a profile and activate it (activation, demo loader)."""
     if user.role != Role.REVIEWER:
-        raise ReviewError("只能绑定评审专家角色的账户")
+        raise ReviewError(N_("只能绑定评审专家角色的账户"))
     profile.user_id = user.id
     profile.state = ReviewerState.ACTIVE
     db.session.flush()
@@ -77,7 +78,7 @@ def link_reviewer_user(profile: ReviewerProfile, user: User, *, actor: User | No
 def set_reviewer_state(profile: ReviewerProfile, state: ReviewerState, *, actor: User) -> None:
     """Take an expert out of the pool (no new assignments) or back in."""
     if state == ReviewerState.ACTIVE and profile.user_id is None:
-        raise ReviewError("该专家尚无账户，须由安全管理员启用")
+        raise ReviewError(N_("该专家尚无账户，须由安全管理员启用"))
     old = profile.state
     profile.state = state
     audit.record("reviewer_state_changed", obj=profile, actor=actor, detail={"from": old.value, "to": state.value})
@@ -112,7 +113,7 @@ def declare_conflict(profile: ReviewerProfile, uscc: str, reason: str, *, actor:
         raise ReviewError(str(e)) from None
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("请说明回避理由")
+        raise ReviewError(N_("请说明回避理由"))
     decl = db.session.scalar(select(ConflictDeclaration).where(ConflictDeclaration.reviewer_id == profile.id,
                                                                ConflictDeclaration.organisation_uscc == code))
     if decl is None:
@@ -146,7 +147,7 @@ def decline_assignment(assignment: Assignment, reason: str, *, actor: User) -> C
 def confirm_no_conflict(assignment: Assignment, *, actor: User) -> None:
     """Blind call: the reviewer saw only the organisation's name and USCC and confirms no conflict."""
     if assignment.state != AssignmentState.ACTIVE:
-        raise ReviewError("该评审任务已不在有效状态")
+        raise ReviewError(N_("该评审任务已不在有效状态"))
     if assignment.no_conflict_confirmed_at is None:
         assignment.no_conflict_confirmed_at = utcnow()
         audit.record("no_conflict_confirmed", obj=assignment, actor=actor)

@@ -29,6 +29,7 @@ from .assignment import ReviewError
 from .criteria import system_of
 from .notify import notice, path_for
 from .run_readiness import SheetShortfall, counted_sheets, missing_sheets
+from ..domain.errors import N_, Message
 
 
 # --- score sheets ------------------------------------------------------------------------------
@@ -45,17 +46,17 @@ def parse_score(text: str, max_points: float) -> int:
     """A typed score → tenths of a point; ValueError (Chinese) unless 0 ≤ score ≤ max in steps of 0.1."""
     raw = (text or "").strip()
     if not _NUMBER.fullmatch(raw):
-        raise ValueError("请输入数字（如 7.5）")
+        raise ValueError(N_("请输入数字（如 7.5）"))
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValueError("请输入数字（如 7.5）") from None
+        raise ValueError(N_("请输入数字（如 7.5）")) from None
     if value > Decimal(repr(float(max_points))):
-        raise ValueError(f"不能超过该指标满分{max_points:g}分")
+        raise ValueError(Message(N_("不能超过该指标满分%(max_points)g分"), max_points=max_points))
     if value * 10 != (value * 10).to_integral_value():
-        raise ValueError("分值以0.1分为单位")
+        raise ValueError(N_("分值以0.1分为单位"))
     if not is_valid_expert_score(float(value), max_points):  # the one rule the ranking engine applies too
-        raise ValueError("分值无效")
+        raise ValueError(N_("分值无效"))
     return int(value * 10)
 
 
@@ -72,7 +73,7 @@ class SheetErrors(ReviewError):
     """Problems with the typed scores, per indicator id ("" for the sheet as a whole)."""
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__("表单有错误，请按提示修改", problems=errors.values(), status=422)
+        super().__init__(N_("表单有错误，请按提示修改"), problems=errors.values(), status=422)
         self.errors = errors
 
 
@@ -97,22 +98,22 @@ def editing_refusal(assignment: Assignment, sheet: ScoreSheet | None, now: datet
     now = now or utcnow()
     call, app = assignment.application.call, assignment.application
     if assignment.state != AssignmentState.ACTIVE:
-        return "该评审任务已不在有效状态"
+        return N_("该评审任务已不在有效状态")
     if call.blind and assignment.no_conflict_confirmed_at is None:
-        return "请先确认与申报单位无利益冲突"
+        return N_("请先确认与申报单位无利益冲突")
     if app.state not in (ApplicationState.UNDER_REVIEW, ApplicationState.SCORED):
-        return f"申报当前状态为“{app.state.label}”，不能评分"
+        return Message(N_("申报当前状态为“%(state)s”，不能评分"), state=Message(app.state.label))
     if sheet is not None and sheet.state == SheetState.SUBMITTED:
-        return "评分表已提交，不能修改"
+        return N_("评分表已提交，不能修改")
     if sheet is not None and sheet.state == SheetState.VOIDED:
-        return "评分表已作废"
+        return N_("评分表已作废")
     if call.review_starts_at is not None and now < ensure_aware(call.review_starts_at):
-        return "评审尚未开始"
+        return N_("评审尚未开始")
     if call.review_ends_at is not None and now >= ensure_aware(call.review_ends_at):
         late_ok = (sheet is not None and sheet.reopened_at is not None) or \
             ensure_aware(assignment.created_at) >= ensure_aware(call.review_ends_at)
         if not late_ok:
-            return "评审期已结束"
+            return N_("评审期已结束")
     return None
 
 
@@ -124,12 +125,12 @@ def _validated(system: CriteriaSystem, data: SheetInput, *, complete: bool) -> d
         if not text:
             values[ind.id] = None
             if complete:
-                errors[ind.id] = f"{ind.title}：请评分"
+                errors[ind.id] = Message(N_("%(title)s：请评分"), title=ind.title)
             continue
         try:
             values[ind.id] = parse_score(text, ind.max)
         except ValueError as e:
-            errors[ind.id] = f"{ind.title}：{e}"
+            errors[ind.id] = Message(N_("%(title)s：%(reason)s"), title=ind.title, reason=e)
     if errors:
         raise SheetErrors(errors)
     return values
@@ -193,12 +194,12 @@ def submit_sheet(assignment: Assignment, data: SheetInput, *, actor: User, expec
 def comment_divergence(sheet: ScoreSheet, text: str, *, actor: User, expected_version: int) -> None:
     """A flagged sheet takes a written comment on the divergence; its scores stay locked."""
     if not sheet.divergence_flagged or sheet.state != SheetState.SUBMITTED:
-        raise ReviewError("该评分表没有需要说明的偏离")
+        raise ReviewError(N_("该评分表没有需要说明的偏离"))
     if sheet.version_id != expected_version:
         raise StaleDataError("stale divergence comment")
     text = (text or "").strip()
     if not text:
-        raise ReviewError("请填写偏离说明")
+        raise ReviewError(N_("请填写偏离说明"))
     sheet.divergence_comment = text
     sheet.updated_at = utcnow()
     audit.record("divergence_commented", obj=sheet, actor=actor)
@@ -266,13 +267,13 @@ class CloseResult:
 def close_review(call: Call, *, actor: User) -> CloseResult:
     """After the review window: judge divergence (≥ 3 sheets) and move the applications to scored."""
     if call.review_ends_at is None:
-        raise ReviewError("该批次未设置评审结束时间")
+        raise ReviewError(N_("该批次未设置评审结束时间"))
     if utcnow() < ensure_aware(call.review_ends_at):
-        raise ReviewError(f"评审期结束（{format_beijing(call.review_ends_at)}）之前不能结束评审")
+        raise ReviewError(N_("评审期结束（%(time)s）之前不能结束评审"), time=format_beijing(call.review_ends_at))
     apps = list(db.session.scalars(select(Application).where(
         Application.call_id == call.id, Application.state == ApplicationState.UNDER_REVIEW).order_by(Application.id)))
     if not apps:
-        raise ReviewError("没有处于专家评审中的申报")
+        raise ReviewError(N_("没有处于专家评审中的申报"))
     for app in apps:
         apply_action(app, Action.CLOSE_REVIEW, actor=actor)
     db.session.flush()
@@ -289,9 +290,9 @@ def reopen_sheet(sheet: ScoreSheet, reason: str, *, actor: User) -> None:
 
     reason = (reason or "").strip()
     if not reason:
-        raise ReviewError("请填写重新开放的理由")
+        raise ReviewError(N_("请填写重新开放的理由"))
     if sheet.state != SheetState.SUBMITTED or sheet.assignment.state != AssignmentState.ACTIVE:
-        raise ReviewError("只能重新开放已提交的有效评分表")
+        raise ReviewError(N_("只能重新开放已提交的有效评分表"))
     sheet.state, sheet.submitted_at = SheetState.DRAFT, None
     sheet.divergence_flagged = False
     sheet.reopened_at, sheet.reopen_reason = utcnow(), reason

@@ -23,6 +23,7 @@ from .evaluation_reports import issued_root, signing_material
 from .criteria import system_of
 from .evaluations import EvaluationError
 from .files import write_atomically
+from ..domain.errors import N_
 
 SIGN_REASON = "绩效评估全国汇总报告出具"
 
@@ -51,7 +52,7 @@ def issue_round_summary(round_: EvaluationRound, *, actor: User | None) -> Round
     _lock_round(round_.id)
     bases, graded, _ = q.graded_totals(round_)
     if graded == 0:
-        raise EvaluationError("该批次尚无商务部审核确定等级的评价，不能出具全国汇总报告")
+        raise EvaluationError(N_("该批次尚无商务部审核确定等级的评价，不能出具全国汇总报告"))
     sequence = (db.session.scalar(select(func.max(RoundSummaryReport.sequence))
                                   .where(RoundSummaryReport.round_id == round_.id)) or 0) + 1
     serial = make_serial(f"{round_.code}-QG", sequence, "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(10)))

@@ -21,6 +21,7 @@ from ..models import Application, Assignment, AssignmentState, Call, Score, Scor
 from .applications import all_figures
 from .criteria import system as criteria_system
 from .run_readiness import REVIEWED_STATES
+from ..domain.errors import N_, Message
 
 
 @dataclass
@@ -176,7 +177,8 @@ def load_inputs(call: Call, *, adjusted: bool = True) -> CallInputs:
         for column, field_id in columns:
             value = values.get(field_id)
             if value is None or isinstance(value, bool):
-                inputs.problems.append(f"申报编号 {app_id} 缺少数据：{system.field(field_id).label}")
+                inputs.problems.append(Message(N_("申报编号 %(app_id)s 缺少数据：%(label)s"),
+                                               app_id=app_id, label=Message(system.field(field_id).label)))
                 continue
             row[column] = float(value)
         inputs.q_values[app_id] = row
@@ -193,7 +195,8 @@ def load_inputs(call: Call, *, adjusted: bool = True) -> CallInputs:
     for a in inputs.app_ids:
         lacking = [j for j in e_ids if j not in by_app.get(a, {})]
         if lacking:
-            inputs.problems.append(f"申报编号 {a} 缺少专家评分：{', '.join(lacking)}")
+            inputs.problems.append(Message(N_("申报编号 %(application)s 缺少专家评分：%(items)s"),
+                                           application=a, items=', '.join(lacking)))
     inputs.raw = {a: by_app.get(a, {}) for a in inputs.app_ids}
     inputs.adjusted = {a: adj_by_app.get(a, {}) for a in inputs.app_ids} if adjusted else None
     return inputs

@@ -20,6 +20,7 @@ from ..domain.workflow import ApplicationState as S
 from ..extensions import db
 from ..models import Application, Assignment, AssignmentState, Call, Organisation, ScoreSheet, SheetState
 from ..models.types import utcnow
+from ..domain.errors import N_, Message
 
 # Applications that went through (or are in) expert review: everything after the formal check.
 REVIEWED_STATES = (S.PASSED, S.UNDER_REVIEW, S.SCORED, S.PROPOSED, S.REJECTED, S.IN_PUBLICITY,
@@ -98,13 +99,15 @@ def review_problems(call: Call, now: datetime | None = None) -> list[str]:
     now = now or utcnow()
     problems = []
     if call.review_ends_at is None or now < call.review_ends_at:
-        problems.append("专家评审尚未结束，评审窗口关闭后才能排名")
+        problems.append(N_("专家评审尚未结束，评审窗口关闭后才能排名"))
     for m in missing_sheets(call):
-        problems.append(f"{m.organisation}（申报编号 {m.application_id}）仅有 {m.submitted} 份已提交评分表，"
-                        f"需 {m.required} 份")
+        problems.append(Message(N_("%(organisation)s（申报编号 %(application_id)s）仅有 %(submitted)s 份已提交评分表，"
+                                   "需 %(required)s 份"), organisation=m.organisation, application_id=m.application_id,
+                                submitted=m.submitted, required=m.required))
     listed: set[int] = set()
     for p in pending_divergence_comments(call):
         if p.application_id not in listed:
             listed.add(p.application_id)
-            problems.append(f"{p.organisation}（申报编号 {p.application_id}）有偏离评分尚待专家说明")
+            problems.append(Message(N_("%(organisation)s（申报编号 %(application_id)s）有偏离评分尚待专家说明"),
+                                    organisation=p.organisation, application_id=p.application_id))
     return problems

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from ..domain.criteria import CriteriaSystem
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 from ..domain.matrix import MatrixError, weights_sha256
 from ..domain.mcda_io import matrix_csv, run_as_json
 from ..domain.ranking import METHODS, RankingError
@@ -42,10 +42,8 @@ METHOD_LABELS = {"weighted-total": "总分法", "topsis": "TOPSIS", "vikor": "VI
 class RunRefused(DomainError, ValueError):
     """A run cannot be made; ``problems`` are Chinese lines (e.g. every application lacking sheets)."""
 
-    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.problems = list(problems)
+    def __init__(self, message: str, problems: Sequence[str] = (), **params: Any) -> None:
+        super().__init__(message, problems, **params)
 
     def __str__(self) -> str:
         return self.message + ("：" + "；".join(self.problems) if self.problems else "")
@@ -84,13 +82,13 @@ def resolve_weights(call: Call, system: CriteriaSystem, category: str,
         try:
             values = (entropy_weights if rule == "entropy" else critic_weights)(ratios)
         except WeightError as exc:
-            raise RunRefused(f"无法按{rule}规则计算权重：{exc}") from exc
+            raise RunRefused(N_("无法按%(rule)s规则计算权重：%(reason)s"), rule=rule, reason=exc) from exc
         return dict(zip(ids, values)), rule, version.id if version else None
     if version is not None:
         weights = version.weights
         lacking = [i for i in ids if i not in weights]
         if lacking:
-            raise RunRefused(f"权重版本 {version.id} 缺少指标：{', '.join(lacking)}")
+            raise RunRefused(N_("权重版本 %(id)s 缺少指标：%(items)s"), id=version.id, items=', '.join(lacking))
         return {i: weights[i] for i in ids}, rule, version.id
     return system.default_weights(category or None), "direct", None
 
@@ -138,11 +136,12 @@ class Cohort:
 
 def _check_scope(call: Call, category: str, method: str) -> None:
     if call.category_codes and category not in call.category_codes:
-        raise RunRefused("该批次分类别排名，请选择类别" if not category else f"该批次没有类别“{category}”")
+        raise RunRefused(N_("该批次分类别排名，请选择类别") if not category else Message(N_("该批次没有类别“%(category)s”"),
+                         category=category))
     if not call.category_codes and category:
-        raise RunRefused("该批次不分类别")
+        raise RunRefused(N_("该批次不分类别"))
     if method not in METHODS:
-        raise RunRefused(f"未知的排名方法：{method}")
+        raise RunRefused(N_("未知的排名方法：%(method)s"), method=method)
 
 
 def rank_cohort(call: Call, inputs: CallInputs, *, category: str = "", method: str | None = None,
@@ -155,11 +154,11 @@ def rank_cohort(call: Call, inputs: CallInputs, *, category: str = "", method: s
     adjusted = call.adjusted_aggregation if adjusted is None else bool(adjusted)
     _check_scope(call, category, method)
     if inputs.problems:
-        raise RunRefused("排名数据不完整", inputs.problems)
+        raise RunRefused(N_("排名数据不完整"), inputs.problems)
     system = inputs.system
     ids, rows = inputs.rows(category, adjusted)
     if not ids:
-        raise RunRefused("该范围内没有参加评审的申报")
+        raise RunRefused(N_("该范围内没有参加评审的申报"))
     weights, rule, version_id = resolve_weights(call, system, category, rows)
     places = cohort_places(call, category)
     text = matrix_csv(system, ids, rows)
@@ -167,7 +166,7 @@ def rank_cohort(call: Call, inputs: CallInputs, *, category: str = "", method: s
         ranked, doc = rank_rows(system, ids, rows, weights, method=method, category=category, places=places,
                             samples=samples, seed=seed)
     except (ScoringInputError, RankingError, MatrixError) as exc:
-        raise RunRefused(f"排名失败：{exc}") from exc
+        raise RunRefused(N_("排名失败：%(reason)s"), reason=exc) from exc
     official = method == call.official_method and adjusted == call.adjusted_aggregation
     return Cohort(category=category, method=method, adjusted=adjusted, official=official, ids=ids,
                   matrix_csv=text, weights=weights, weight_rule=rule, weight_version_id=version_id,
@@ -186,7 +185,7 @@ def run_ranking(call: Call, *, category: str | None = None, method: str | None =
     _check_scope(call, category, method or call.official_method)
     problems = review_problems(call)
     if problems:
-        raise RunRefused("暂不能排名", problems)
+        raise RunRefused(N_("暂不能排名"), problems)
     lock_settings(call, actor=actor)
     inputs = inputs or load_inputs(call, adjusted=True)
     main = rank_cohort(call, inputs, category=category, method=method, adjusted=adjusted, samples=samples,
@@ -198,7 +197,7 @@ def run_ranking(call: Call, *, category: str | None = None, method: str | None =
         _, companion = rank_rows(system, other_ids, other_rows, main.weights, method=main.method, category=category,
                              places=main.places, samples=0, seed=0)
     except (ScoringInputError, RankingError, MatrixError) as exc:
-        raise RunRefused(f"排名失败：{exc}") from exc
+        raise RunRefused(N_("排名失败：%(reason)s"), reason=exc) from exc
     doc = main.doc
     row = RankingRun(
         call_id=call.id, category=category, method=main.method, official=main.official, adjusted=main.adjusted,
@@ -225,7 +224,7 @@ def run_call(call: Call, *, method: str | None = None, adjusted: bool | None = N
     """One stored run per category (or one for a call without categories), inputs read once."""
     problems = review_problems(call)
     if problems:
-        raise RunRefused("暂不能排名", problems)
+        raise RunRefused(N_("暂不能排名"), problems)
     inputs = load_inputs(call, adjusted=True)
     categories = [c for c in call.category_codes if inputs.ids(c)] if call.category_codes else [""]
     return [run_ranking(call, category=c, method=method, adjusted=adjusted, samples=samples, seed=seed,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 from ..domain.evaluation import EvaluationState, RectificationState
 from ..domain.funds import CATEGORY_LABELS, ExpenditureStatus, is_forbidden
 from ..domain.money import format_fen
@@ -37,13 +37,14 @@ def allocation_ban(base: FirstBatchBase) -> str | None:
         select(Rectification.revoked_at).join(Evaluation).where(
             Evaluation.base_id == base.id, Rectification.state == RectificationState.REVOKED).limit(1))
     if revoked is not None:
-        return f"基地“{base.name}”的示范基地称号已被撤销，不再安排中央专项补助资金"
+        return Message(N_("基地“%(name)s”的示范基地称号已被撤销，不再安排中央专项补助资金"), name=base.name)
     latest = db.session.execute(
         select(Evaluation.grade_label, EvaluationRound.title).join(EvaluationRound)
         .where(Evaluation.base_id == base.id, Evaluation.state.in_(RESULT_STATES))
         .order_by(EvaluationRound.year.desc(), Evaluation.id.desc()).limit(1)).first()
     if latest is not None and latest.grade_label == "差":
-        return f"基地“{base.name}”在最近一次绩效评价（{latest.title}）中等级为“差”，不再安排新的中央专项补助资金"
+        return Message(N_("基地“%(name)s”在最近一次绩效评价（%(title)s）中等级为“差”，不再安排新的中央专项补助资金"),
+                       name=base.name, title=latest.title)
     return None
 
 
@@ -55,7 +56,7 @@ def check_allocation_allowed(base: FirstBatchBase, override: AllocationOverride 
     if (override is not None and override.base_id == base.id and override.state == OverrideState.APPROVED
             and override.allocation_id is None and override.decided_by_id not in (None, override.proposed_by_id)):
         return
-    raise SanctionError(f"{ban}。确需下达的，须由一位管理员说明理由提出、另一位管理员批准")
+    raise SanctionError(N_("%(ban)s。确需下达的，须由一位管理员说明理由提出、另一位管理员批准"), ban=ban)
 
 
 # --- the two-admin exception ----------------------------------------------------------------------
@@ -74,7 +75,7 @@ class OverrideData:
 
 def _require_admin(actor: User) -> None:
     if actor.role != Role.ADMIN:
-        raise SanctionError("只有商务部管理员可以办理")
+        raise SanctionError(N_("只有商务部管理员可以办理"))
 
 
 def propose_override(base: FirstBatchBase, data: OverrideData, *, reason: str, actor: User) -> AllocationOverride:
@@ -82,13 +83,13 @@ def propose_override(base: FirstBatchBase, data: OverrideData, *, reason: str, a
     _require_admin(actor)
     ban = allocation_ban(base)
     if ban is None:
-        raise SanctionError("该基地未受限制，可直接下达资金")
+        raise SanctionError(N_("该基地未受限制，可直接下达资金"))
     if not (reason or "").strip():
-        raise SanctionError("例外下达必须说明理由")
+        raise SanctionError(N_("例外下达必须说明理由"))
     if isinstance(data.amount_fen, bool) or not isinstance(data.amount_fen, int) or data.amount_fen <= 0:
-        raise SanctionError("下达金额必须大于零")
+        raise SanctionError(N_("下达金额必须大于零"))
     if not data.document_no.strip():
-        raise SanctionError("请填写下达文号")
+        raise SanctionError(N_("请填写下达文号"))
     item = AllocationOverride(base_id=base.id, year=data.year, amount_fen=data.amount_fen,
                               document_no=data.document_no.strip(), purpose=data.purpose.strip(),
                               period_start=data.period_start, period_end=data.period_end, sanction=ban,
@@ -107,8 +108,8 @@ def approve_override(item: AllocationOverride, *, actor: User) -> Allocation:
 
     _require_admin(actor)
     if not can_approve_override(actor, item):  # the rule the base page asks before offering the button
-        raise SanctionError("该例外下达申请不是待批准状态" if item.state != OverrideState.PENDING
-                            else "例外下达须由另一位管理员批准，提出人不能自己批准")
+        raise SanctionError(N_("该例外下达申请不是待批准状态") if item.state != OverrideState.PENDING
+                            else N_("例外下达须由另一位管理员批准，提出人不能自己批准"))
     item.state, item.decided_by_id, item.decided_at = OverrideState.APPROVED, actor.id, utcnow()
     try:
         allocation = create_allocation(item.base, year=item.year, amount_fen=item.amount_fen,
@@ -128,9 +129,9 @@ def withdraw_override(item: AllocationOverride, *, reason: str, actor: User) -> 
     """The proposer or another admin withdraws a pending exception (with a reason)."""
     _require_admin(actor)
     if not can_withdraw_override(actor, item):
-        raise SanctionError("该例外下达申请不是待批准状态")
+        raise SanctionError(N_("该例外下达申请不是待批准状态"))
     if not (reason or "").strip():
-        raise SanctionError("撤回必须说明理由")
+        raise SanctionError(N_("撤回必须说明理由"))
     item.state, item.decided_by_id, item.decided_at = OverrideState.WITHDRAWN, actor.id, utcnow()
     db.session.flush()
     audit.record("allocation_override_withdrawn", obj=item, actor=actor, detail={"reason": reason.strip()})
@@ -192,7 +193,7 @@ def record_itemised_recovery(base: FirstBatchBase, lines: list[RecoveryLine], *,
     from .funds_ledger import record_recovery
 
     if isinstance(other_fen, bool) or not isinstance(other_fen, int) or other_fen < 0:
-        raise SanctionError("其他收回金额不能为负数")
+        raise SanctionError(N_("其他收回金额不能为负数"))
     if other_fen:
         lines = [*lines, RecoveryLine("other", other_fen, label="其他应收回资金")]
     total = sum(line.amount_fen for line in lines)

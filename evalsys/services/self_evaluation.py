@@ -16,6 +16,7 @@ from .criteria import system_of
 from .evaluations import (EvaluationError, _transition, fund_prefill, input_fields, operator_unit, stored_value,
                           stored_values, values_of)
 from .versioning import check_version
+from ..domain.errors import N_
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ def save_self_evaluation(ev: Evaluation, data: SelfEvaluationInput, *, actor: Us
     """Save the operator's figures and narratives (draft only); bad figures raise per field."""
     check_version(ev, expected_version)
     if ev.state not in rules.OPERATOR_EDITABLE:
-        raise EvaluationError("自评已提交，不能再修改")
+        raise EvaluationError(N_("自评已提交，不能再修改"))
     system = system_of(ev.round)
     prefill = fund_prefill(ev.base, ev.round.year)
     prefilled = prefill.as_fields() if prefill else {}
@@ -43,7 +44,7 @@ def save_self_evaluation(ev: Evaluation, data: SelfEvaluationInput, *, actor: Us
         except FigureError as e:
             errors[f.id] = str(e)
     if errors:
-        raise EvaluationError("请更正标出的数据", errors)
+        raise EvaluationError(N_("请更正标出的数据"), errors)
     existing = values_of(ev)
     for f in input_fields(system):
         value = parsed[f.id]
@@ -81,7 +82,7 @@ def figure_form_values(ev: Evaluation, system: CriteriaSystem) -> dict[str, str]
 def attach_evidence(ev: Evaluation, stored: StoredFile, label: str, *, actor: User) -> EvaluationAttachment:
     """Attach an evidence file to the self-evaluation (draft only)."""
     if ev.state not in rules.OPERATOR_EDITABLE:
-        raise EvaluationError("自评已提交，不能再添加佐证材料")
+        raise EvaluationError(N_("自评已提交，不能再添加佐证材料"))
     item = EvaluationAttachment(file_id=stored.id, label=label.strip()[:200] or stored.original_name,
                                 uploaded_by_id=actor.id)
     ev.attachments.append(item)
@@ -97,12 +98,12 @@ def submit_self_evaluation(ev: Evaluation, *, actor: User, expected_version: int
     check_version(ev, expected_version)
     now = now or utcnow()
     if now >= ev.round.self_deadline:
-        raise EvaluationError("自评截止时间已过，不能提交")
+        raise EvaluationError(N_("自评截止时间已过，不能提交"))
     system = system_of(ev.round)
     values = stored_values(ev, system)
     missing = [f.label for f in input_fields(system) if f.id not in values]
     missing += [f"{g.title}自评说明" for g in system.groups if not (ev.narratives or {}).get(g.id)]
     if missing:
-        raise EvaluationError("以下内容尚未填写：" + "、".join(missing))
+        raise EvaluationError(N_("以下内容尚未填写：%(items)s"), items="、".join(missing))
     _transition(ev, EvalAction.SUBMIT_SELF, Party.OPERATOR, operator_unit(ev), actor)
     ev.self_submitted_at = now

@@ -17,7 +17,7 @@ from ..models.types import utcnow
 from . import audit
 from .files import store_upload
 from .notify import notify_authority, path_for
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 
 class SummaryError(DomainError, ValueError):
@@ -40,7 +40,7 @@ def is_late(collection: SummaryCollection, at: datetime) -> bool:
 def open_collection(year: int, due_date: date, *, title: str | None, actor: User) -> SummaryCollection:
     """Open the collection of a year's summaries (one per year)."""
     if db.session.scalar(select(SummaryCollection.id).where(SummaryCollection.year == year)):
-        raise SummaryError(f"{year}年度的工作总结征集已存在")
+        raise SummaryError(N_("%(year)s年度的工作总结征集已存在"), year=year)
     collection = SummaryCollection(year=year, due_date=due_date, created_by_id=actor.id,
                                    title=title or f"{year}年度电子商务工作总结")
     db.session.add(collection)
@@ -56,7 +56,7 @@ def open_collection(year: int, due_date: date, *, title: str | None, actor: User
 def submit_summary(collection: SummaryCollection, upload, *, actor: User) -> SummarySubmission:
     """An authority uploads its summary (PDF, same upload rules); after the due date it is marked late."""
     if actor.authority_code is None:
-        raise SummaryError("只有地方商务主管部门可以报送工作总结")
+        raise SummaryError(N_("只有地方商务主管部门可以报送工作总结"))
     stored = store_upload(upload, purpose="work_summary", actor_id=actor.id, allowed=("pdf",))
     now = utcnow()
     row = SummarySubmission(collection_id=collection.id, authority_code=actor.authority_code, file_id=stored.id,

@@ -26,7 +26,7 @@ from ..models.totp import RecoveryCode, TotpCredential
 from ..models.types import utcnow
 from . import audit
 from .auth import register_failure
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, N_
 
 #: The roles that may (and, with REQUIRE_TOTP, must) use a second factor.
 TOTP_ROLES = frozenset({Role.ADMIN, Role.SECADMIN, Role.AUDITOR, Role.AUTHORITY})
@@ -57,7 +57,7 @@ def _decrypt(token: str) -> str:
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as e:  # the key changed: the account must be reset by the security admin
-        raise TotpError("两步验证密钥无法解密，请联系安全管理员重置两步验证") from e
+        raise TotpError(N_("两步验证密钥无法解密，请联系安全管理员重置两步验证")) from e
 
 
 def _recovery_hash(code: str) -> str:
@@ -103,10 +103,10 @@ def recovery_codes_left(user: User) -> int:
 def start_enrolment(user: User) -> TotpCredential:
     """Create (or renew) the pending secret; refused once a second factor is confirmed."""
     if not eligible(user):
-        raise TotpError("该角色不使用两步验证")
+        raise TotpError(N_("该角色不使用两步验证"))
     cred = credential_of(user)
     if cred is not None and cred.is_confirmed:
-        raise TotpError("已启用两步验证；如需更换设备，请联系安全管理员重置")
+        raise TotpError(N_("已启用两步验证；如需更换设备，请联系安全管理员重置"))
     secret = pyotp.random_base32()
     if cred is None:
         cred = TotpCredential(user_id=user.id, secret_encrypted=_encrypt(secret))
@@ -180,12 +180,12 @@ def confirm_enrolment(user: User, code: str) -> list[str]:
     """Confirm the pending secret with a code; returns the new recovery codes (shown once, stored hashed)."""
     cred = credential_of(user)
     if cred is None or cred.is_confirmed:
-        raise TotpError("没有待确认的两步验证设置，请重新开始")
+        raise TotpError(N_("没有待确认的两步验证设置，请重新开始"))
     now = utcnow()
     step = _matching_step(_decrypt(cred.secret_encrypted), normalise(code), now)
     if step is None:
         audit.record_security("totp_enrolment_code_refused", actor=user, obj=user, outcome="failure")
-        raise TotpError("验证码不正确，请核对手机时间后输入验证器显示的6位数字")
+        raise TotpError(N_("验证码不正确，请核对手机时间后输入验证器显示的6位数字"))
     cred.confirmed_at = now
     cred.last_used_step = step  # the confirming code cannot be replayed at login
     codes = _new_recovery_codes(user)
@@ -197,9 +197,9 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New recovery codes (the old ones stop working), after a fresh TOTP code."""
     cred = credential_of(user)
     if cred is None or not cred.is_confirmed:
-        raise TotpError("尚未启用两步验证")
+        raise TotpError(N_("尚未启用两步验证"))
     if _consume_totp(cred, user, normalise(code)) != "ok":
-        raise TotpError("验证码不正确或已被使用，请输入新的验证码")
+        raise TotpError(N_("验证码不正确或已被使用，请输入新的验证码"))
     codes = _new_recovery_codes(user)
     audit.record("totp_recovery_codes_regenerated", obj=user, actor=user,
                  detail={"recovery_codes": len(codes)})

@@ -27,7 +27,7 @@ from ..models.types import utcnow
 from . import audit
 from .files import store_bytes
 from .notify import notify_authority, notify_organisation, path_for
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, Message, N_
 
 MAX_IMAGES = 6
 MAX_IMAGE_BYTES = 5 * 1024 * 1024  # per uploaded image, before re-encoding
@@ -70,7 +70,7 @@ def reencode_image(data: bytes, *, max_bytes: int = MAX_IMAGE_BYTES) -> tuple[by
     except UploadRejected:
         raise
     except Exception as exc:  # Pillow raises many types for corrupt data
-        raise UploadRejected("image_unreadable", "图片文件已损坏或格式不正确") from exc
+        raise UploadRejected("image_unreadable", N_("图片文件已损坏或格式不正确")) from exc
     img.thumbnail((MAX_EDGE, MAX_EDGE))
     out = io.BytesIO()
     if kind.kind == "jpeg":
@@ -94,7 +94,7 @@ def approved_applications(organisation_id: int) -> list[Application]:
 def _check_text(text: CaseText) -> CaseText:
     title, summary, body = text.title.strip(), text.summary.strip(), text.body.strip()
     if not title or not summary or not body:
-        raise CaseError("请填写标题、摘要和正文")
+        raise CaseError(N_("请填写标题、摘要和正文"))
     return CaseText(title, summary, body)
 
 
@@ -102,12 +102,13 @@ def _add_images(case: TypicalCase, images: Sequence[ImageUpload], actor: User) -
     existing = db.session.scalar(select(func.count(TypicalCaseImage.id)).where(TypicalCaseImage.case_id == case.id))
     images = [i for i in images if i.data]
     if existing + len(images) > MAX_IMAGES:
-        raise CaseError(f"每个案例最多 {MAX_IMAGES} 张图片")
+        raise CaseError(N_("每个案例最多 %(count)s 张图片"), count=MAX_IMAGES)
     for n, upload in enumerate(images, start=existing):
         try:
             data, mime, ext = reencode_image(upload.data)
         except UploadRejected as exc:
-            raise CaseError(f"图片“{upload.filename or n + 1}”：{exc.message}") from None
+            raise CaseError(N_("图片“%(image)s”：%(reason)s"),
+                            image=upload.filename or n + 1, reason=exc.text) from None
         stored = store_bytes(data, f"案例{case.id}-图{n + 1}{ext}", mime, purpose="case_image", actor_id=actor.id)
         db.session.add(TypicalCaseImage(case_id=case.id, file_id=stored.id, position=n))
     db.session.flush()
@@ -116,9 +117,9 @@ def _add_images(case: TypicalCase, images: Sequence[ImageUpload], actor: User) -
 def submit_case(app: Application, text: CaseText, images: Sequence[ImageUpload], *, actor: User) -> TypicalCase:
     """An approved base or enterprise submits a case; its authority is told."""
     if actor.role != Role.APPLICANT or actor.organisation_id != app.organisation_id:
-        raise CaseError("只能为本单位提交典型案例")
+        raise CaseError(N_("只能为本单位提交典型案例"))
     if app.state != S.APPROVED:
-        raise CaseError("只有已公布入选的示范基地或示范企业可以提交典型案例")
+        raise CaseError(N_("只有已公布入选的示范基地或示范企业可以提交典型案例"))
     text = _check_text(text)
     case = TypicalCase(application_id=app.id, organisation_id=app.organisation_id, authority_code=app.authority_code,
                        title=text.title, summary=text.summary, body=text.body, state=CaseState.SUBMITTED,
@@ -136,9 +137,9 @@ def resubmit_case(case: TypicalCase, text: CaseText, images: Sequence[ImageUploa
                   expected_version: int) -> None:
     """Correct a returned case and submit it again (its authority reviews it from the start)."""
     if actor.role != Role.APPLICANT or actor.organisation_id != case.organisation_id:
-        raise CaseError("只能修改本单位的典型案例")
+        raise CaseError(N_("只能修改本单位的典型案例"))
     if case.state != CaseState.RETURNED:
-        raise CaseError("只有被退回的案例可以修改后重新提交")
+        raise CaseError(N_("只有被退回的案例可以修改后重新提交"))
     if expected_version != case.version_id:
         raise StaleDataError("stale case form")
     text = _check_text(text)
@@ -155,7 +156,7 @@ def resubmit_case(case: TypicalCase, text: CaseText, images: Sequence[ImageUploa
 def _return(case: TypicalCase, reason: str, actor: User) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CaseError("退回必须填写理由")
+        raise CaseError(N_("退回必须填写理由"))
     case.state, case.return_reason = CaseState.RETURNED, reason
     audit.record("case.returned", obj=case, actor=actor, detail={"reason": reason, "role": actor.role.value})
     notify_organisation(case.organisation_id, N_("典型案例《%(title)s》被退回（%(unit)s）。理由：%(reason)s"),
@@ -166,9 +167,9 @@ def _return(case: TypicalCase, reason: str, actor: User) -> None:
 def authority_decide(case: TypicalCase, *, approve: bool, reason: str | None, actor: User) -> None:
     """The authority of the case's jurisdiction approves it (on to the ministry) or returns it."""
     if actor.role != Role.AUTHORITY or actor.authority_code != case.authority_code:
-        raise CaseError("只能审核本地区的典型案例")
+        raise CaseError(N_("只能审核本地区的典型案例"))
     if case.state != CaseState.SUBMITTED:
-        raise CaseError(f"案例当前状态为“{case.state.label}”，不能审核")
+        raise CaseError(N_("案例当前状态为“%(state)s”，不能审核"), state=Message(case.state.label))
     if not approve:
         _return(case, reason or "", actor)
         return
@@ -179,9 +180,9 @@ def authority_decide(case: TypicalCase, *, approve: bool, reason: str | None, ac
 def admin_decide(case: TypicalCase, *, approve: bool, reason: str | None, actor: User) -> None:
     """The ministry publishes a case its authority approved, or returns it."""
     if actor.role != Role.ADMIN:
-        raise CaseError("只有商务部管理员可以发布案例")
+        raise CaseError(N_("只有商务部管理员可以发布案例"))
     if case.state != CaseState.AUTHORITY_APPROVED:
-        raise CaseError(f"案例当前状态为“{case.state.label}”，不能发布")
+        raise CaseError(N_("案例当前状态为“%(state)s”，不能发布"), state=Message(case.state.label))
     if not approve:
         _return(case, reason or "", actor)
         return

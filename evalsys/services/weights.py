@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import User, WeightVersion
 from . import audit
 from .criteria import system as criteria_system
+from ..domain.errors import Message
 
 __all__ = ["WeightSetError", "compare_versions", "create_weight_version", "default_values",
            "get_weight_version", "latest_weight_version", "version_values", "weight_versions"]
@@ -46,7 +47,7 @@ class Comparison:
 
 def _check_category(system: CriteriaSystem, category: str) -> str:
     if category and category not in {c.code for c in system.categories}:
-        raise WeightSetError({"category": f"指标体系中没有类别“{category}”"})
+        raise WeightSetError({"category": Message(N_("指标体系中没有类别“%(category)s”"), category=category)})
     return category
 
 
@@ -74,15 +75,15 @@ def create_weight_version(system: CriteriaSystem, *, category: str = "", rule: s
     try:
         if rule == "direct":
             if values is None:
-                raise WeightSetError({"": "直接设定权重须给出每个计分指标的权重"})
+                raise WeightSetError({"": N_("直接设定权重须给出每个计分指标的权重")})
             weights = check_direct(system, values)
         elif rule == "ahp":
             if ahp_matrix is None:
-                raise WeightSetError({"": "层次分析法须给出判断矩阵"})
+                raise WeightSetError({"": N_("层次分析法须给出判断矩阵")})
             outcome = ahp_group_weights(system, ahp_matrix, category or None)
             weights = outcome.values
         elif rule not in RULES:
-            raise WeightSetError({"rule": f"未知的权重规则“{rule}”"})
+            raise WeightSetError({"rule": Message(N_("未知的权重规则“%(rule)s”"), rule=rule)})
     except WeightSetError as exc:
         problems.update(exc.by_field)
         cr = exc.cr
@@ -150,7 +151,7 @@ def compare_versions(a: WeightVersion | None, b: WeightVersion | None, *,
     if system is None:
         row = a or b
         if row is None:
-            raise WeightSetError({"": "请选择要比较的版本"})
+            raise WeightSetError({"": N_("请选择要比较的版本")})
         system = criteria_system(row.criteria_id, row.criteria_version)
     sys_ = system
 
@@ -158,9 +159,10 @@ def compare_versions(a: WeightVersion | None, b: WeightVersion | None, *,
         if row is None:
             return default_values(sys_, _check_category(sys_, category))
         if (row.criteria_id, row.criteria_version) != (sys_.id, sys_.version):
-            raise WeightSetError({"": "只能比较同一指标体系版本的权重"})
+            raise WeightSetError({"": N_("只能比较同一指标体系版本的权重")})
         if row.rule in ("entropy", "critic"):
-            raise WeightSetError({"": f"版本 {row.number} 采用{RULE_LABELS[row.rule]}，权重随每次排名计算，无法比较"})
+            raise WeightSetError({"": Message(N_("版本 %(number)s 采用%(rule)s，权重随每次排名计算，无法比较"),
+                                              number=row.number, rule=Message(RULE_LABELS[row.rule]))})
         return version_values(row)
 
     return Comparison(a, b, compare(sys_, values(a, a_category), values(b, b_category)))

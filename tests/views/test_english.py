@@ -188,7 +188,8 @@ def _unmarked_flash_texts() -> list[str]:
 
 def test_flash_messages_written_in_the_code_are_translated():
     """A confirmation the code writes (flash) is marked for the catalogue, so it is English in English mode.
-    Refusal messages that come from the domain and services are passed on as they are (they are Chinese)."""
+    Refusal messages that come from the domain and services are marked templates, translated where they are
+    shown (tests/views/test_english_refusals.py, tests/domain/test_error_messages.py)."""
     assert _unmarked_flash_texts() == []
 
 

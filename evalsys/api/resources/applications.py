@@ -3,11 +3,13 @@ same services, quota guard and letter requirement as the web, idempotent under I
 from __future__ import annotations
 
 from flask import abort
+from flask_babel import gettext
 
 from ...domain import figures as fig
 from ...domain.workflow import TransitionError
 from ...errors import STALE_MESSAGE
 from ...extensions import db
+from ...i18n import refusal_text
 from ...models import Application, Role
 from ...permissions import can_view_application
 from ...services import applications as svc
@@ -74,13 +76,13 @@ def _decide(app_id: int, args: dict, service, **kwargs) -> dict:
     app = load(app_id)
     version = args.get("version")
     if version is not None and version != app.version_id:
-        raise ApiProblem(409, STALE_MESSAGE, kind="stale")
+        raise ApiProblem(409, gettext(STALE_MESSAGE), kind="stale")
     try:
         service(app, actor=current_api_user(), **kwargs)
         db.session.flush()
-    except TransitionError as e:
-        raise ApiProblem(409, e.message, kind="transition-refused") from None
-    except (ApplicationError, PermissionError) as e:
+    except (TransitionError, ApplicationError) as e:
+        raise ApiProblem(409, refusal_text(e), kind="transition-refused") from None
+    except PermissionError as e:
         raise ApiProblem(409, str(e), kind="transition-refused") from None
     return detail(app)
 

@@ -7,6 +7,7 @@ from flask import abort
 from sqlalchemy import select
 
 from ...extensions import db
+from ...i18n import refusal_text, translated
 from ...models import Allocation, Expenditure, FirstBatchBase, Role
 from ...permissions import can_operate_base, can_view_base
 from ...services import funds, funds_query
@@ -107,8 +108,8 @@ def record_expenditure(form, files, code: str, allocation_id: int):
     problems_found = funds_ledger.input_errors(allocation.id, data)
     if problems_found:
         first = problems_found[0]
-        raise ApiProblem(422, first.message, kind="validation-error",
-                         errors={first.field or "_": [first.message]})
+        message = translated(first.message)
+        raise ApiProblem(422, message, kind="validation-error", errors={first.field or "_": [message]})
     voucher = None
     upload = files.get("voucher")
     try:
@@ -116,8 +117,10 @@ def record_expenditure(form, files, code: str, allocation_id: int):
             voucher = store_upload(upload, purpose="voucher", actor_id=user.id, allowed=VOUCHER_KINDS)
         entry = funds_ledger.record_expenditure(allocation, data, voucher=voucher, actor=user)
     except UploadRejected as e:
-        raise ApiProblem(422, e.message, kind="upload-rejected", errors={"voucher": [e.message]}) from None
+        message = refusal_text(e)
+        raise ApiProblem(422, message, kind="upload-rejected", errors={"voucher": [message]}) from None
     except funds.FundsError as e:
-        raise ApiProblem(409, e.message, kind="refused",
-                         errors={e.field: [e.message]} if e.field else None) from None
+        message = refusal_text(e)
+        raise ApiProblem(409, message, kind="refused",
+                         errors={e.field: [message]} if e.field else None) from None
     return expenditure_item(entry), 201

@@ -17,6 +17,7 @@ from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
 from ...services import decision_query as dq
+from ...i18n import refusal_text
 from ..common.decisions import load_call, publicity_rows
 from ..common.feedback import flash_form_errors
 
@@ -32,7 +33,7 @@ def _cohort_forms(call: Call) -> list[dict]:
         try:
             run, expected = dec.expected_candidates(call, category)
         except dec.DecisionError as exc:
-            cohorts.append({"category": category, "label": label, "problem": str(exc)})
+            cohorts.append({"category": category, "label": label, "problem": refusal_text(exc)})
             continue
         form = ProposalForm(prefix=f"p-{category or 'all'}", data={"category": category, "applications": expected})
         rows = [(int(r["id"]), r["rank"], r["score"], names.get(int(r["id"]), ("?", ""))) for r in

@@ -12,7 +12,8 @@ from ...domain.timeutil import parse_beijing
 from ...extensions import db
 from ...forms.base import name_options, options
 from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
-from ...i18n import in_language
+from ...domain.errors import text_of
+from ...i18n import in_language, translated
 from ...listing import list_control, year_filter
 from ...models import EvaluationAttachment, Role
 from ...pagination import paginate
@@ -196,7 +197,7 @@ def evaluation_revoke(evaluation_id: int):
     try:
         amount = parse_yuan(form.amount.data) if (form.amount.data or "").strip() else 0
     except MoneyError as e:
-        abort(400, description=str(e))
+        abort(400, description=translated(text_of(e)))
     rect.revoke_title(ev.rectification, amount_fen=amount, reason=form.reason.data,
                       document_no=form.document_no.data or "", actor=current_user._get_current_object(),
                       expected_version=expected_version(form))

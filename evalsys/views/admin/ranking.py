@@ -77,7 +77,7 @@ def ranking_settings(code: str):
     if request.method == "GET" or not form.validate_on_submit():
         return page([], 200 if request.method == "GET" else 400)
     if str(call.version_id) != (form.version.data or ""):
-        return page([STALE_MESSAGE], 409)
+        return page([gettext(STALE_MESSAGE)], 409)
     refused = attempt(lambda: change_ranking_settings(call, method=form.official_method.data,
                                                       weights=form.weights.data,
                                                       adjusted=bool(form.adjusted_aggregation.data),

@@ -9,6 +9,7 @@ from flask_login import current_user
 from ...boundary import attempt, refusal_returns_to
 from ...domain.workflow import ApplicationState
 from ...extensions import db
+from ...i18n import translated
 from ...forms.base import name_options, options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
 from ...models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet
@@ -134,7 +135,7 @@ def review_assign(code: str):
     if result.plan.balanced:
         flash(text + gettext("专家工作量均衡：每人%(lo)s–%(hi)s件。", lo=lo, hi=hi), "success")
     else:
-        flash(text + result.plan.explanation, "warning")
+        flash(text + translated(result.plan.explanation), "warning")
     return redirect(url_for("admin.review_call", code=code))
 
 

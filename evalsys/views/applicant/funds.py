@@ -86,7 +86,7 @@ def funds_new_entry(allocation_id: int):
 
         refused = attempt(record)
         if isinstance(refused.error, form_tokens.FormAlreadySubmitted):
-            flash(refused.error.message, "info")
+            flash(refused.lines[0], "info")
             if refused.error.object_id is not None:
                 return redirect(url_for("applicant.funds_entry", entry_id=refused.error.object_id))
             return redirect(url_for("applicant.funds_base", base_id=allocation.base_id))

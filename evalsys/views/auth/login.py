@@ -42,7 +42,7 @@ def login():
         result = authenticate(form.username.data, form.password.data, ip=request.remote_addr,
                               needs_second_factor=needs_second_factor)
         if result.user is None:
-            flash(LOGIN_FAILED_MESSAGE, "danger")
+            flash(gettext(LOGIN_FAILED_MESSAGE), "danger")
             return render_template("auth/login.html", form=form), 200
         nxt = request.args.get("next")
         restored = session.get("stash_notice")

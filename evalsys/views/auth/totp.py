@@ -51,7 +51,7 @@ def _no_store(response):
 def _refuse(user, event: str):
     audit.record_security(event, actor=user, outcome="failure", detail={"step": "second_factor"})
     clear_pending()
-    flash(LOGIN_FAILED_MESSAGE, "danger")
+    flash(gettext(LOGIN_FAILED_MESSAGE), "danger")
     return redirect(url_for("auth.login"))
 
 
@@ -76,7 +76,7 @@ def login_code():
         if not check.ok:
             if check.locked:
                 clear_pending()
-                flash(LOGIN_FAILED_MESSAGE, "danger")
+                flash(gettext(LOGIN_FAILED_MESSAGE), "danger")
                 return redirect(url_for("auth.login"))
             form.code.errors = [BAD_CODE_MESSAGE]
             return render_template("auth/login_code.html", form=form), 200

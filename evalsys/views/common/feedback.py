@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from flask import flash
-from flask_babel import gettext
+
+from ...i18n import translated
 
 
 def form_problems(form) -> list[str]:
@@ -14,4 +15,4 @@ def flash_form_errors(form, default: str | None = None) -> None:
     """Flash each of a refused form's errors (or `default` when it names none) for the page it returns to; the
     forms' messages are catalogue entries (N_), shown in the reader's language."""
     for line in form_problems(form) or ([default] if default else []):
-        flash(gettext(line), "danger")
+        flash(translated(line), "danger")
