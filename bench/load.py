@@ -135,11 +135,10 @@ def run_mix(port: int, username: str | None, paths: list[str], clients: int, sec
             "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
 
 
-def serve(app_spec: str, port: int, workers: int, threads: int, env: dict, cwd: Path) -> subprocess.Popen:
-    """gunicorn on 127.0.0.1:port (threads > 1: threaded workers, as in production); returns once it answers."""
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-                            cwd=cwd, env=env, start_new_session=True)
+def serve(app_spec: str, port: int, workers: int, env: dict, cwd: Path) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:port; returns once it answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+                             "--log-level", "warning", app_spec], cwd=cwd, env=env, start_new_session=True)
     for _ in range(100):
         try:
             c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
@@ -163,8 +162,6 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("GUNICORN_THREADS", 4)),
-                        help="threads per worker, as scripts/start-production.sh serves (GUNICORN_THREADS, default 4)")
     parser.add_argument("--port", type=int, default=18431)
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--mixes", default=",".join(MIXES))
@@ -175,12 +172,12 @@ def main() -> None:
     bare_dir = Path(tempfile.mkdtemp(prefix="evalsys-bare-"))
     (bare_dir / "bare.py").write_text(BARE_APP, encoding="utf-8")
     results: dict[str, dict] = {}
-    server = serve("bare:app", args.port, args.workers, args.threads, env, bare_dir)
+    server = serve("bare:app", args.port, args.workers, env, bare_dir)
     try:
         results["bare"] = run_mix(args.port, None, ["/"], args.clients, args.seconds, args.max_requests)
     finally:
         stop_server(server)
-    server = serve("evalsys:create_app()", args.port, args.workers, args.threads, env, ROOT)
+    server = serve("evalsys:create_app()", args.port, args.workers, env, ROOT)
     try:
         for name in args.mixes.split(","):
             username, paths = MIXES[name]
@@ -193,7 +190,7 @@ def main() -> None:
         r["ratio"] = round(r["rps"] / bare, 3)
         print(f"{name:<10} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7} "
               f"{100 * r['ratio']:>7.1f}%")
-    print(json.dumps({"clients": args.clients, "workers": args.workers, "threads": args.threads, "seconds": args.seconds,
+    print(json.dumps({"clients": args.clients, "workers": args.workers, "seconds": args.seconds,
                       "loadavg": os.getloadavg(), "results": results}, ensure_ascii=False))
 
 

@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export EVALSYS_ENV_NAME=production
 flask --app evalsys check-deploy
-exec gunicorn --workers "${WEB_CONCURRENCY:-4}" --threads "${GUNICORN_THREADS:-4}" --bind "${BIND:-127.0.0.1:8000}" \
+exec gunicorn --workers "${WEB_CONCURRENCY:-4}" --bind "${BIND:-127.0.0.1:8000}" \
   --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "evalsys:create_app()"
