@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState, is_open_for_applications
 from ..extensions import db
@@ -46,6 +47,9 @@ def own_applications(organisation_id: int | None, lq: ListQuery) -> Select:
     """One organisation's applications matching the search (call title or code, application number) and ?state=;
     by default newest first. Only its own: the search narrows within them."""
     stmt = (select(Application).join(Call, Call.id == Application.call_id)
+            # the list shows the call, the state and the number: not the figures, the narrative or the
+            # organisation (the reader's own)
+            .options(defer(Application.figures), defer(Application.narrative), lazyload(Application.organisation))
             .where(Application.organisation_id == organisation_id))
     if lq.q:
         stmt = stmt.where(or_(Call.title.icontains(lq.q, autoescape=True), Call.code.icontains(lq.q, autoescape=True),
