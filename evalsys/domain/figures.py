@@ -6,6 +6,7 @@ fractions and plain numbers (domain.md §7); only that last step produces floats
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
@@ -105,17 +106,18 @@ def display(field: Field, stored: Any) -> str:
     return str(stored)
 
 
-def display_human(field: Field, stored: Any) -> str:
-    """The stored value for reading: units, Chinese yes/no, thousands separators."""
+def display_human(field: Field, stored: Any, tr: Callable[[str], str] = str) -> str:
+    """The stored value for reading: units, yes/no, thousands separators; `tr` gives the words (units, yes and
+    no) in the reader's language, Chinese by default."""
     from .units import NUMERIC_KINDS, format_stored  # units builds on this module
 
     if stored is None:
         return "—"
     if field.kind == "boolean":
-        return "是" if stored else "否"
+        return tr("是" if stored else "否")
     if field.kind in NUMERIC_KINDS:
-        return format_stored(field, stored)
-    return f"{stored} {field.unit}".strip()
+        return format_stored(field, stored, tr)
+    return f"{stored} {tr(field.unit) if field.unit else ''}".strip()
 
 
 def export_value(field: Field, stored: Any) -> Any:

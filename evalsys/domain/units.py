@@ -16,6 +16,7 @@ that is the only place the scale is applied. Pure Python; no floats are stored.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -117,8 +118,9 @@ def matrix_to_human(field: Field, value: float | None) -> Decimal | None:
     return number.quantize(Decimal(1).scaleb(-PRINT_PLACES.get(field.kind, 4)), rounding=ROUND_HALF_UP)
 
 
-def format_number(field: Field, number: Decimal | None) -> str:
-    """The one printed form of a number in people's units: grouped, with its unit ("3.1 元/元")."""
+def format_number(field: Field, number: Decimal | None, tr: Callable[[str], str] = str) -> str:
+    """The one printed form of a number in people's units: grouped, with its unit ("3.1 元/元"); `tr` gives the
+    unit in the reader's language (the digits are the same in every language)."""
     if number is None:
         return "—"
     places = PRINT_PLACES.get(field.kind)
@@ -127,22 +129,22 @@ def format_number(field: Field, number: Decimal | None) -> str:
     else:
         text = f"{number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP):,f}"
     unit = unit_label(field)
-    return f"{text}%" if unit == "%" else f"{text} {unit}".strip()
+    return f"{text}%" if unit == "%" else f"{text} {tr(unit) if unit else ''}".strip()
 
 
-def format_stored(field: Field, stored: Any) -> str:
+def format_stored(field: Field, stored: Any, tr: Callable[[str], str] = str) -> str:
     """A figure's storage value printed (pages, PDF)."""
-    return format_number(field, human_value(field, stored))
+    return format_number(field, human_value(field, stored), tr)
 
 
-def format_plan(field: Field, value: int | None) -> str:
+def format_plan(field: Field, value: int | None, tr: Callable[[str], str] = str) -> str:
     """A plan target's integer printed (pages, PDF)."""
-    return format_number(field, plan_human(field, value))
+    return format_number(field, plan_human(field, value), tr)
 
 
-def format_matrix(field: Field, value: float | None) -> str:
+def format_matrix(field: Field, value: float | None, tr: Callable[[str], str] = str) -> str:
     """A scored value printed (the report's indicator table)."""
-    return format_number(field, matrix_to_human(field, value))
+    return format_number(field, matrix_to_human(field, value), tr)
 
 
 def parse_printed(field: Field, text: str) -> Decimal:

@@ -255,3 +255,45 @@ def test_publicity_pdf_in_the_readers_language(app, client):
         assert label in text, label
     assert "Publicity period" not in text
     assert f"{data['code']}-公示名单.pdf" in unquote(r.headers["Content-Disposition"])
+
+
+def test_figures_carry_their_units_and_yes_no_in_the_readers_language(app, client):
+    """An application's figures: the same digits in both languages, the unit and yes/no in the reader's."""
+    import json
+
+    from tests.factories import make_application, make_call
+
+    with app.app_context():
+        org = make_org(name="Unit Reader Ltd")
+        make_user(Role.APPLICANT, username="unit-reader", organisation=org, commit=False)
+        application = make_application(make_call(), org)
+        system = system_of(application)
+        money = next(f for f in system.fields if f.kind == "money" and f.unit == "元" and not f.derived
+                     and f.source != "plan")
+        flag = next((f for f in system.fields if f.kind == "boolean" and not f.derived), None)
+        values = {money.id: 123456789}
+        if flag is not None:
+            values[flag.id] = True
+        application.figures = json.dumps(values)
+        app_id = application.id
+        db.session.commit()
+    login(client, "unit-reader")
+    client.set_cookie("lang", "en")
+    page = html.unescape(client.get(f"/applicant/applications/{app_id}").get_data(as_text=True))
+    assert "1,234,567.89 yuan" in page and "1,234,567.89 元" not in page
+    client.set_cookie("lang", "zh")
+    page = html.unescape(client.get(f"/applicant/applications/{app_id}").get_data(as_text=True))
+    assert "1,234,567.89 元" in page
+
+
+def test_display_human_translates_only_the_words():
+    from evalsys.domain.criteria import Field
+    from evalsys.domain.figures import display_human
+
+    english = {"元": "yuan", "是": "Yes", "否": "No", "人": "persons"}.get
+    tr = lambda s: english(s) or s  # noqa: E731
+    money = Field(id="m", label="金额", kind="money", unit="元")
+    assert display_human(money, 123456789, tr) == "1,234,567.89 yuan"
+    assert display_human(money, 123456789) == "1,234,567.89 元"
+    assert display_human(Field(id="b", label="是否", kind="boolean", unit=""), False, tr) == "No"
+    assert display_human(Field(id="p", label="人数", kind="integer", unit="人"), 1200, tr) == "1,200 persons"

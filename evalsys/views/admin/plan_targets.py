@@ -24,7 +24,7 @@ def plan_value(value, field) -> str:
     """A plan-target integer of the history, printed in people's units (raw when the field is gone)."""
     if value is None:
         return "—"
-    return format_plan(field, value) if field is not None else str(value)
+    return format_plan(field, value, gettext) if field is not None else str(value)
 
 
 

@@ -39,9 +39,9 @@ def figure_rows(app: Application) -> list[tuple[str, str]]:
             continue
         if f.derived:
             value = matrix.get(f.id)
-            shown = format_matrix(f, value)
+            shown = format_matrix(f, value, gettext)
         else:
-            shown = fig.display_human(f, stored.get(f.id))
+            shown = fig.display_human(f, stored.get(f.id), gettext)
         rows.append((in_language(f), shown))
     return rows
 

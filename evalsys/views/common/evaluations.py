@@ -70,8 +70,8 @@ def figure_rows(ev: Evaluation, system) -> list[dict[str, Any]]:
     rows = []
     for f in svc.input_fields(system):
         v = by_id.get(f.id)
-        rows.append({"field": f, "value": display_human(f, svc.stored_value(f, v.value) if v else None),
-                     "original": display_human(f, svc.stored_value(f, v.original)) if v is not None and v.corrected else None,
+        rows.append({"field": f, "value": display_human(f, svc.stored_value(f, v.value) if v else None, gettext),
+                     "original": display_human(f, svc.stored_value(f, v.original), gettext) if v is not None and v.corrected else None,
                      "reason": v.correction_reason if v is not None else "",
                      "prefilled": bool(v and v.prefilled)})
     return rows
@@ -83,7 +83,7 @@ def detail_context(ev: Evaluation) -> dict[str, Any]:
     result = svc.current_score(ev, system)
     role = current_user.role
     targets = ev.base.target_values()
-    plan = [(f.label, format_plan(f, targets.get(f.id))) for f in system.fields if f.source == "plan"]
+    plan = [(f.label, format_plan(f, targets.get(f.id), gettext)) for f in system.fields if f.source == "plan"]
     prefill = svc.fund_prefill(ev.base, ev.round.year)
     return {
         "ev": ev, "system": system, "result": result, "figures": figure_rows(ev, system), "plan": plan,
