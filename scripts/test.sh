@@ -5,4 +5,4 @@ source "$(dirname "$0")/_env.sh"
 ensure_venv "[test]"
 [ -x /usr/bin/chromium ] || apt_install chromium || echo "warning: no Chromium; browser tests will fail" >&2
 workers="${EVALSYS_TEST_WORKERS:-2}"
-exec python -m pytest -n "$workers" --dist loadfile "$@"
+exec python -m pytest -n "$workers" --dist loadfile --durations=15 "$@"
