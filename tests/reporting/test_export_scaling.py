@@ -5,6 +5,7 @@ the rows are narrow to keep the test short, since the quadratic cost was per row
 """
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -20,10 +21,16 @@ def _rows(n: int):
         yield [i, f"=cmd|{i}" if i % 7 == 0 else f"用户{i % 50}", "2015-06-03T08:00:00+00:00"]
 
 
-def _cpu(write, n: int) -> float:
-    start = time.process_time()
-    write(n)
-    return time.process_time() - start
+def _cpu(write, n: int, tries: int = 3) -> float:
+    """The writer's CPU time for n rows: the best of a few runs, each after a collection (a single run of a
+    few tens of milliseconds on a shared machine measures its neighbours and the collector as much as it)."""
+    best = float("inf")
+    for _ in range(tries):
+        gc.collect()
+        start = time.process_time()
+        write(n)
+        best = min(best, time.process_time() - start)
+    return best
 
 
 @pytest.mark.slow
@@ -37,7 +44,7 @@ def test_xlsx_and_csv_writers_are_linear_in_rows():
 
     for write in (xlsx, csv):
         write(1000)  # warm up imports and caches
-        small, large = _cpu(write, 10_000), _cpu(write, 100_000)
+        small, large = _cpu(write, 10_000, tries=5), _cpu(write, 100_000, tries=1)  # the short run is the noisy one
         assert large / small <= MAX_RATIO, (write.__name__, small, large)
 
 
