@@ -1,6 +1,6 @@
 """The cost of one request of each role's page mix, against the bare page, without the noise of a load test.
 
-Usage: python bench/request_cost.py [--database-url URL] [--requests 40] [--profile MIX] [--top 30]
+Usage: python bench/request_cost.py [--database-url URL] [--requests 40] [--profile MIX [--page PATH]] [--top 30]
        (default: a temporary SQLite file with the demo loaded; a URL naming a database that already
        holds the demo is used as it is, an empty one is migrated and loaded first)
 The mixes and the bare page are those of bench/load.py. Each mix's demo account logs in once through
@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mixes", default=",".join(MIXES))
     parser.add_argument("--profile", help="a mix to profile instead of measuring all")
+    parser.add_argument("--page", action="append", help="with --profile: only this page of the mix (repeatable)")
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
@@ -138,6 +139,7 @@ def main() -> None:
 
     if args.profile:
         username, paths = MIXES[args.profile]
+        paths = [p for p in paths if not args.page or p in args.page]
         client = app.test_client()
         login(client, username)
         for p in paths:

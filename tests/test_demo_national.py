@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from evalsys.demo.national import CALL_CODE, WEIGHTS, national_counts, spread
 from evalsys.extensions import db
-from evalsys.models import Application, Call, RankingRun, User
+from evalsys.domain.funds import ExpenditureStatus
+from evalsys.models import Allocation, Application, Call, Expenditure, FundAccount, RankingRun, Tranche, User
 from evalsys.services.audit import verify_chain
 
 SCALE = 0.01
@@ -41,6 +42,17 @@ def test_national_twice_gives_the_same_counts_and_a_valid_chain(runner, app):
         assert db.session.scalar(select(User.id).where(User.username == "applicant01")) is not None
         report = verify_chain()
         assert report.ok and report.count == first["audit_records"], report
+        # The bulk-loaded guard rows hold what the tranches and verified entries add up to (the dashboards
+        # read their figures from them).
+        received = dict(db.session.execute(select(Tranche.allocation_id, func.sum(Tranche.amount_fen))
+                                           .group_by(Tranche.allocation_id)).all())
+        spent = dict(db.session.execute(select(Expenditure.allocation_id, func.sum(Expenditure.amount_fen))
+                                        .where(Expenditure.status == ExpenditureStatus.VERIFIED)
+                                        .group_by(Expenditure.allocation_id)).all())
+        accounts = db.session.execute(select(FundAccount.allocation_id, FundAccount.received_fen,
+                                             FundAccount.verified_spent_fen)).all()
+        assert len(accounts) == db.session.scalar(select(func.count()).select_from(Allocation)) > 300 * SCALE
+        assert [(a, r, s) for a, r, s in accounts if (r, s) != (received.get(a, 0), spent.get(a, 0))] == []
     again = runner.invoke(args=["demo", "--national", "--national-scale", str(SCALE)])
     assert again.exit_code == 0 and "nothing added" in again.output, again.output
     with app.app_context():

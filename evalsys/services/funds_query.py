@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, selectinload
 
 from ..domain import funds as rules
 from ..domain.money import rate_bp
 from ..extensions import db
 from ..listing import ListQuery, ordered, search
-from ..models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Organisation, Role, Tranche
+from ..models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, FundAccount, Organisation, Role
 
 VERIFIED = rules.ExpenditureStatus.VERIFIED
 
@@ -47,27 +47,6 @@ class BaseFigures:
         return rate_bp(self.figures.spent_fen, self.figures.received_fen)
 
 
-def _figures(base_ids: list[int], year: int | None) -> dict[tuple[int, int], rules.Figures]:
-    """Figures per (base id, allocation year), summed in SQL: three grouped queries whatever the
-    number of entries (the rules are those of rules.figures_by_base_year)."""
-    def scoped(stmt):
-        stmt = stmt.where(Allocation.base_id.in_(base_ids))
-        return stmt.where(Allocation.year == year) if year is not None else stmt
-
-    key = (Allocation.base_id, Allocation.year)
-    allocated = dict(((b, y), int(v)) for b, y, v in db.session.execute(
-        scoped(select(*key, func.sum(Allocation.amount_fen)).group_by(*key))))
-    received = dict(((b, y), int(v)) for b, y, v in db.session.execute(
-        scoped(select(*key, func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id)
-               .group_by(*key))))
-    spent = dict(((b, y), int(v)) for b, y, v in db.session.execute(
-        scoped(select(*key, func.sum(Expenditure.amount_fen))
-               .join(Allocation, Allocation.id == Expenditure.allocation_id)
-               .where(Expenditure.status == VERIFIED).group_by(*key))))
-    keys = sorted(set(allocated) | set(received) | set(spent))
-    return {k: rules.Figures(allocated.get(k, 0), received.get(k, 0), spent.get(k, 0)) for k in keys}
-
-
 def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, int]:
     """Open flags per base (of that year's allocations when a year is given)."""
     stmt = (select(Allocation.base_id, func.count(ComplianceFlag.id))
@@ -80,35 +59,58 @@ def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, 
     return dict(db.session.execute(stmt).all())
 
 
-@lru_cache(maxsize=32)
-def _figure_columns(year: int | None) -> dict[str, Any]:
-    """A base's figures as correlated sums (of `year`'s allocations, or of all): allocated, received, verified
-    spending and open flags; the same rules as `_figures` and `open_flag_counts`, for one row per base. Built
-    once per year and process (a statement is immutable; building one costs more than running it)."""
-    def scoped(stmt):
-        stmt = stmt.where(Allocation.base_id == FirstBatchBase.id)
-        stmt = stmt.where(Allocation.year == year) if year is not None else stmt
-        return func.coalesce(stmt.correlate(FirstBatchBase).scalar_subquery(), 0)
+def _sums(scope: Callable[[Select], Select]) -> dict[str, Any]:
+    """Allocated, received, verified spending and open flags of the allocations `scope` picks, as scalar
+    subqueries. Received and spent are the allocations' guard rows (one row per allocation, however many
+    tranches and entries it has): a page's figures and the totals of a whole list cost the same at any size."""
+    def column(stmt: Select) -> Any:
+        return func.coalesce(scope(stmt).scalar_subquery(), 0)
 
-    return {"allocated": scoped(select(func.sum(Allocation.amount_fen))),
-            "received": scoped(select(func.sum(Tranche.amount_fen))
-                               .join(Allocation, Allocation.id == Tranche.allocation_id)),
-            "spent": scoped(select(func.sum(Expenditure.amount_fen))
-                            .join(Allocation, Allocation.id == Expenditure.allocation_id)
-                            .where(Expenditure.status == VERIFIED)),
-            "flags": scoped(select(func.count(ComplianceFlag.id))
+    account = (FundAccount, FundAccount.allocation_id == Allocation.id)
+    return {"allocated": column(select(func.sum(Allocation.amount_fen))),
+            "received": column(select(func.sum(FundAccount.received_fen)).select_from(Allocation).join(*account)),
+            "spent": column(select(func.sum(FundAccount.verified_spent_fen)).select_from(Allocation).join(*account)),
+            "flags": column(select(func.count(ComplianceFlag.id))
                             .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
                             .join(Allocation, Allocation.id == Expenditure.allocation_id)
                             .where(ComplianceFlag.state == FlagState.OPEN))}
+
+
+def _of_year(stmt: Select, year: int | None) -> Select:
+    return stmt.where(Allocation.year == year) if year is not None else stmt
+
+
+@lru_cache(maxsize=32)
+def _figure_columns(year: int | None) -> dict[str, Any]:
+    """A base's figures (of `year`'s allocations, or of all) as sums correlated to the base, for one row per base;
+    built once per year and process (a statement is immutable; building one costs more than running it)."""
+    return _sums(lambda stmt: _of_year(stmt.where(Allocation.base_id == FirstBatchBase.id), year)
+                 .correlate(FirstBatchBase))
+
+
+@lru_cache(maxsize=32)
+def _page_figures(year: int | None) -> Select:
+    """A page of bases (`:ids`) with their figures: the sums correlated to each base, and the open flags counted
+    once for the page, grouped by base (a count correlated to each base walked every open flag of the programme
+    once per row)."""
+    columns = _figure_columns(year)
+    flags = _of_year(select(Allocation.base_id, func.count(ComplianceFlag.id).label("n"))
+                     .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+                     .join(Allocation, Allocation.id == Expenditure.allocation_id)
+                     .where(ComplianceFlag.state == FlagState.OPEN,
+                            Allocation.base_id.in_(bindparam("ids", expanding=True)))
+                     .group_by(Allocation.base_id), year).subquery()
+    return (select(FirstBatchBase.id, columns["allocated"], columns["received"], columns["spent"],
+                   func.coalesce(flags.c.n, 0))
+            .outerjoin(flags, flags.c.base_id == FirstBatchBase.id)
+            .where(FirstBatchBase.id.in_(bindparam("ids", expanding=True))))
 
 
 def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[BaseFigures]:
     """Figures per base over all allocation years, or one year; rows in the order given (one query)."""
     if not bases:
         return []
-    columns = _figure_columns(year)
-    found = {row[0]: row[1:] for row in db.session.execute(
-        select(FirstBatchBase.id, *columns.values()).where(FirstBatchBase.id.in_([b.id for b in bases])))}
+    found = {row[0]: row[1:] for row in db.session.execute(_page_figures(year), {"ids": [b.id for b in bases]})}
     rows = []
     for b in bases:
         allocated, received, spent, flags = found.get(b.id, (0, 0, 0, 0))
@@ -117,9 +119,15 @@ def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[B
 
 
 def year_figures(base: FirstBatchBase) -> list[tuple[int, rules.Figures]]:
-    """Figures of one base per allocation year."""
-    per_key = _figures([base.id], None)
-    return [(y, f) for (_, y), f in sorted(per_key.items())]
+    """Figures of one base per allocation year: one grouped query over its allocations and their guard rows,
+    whose received and verified-spent totals move with every tranche and decision (services/funds_ledger.py)
+    and so equal the rules of rules.figures_by_base_year over the tranches and verified entries."""
+    stmt = (select(Allocation.year, func.sum(Allocation.amount_fen), func.sum(FundAccount.received_fen),
+                   func.sum(FundAccount.verified_spent_fen))
+            .join(FundAccount, FundAccount.allocation_id == Allocation.id)
+            .where(Allocation.base_id == base.id).group_by(Allocation.year).order_by(Allocation.year))
+    return [(y, rules.Figures(int(allocated), int(received), int(spent)))
+            for y, allocated, received, spent in db.session.execute(stmt)]
 
 
 def category_spending(base_ids: list[int], year: int | None = None) -> dict[str, int]:
@@ -174,20 +182,8 @@ def totals(stmt: Select, year: int | None) -> tuple[rules.Figures, int]:
     """The figures summed over every base of a dashboard statement (the whole filtered list, not one page), and
     their open flags: one query, the bases chosen by a subquery."""
     ids = stmt.with_only_columns(FirstBatchBase.id).order_by(None)
-
-    def total(q):
-        q = q.where(Allocation.base_id.in_(ids))
-        q = q.where(Allocation.year == year) if year is not None else q
-        return func.coalesce(q.scalar_subquery(), 0)
-
-    allocated, received, spent, flags = db.session.execute(select(
-        total(select(func.sum(Allocation.amount_fen))),
-        total(select(func.sum(Tranche.amount_fen)).join(Allocation, Allocation.id == Tranche.allocation_id)),
-        total(select(func.sum(Expenditure.amount_fen)).join(Allocation, Allocation.id == Expenditure.allocation_id)
-              .where(Expenditure.status == VERIFIED)),
-        total(select(func.count(ComplianceFlag.id)).join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
-              .join(Allocation, Allocation.id == Expenditure.allocation_id)
-              .where(ComplianceFlag.state == FlagState.OPEN)))).one()
+    sums = _sums(lambda q: _of_year(q.where(Allocation.base_id.in_(ids)), year))
+    allocated, received, spent, flags = db.session.execute(select(*sums.values())).one()
     return rules.Figures(int(allocated), int(received), int(spent)), int(flags)
 
 

@@ -333,3 +333,51 @@ def test_every_state_change_is_audited_in_the_same_transaction(app):
         db.session.rollback()
         assert db.session.scalar(select(func.count(AuditRecord.id))) == before
         assert db.session.execute(text("SELECT count(*) FROM fund_allocations")).scalar() == 0
+
+
+def test_figures_read_from_the_guard_rows_equal_the_rules_over_every_entry(app):
+    """The dashboard's figures, its totals and a base's years come from the allocations' guard rows; after
+    tranches, verifications, a rejection and a verified reversal they equal rules.figures_by_base_year
+    computed from the tranches and entries themselves."""
+    from evalsys.domain import funds as rules
+    from evalsys.models import Allocation, FirstBatchBase, Tranche
+
+    with app.app_context():
+        b1, b2 = make_base(code="B1-01"), make_base(code="B1-02")
+        a13 = make_allocation(b1, year=2013, amount_fen=900_00, received_fen=500_00)
+        funds_ledger.record_tranche(a13, date=dt.date(2013, 9, 1), amount_fen=300_00)
+        a14 = make_allocation(b1, year=2014, amount_fen=400_00)
+        a2 = make_allocation(b2, year=2013, amount_fen=700_00, received_fen=0)
+        kept = make_entry(a13, amount_fen=350_00)
+        funds_ledger.verify_expenditure(kept)
+        funds_ledger.verify_expenditure(make_entry(a14, amount_fen=120_00))
+        funds_ledger.reject_expenditure(make_entry(a13, amount_fen=90_00), reason="凭证不符")
+        make_entry(a14, amount_fen=60_00)  # pending
+        wrong = make_entry(a13, amount_fen=200_00)
+        funds_ledger.verify_expenditure(wrong)
+        funds_ledger.verify_expenditure(funds_ledger.reverse_expenditure(wrong, reason="重复列支",
+                                                                         date=dt.date(2013, 12, 1)))
+        db.session.commit()
+
+        allocations = [funds_flags._as_rule_allocation(a) for a in db.session.scalars(select(Allocation))]
+        tranches = [rules.Tranche(t.id, t.allocation_id, t.date, t.amount_fen) for t in db.session.scalars(select(Tranche))]
+        entries = [funds_flags._as_rule_expenditure(e) for e in db.session.scalars(select(Expenditure))]
+        expected = rules.figures_by_base_year(allocations, tranches, entries)
+        assert expected[(b1.id, 2013)] == rules.Figures(900_00, 800_00, 350_00)  # the reversal cancels `wrong`
+
+        assert funds_query.year_figures(b1) == [(y, f) for (b, y), f in sorted(expected.items()) if b == b1.id]
+        for year in (None, 2013, 2014):
+            rows = funds_query.base_figures([b1, b2], year)
+            for row in rows:
+                parts = {k: f for k, f in expected.items() if k[0] == row.base.id and year in (None, k[1])}
+                assert row.figures == rules.total_figures(parts)
+                flags = select(func.count(ComplianceFlag.id)).join(Expenditure).where(
+                    ComplianceFlag.state == FlagState.OPEN,
+                    Expenditure.allocation_id.in_([a.id for a in (a13, a14, a2) if a.base_id == row.base.id
+                                                   and year in (None, a.year)]))
+                assert row.open_flags == db.session.scalar(flags)
+            assert rows[0].open_flags > 0  # entries without a voucher
+            stmt = select(FirstBatchBase).where(FirstBatchBase.id.in_([b1.id, b2.id]))
+            total, _ = funds_query.totals(stmt, year)
+            assert total == rules.total_figures({k: f for k, f in expected.items() if year in (None, k[1])})
+        assert a2.id
