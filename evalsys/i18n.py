@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_babel import Domain, get_locale, gettext, pgettext
 
 from .domain.errors import DomainError, Message, localize
@@ -95,6 +95,17 @@ def grade_name(label: str) -> str:
     return names.get(label, label)
 
 
+def _language_now() -> str | None:
+    """The language of the request's locale as Flask-Babel keeps it once chosen (`force_locale` included): one
+    attribute lookup, where `get_locale()` costs a dozen calls and a `Locale` compares through its text; labels
+    ask for it one by one. None outside a request."""
+    try:
+        return g._flask_babel.babel_locale.language
+    except AttributeError:
+        locale = get_locale()
+        return locale.language if locale is not None else None
+
+
 def install_template_gettext(app: Flask) -> None:
     """`_()` and `gettext()` in templates, as Jinja's i18n extension defines them (translate, mark safe
     when autoescaping, then format with the keyword arguments), but a message without arguments is
@@ -113,7 +124,7 @@ def install_template_gettext(app: Flask) -> None:
             return Markup.escape(text) if __context.eval_ctx.autoescape else text
         # The locale is asked for on every call: the evaluation context of a macro imported from another
         # template ("_list.html") is the one of the import, which Jinja keeps for the next pages in any language.
-        key = (get_locale(), __context.eval_ctx.autoescape, __string)
+        key = (_language_now(), __context.eval_ctx.autoescape, __string)
         if not variables:
             found = translated.get(key)
             if found is not None:
@@ -140,21 +151,24 @@ class RememberingDomain(Domain):
         super().__init__()
         self._known: dict[tuple, str] = {}
 
-    def _remember(self, key: tuple, lookup) -> str:
-        found = self._known.get(key)
-        if found is None:
-            if len(self._known) >= self.LIMIT:
-                self._known.clear()
-            found = self._known[key] = lookup()
+    def _remember(self, key: tuple, found: str) -> str:
+        if len(self._known) >= self.LIMIT:
+            self._known.clear()
+        self._known[key] = found
         return found
 
     def gettext(self, string, **variables):
-        found = self._remember((get_locale(), string), lambda: super(RememberingDomain, self).gettext(string))
+        key = (_language_now(), string)
+        found = self._known.get(key)
+        if found is None:
+            found = self._remember(key, super().gettext(string))
         return found % variables if variables else found
 
     def pgettext(self, context, string, **variables):
-        found = self._remember((get_locale(), context, string),
-                               lambda: super(RememberingDomain, self).pgettext(context, string))
+        key = (_language_now(), context, string)
+        found = self._known.get(key)
+        if found is None:
+            found = self._remember(key, super().pgettext(context, string))
         return found % variables if variables else found
 
 

@@ -134,7 +134,8 @@ def _check_int(fen: object) -> None:
 
 def format_fen(fen: int, *, grouping: bool = True) -> str:
     """Display fen as yuan with two decimals: 123456 -> "1,234.56" (no grouping: "1234.56")."""
-    _check_int(fen)
+    if type(fen) is not int:  # a page shows hundreds of amounts: the full check only when it can fail
+        _check_int(fen)
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
     whole_text = f"{whole:,}" if grouping else str(whole)

@@ -85,8 +85,8 @@ def register_applicant(data: Registration) -> User | None:
 
 def authority_choices() -> list[tuple[str, str]]:
     """(code, "code 全称") of every authority, in code order, for select fields."""
-    rows = db.session.scalars(select(Authority).order_by(Authority.code))
-    return [(a.code, f"{a.code} {a.full_name}") for a in rows]
+    rows = db.session.execute(select(Authority.code, Authority.full_name).order_by(Authority.code))
+    return [(code, f"{code} {full_name}") for code, full_name in rows]
 
 
 def password_problems(password: str, username: str) -> list[str]:

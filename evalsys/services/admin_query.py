@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, literal, select, union_all
 
 from ..extensions import db
 from ..listing import ListQuery, ordered, yearly
@@ -11,19 +11,25 @@ from ..models import (Authority, Evaluation, EvaluationRound, FirstBatchBase, Or
                       User, WeightVersion)
 
 
-def organisations_by_state() -> dict[OrganisationState, int]:
-    """The number of organisations per verification state."""
-    return dict(db.session.execute(select(Organisation.state, func.count()).group_by(Organisation.state)).all())
-
-
-def users_by_role() -> dict[Role, int]:
-    """The number of accounts per role."""
-    return dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-
-
-def authority_count() -> int:
-    """The number of authorities."""
-    return db.session.scalar(select(func.count()).select_from(Authority))
+def overview_counts() -> tuple[dict[OrganisationState, int], dict[Role, int], int]:
+    """The admin's overview in one query: organisations per verification state, accounts per role and the number
+    of authorities (the stored values of both enums are their member values)."""
+    parts = union_all(
+        select(literal("org").label("kind"), cast(Organisation.state, String).label("value"), func.count().label("n"))
+        .group_by(Organisation.state),
+        select(literal("role"), cast(User.role, String), func.count()).group_by(User.role),
+        select(literal("auth"), literal(""), func.count()).select_from(Authority)).subquery()
+    orgs: dict[OrganisationState, int] = {}
+    roles: dict[Role, int] = {}
+    authorities = 0
+    for which, value, n in db.session.execute(select(parts.c.kind, parts.c.value, parts.c.n)):
+        if which == "org":
+            orgs[OrganisationState(value)] = n
+        elif which == "role":
+            roles[Role(value)] = n
+        else:
+            authorities = n
+    return orgs, roles, authorities
 
 
 def authorities() -> list[Authority]:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import defer, lazyload
 
 from ..domain.workflow import ApplicationState, is_open_for_applications
@@ -30,10 +30,12 @@ def applicant_home(user: Any, now: datetime) -> ApplicantHome:
     if user.is_org_main:
         pending = db.session.scalars(select(User).where(
             User.organisation_id == user.organisation_id, User.state == AccountState.PENDING)).all()
-    applied = set(db.session.scalars(select(Application.call_id).where(
-        Application.organisation_id == user.organisation_id)))
-    calls = [c for c in db.session.scalars(select(Call).order_by(Call.closes_at))
-             if is_open_for_applications(c.times, now) and c.id not in applied]
+    # Calls open now that the organisation has not applied to, chosen in SQL (the programme's calls grow year
+    # by year); the domain's rule has the last word on each.
+    applied = exists().where(Application.call_id == Call.id, Application.organisation_id == user.organisation_id)
+    calls = [c for c in db.session.scalars(select(Call).where(Call.opens_at <= now, Call.closes_at > now, ~applied)
+                                           .order_by(Call.closes_at))
+             if is_open_for_applications(c.times, now)]
     unread = db.session.scalar(select(db.func.count(Notification.id)).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)))
     return ApplicantHome(pending, calls, unread)

@@ -56,7 +56,7 @@ def register_blueprints(app: Flask) -> None:
         return redirect(home_url())
 
     app.jinja_env.globals["nav_items"] = nav_items
-    app.jinja_env.globals.update(row_url=urls.row_url, asset_url=urls.asset_url)
+    app.jinja_env.globals.update(row_url=urls.row_url, asset_url=urls.asset_url, fixed_url=urls.fixed_url)
     app.jinja_env.globals.update(permissions.template_rules())  # templates ask the rules, not state strings
     app.jinja_env.globals.update(states.template_globals())  # and show a state as it looks, chosen once
     app.jinja_env.globals["uses_second_factor"] = totp.eligible  # the roles that enrol a second factor

@@ -13,8 +13,6 @@ from ...services.todo_query import todo_for
 @roles_required(Role.ADMIN)
 def home():
     """Overview: authorities, organisations by verification state, accounts by role."""
-    orgs = q.organisations_by_state()
-    users = q.users_by_role()
-    authorities = q.authority_count()
+    orgs, users, authorities = q.overview_counts()
     return render_template("admin/home.html", orgs=orgs, users=users, authorities=authorities,
                            OrganisationState=OrganisationState, roles=list(Role), todos=todo_for(current_user))

@@ -24,13 +24,19 @@ def row_url(endpoint: str, key: str, **values) -> Callable[[int], str]:
     return lambda ident: f"{head}{int(ident)}{tail}"
 
 
-_assets: dict[tuple[str, str, str], str] = {}
+_fixed: dict[tuple, str] = {}
+
+
+def fixed_url(endpoint: str, **values: str) -> str:
+    """The address of a page whose address depends on nothing of the request but the mount point (the home
+    page, the account menu's pages, the language switch): `url_for` once per process and mount point."""
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    found = _fixed.get(key)
+    if found is None:
+        found = _fixed[key] = url_for(endpoint, **values)
+    return found
 
 
 def asset_url(endpoint: str, filename: str) -> str:
     """The address of a static file (`static` or a blueprint's), built once per process and mount point."""
-    key = (request.script_root, endpoint, filename)
-    found = _assets.get(key)
-    if found is None:
-        found = _assets[key] = url_for(endpoint, filename=filename)
-    return found
+    return fixed_url(endpoint, filename=filename)
