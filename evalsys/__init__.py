@@ -133,7 +133,7 @@ def _register_number_filters(app: Flask) -> None:
     from .domain import formatting as fmt
     from .i18n import current_language
 
-    from flask_babel import gettext
+    from .i18n import gettext
 
     # The number is the same in every language; the unit after it is the reader's ("1,234.00 yuan").
     def money(fen, *, unit: bool = True) -> str:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, g
-from flask_babel import gettext
 from sqlalchemy.orm.exc import StaleDataError
 
 from .domain.errors import N_, DomainError, localize
 from .extensions import db
+from .i18n import gettext
 
 STALE_MESSAGE = N_("数据已被他人修改，请刷新后重试")
 

@@ -6,7 +6,6 @@ import uuid
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, flash, g, redirect, render_template, request
-from flask_babel import gettext
 from markupsafe import escape
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,7 +15,7 @@ from .boundary import STALE_MESSAGE, record_refusal
 from .domain.errors import DomainError
 from .domain.marking import N_
 from .extensions import db
-from .i18n import current_language, refusal_lines
+from .i18n import current_language, gettext, refusal_lines
 from .services import audit
 
 

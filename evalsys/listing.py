@@ -104,7 +104,7 @@ class Filter:
 
 def year_filter(years: Iterable[int]) -> Filter:
     """The ?year= select of a list of yearly things (calls, rounds, collections), latest year first."""
-    from flask_babel import gettext
+    from .i18n import gettext
 
     return Filter("year", gettext("年度"), [(str(y), str(y)) for y in years], gettext("全部年度"))
 

@@ -6,7 +6,6 @@ import json
 import uuid
 
 from flask import Response, current_app, g, request
-from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -14,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..domain.errors import N_, DomainError
 from ..errors import DEFAULT_MESSAGES, STALE_MESSAGE, TITLES
 from ..extensions import db
-from ..i18n import refusal_text
+from ..i18n import gettext, refusal_text
 from ..services import audit
 
 PROBLEM_JSON = "application/problem+json"

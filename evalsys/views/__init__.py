@@ -69,7 +69,8 @@ def nav_items(user) -> list[tuple[str, str, str]]:
     """Navigation entries of a role (only pages that role may open), then the notifications: (endpoint, label,
     address), built once per role, language and mount point (every page shows the menu)."""
     from flask import request, url_for
-    from flask_babel import get_locale, gettext
+    from flask_babel import get_locale
+    from ..i18n import gettext
 
     key = (user.role, str(get_locale()), request.script_root)
     menu = _menus.get(key)

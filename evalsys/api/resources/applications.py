@@ -3,13 +3,12 @@ same services, quota guard and letter requirement as the web, idempotent under I
 from __future__ import annotations
 
 from flask import abort
-from flask_babel import gettext
 
 from ...domain import figures as fig
 from ...domain.workflow import TransitionError
 from ...errors import STALE_MESSAGE
 from ...extensions import db
-from ...i18n import refusal_text
+from ...i18n import gettext, refusal_text
 from ...models import Application, Role
 from ...permissions import can_view_application
 from ...services import applications as svc

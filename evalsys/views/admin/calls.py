@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt
@@ -12,7 +11,7 @@ from ...extensions import db
 from ...forms.applications import CheckForm
 from ...forms.base import options
 from ...forms.calls import CallForm, parse_places
-from ...i18n import in_language
+from ...i18n import gettext, gettext as _, in_language
 from ...models import Application, Call, CallKind, Role
 from ...listing import Filter, list_control
 from ...pagination import paginate

@@ -5,7 +5,6 @@ import json
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +16,7 @@ from ...domain.weight_sets import (WeightSetError, ahp_group_weights, ahp_groups
 from ...domain.weights import ahp_from_upper
 from ...extensions import db
 from ...forms.criteria import RuleForm, ahp_form, direct_weights_form, pair_field_name, show_problems, weight_field_name
-from ...i18n import in_language
+from ...i18n import gettext, in_language
 from ...models import Role, WeightVersion
 from ...services import admin_query
 from ...permissions import roles_required

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain.timeutil import format_beijing, parse_beijing
@@ -17,7 +16,7 @@ from ...reporting.publicity import publicity_pdf
 from ...domain.uploads import safe_download_name
 from ...services import audit, decisions as dec
 from ...services import decision_query as dq
-from ...i18n import refusal_text
+from ...i18n import gettext, refusal_text
 from ..common.decisions import load_call, publicity_rows
 from ..common.feedback import flash_form_errors
 

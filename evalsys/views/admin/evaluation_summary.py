@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
 from ...domain.errors import StoredFileMismatch
 from ...extensions import db
 from ...forms.evaluations import ConfirmVersionForm
+from ...i18n import gettext
 from ...models import Role
 from ...models.round_summary import RoundSummaryReport
 from ...permissions import roles_required

@@ -3,7 +3,6 @@ one evaluation (accept / return, issue / reissue, rectification requirement, rev
 from __future__ import annotations
 
 from flask import Response, abort, current_app, flash, jsonify, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import after_commit, attempt, refusal_returns_to
@@ -13,7 +12,7 @@ from ...extensions import db
 from ...forms.base import name_options, options
 from ...forms.evaluations import (ConfirmVersionForm, ReasonForm, RequireRectificationForm, RevokeForm, RoundForm)
 from ...domain.errors import text_of
-from ...i18n import in_language, translated
+from ...i18n import gettext, in_language, translated
 from ...listing import list_control, year_filter
 from ...models import EvaluationAttachment, Role
 from ...pagination import paginate

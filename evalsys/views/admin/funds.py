@@ -3,13 +3,13 @@ charts and exports, and reopening flags an authority resolved."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
 
 from ...boundary import attempt, refusal_returns_to
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
 from ...forms.base import name_options, options
+from ...i18n import gettext
 from ...models import AllocationOverride, Role
 from ...permissions import can_reopen_flag, roles_required
 from ...services import funds, funds_flags as flag_rules, funds_ledger, sanctions

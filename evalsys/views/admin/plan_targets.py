@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext
 
 from ...boundary import attempt
 from ...domain.units import format_plan
 from ...forms.plan_targets import REASON_HELP, TargetsImportForm, targets_form
-from ...i18n import current_language, in_english
+from ...i18n import current_language, gettext, in_english
 from ...models import Role
 from ...permissions import roles_required
 from ...services import admin_query

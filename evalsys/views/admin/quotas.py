@@ -3,10 +3,10 @@ the call's default; the ministry gives an authority its own figure (a large prov
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 
 from ...boundary import attempt
 from ...forms.base import BaseForm
+from ...i18n import gettext
 from ...models import Role
 from ...permissions import roles_required
 from ...services import quotas

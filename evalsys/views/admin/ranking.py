@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import STALE_MESSAGE, attempt
 from ...extensions import db
 from ...forms.base import options
 from ...forms.ranking import RankingSettingsForm, RunForm
-from ...i18n import in_language
+from ...i18n import gettext, in_language
 from ...models import Call, RankingRun, Role
 from ...models.types import utcnow
 from ...pagination import page_number

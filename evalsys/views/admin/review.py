@@ -3,13 +3,12 @@ and the progress board."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...domain.workflow import ApplicationState
 from ...extensions import db
-from ...i18n import translated
+from ...i18n import gettext, gettext as _, translated
 from ...forms.base import name_options, options
 from ...forms.review import AddAssignmentForm, AssignForm, EmptyForm, ProfileForm, ReasonForm
 from ...models import Application, Assignment, AssignmentState, Call, ReviewerProfile, ReviewerState, Role, ScoreSheet

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
 from ...extensions import db
 from ...forms.security import ConfirmForm
 from ...forms.summaries import CollectionForm
+from ...i18n import gettext
 from ...listing import list_control, year_filter
 from ...models import Role
 from ...models.summary import SummarySubmission

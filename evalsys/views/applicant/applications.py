@@ -3,7 +3,6 @@ attachments, submit or withdraw, the form PDF, the submission receipt)."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...domain import figures as fig
@@ -13,7 +12,7 @@ from ...extensions import db
 from ...forms.applications import (FIGURE_PREFIX, SECTION_PREFIX, AttachmentForm, build_application_form,
                                   figure_fields, section_fields)
 from ...forms.security import ConfirmForm
-from ...i18n import in_language
+from ...i18n import gettext, in_language
 from ...listing import Filter, list_control
 from ...models import Application, AttachmentKind, Role, User
 from ...models.types import utcnow

@@ -3,12 +3,12 @@ returned ones."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
 from ...extensions import db
 from ...forms.typical_cases import CaseForm
+from ...i18n import gettext
 from ...models import Application, CaseState, Role
 from ...pagination import paginate
 from ...permissions import can_submit_case, roles_required

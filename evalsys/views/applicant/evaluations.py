@@ -3,13 +3,13 @@ its own base's issued reports."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (FIGURE, NARRATIVE, ConfirmVersionForm, EvidenceForm, RectificationReportForm,
                                  self_evaluation_form)
+from ...i18n import gettext
 from ...models import Evaluation, EvaluationAttachment, Role
 from ...permissions import can_edit_self_evaluation, can_self_evaluate, roles_required
 from ...services import evaluations as svc

@@ -3,13 +3,12 @@ Excel import), attaches vouchers, records reversals, and exports its figures."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, discard_changes, refusal_returns_to
 from ...extensions import db
 from ...forms.funds import ExpenditureForm, ImportForm, ReverseForm, VoucherForm
-from ...i18n import current_language
+from ...i18n import current_language, gettext
 from ...models import Allocation, Expenditure, Role
 from ...permissions import can_attach_voucher, can_operate_base, roles_required
 from ...services import form_tokens, funds_import, funds_ledger, funds_query

@@ -4,8 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
-from flask_babel import gettext
-from flask_babel import gettext as _
+from ...i18n import gettext, gettext as _
 from flask_login import current_user
 from werkzeug.wsgi import wrap_file
 

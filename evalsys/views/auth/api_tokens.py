@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt
 from ...extensions import db
 from ...forms.api_tokens import ApiTokenForm
 from ...forms.security import ConfirmForm
+from ...i18n import gettext
 from ...models import ApiToken
 from ...permissions import any_logged_in, can_revoke_token
 from ...services.api_tokens import create_token, refusal, revoke_token, tokens_of

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from ...boundary import attempt
@@ -10,6 +9,7 @@ from ...extensions import limiter
 from ...forms.auth import LoginForm, PasswordChangeForm, RegisterForm
 from ...forms.base import name_options, options
 from ...hooks import is_safe_next
+from ...i18n import gettext, gettext as _
 from ...models.types import utcnow
 from ...listing import Filter, list_control
 from ...pagination import paginate

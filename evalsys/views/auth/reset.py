@@ -7,12 +7,12 @@ session and redirects, so the token leaves the address bar.
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 from flask_login import current_user, logout_user
 
 from ...boundary import after_commit, attempt
 from ...extensions import limiter
 from ...forms.password_reset import ResetPasswordForm, ResetRequestForm
+from ...i18n import gettext
 from ...permissions import public
 from ...services.password_reset import (
     REQUEST_ANSWER,

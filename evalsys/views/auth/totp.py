@@ -5,13 +5,13 @@ Adds routes to the auth blueprint (imported in `views/__init__.py: register_blue
 from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
-from flask_babel import gettext
 from flask_login import current_user, login_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import limiter
 from ...forms.base import BaseForm
 from ...forms.totp import LoginCodeForm, TotpCodeForm
+from ...i18n import gettext
 from ...models.types import utcnow
 from ...permissions import PUBLIC, any_logged_in, declared_roles, is_token_view, public
 from ...services import audit

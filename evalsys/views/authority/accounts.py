@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
+from ...i18n import gettext as _
 from ...models import AccountState, Role
 from ...listing import Filter, list_control
 from ...pagination import paginate

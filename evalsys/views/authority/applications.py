@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
@@ -12,6 +11,7 @@ from ...domain.workflow import ApplicationState, Role as FlowRole, allowed_actio
 from ...extensions import db
 from ...forms.applications import LetterForm, ReasonForm, RecommendForm
 from ...forms.security import ConfirmForm
+from ...i18n import gettext, gettext as _
 from ...models import Application, Organisation, OrganisationState, Role, StoredFile, User
 from ...models.types import utcnow
 from ...listing import Filter, list_control

@@ -3,13 +3,13 @@ with reasons, fund compliance flags, conclusions), submits to the ministry, re-c
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.evaluations import (COMMENT, FIGURE, POINTS, REASON, ConfirmVersionForm, ReasonForm, RecheckForm,
                                  authority_form)
+from ...i18n import gettext
 from ...models import Evaluation, EvaluationAttachment, Role
 from ...permissions import can_edit_evaluation, can_evaluate, roles_required
 from ...services import evaluations as svc

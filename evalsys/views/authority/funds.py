@@ -3,11 +3,11 @@ jurisdiction, resolves their compliance flags, and follows execution on a dashbo
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import audit_refusal, refusal_returns_to
 from ...forms.funds import ReasonForm, VersionedForm
+from ...i18n import gettext
 from ...models import Expenditure, Role
 from ...pagination import paginate
 from ...permissions import can_decide_expenditure, roles_required

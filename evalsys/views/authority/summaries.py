@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.summaries import SummaryUploadForm
+from ...i18n import gettext
 from ...listing import Filter, list_control, year_filter
 from ...models import Role
 from ...models.summary import SummarySubmission

@@ -3,7 +3,6 @@ check, the detail context (figures, narrative, attachments, timeline) and attach
 from __future__ import annotations
 
 from flask import abort, current_app
-from flask_babel import gettext, pgettext
 from flask_login import current_user
 
 from ...domain import figures as fig
@@ -12,7 +11,7 @@ from ...domain.units import unit_label
 from ...domain.workflow import STATE_LABELS
 from ...domain.units import format_matrix
 from ...extensions import db
-from ...i18n import in_language
+from ...i18n import gettext, in_language, pgettext
 from ...models import Application, ApplicationAttachment
 from ...permissions import can_view_application
 from ...services import application_detail_query

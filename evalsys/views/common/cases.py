@@ -4,11 +4,11 @@ system's own; the public pages serve only images of published cases)."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...extensions import db
 from ...forms.typical_cases import CaseDecisionForm
+from ...i18n import gettext, gettext as _
 from ...listing import Filter, list_control
 from ...models import CaseState, TypicalCase, TypicalCaseImage
 from ...permissions import can_view_case

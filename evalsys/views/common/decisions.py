@@ -4,9 +4,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import abort
-from flask_babel import gettext
 
-from ...i18n import in_language
+from ...i18n import gettext, in_language
 from ...listing import Filter, ListControl, list_control, year_filter
 from ...models import Call, CallKind
 from ...services import decisions as dec

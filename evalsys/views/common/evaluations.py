@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, render_template, request
-from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import Select
 
@@ -16,6 +15,7 @@ from ...domain.figures import display_human
 from ...domain.money import format_fen
 from ...domain.units import format_plan
 from ...extensions import db
+from ...i18n import gettext
 from ...listing import Filter, ListQuery, list_control, year_filter
 from ...models import Evaluation, EvaluationRound, IssuedReport, Role
 from ...pagination import paginate

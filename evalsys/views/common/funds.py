@@ -5,13 +5,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
 from ...domain.funds import CATEGORY_LABELS, ExpenditureStatus
 from ...extensions import db
-from ...i18n import current_language
+from ...i18n import current_language, gettext as _
 from ...models import Allocation, ComplianceFlag, Expenditure, FirstBatchBase, FlagState, Role
 from ...listing import Filter, list_control, year_filter
 from ...pagination import paginate

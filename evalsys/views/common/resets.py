@@ -3,12 +3,12 @@ accounts of its own jurisdiction): the target check, the reset page and the rese
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import after_commit, refusal_returns_to
 from ...extensions import db
 from ...forms.password_reset import AdminResetForm
+from ...i18n import gettext
 from ...models import User
 from ...permissions import can_reset_password
 from ...services.password_reset import (

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from flask_babel import gettext
 
 from ...domain.funds import ExpenditureStatus
+from ...i18n import gettext
 from ...models import (AccountState, AssignmentState, FlagState, OrganisationState, ProposalState, ReviewerState,
                        SheetState, TokenStatus)
 from ...services.summaries import SummaryState

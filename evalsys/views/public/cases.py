@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask import abort, render_template
-from flask_babel import gettext as _
 
 from ...extensions import db
+from ...i18n import gettext as _
 from ...models import CaseState, TypicalCase
 from ...listing import Filter, list_control
 from ...pagination import paginate

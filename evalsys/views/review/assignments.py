@@ -3,12 +3,12 @@ a blind call), the score sheet, divergence comments, attachments — and conflic
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.review import ConflictForm, DeclineForm, DivergenceForm, EmptyForm, sheet_form
+from ...i18n import gettext, gettext as _
 from ...models import ApplicationAttachment, AttachmentKind, Assignment, ReviewerProfile, Role, ScoreSheet
 from ...listing import Filter, list_control
 from ...pagination import paginate

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext, gettext as _
 from flask_login import current_user
 
 from ...boundary import attempt, refusal_returns_to
 from ...extensions import db
 from ...forms.base import name_options, options
 from ...forms.security import ConfirmForm, RoleForm, UserCreateForm
+from ...i18n import gettext, gettext as _
 from ...models import AccountState, Role, User
 from ...listing import Filter, list_control
 from ...pagination import paginate

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...boundary import refusal_returns_to
 from ...extensions import db
 from ...forms.api_tokens import ApiTokenForm
 from ...forms.security import ConfirmForm
+from ...i18n import gettext
 from ...models import ApiToken, Role, User
 from ...permissions import can_manage_tokens_of, can_revoke_token, roles_required
 from ...services.api_tokens import create_token, refusal, revoke_token, tokens_of

@@ -5,10 +5,10 @@ Adds a route to the security blueprint (imported in `views/__init__.py: register
 from __future__ import annotations
 
 from flask import flash, redirect, url_for
-from flask_babel import gettext
 from flask_login import current_user
 
 from ...forms.security import ConfirmForm
+from ...i18n import gettext
 from ...models import Role, User
 from ...permissions import roles_required
 from ...services.totp import credential_of, eligible, recovery_codes_left, reset_totp
