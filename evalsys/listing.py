@@ -49,6 +49,11 @@ class ListQuery:
         """The value of one filter ("" when not chosen)."""
         return self.filters.get(name, "")
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether a search or a filter narrows the list (else it holds every row it can show)."""
+        return bool(self.q) or any(self.filters.values())
+
 
 def is_year(q: str) -> bool:
     """Whether search text is a year (four digits): lists of yearly things also match it against their years."""

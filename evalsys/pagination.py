@@ -71,6 +71,10 @@ class _BoundedPage(SelectPagination):
     capped = False
 
     def _query_count(self) -> int:
+        known = self._query_args.get("known_total")  # the caller counted the rows with other figures
+        if known is not None:
+            self.capped = known > COUNT_LIMIT
+            return min(known, COUNT_LIMIT)
         stmt = (self._query_args["select"].order_by(None).with_only_columns(literal(1), maintain_column_froms=True)
                 .limit(COUNT_LIMIT + 1))
         n = self._query_args["session"].execute(select(func.count()).select_from(stmt.subquery())).scalar() or 0
@@ -78,29 +82,31 @@ class _BoundedPage(SelectPagination):
         return min(n, COUNT_LIMIT)
 
 
-def _fetch(stmt: Select, number: int, size: int, *, large: bool = False) -> Pagination:
+def _fetch(stmt: Select, number: int, size: int, *, large: bool = False, total: int | None = None) -> Pagination:
     # A window function is computed before DISTINCT: such a statement is counted on its own. So is a
     # large list, and only up to a limit: the window makes the database read every matching row before the
     # first page, where a bounded count stops at the limit and the page stops after its rows.
     if large:
         return _BoundedPage(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size,
-                            error_out=False)
+                            error_out=False, known_total=total)
     cls = SelectPagination if stmt._distinct or stmt._distinct_on else _CountedPage
     return cls(select=stmt, session=db.session(), page=number, per_page=size, max_per_page=size, error_out=False)
 
 
-def paginate(stmt: Select, *, page: object = None, per_page: int | None = None, large: bool = False) -> Pagination:
+def paginate(stmt: Select, *, page: object = None, per_page: int | None = None, large: bool = False,
+             total: int | None = None) -> Pagination:
     """One page of `stmt` (which must be ordered); a page past the last gives the last page.
 
     `page` defaults to the request's `?page=` and `per_page` to the `PAGE_SIZE` setting. The rows
     and their total come in one query (a window count); only a page past the end costs a count and
     a second fetch. `large=True` (a list of hundreds of thousands of rows, e.g. the audit trail) counts
-    in a query of its own, up to `COUNT_LIMIT` rows (`page.capped` tells when there are more).
+    in a query of its own, up to `COUNT_LIMIT` rows (`page.capped` tells when there are more), unless the caller
+    gives the `total` it already counted.
     """
     number = page_number(page)
     size = per_page or current_app.config["PAGE_SIZE"]
-    result = _fetch(stmt, number, size, large=large)
+    result = _fetch(stmt, number, size, large=large, total=total)
     last = max(result.pages, 1)
     if number > last:
-        result = _fetch(stmt, last, size, large=large)
+        result = _fetch(stmt, last, size, large=large, total=total)
     return result

@@ -93,6 +93,9 @@ def basis_points(bp: int | None, places: int = 2) -> str:
     """A ratio stored in basis points (1/10000) as a percentage: 8125 → "81.25%"."""
     if bp is None:
         return MISSING
+    if type(bp) is int and places == 2:  # the dashboards' rates, one per cell: exact in integers
+        whole, hundredths = divmod(abs(bp), 100)
+        return f"{'-' if bp < 0 else ''}{whole:,}.{hundredths:02d}%"
     return decimal_text(Decimal(bp).scaleb(-2), places) + "%"
 
 

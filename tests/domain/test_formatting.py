@@ -82,3 +82,15 @@ def test_days_left():
     assert fmt.days_left(date(2015, 11, 10), date(2015, 11, 10)) == 0
     assert fmt.days_left(date(2015, 11, 10), date(2015, 11, 12)) == -2
 
+
+
+def test_basis_points_in_integers_reads_as_the_decimal_path_and_as_the_rate_as_percent():
+    from decimal import Decimal
+
+    from evalsys.domain.money import rate, rate_bp
+
+    for bp in [0, 1, -1, 5, -5, 99, 100, 101, 8125, -8125, 10_000, 123_456, -1_234_567, 10**9 + 7]:
+        assert fmt.basis_points(bp) == fmt.decimal_text(Decimal(bp).scaleb(-2), 2) + "%"
+    for numerator, denominator in [(650_00, 800_00), (1, 3), (2, 3), (-1, 3), (0, 7), (123_456_789, 987_654)]:
+        assert fmt.basis_points(rate_bp(numerator, denominator)) == fmt.percent(rate(numerator, denominator), 2)
+    assert fmt.basis_points(None) == fmt.percent(None) == "—"

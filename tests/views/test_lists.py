@@ -48,6 +48,9 @@ def test_parse_keeps_only_whitelisted_sort_keys_and_known_filter_values():
     assert parse({}, filters=[Filter("state", "", [("open", ""), ("all", "")], None, default="open")]).get("state") \
         == "open"
     assert clean_text("x" * 500) == "x" * 80
+    # Only a search or a chosen filter narrows a list; a sort does not, nor a filter left at "all".
+    assert lq.narrowed and ListQuery("苏州").narrowed and ListQuery(filters={"state": "open"}).narrowed
+    assert not parse({"sort": "name", "state": "open' OR 1=1"}, sorts={"name"}, filters=[states]).narrowed
 
 
 def test_an_unknown_key_falls_back_to_the_default_order_and_a_known_one_breaks_ties_by_id(app):

@@ -130,8 +130,11 @@ def call_detail(code: str):
                                                           if s != ApplicationState.DRAFT], _("全部状态")),
                                 Filter("authority", _("推荐单位"), [(a.code, _(a.name)) for a in query.authorities()],
                                        _("全部推荐单位"))])
-    page = paginate(query.call_applications(call, lst.query), large=True)  # a call holds thousands
-    return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=query.state_counts(call),
+    by_state = query.state_counts(call)
+    # Unnarrowed, the list holds every application but the drafts: counted already, by state.
+    total = None if lst.query.narrowed else sum(by_state.get(s, 0) for s in LISTED_STATES)
+    page = paginate(query.call_applications(call, lst.query), large=True, total=total)  # a call holds thousands
+    return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=by_state,
                            states=LISTED_STATES)
 
 
