@@ -88,20 +88,33 @@ def _figure_columns(year: int | None) -> dict[str, Any]:
                  .correlate(FirstBatchBase))
 
 
+def _ledger(where: Any, year: int | None) -> Select:
+    """Allocated, received and verified-spent sums of the allocations `where` picks (of `year`, or of all), from
+    their guard rows: one row per allocation, however many tranches and entries it has."""
+    return _of_year(select(func.sum(Allocation.amount_fen).label("allocated"),
+                           func.sum(FundAccount.received_fen).label("received"),
+                           func.sum(FundAccount.verified_spent_fen).label("spent"))
+                    .select_from(Allocation).join(FundAccount, FundAccount.allocation_id == Allocation.id)
+                    .where(where), year)
+
+
+def _open_flags(where: Any, year: int | None) -> Select:
+    """The open flags of the entries of the allocations `where` picks."""
+    return _of_year(select(func.count(ComplianceFlag.id).label("n"))
+                    .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
+                    .join(Allocation, Allocation.id == Expenditure.allocation_id)
+                    .where(ComplianceFlag.state == FlagState.OPEN, where), year)
+
+
 @lru_cache(maxsize=32)
 def _page_figures(year: int | None) -> Select:
-    """A page of bases (`:ids`) with their figures: the sums correlated to each base, and the open flags counted
-    once for the page, grouped by base (a count correlated to each base walked every open flag of the programme
-    once per row)."""
-    columns = _figure_columns(year)
-    flags = _of_year(select(Allocation.base_id, func.count(ComplianceFlag.id).label("n"))
-                     .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
-                     .join(Allocation, Allocation.id == Expenditure.allocation_id)
-                     .where(ComplianceFlag.state == FlagState.OPEN,
-                            Allocation.base_id.in_(bindparam("ids", expanding=True)))
-                     .group_by(Allocation.base_id), year).subquery()
-    return (select(FirstBatchBase.id, columns["allocated"], columns["received"], columns["spent"],
-                   func.coalesce(flags.c.n, 0))
+    """A page of bases (`:ids`) with their figures: the page's allocations summed by base in one pass, and its
+    open flags counted by base in another (sums correlated to each row ran once per row and column)."""
+    of_page = Allocation.base_id.in_(bindparam("ids", expanding=True))
+    ledger = _ledger(of_page, year).add_columns(Allocation.base_id).group_by(Allocation.base_id).subquery()
+    flags = _open_flags(of_page, year).add_columns(Allocation.base_id).group_by(Allocation.base_id).subquery()
+    return (select(FirstBatchBase.id, ledger.c.allocated, ledger.c.received, ledger.c.spent, flags.c.n)
+            .outerjoin(ledger, ledger.c.base_id == FirstBatchBase.id)
             .outerjoin(flags, flags.c.base_id == FirstBatchBase.id)
             .where(FirstBatchBase.id.in_(bindparam("ids", expanding=True))))
 
@@ -114,7 +127,8 @@ def base_figures(bases: list[FirstBatchBase], year: int | None = None) -> list[B
     rows = []
     for b in bases:
         allocated, received, spent, flags = found.get(b.id, (0, 0, 0, 0))
-        rows.append(BaseFigures(b, rules.Figures(int(allocated), int(received), int(spent)), int(flags)))
+        rows.append(BaseFigures(b, rules.Figures(int(allocated or 0), int(received or 0), int(spent or 0)),
+                                int(flags or 0)))
     return rows
 
 
@@ -181,10 +195,10 @@ def dashboard_bases(user: Any, lq: ListQuery, year: int | None) -> Select:
 def totals(stmt: Select, year: int | None) -> tuple[rules.Figures, int]:
     """The figures summed over every base of a dashboard statement (the whole filtered list, not one page), and
     their open flags: one query, the bases chosen by a subquery."""
-    ids = stmt.with_only_columns(FirstBatchBase.id).order_by(None)
-    sums = _sums(lambda q: _of_year(q.where(Allocation.base_id.in_(ids)), year))
-    allocated, received, spent, flags = db.session.execute(select(*sums.values())).one()
-    return rules.Figures(int(allocated), int(received), int(spent)), int(flags)
+    of_list = Allocation.base_id.in_(stmt.with_only_columns(FirstBatchBase.id).order_by(None))
+    flags = _open_flags(of_list, year).correlate(None).scalar_subquery()
+    allocated, received, spent, n = db.session.execute(_ledger(of_list, year).add_columns(flags)).one()
+    return rules.Figures(int(allocated or 0), int(received or 0), int(spent or 0)), int(n or 0)
 
 
 def available_years() -> list[int]:
