@@ -13,9 +13,7 @@ from ..domain.workflow import ApplicationState
 from ..extensions import db
 from ..listing import ListQuery, by_number, is_year, ordered, search
 from ..models import (AccountState, Application, Authority, Call, CallKind, Organisation, OrganisationState,
-                      RecommendationLetter, User)
-from .quotas import authority_quota
-from .recommendations import current_letter, quota_used
+                      QuotaCounter, RecommendationLetter, User)
 
 
 # Sort keys of the application lists: the key in the URL, the columns it orders by.
@@ -99,17 +97,38 @@ class CallPanel:
         return max(self.quota - self.used, 0)
 
 
+def panels(calls: list[Call], authority_code: str) -> list[CallPanel]:
+    """The quota and newest letter of each of `calls` for one authority: two queries however many calls are open
+    (a figure in force is the authority's own quota, else the call's default; used is 0 before the first
+    recommendation)."""
+    if not calls:
+        return []
+    ids = [c.id for c in calls]
+    counters = {call_id: (quota, used) for call_id, quota, used in db.session.execute(
+        select(QuotaCounter.call_id, QuotaCounter.quota, QuotaCounter.used)
+        .where(QuotaCounter.call_id.in_(ids), QuotaCounter.authority_code == authority_code))}
+    newest = (select(func.max(RecommendationLetter.id))
+              .where(RecommendationLetter.call_id.in_(ids), RecommendationLetter.authority_code == authority_code)
+              .group_by(RecommendationLetter.call_id))
+    letters = {letter.call_id: letter for letter in db.session.scalars(
+        select(RecommendationLetter).where(RecommendationLetter.id.in_(newest)))}
+    out = []
+    for c in calls:
+        quota, used = counters.get(c.id, (None, 0))
+        out.append(CallPanel(c, used or 0, letters.get(c.id), c.quota_per_authority if quota is None else quota))
+    return out
+
+
 def panel(call: Call, authority_code: str) -> CallPanel:
     """The quota and letter of one call for one authority."""
-    return CallPanel(call, quota_used(call, authority_code), current_letter(call, authority_code),
-                     authority_quota(call, authority_code))
+    return panels([call], authority_code)[0]
 
 
 def recommendation_panels(authority_code: str, now: datetime) -> list[CallPanel]:
     """Every call whose recommendation deadline has not passed (opened for applications), soonest first."""
     calls = db.session.scalars(select(Call).where(Call.opens_at <= now, Call.recommend_deadline >= now)
                                .order_by(Call.recommend_deadline, Call.id))
-    return [panel(c, authority_code) for c in calls]
+    return panels(list(calls), authority_code)
 
 
 def unverified_count(authority_code: str) -> int:
