@@ -2,14 +2,16 @@
 and in the same run a bare Flask page (a 50-row Jinja table) served the same way.
 
 Usage: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/DB python bench/load.py
-       [--clients 32] [--seconds 20] [--workers 2] [--port 18431] [--max-requests 20000]
+       [--clients 32] [--seconds 15] [--rounds 2] [--workers 2] [--port 18431] [--max-requests 20000]
 The database must already hold the demo (`flask --app evalsys demo`); only 127.0.0.1 is used.
-Each mix runs for --seconds (and at most --max-requests requests) with --clients threads, each
-logged in once as the mix's demo account, having requested each page once (warm-up, not counted),
-and cycling over the mix's pages. Prints per mix:
-requests/s, p50 and p99 in ms, errors, and the ratio to the bare page's requests/s; then a JSON
-line with the same figures and the load average (the machine is shared: read the ratios, which
-are measured in the same run, rather than the absolute figures).
+Both servers run side by side (an idle worker costs nothing). Each mix runs for --seconds (and at most
+--max-requests requests) with --clients threads, each logged in once as the mix's demo account, having
+requested each page once (warm-up, not counted), and cycling over the mix's pages; the bare page runs just
+before each mix, so that every ratio compares two runs a few seconds apart (a shared machine's speed drifts
+by tens of per cent within minutes). --rounds repeats the whole sequence. Prints per mix: requests/s,
+p50 and p99 in ms (over all rounds), errors, and the ratio to the bare page's requests/s (the median of
+the rounds' ratios, each with its own bare run); then a JSON line with the same figures, every round's
+ratio and the load average (read the ratios rather than the absolute figures).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,11 +159,19 @@ def stop_server(proc: subprocess.Popen) -> None:
     proc.wait(timeout=20)
 
 
+def _merge(runs: list[dict]) -> dict:
+    """One mix's rounds as one figure: total requests and errors, mean requests/s, the worse percentiles."""
+    return {"requests": sum(r["requests"] for r in runs), "errors": sum(r["errors"] for r in runs),
+            "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
+            "p50_ms": max(r["p50_ms"] for r in runs), "p99_ms": max(r["p99_ms"] for r in runs)}
+
+
 def main() -> None:
-    """Serve both apps, run the bare page and each mix, print the figures."""
+    """Serve both apps, run the bare page before each mix (for --rounds), print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=18431)
     parser.add_argument("--max-requests", type=int, default=20_000)
@@ -171,27 +182,36 @@ def main() -> None:
     env = {**os.environ, "EVALSYS_RATELIMIT_ENABLED": "false", "PYTHONPATH": str(ROOT)}
     bare_dir = Path(tempfile.mkdtemp(prefix="evalsys-bare-"))
     (bare_dir / "bare.py").write_text(BARE_APP, encoding="utf-8")
-    results: dict[str, dict] = {}
-    server = serve("bare:app", args.port, args.workers, env, bare_dir)
+    mixes = args.mixes.split(",")
+    bare_runs: list[dict] = []
+    runs: dict[str, list[dict]] = {name: [] for name in mixes}
+    ratios: dict[str, list[float]] = {name: [] for name in mixes}
+    bare_server = serve("bare:app", args.port, args.workers, env, bare_dir)
     try:
-        results["bare"] = run_mix(args.port, None, ["/"], args.clients, args.seconds, args.max_requests)
+        app_server = serve("evalsys:create_app()", args.port + 1, args.workers, env, ROOT)
+        try:
+            for _ in range(args.rounds):
+                for name in mixes:
+                    username, paths = MIXES[name]
+                    bare = run_mix(args.port, None, ["/"], args.clients, args.seconds, args.max_requests)
+                    mix = run_mix(args.port + 1, username, paths, args.clients, args.seconds, args.max_requests)
+                    bare_runs.append(bare)
+                    runs[name].append(mix)
+                    ratios[name].append(round(mix["rps"] / (bare["rps"] or 1), 3))
+        finally:
+            stop_server(app_server)
     finally:
-        stop_server(server)
-    server = serve("evalsys:create_app()", args.port, args.workers, env, ROOT)
-    try:
-        for name in args.mixes.split(","):
-            username, paths = MIXES[name]
-            results[name] = run_mix(args.port, username, paths, args.clients, args.seconds, args.max_requests)
-    finally:
-        stop_server(server)
-    bare = results["bare"]["rps"] or 1
-    print(f"{'mix':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}")
+        stop_server(bare_server)
+    results = {"bare": {**_merge(bare_runs), "ratio": 1.0}}
+    for name in mixes:
+        results[name] = {**_merge(runs[name]), "ratio": statistics.median(ratios[name]), "ratios": ratios[name]}
+    print(f"{'mix':<10} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs bare':>8}  rounds")
     for name, r in results.items():
-        r["ratio"] = round(r["rps"] / bare, 3)
+        rounds = " ".join(f"{100 * x:.1f}%" for x in r.get("ratios", []))
         print(f"{name:<10} {r['rps']:>8.1f} {r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['errors']:>7} "
-              f"{100 * r['ratio']:>7.1f}%")
+              f"{100 * r['ratio']:>7.1f}%  {rounds}")
     print(json.dumps({"clients": args.clients, "workers": args.workers, "seconds": args.seconds,
-                      "loadavg": os.getloadavg(), "results": results}, ensure_ascii=False))
+                      "rounds": args.rounds, "loadavg": os.getloadavg(), "results": results}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

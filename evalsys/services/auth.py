@@ -10,6 +10,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import Select, bindparam, exists, func, select, update
+from sqlalchemy.orm import defaultload
 
 from ..domain.errors import N_
 from ..extensions import db
@@ -133,16 +134,19 @@ class SessionLookup:
 
 @functools.cache
 def _session_by_token() -> Select:
-    """Built once: every request runs it."""
+    """Built once: every request runs it. The user comes with the session row, but not the user's organisation
+    or authority: the ministry's, the experts' and most pages never look at them, and the two outer joins cost
+    every request more than the one lookup by key costs the few pages that do."""
     stashed = exists().where(FormStash.user_id == UserSession.user_id)
-    return select(UserSession, stashed).where(UserSession.token_hash == bindparam("token_hash"))
+    user = defaultload(UserSession.user)
+    return (select(UserSession, stashed).where(UserSession.token_hash == bindparam("token_hash"))
+            .options(user.lazyload(User.organisation), user.lazyload(User.authority)))
 
 
 def load_session(token: str) -> SessionLookup:
     """Resolve a token: refuse revoked, idle-expired, over-age sessions and inactive users.
 
-    One query: the session row, its user (with organisation and authority) and whether a form stash
-    waits for that user."""
+    One query: the session row, its user and whether a form stash waits for that user."""
     found = db.session.execute(_session_by_token(), {"token_hash": _token_hash(token)}).first()
     row, has_stash = found if found is not None else (None, False)
     if row is None or row.revoked_at is not None:
