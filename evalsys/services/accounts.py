@@ -13,6 +13,7 @@ from ..models import AccountState, Authority, Organisation, OrganisationState, R
 from ..models.types import utcnow
 from . import audit
 from .auth import revoke_sessions
+from .authority_list import authority_rows
 from .passwords import check_password, hash_password
 from ..domain.errors import DomainError, N_
 
@@ -85,8 +86,7 @@ def register_applicant(data: Registration) -> User | None:
 
 def authority_choices() -> list[tuple[str, str]]:
     """(code, "code 全称") of every authority, in code order, for select fields."""
-    rows = db.session.execute(select(Authority.code, Authority.full_name).order_by(Authority.code))
-    return [(code, f"{code} {full_name}") for code, full_name in rows]
+    return [(a.code, f"{a.code} {a.full_name}") for a in authority_rows()]
 
 
 def password_problems(password: str, username: str) -> list[str]:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import defer, lazyload
 from ..domain.workflow import ApplicationState
 from ..extensions import db
 from ..listing import ListQuery, by_number, is_year, ordered, search
-from ..models import (AccountState, Application, Authority, Call, CallKind, Organisation, OrganisationState,
+from ..models import (AccountState, Application, Call, CallKind, Organisation, OrganisationState,
                       QuotaCounter, RecommendationLetter, User)
+from .authority_list import authority_rows
 
 
 # Sort keys of the application lists: the key in the URL, the columns it orders by.
@@ -182,4 +183,4 @@ def application_counts(calls: list[Call]) -> dict[int, int]:
 
 def authorities() -> list[Any]:
     """Every authority's code and name, by code (filters; rows, not loaded objects)."""
-    return list(db.session.execute(select(Authority.code, Authority.name).order_by(Authority.code)))
+    return list(authority_rows())

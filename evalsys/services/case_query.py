@@ -5,7 +5,8 @@ from sqlalchemy import Select, select
 
 from ..extensions import db
 from ..listing import ListQuery, ordered, search
-from ..models import Authority, CaseState, Organisation, TypicalCase
+from ..models import CaseState, Organisation, TypicalCase
+from . import authority_list
 
 
 def organisation_names(org_ids: set[int]) -> dict[int, str]:
@@ -18,7 +19,7 @@ def organisation_names(org_ids: set[int]) -> dict[int, str]:
 
 def authority_names() -> dict[str, str]:
     """Every authority's name by code."""
-    return dict(db.session.execute(select(Authority.code, Authority.name)).all())
+    return authority_list.authority_names()
 
 
 CASE_SORTS = {"title": (TypicalCase.title,), "name": (Organisation.name,), "authority": (TypicalCase.authority_code,),

@@ -15,12 +15,13 @@ from ..extensions import db
 from ..models import (Allocation, Authority, Evaluation, EvaluationRound, Expenditure, FirstBatchBase,
                       Rectification, Tranche)
 from ..reporting.round_summary import GRADES, AuthorityFunds, AuthorityGrades, IndicatorMean, PoorBase
+from .authority_list import authority_names
 
 FINAL = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)  # the ministry has fixed the grade
 
 
 def _names() -> dict[str, str]:
-    return dict(db.session.execute(select(Authority.code, Authority.name)).all())
+    return authority_names()
 
 
 def grades_by_authority(round_: EvaluationRound) -> list[AuthorityGrades]:
