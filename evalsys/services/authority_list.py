@@ -37,3 +37,8 @@ def authority_rows() -> tuple[AuthorityRow, ...]:
 def authority_names() -> dict[str, str]:
     """Every authority's short name by code."""
     return {a.code: a.name for a in authority_rows()}
+
+
+def full_name_of(code: str | None) -> str:
+    """An authority's full name ("" for no authority)."""
+    return next((a.full_name for a in authority_rows() if a.code == code), "")

@@ -185,7 +185,7 @@ def authority_todo(user: Any, now: datetime) -> list[TodoItem]:
         return []
     items: list[TodoItem] = []
     params = {"code": code, "now": now}
-    orgs, accounts = db.session.execute(_authority_accounts(), params).one()
+    orgs, accounts, entries, flags = db.session.execute(_authority_counts(), params).one()
     if orgs:
         items.append(_item(N_("核验申报单位"), orgs, "authority.organisations", now,
                            args={"state": OrganisationState.UNVERIFIED.value}))
@@ -197,7 +197,6 @@ def authority_todo(user: Any, now: datetime) -> list[TodoItem]:
                            args={"call": call_code, "state": ApplicationState.SUBMITTED.value},
                            params={"call": call_title}, note=N_("推荐名额已用 %(used)s 个，剩余 %(left)s 个"),
                            note_params={"used": n_used, "left": max(quota - n_used, 0)}))
-    entries, flags = db.session.execute(_authority_funds(), params).one()
     if entries:
         items.append(_item(N_("核实专项资金支出"), entries, "authority.funds_entries", now))
     if flags:
@@ -216,14 +215,17 @@ def authority_todo(user: Any, now: datetime) -> list[TodoItem]:
 
 
 @_built_once
-def _authority_accounts() -> Select:
+def _authority_counts() -> Select:
+    """Organisations to verify, accounts to approve, expenditures to verify and open compliance flags of the
+    jurisdiction, in one row."""
     code = bindparam("code")
     return select(
         select(func.count()).select_from(Organisation).where(
             Organisation.authority_code == code, Organisation.state == OrganisationState.UNVERIFIED)
         .scalar_subquery(),
         select(func.count()).select_from(User).join(Organisation, Organisation.id == User.organisation_id).where(
-            Organisation.authority_code == code, User.state == AccountState.PENDING).scalar_subquery())
+            Organisation.authority_code == code, User.state == AccountState.PENDING).scalar_subquery(),
+        *_authority_funds())
 
 
 @_built_once
@@ -239,10 +241,9 @@ def _authority_recommendations() -> Select:
             .order_by(Call.recommend_deadline))
 
 
-@_built_once
-def _authority_funds() -> Select:
+def _authority_funds() -> tuple[Any, Any]:
     code = bindparam("code")
-    return select(
+    return (
         select(func.count()).select_from(Expenditure).join(Allocation, Allocation.id == Expenditure.allocation_id)
         .join(FirstBatchBase, FirstBatchBase.id == Allocation.base_id)
         .where(FirstBatchBase.authority_code == code, Expenditure.status == ExpenditureStatus.PENDING)

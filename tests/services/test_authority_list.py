@@ -27,3 +27,5 @@ def test_authority_rows_are_the_table_read_once(app):
         assert again is first and len([s for s in statements if "authorities" in s]) == 1
         assert names == {code: name for code, name, _ in table}
         assert choices == [(code, f"{code} {full}") for code, _, full in table]
+        assert authority_list.full_name_of("320000") == dict((c, f) for c, _, f in table)["320000"] != ""
+        assert authority_list.full_name_of(None) == authority_list.full_name_of("999999") == ""

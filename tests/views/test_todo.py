@@ -285,6 +285,7 @@ def test_work_list_in_english(app, scene):
     login(c, "t-js")
     c.set_cookie("lang", "en")
     html = c.get("/authority/").get_data(as_text=True)
+    assert '<h1 class="h4 mb-3" translate="no">江苏省商务厅</h1>' in html  # the jurisdiction's own name heads the page
     section = html[html.index('id="todo-heading"'):]
     section = section[:section.index("</section>")]
     assert "To do" in html and "Review applications for recommendation: 二零一五测试批次" in section

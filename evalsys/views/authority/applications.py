@@ -22,6 +22,7 @@ from ...services.todo_query import todo_for
 from ...services import recommendations as rec
 from ...services.accounts import approve_member, can_approve_member, verify_organisation
 from ...services.calls import find_call
+from ...services.authority_list import full_name_of
 from ..common.applications import detail_context, export_response, load_application, send_attachment
 from ..common.downloads import send_stored
 from ..common.feedback import flash_form_errors
@@ -31,7 +32,8 @@ from ..common.states import state_options
 @roles_required(Role.AUTHORITY)
 def home():
     """The jurisdiction at a glance: organisations awaiting verification, accounts awaiting approval."""
-    return render_template("authority/home.html", todos=todo_for(current_user))
+    return render_template("authority/home.html", authority_name=full_name_of(current_user.authority_code),
+                           todos=todo_for(current_user))
 
 
 
