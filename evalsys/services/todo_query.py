@@ -99,30 +99,25 @@ def todo_for(user: Any, now: datetime | None = None) -> list[TodoItem]:
 
 def applicant_todo(user: Any, now: datetime) -> list[TodoItem]:
     """Drafts to finish before closing, returned applications to resubmit, missing attachments,
-    self-evaluations due, further accounts of the organisation to approve (main account)."""
+    self-evaluations due, further accounts of the organisation to approve (main account): one query."""
     org = user.organisation_id
     if org is None:
         return []
     items: list[TodoItem] = []
-    params = {"org": org, "now": now}
-    rows = db.session.execute(_applicant_applications(), params).all()
-    for state, call_title, n, first, due in rows:
-        title = N_("完成并提交申报：%(call)s") if state == ApplicationState.DRAFT else \
-            N_("按退回意见修改后重新提交：%(call)s")
-        items.append(_item(title, n, "applicant.application_detail", now, deadline=due, args={"app_id": first},
-                           params={"call": call_title}))
-    rows = db.session.execute(_applicant_attachments(), params).all()
-    for call_title, first, n, due_at in rows:
-        items.append(_item(N_("上传缺少的附件：%(call)s"), int(n), "applicant.application_detail", now,
-                           deadline=due_at, args={"app_id": first}, params={"call": call_title}))
-    rows = db.session.execute(_applicant_evaluations(), params).all()
-    for round_title, n, first, due_at in rows:
-        endpoint, args = _one_or_list(n, first, "applicant.evaluation", "evaluation_id", "applicant.evaluations")
-        items.append(_item(N_("填报绩效自评：%(round)s"), n, endpoint, now, deadline=due_at, args=args,
-                           params={"round": round_title}))
-    if user.is_org_main:
-        n = db.session.scalar(_applicant_accounts(), params)
-        if n:
+    for kind, state, title, n, first, due in db.session.execute(_applicant_work(), {"org": org, "now": now}):
+        if kind == 1:
+            text = N_("完成并提交申报：%(call)s") if state == ApplicationState.DRAFT.value else \
+                N_("按退回意见修改后重新提交：%(call)s")
+            items.append(_item(text, n, "applicant.application_detail", now, deadline=due, args={"app_id": first},
+                               params={"call": title}))
+        elif kind == 2:
+            items.append(_item(N_("上传缺少的附件：%(call)s"), int(n), "applicant.application_detail", now,
+                               deadline=due, args={"app_id": first}, params={"call": title}))
+        elif kind == 3:
+            endpoint, args = _one_or_list(n, first, "applicant.evaluation", "evaluation_id", "applicant.evaluations")
+            items.append(_item(N_("填报绩效自评：%(round)s"), n, endpoint, now, deadline=due, args=args,
+                               params={"round": title}))
+        elif kind == 4 and n and user.is_org_main:
             items.append(_item(N_("审批本单位新增账户"), n, "applicant.home", now))
     return items
 
@@ -134,45 +129,43 @@ def _open_application():
 
 
 @_built_once
-def _applicant_applications() -> Select:
-    deadline = func.coalesce(
-        func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
-        func.max(Call.recommend_deadline))
-    return (select(Application.state, Call.title, func.count(), func.min(Application.id), deadline)
-            .join(Call, Call.id == Application.call_id)
-            .where(Application.organisation_id == bindparam("org"), _open_application())
-            .group_by(Application.state, Call.id, Call.title).order_by(deadline))
+def _applicant_work() -> Select:
+    """The applicant's work list as rows (kind, state, title, count, first id, due), one UNION ALL, by kind and
+    due: 1 applications to finish or resubmit (per state and call), 2 calls with attachments missing (count =
+    attachments), 3 self-evaluations per round, 4 accounts of the organisation to approve (always one row)."""
+    def kind(k: int):
+        return literal(k, Integer).label("kind")
 
-
-@_built_once
-def _applicant_attachments() -> Select:
+    org = bindparam("org")
+    no_text, no_id = cast(null(), String), cast(null(), Integer)
+    deadline = func.coalesce(func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
+                             func.max(Call.recommend_deadline))
     have = (select(ApplicationAttachment.application_id.label("app_id"),
                    func.count(distinct(ApplicationAttachment.kind)).label("kinds"))
             .where(ApplicationAttachment.kind.in_(REQUIRED_ATTACHMENTS))
             .group_by(ApplicationAttachment.application_id).subquery())
     missing = literal(len(REQUIRED_ATTACHMENTS)) - func.coalesce(have.c.kinds, 0)
-    due = func.coalesce(func.max(Call.closes_at).filter(Application.state == ApplicationState.DRAFT),
-                        func.max(Call.recommend_deadline))
-    return (select(Call.title, func.min(Application.id), func.sum(missing), due)
-            .join(Call, Call.id == Application.call_id).outerjoin(have, have.c.app_id == Application.id)
-            .where(Application.organisation_id == bindparam("org"), missing > 0, _open_application())
-            .group_by(Call.id, Call.title).order_by(due))
-
-
-@_built_once
-def _applicant_evaluations() -> Select:
-    return (select(EvaluationRound.title, func.count(), func.min(Evaluation.id), EvaluationRound.self_deadline)
-            .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
-            .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
-            .where(FirstBatchBase.organisation_id == bindparam("org"), Evaluation.state == EvaluationState.DRAFT)
-            .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.self_deadline)
-            .order_by(EvaluationRound.self_deadline))
-
-
-@_built_once
-def _applicant_accounts() -> Select:
-    return select(func.count()).select_from(User).where(
-        User.organisation_id == bindparam("org"), User.state == AccountState.PENDING)
+    members = [
+        select(kind(1), cast(Application.state, String).label("state"), Call.title.label("title"),
+               func.count().label("n"), func.min(Application.id).label("first"), deadline.label("due"))
+        .join(Call, Call.id == Application.call_id)
+        .where(Application.organisation_id == org, _open_application())
+        .group_by(Application.state, Call.id, Call.title),
+        select(kind(2), no_text, Call.title, cast(func.sum(missing), Integer), func.min(Application.id), deadline)
+        .join(Call, Call.id == Application.call_id).outerjoin(have, have.c.app_id == Application.id)
+        .where(Application.organisation_id == org, missing > 0, _open_application())
+        .group_by(Call.id, Call.title),
+        select(kind(3), no_text, EvaluationRound.title, func.count(), func.min(Evaluation.id),
+               EvaluationRound.self_deadline)
+        .join(EvaluationRound, EvaluationRound.id == Evaluation.round_id)
+        .join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
+        .where(FirstBatchBase.organisation_id == org, Evaluation.state == EvaluationState.DRAFT)
+        .group_by(EvaluationRound.id, EvaluationRound.title, EvaluationRound.self_deadline),
+        select(kind(4), no_text, no_text, func.count(), no_id, cast(null(), Call.closes_at.type))
+        .select_from(User).where(User.organisation_id == org, User.state == AccountState.PENDING),
+    ]
+    work = union_all(*members).subquery()
+    return select(work).order_by(work.c.kind, work.c.due)
 
 
 # --- authority -------------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from sqlalchemy import event, select
 
 from evalsys.domain.workflow import ApplicationState
 from evalsys.extensions import db
-from evalsys.models import (Assignment, BatchJob, Call, ComplianceFlag, FlagState, JobState, OrganisationState, Proposal,
-                            ReviewerProfile, ReviewerState, Role, ScoreSheet, SheetState, User)
+from evalsys.models import (AccountState, Assignment, BatchJob, Call, ComplianceFlag, FlagState, JobState,
+                            OrganisationState, Proposal, ReviewerProfile, ReviewerState, Role, ScoreSheet, SheetState,
+                            User)
 from evalsys.services import audit
 from evalsys.services import todo_query as tq
 from evalsys.services.summaries import open_collection
@@ -147,6 +148,18 @@ def test_applicant(app, scene):
     assert (selfev.count, selfev.endpoint, selfev.args) == (1, "applicant.evaluation", {"evaluation_id": scene["ev_b"]})
     assert len(items) == 4  # the returned application has all its attachments
     _follow_all(app, "t-app", items)
+
+
+def test_applicant_main_account_is_asked_to_approve_new_accounts_and_no_other(app, scene):
+    with app.app_context():
+        main = _user("t-app")
+        make_user(Role.APPLICANT, username="t-app-new", organisation=main.organisation, is_org_main=False,
+                  state=AccountState.PENDING, commit=False)
+        make_user(Role.APPLICANT, username="t-app-second", organisation=main.organisation, is_org_main=False)
+    approve = "审批本单位新增账户"
+    assert _titles(_items(app, "t-app"))[approve].count == 1
+    assert approve not in _titles(_items(app, "t-app-second"))  # only the main account approves
+    assert len(_items(app, "t-app-second")) == 4  # the rest of the organisation's work is the same
 
 
 def test_authority_counts_exclude_other_jurisdictions(app, scene):
