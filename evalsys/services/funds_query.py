@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import lazyload, selectinload
@@ -49,31 +49,8 @@ class BaseFigures:
 
 def open_flag_counts(base_ids: list[int], year: int | None = None) -> dict[int, int]:
     """Open flags per base (of that year's allocations when a year is given)."""
-    stmt = (select(Allocation.base_id, func.count(ComplianceFlag.id))
-            .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
-            .join(Allocation, Allocation.id == Expenditure.allocation_id)
-            .where(ComplianceFlag.state == FlagState.OPEN, Allocation.base_id.in_(base_ids))
-            .group_by(Allocation.base_id))
-    if year is not None:
-        stmt = stmt.where(Allocation.year == year)
-    return dict(db.session.execute(stmt).all())
-
-
-def _sums(scope: Callable[[Select], Select]) -> dict[str, Any]:
-    """Allocated, received, verified spending and open flags of the allocations `scope` picks, as scalar
-    subqueries. Received and spent are the allocations' guard rows (one row per allocation, however many
-    tranches and entries it has): a page's figures and the totals of a whole list cost the same at any size."""
-    def column(stmt: Select) -> Any:
-        return func.coalesce(scope(stmt).scalar_subquery(), 0)
-
-    account = (FundAccount, FundAccount.allocation_id == Allocation.id)
-    return {"allocated": column(select(func.sum(Allocation.amount_fen))),
-            "received": column(select(func.sum(FundAccount.received_fen)).select_from(Allocation).join(*account)),
-            "spent": column(select(func.sum(FundAccount.verified_spent_fen)).select_from(Allocation).join(*account)),
-            "flags": column(select(func.count(ComplianceFlag.id))
-                            .join(Expenditure, Expenditure.id == ComplianceFlag.expenditure_id)
-                            .join(Allocation, Allocation.id == Expenditure.allocation_id)
-                            .where(ComplianceFlag.state == FlagState.OPEN))}
+    stmt = _open_flags(Allocation.base_id.in_(base_ids), year).add_columns(Allocation.base_id)
+    return {base_id: n for n, base_id in db.session.execute(stmt.group_by(Allocation.base_id))}
 
 
 def _of_year(stmt: Select, year: int | None) -> Select:
@@ -82,10 +59,14 @@ def _of_year(stmt: Select, year: int | None) -> Select:
 
 @lru_cache(maxsize=32)
 def _figure_columns(year: int | None) -> dict[str, Any]:
-    """A base's figures (of `year`'s allocations, or of all) as sums correlated to the base, for one row per base;
-    built once per year and process (a statement is immutable; building one costs more than running it)."""
-    return _sums(lambda stmt: _of_year(stmt.where(Allocation.base_id == FirstBatchBase.id), year)
-                 .correlate(FirstBatchBase))
+    """A base's figures (of `year`'s allocations, or of all) as sums correlated to the base, to sort the dashboard
+    by; built once per year and process (a statement is immutable; building one costs more than running it)."""
+    of_base = Allocation.base_id == FirstBatchBase.id
+    ledger = _ledger(of_base, year).correlate(FirstBatchBase)
+    columns = {name: func.coalesce(ledger.with_only_columns(column, maintain_column_froms=True).scalar_subquery(), 0)
+               for name, column in ledger.selected_columns.items()}
+    columns["flags"] = _open_flags(of_base, year).correlate(FirstBatchBase).scalar_subquery()
+    return columns
 
 
 def _ledger(where: Any, year: int | None) -> Select:
@@ -136,12 +117,10 @@ def year_figures(base: FirstBatchBase) -> list[tuple[int, rules.Figures]]:
     """Figures of one base per allocation year: one grouped query over its allocations and their guard rows,
     whose received and verified-spent totals move with every tranche and decision (services/funds_ledger.py)
     and so equal the rules of rules.figures_by_base_year over the tranches and verified entries."""
-    stmt = (select(Allocation.year, func.sum(Allocation.amount_fen), func.sum(FundAccount.received_fen),
-                   func.sum(FundAccount.verified_spent_fen))
-            .join(FundAccount, FundAccount.allocation_id == Allocation.id)
-            .where(Allocation.base_id == base.id).group_by(Allocation.year).order_by(Allocation.year))
+    stmt = (_ledger(Allocation.base_id == base.id, None).add_columns(Allocation.year)
+            .group_by(Allocation.year).order_by(Allocation.year))
     return [(y, rules.Figures(int(allocated), int(received), int(spent)))
-            for y, allocated, received, spent in db.session.execute(stmt)]
+            for allocated, received, spent, y in db.session.execute(stmt)]
 
 
 def category_spending(base_ids: list[int], year: int | None = None) -> dict[str, int]:
