@@ -114,23 +114,26 @@ def _language_now() -> str | None:
     return locale.language if locale is not None else None
 
 
-def gettext(string: str, **variables: Any) -> str:
-    """`flask_babel.gettext`, but once the request's locale and domain are chosen, straight to the remembering
-    domain (views and forms translate dozens of labels per request); otherwise exactly Flask-Babel's path."""
+def _remembering() -> RememberingDomain | None:
+    """The request's remembering domain once Flask-Babel has chosen its locale and domain, else None."""
     state = _babel_state()
     domain = getattr(state, "babel_domain", None)
     if isinstance(domain, RememberingDomain) and getattr(state, "babel_locale", None) is not None:
-        return domain.gettext(string, **variables)
-    return flask_babel.gettext(string, **variables)
+        return domain
+    return None
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """`flask_babel.gettext`, but once the request's locale and domain are chosen, straight to the remembering
+    domain (views and forms translate dozens of labels per request); otherwise exactly Flask-Babel's path."""
+    domain = _remembering()
+    return (domain or flask_babel).gettext(string, **variables)
 
 
 def pgettext(context: str, string: str, **variables: Any) -> str:
     """`flask_babel.pgettext` on the same short path as `gettext`."""
-    state = _babel_state()
-    domain = getattr(state, "babel_domain", None)
-    if isinstance(domain, RememberingDomain) and getattr(state, "babel_locale", None) is not None:
-        return domain.pgettext(context, string, **variables)
-    return flask_babel.pgettext(context, string, **variables)
+    domain = _remembering()
+    return (domain or flask_babel).pgettext(context, string, **variables)
 
 
 def install_template_gettext(app: Flask) -> None:
