@@ -32,6 +32,25 @@ class LiveServer:
     app: object
 
 
+def _whole_bodies(app):
+    """The app with every response body read whole (and its iterable closed) before any byte is sent.
+
+    werkzeug's development server skips closing the body when the browser drops the connection
+    halfway through it (its clean-up reads the socket first, and that read fails on a reset): a
+    static file left open then warns at garbage collection, in whichever test runs next."""
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextmanager
 def _serve(app) -> Iterator[str]:
     """Serve `app` with werkzeug on 127.0.0.1 and a free port, in a thread; yields the base URL."""
@@ -41,7 +60,7 @@ def _serve(app) -> Iterator[str]:
         def log_request(self, *args, **kwargs) -> None:  # errors are still logged
             pass
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)  # port 0: the OS picks a free one
+    server = make_server("127.0.0.1", 0, _whole_bodies(app), threaded=True, request_handler=QuietHandler)  # port 0: the OS picks a free one
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
