@@ -15,6 +15,7 @@ from ..listing import ListQuery, by_number, is_year, ordered, search
 from ..models import (AccountState, Application, Call, CallKind, Organisation, OrganisationState,
                       QuotaCounter, RecommendationLetter, User)
 from .authority_list import authority_rows
+from .quotas import in_force
 
 
 # Sort keys of the application lists: the key in the URL, the columns it orders by.
@@ -100,8 +101,7 @@ class CallPanel:
 
 def panels(calls: list[Call], authority_code: str) -> list[CallPanel]:
     """The quota and newest letter of each of `calls` for one authority: two queries however many calls are open
-    (a figure in force is the authority's own quota, else the call's default; used is 0 before the first
-    recommendation)."""
+    (used is 0 before the first recommendation)."""
     if not calls:
         return []
     ids = [c.id for c in calls]
@@ -116,7 +116,7 @@ def panels(calls: list[Call], authority_code: str) -> list[CallPanel]:
     out = []
     for c in calls:
         quota, used = counters.get(c.id, (None, 0))
-        out.append(CallPanel(c, used or 0, letters.get(c.id), c.quota_per_authority if quota is None else quota))
+        out.append(CallPanel(c, used or 0, letters.get(c.id), in_force(c, quota)))
     return out
 
 

@@ -44,11 +44,16 @@ def quota_limit(call: Call) -> ColumnElement[int]:
     return func.coalesce(QuotaCounter.quota, call.quota_per_authority)
 
 
+def in_force(call: Call, own: int | None) -> int:
+    """The figure in force, given the authority's own figure as read from its guard row (None: none set)."""
+    return call.quota_per_authority if own is None else own
+
+
 def authority_quota(call: Call, authority_code: str) -> int:
     """The most applications this authority may recommend in the call."""
     own = db.session.scalar(select(QuotaCounter.quota).where(QuotaCounter.call_id == call.id,
                                                              QuotaCounter.authority_code == authority_code))
-    return call.quota_per_authority if own is None else own
+    return in_force(call, own)
 
 
 def quota_table(call: Call) -> list[QuotaRow]:
@@ -57,7 +62,7 @@ def quota_table(call: Call) -> list[QuotaRow]:
         select(Authority.code, Authority.name, QuotaCounter.quota, QuotaCounter.used)
         .outerjoin(QuotaCounter, (QuotaCounter.authority_code == Authority.code) & (QuotaCounter.call_id == call.id))
         .order_by(Authority.code)).all()
-    return [QuotaRow(code, name, call.quota_per_authority if own is None else own, own is not None, used or 0)
+    return [QuotaRow(code, name, in_force(call, own), own is not None, used or 0)
             for code, name, own, used in rows]
 
 
@@ -79,7 +84,7 @@ def set_authority_quotas(call: Call, figures: Mapping[str, int | None], *, actor
             problems[code] = Message(N_("%(name)s：名额不能为负数"), name=names.get(code, code))
             continue
         own = None if value is None or value == call.quota_per_authority else value
-        effective = call.quota_per_authority if own is None else own
+        effective = in_force(call, own)
         if effective < counter.used:
             problems[code] = Message(N_("%(name)s：名额 %(effective)s 个少于已推荐的 %(used)s 个"),
                                      name=names.get(code, code), effective=effective, used=counter.used)

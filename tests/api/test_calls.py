@@ -18,6 +18,24 @@ def test_calls_list_and_detail(app, client, world):
     assert r.status_code == 404 and r.mimetype == PROBLEM and r.get_json()["detail"] == "未找到该批次"
 
 
+def test_an_authority_with_its_own_quota_reads_that_figure(app, client, world):
+    from sqlalchemy import select
+
+    from evalsys.extensions import db
+    from evalsys.models import Call, Role, User
+    from evalsys.services import quotas
+
+    with app.app_context():
+        call = db.session.scalar(select(Call).where(Call.code == world.call))
+        admin = db.session.scalar(select(User).where(User.role == Role.ADMIN))
+        quotas.set_authority_quotas(call, {"320000": 12}, actor=admin)
+        db.session.commit()
+    body = client.get(f"/api/v1/calls/{world.call}", headers=bearer(world.tokens["auth_a"])).get_json()
+    assert body["quota"] == {"used": 0, "max": 12, "letter_uploaded": True}  # not the call's default of 8
+    body = client.get(f"/api/v1/calls/{world.call}", headers=bearer(world.tokens["auth_b"])).get_json()
+    assert body["quota"]["max"] == 8
+
+
 def test_applications_are_scoped_like_the_web(app, client, world):
     def ids(token):
         r = client.get(f"/api/v1/calls/{world.call}/applications", headers=bearer(world.tokens[token]))

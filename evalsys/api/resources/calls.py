@@ -6,11 +6,10 @@ from flask import abort
 from sqlalchemy import select
 
 from ...domain.workflow import STATE_LABELS, ApplicationState
-from ...extensions import db
 from ...models import Application, Call, Organisation, Role
 from ...permissions import public
 from ...services import decisions as dec
-from ...services import recommendations as rec
+from ...services import application_query
 from ...services.calls import find_call
 from .. import schemas as s
 from ..auth import current_api_user, public_limited, token_required
@@ -62,8 +61,8 @@ def call_detail(code: str):
     user = current_api_user()
     quota = None
     if user.role == Role.AUTHORITY and user.authority_code:
-        quota = {"used": rec.quota_used(call, user.authority_code), "max": call.quota_per_authority,
-                 "letter_uploaded": rec.current_letter(call, user.authority_code) is not None}
+        panel = application_query.panel(call, user.authority_code)  # the authority's own figure where it has one
+        quota = {"used": panel.used, "max": panel.quota, "letter_uploaded": panel.letter is not None}
     return {**call_item(call), "criteria_id": call.criteria_id, "criteria_version": call.criteria_version,
             "places_total": call.places_total, "blind": call.blind, "publicity_days": call.publicity_days,
             "quota": quota}
