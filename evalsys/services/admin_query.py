@@ -32,11 +32,6 @@ def overview_counts() -> tuple[dict[OrganisationState, int], dict[Role, int], in
     return orgs, roles, authorities
 
 
-def authorities() -> list[Authority]:
-    """Every authority by code."""
-    return list(db.session.scalars(select(Authority).order_by(Authority.code)))
-
-
 def organisation_by_uscc(code: str) -> Organisation | None:
     """The organisation with this (normalised) unified social credit code, if any."""
     return db.session.scalar(select(Organisation).where(Organisation.uscc == code))

@@ -1,7 +1,8 @@
 """The 37 authorities as reference data: seeded by the first migration and never changed by the application,
-yet named by many pages (filters, lists, choices). Read once per process and database."""
+yet named by many pages (filters, lists, choices). Read once per engine (one per app and database)."""
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -19,12 +20,12 @@ class AuthorityRow:
     full_name: str
 
 
-_read: dict[str, tuple[AuthorityRow, ...]] = {}
+_read: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine → rows; gone with its engine
 
 
 def authority_rows() -> tuple[AuthorityRow, ...]:
     """Every authority, by code (an empty table, before the migrations, is not remembered)."""
-    key = db.engine.url.render_as_string(hide_password=True)
+    key = db.engine
     rows = _read.get(key)
     if rows is None:
         rows = tuple(AuthorityRow(*r) for r in db.session.execute(

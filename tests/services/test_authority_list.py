@@ -1,4 +1,4 @@
-"""The authorities as reference data: read once per process and database, the same rows as the table."""
+"""The authorities as reference data: read once per engine (an app and its database), the same rows as the table."""
 from __future__ import annotations
 
 from sqlalchemy import event, select
@@ -29,3 +29,17 @@ def test_authority_rows_are_the_table_read_once(app):
         assert choices == [(code, f"{code} {full}") for code, _, full in table]
         assert authority_list.full_name_of("320000") == dict((c, f) for c, _, f in table)["320000"] != ""
         assert authority_list.full_name_of(None) == authority_list.full_name_of("999999") == ""
+
+
+def test_another_app_on_the_same_database_reads_them_afresh(app, db_url, tmp_path, make_app):
+    """Remembered per engine, not per URL: a database that changed under a new app is read again."""
+    from tests.conftest import make_test_config
+
+    with app.app_context():
+        assert authority_list.full_name_of("320000") != "改过的全称"
+        db.session.execute(db.update(Authority).where(Authority.code == "320000").values(full_name="改过的全称"))
+        db.session.commit()
+        assert authority_list.full_name_of("320000") != "改过的全称"  # this app keeps what it read
+    other = make_app(make_test_config(db_url, str(tmp_path / "other")))
+    with other.app_context():
+        assert authority_list.full_name_of("320000") == "改过的全称"

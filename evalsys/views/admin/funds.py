@@ -8,12 +8,13 @@ from ...boundary import attempt, refusal_returns_to
 from ...domain import uscc
 from ...extensions import db
 from ...forms.funds import AllocationForm, FirstBatchBaseForm, OverrideForm, ReasonForm, TrancheForm
-from ...forms.base import name_options, options
+from ...forms.base import name_options
 from ...i18n import gettext
 from ...models import AllocationOverride, Role
 from ...permissions import can_reopen_flag, roles_required
 from ...services import funds, funds_flags as flag_rules, funds_ledger, sanctions
 from ...services import admin_query
+from ...services.authority_list import authority_rows
 from ..common import funds as shared
 from ..common.downloads import send_stored
 
@@ -43,7 +44,7 @@ def funds_chart(kind: str):
 def funds_new_base():
     """Register a first-batch base; its operator must already be a registered organisation."""
     form = FirstBatchBaseForm()
-    form.authority_code.choices = name_options((a.code, a.name) for a in admin_query.authorities())
+    form.authority_code.choices = name_options((a.code, a.name) for a in authority_rows())
     if form.validate_on_submit():
         code = uscc.normalise(form.operator_uscc.data)
         org = admin_query.organisation_by_uscc(code)
