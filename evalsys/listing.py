@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import urlencode
 from typing import Any
 
 from sqlalchemy import Select, or_
@@ -114,6 +116,9 @@ def year_filter(years: Iterable[int]) -> Filter:
     return Filter("year", gettext("年度"), [(str(y), str(y)) for y in years], gettext("全部年度"))
 
 
+_QUERY_SAFE = "!$'()*,/:;?@"  # what werkzeug leaves unquoted in the query strings url_for builds
+
+
 @dataclass
 class ListControl:
     """A list's control as the page shows it: the query, where its links point and what it offers."""
@@ -140,10 +145,25 @@ class ListControl:
         out.update(changes)
         return {k: v for k, v in out.items() if v not in (None, "")}
 
-    def url(self, **changes: Any) -> str:
+    @cached_property
+    def path(self) -> str:
+        """The list's URL without a query (its route built once per page; a fixed argument that is not part of
+        the route is in its query already)."""
         from flask import url_for
 
-        return url_for(self.endpoint, **self.args(**changes))
+        return url_for(self.endpoint, **self.fixed)
+
+    def url(self, **changes: Any) -> str:
+        """The list's URL with `changes`: what url_for gives, with the route built once per page rather than once
+        per link (a list page has a dozen: its sortable headers and filters)."""
+        if self.fixed.keys() & changes.keys():
+            from flask import url_for
+
+            return url_for(self.endpoint, **self.args(**changes))
+        query = [(k, v) for k, v in self.args(**changes).items() if k not in self.fixed]
+        if not query:
+            return self.path
+        return f"{self.path}{'&' if '?' in self.path else '?'}{urlencode(query, safe=_QUERY_SAFE)}"
 
     def sort_url(self, key: str) -> str:
         """The link of a sortable header: this key ascending, or the other way round when already chosen."""
@@ -169,9 +189,7 @@ class ListControl:
         return bool(self.query.q or any(self.query.filters.values()))
 
     def clear_url(self) -> str:
-        from flask import url_for
-
-        return url_for(self.endpoint, **self.fixed)
+        return self.path
 
 
 def parse(args: Mapping[str, str], *, sorts: Iterable[str] = (), filters: Iterable[Filter] = (),

@@ -53,6 +53,27 @@ def test_parse_keeps_only_whitelisted_sort_keys_and_known_filter_values():
     assert not parse({"sort": "name", "state": "open' OR 1=1"}, sorts={"name"}, filters=[states]).narrowed
 
 
+@pytest.mark.parametrize("endpoint, fixed", [
+    ("admin.call_detail", {"code": CALL}),                      # a route argument
+    ("admin.funds_home", {}),                                   # none
+    ("admin.call_detail", {"code": "a b/c", "tab": "x y&z"}),   # quoted, and a fixed argument outside the route
+])
+def test_the_links_of_a_list_are_those_url_for_builds(app, endpoint, fixed):
+    from flask import url_for
+
+    from evalsys.listing import ListControl
+
+    query = ListQuery("苏州 & 无锡/100%?", "name", True, {"state": "open", "authority": ""})
+    lst = ListControl(query, endpoint, fixed, "search", [], frozenset({"name", "id"}), extra={"tab2": "两"})
+    with app.test_request_context("/"):
+        for changes in ({}, {"page": 3}, {"sort": "id", "dir": "asc", "page": None}, {"state": None, "q": "é+ü"},
+                        {"authority": "320000", "page": 0}):
+            assert lst.url(**changes) == url_for(endpoint, **lst.args(**changes))
+        assert lst.sort_url("name") == url_for(endpoint, **lst.args(sort="name", dir="asc", page=None))
+        assert lst.clear_url() == url_for(endpoint, **fixed)
+        assert lst.url(code="other") == url_for(endpoint, **lst.args(code="other"))
+
+
 def test_an_unknown_key_falls_back_to_the_default_order_and_a_known_one_breaks_ties_by_id(app):
     sorts = {"name": (User.display_name,)}
     default = select(User).order_by(User.id.desc())
