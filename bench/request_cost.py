@@ -1,6 +1,7 @@
 """The cost of one request of each role's page mix, against the bare page, without the noise of a load test.
 
-Usage: python bench/request_cost.py [--database-url URL] [--requests 40] [--profile MIX [--page PATH]] [--top 30]
+Usage: python bench/request_cost.py [--database-url URL] [--requests 40] [--profile MIX [--page PATH]
+       [--callers REGEX]] [--top 30]
        (default: a temporary SQLite file with the demo loaded; a URL naming a database that already
        holds the demo is used as it is, an empty one is migrated and loaded first)
 The mixes and the bare page are those of bench/load.py. Each mix's demo account logs in once through
@@ -128,6 +129,8 @@ def main() -> None:
     parser.add_argument("--profile", help="a mix to profile instead of measuring all")
     parser.add_argument("--page", action="append", help="with --profile: only this page of the mix (repeatable)")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--callers", help="with --profile: who calls the functions matching this pattern "
+                                          "(a regular expression over file:line(function))")
     parser.add_argument("--top", type=int, default=35)
     args = parser.parse_args()
 
@@ -152,7 +155,11 @@ def main() -> None:
                 r.get_data()
                 r.close()
         prof.disable()
-        stats = pstats.Stats(prof).strip_dirs()
+        stats = pstats.Stats(prof)
+        if args.callers:
+            stats.sort_stats("tottime").print_callers(args.callers)
+            return
+        stats.strip_dirs()
         stats.sort_stats(args.sort).print_stats(args.top)
         stats.sort_stats("tottime").print_stats(args.top)
         return
