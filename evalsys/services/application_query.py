@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
-from sqlalchemy.orm import defer, lazyload
+from sqlalchemy.orm import defaultload, defer, lazyload
 
 from ..domain.workflow import ApplicationState
 from ..extensions import db
@@ -160,9 +160,11 @@ def pending_members(authority_code: str) -> list[User]:
 def call_applications(call: Call, lq: ListQuery) -> Select:
     """A call's applications (drafts excluded) matching the search and ?state=&authority=; by default by authority
     and recommendation order. For the list: the figures and the narrative (the bulk of each
-    row) are read only if asked for, and each row's call is `call`, not joined in again."""
+    row) are read only if asked for, each row's call is `call`, not joined in again, and the authorities are
+    named from `authority_list`, not joined into every row."""
     stmt = (select(Application).options(defer(Application.figures), defer(Application.narrative),
-                                        lazyload(Application.call))
+                                        lazyload(Application.call),
+                                        defaultload(Application.organisation).lazyload(Organisation.authority))
             .where(Application.call_id == call.id, Application.state != ApplicationState.DRAFT))
     if lq.get("authority"):
         stmt = stmt.where(Application.authority_code == lq.get("authority"))

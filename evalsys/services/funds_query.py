@@ -161,9 +161,10 @@ def _base_sorts(year: int | None) -> dict[str, tuple]:
 
 def dashboard_bases(user: Any, lq: ListQuery, year: int | None) -> Select:
     """The bases a user sees matching the search (code, name, city, operator name or USCC) and ?authority=, sorted
-    by a whitelisted key (a figure of `year`, or of all years); by default by code (to paginate)."""
+    by a whitelisted key (a figure of `year`, or of all years); by default by code (to paginate). The authorities
+    are named from `authority_list`, not joined into every row."""
     stmt = (visible_bases(user).order_by(None).join(Organisation, Organisation.id == FirstBatchBase.organisation_id)
-            .options(lazyload(FirstBatchBase.operator)))
+            .options(lazyload(FirstBatchBase.operator), lazyload(FirstBatchBase.authority)))
     stmt = search(stmt, lq.q, FirstBatchBase.code, FirstBatchBase.name, FirstBatchBase.city, Organisation.name,
                   Organisation.uscc)
     if lq.get("authority"):

@@ -18,6 +18,7 @@ from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import application_query as query
 from ...services import criteria as criteria_svc
+from ...services.authority_list import authority_names
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
@@ -135,7 +136,7 @@ def call_detail(code: str):
     total = None if lst.query.narrowed else sum(by_state.get(s, 0) for s in LISTED_STATES)
     page = paginate(query.call_applications(call, lst.query), large=True, total=total)  # a call holds thousands
     return render_template("admin/call_detail.html", call=call, page=page, lst=lst, by_state=by_state,
-                           states=LISTED_STATES)
+                           states=LISTED_STATES, authority_names=authority_names())
 
 
 def _call_application(code: str, app_id: int) -> Application:

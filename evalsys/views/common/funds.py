@@ -19,6 +19,7 @@ from ...reporting import charts
 from ...reporting import funds as funds_report
 from ...services import funds_query, plan_targets
 from ...services.accounts import authority_choices
+from ...services.authority_list import authority_names
 from .feedback import flash_form_errors
 from .states import state_options
 
@@ -105,7 +106,7 @@ def dashboard_context() -> dict:
     page = paginate(stmt, per_page=DASHBOARD_PAGE)
     totals, open_flags = funds_query.totals(stmt, year)
     return {"rows": funds_query.base_figures(list(page.items), year), "page": page, "lst": lst, "year": year,
-            "totals": totals, "open_flags": open_flags}
+            "totals": totals, "open_flags": open_flags, "authority_names": authority_names()}
 
 
 def base_context(base: FirstBatchBase) -> dict:
