@@ -114,7 +114,9 @@ def _register_template_helpers(app: Flask) -> None:
     from .i18n import (current_language, grade_name, guidance_in_language, in_language, install_template_gettext,
                        notice_text, translated)
     from .domain.timeutil import format_beijing
+    from .templating import Template
 
+    app.jinja_env.template_class = Template
     install_template_gettext(app)
     app.jinja_env.filters["bjt"] = format_beijing
     app.jinja_env.filters["tr"] = in_language
