@@ -33,7 +33,11 @@ def template_db(tmp_path_factory):
     """The migrated template every test database is cloned from."""
     workdir = tmp_path_factory.mktemp("db")
     tpl = TemplateDatabase(workdir)
-    tpl.build(lambda url: _migrate_to_head(url, str(workdir / "instance")))
+    try:
+        tpl.build(lambda url: _migrate_to_head(url, str(workdir / "instance")))
+    except BaseException:
+        tpl.destroy()  # a template that failed to build is not left on the server
+        raise
     yield tpl
     tpl.destroy()
 
