@@ -186,7 +186,7 @@ class ListControl:
     @property
     def active(self) -> bool:
         """Whether a search or filter narrows the list (the page offers to clear them)."""
-        return bool(self.query.q or any(self.query.filters.values()))
+        return self.query.narrowed
 
     def clear_url(self) -> str:
         return self.path
