@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import defaultload, defer, lazyload
@@ -14,7 +13,6 @@ from ..extensions import db
 from ..listing import ListQuery, by_number, is_year, ordered, search
 from ..models import (AccountState, Application, Call, CallKind, Organisation, OrganisationState,
                       QuotaCounter, RecommendationLetter, User)
-from .authority_list import authority_rows
 from .quotas import in_force
 
 
@@ -183,6 +181,3 @@ def application_counts(calls: list[Call]) -> dict[int, int]:
         Application.call_id.in_([c.id for c in calls])).group_by(Application.call_id)).all())
 
 
-def authorities() -> list[Any]:
-    """Every authority's code and name, by code (filters; rows, not loaded objects)."""
-    return list(authority_rows())

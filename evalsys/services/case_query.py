@@ -6,7 +6,6 @@ from sqlalchemy import Select, select
 from ..extensions import db
 from ..listing import ListQuery, ordered, search
 from ..models import CaseState, Organisation, TypicalCase
-from . import authority_list
 
 
 def organisation_names(org_ids: set[int]) -> dict[int, str]:
@@ -15,11 +14,6 @@ def organisation_names(org_ids: set[int]) -> dict[int, str]:
         return {}
     return dict(db.session.execute(select(Organisation.id, Organisation.name)
                                    .where(Organisation.id.in_(org_ids))).all())
-
-
-def authority_names() -> dict[str, str]:
-    """Every authority's name by code."""
-    return authority_list.authority_names()
 
 
 CASE_SORTS = {"title": (TypicalCase.title,), "name": (Organisation.name,), "authority": (TypicalCase.authority_code,),

@@ -20,10 +20,6 @@ from .authority_list import authority_names
 FINAL = (EvaluationState.ACCEPTED, EvaluationState.ISSUED)  # the ministry has fixed the grade
 
 
-def _names() -> dict[str, str]:
-    return authority_names()
-
-
 def grades_by_authority(round_: EvaluationRound) -> list[AuthorityGrades]:
     """Per authority with bases in the round: final grades counted by grade, and the others pending."""
     rows = db.session.execute(
@@ -38,7 +34,7 @@ def grades_by_authority(round_: EvaluationRound) -> list[AuthorityGrades]:
             counts[code][GRADES.index(grade)] += n
         else:
             pending[code] += n
-    names = _names()
+    names = authority_names()
     return [AuthorityGrades(code, names.get(code, code), counts[code], pending[code])
             for code in sorted(set(counts) | set(pending))]
 
@@ -64,7 +60,7 @@ def funds_by_authority(round_: EvaluationRound) -> list[AuthorityFunds]:
     bases = dict(db.session.execute(
         select(code, func.count(Evaluation.id)).join(FirstBatchBase, FirstBatchBase.id == Evaluation.base_id)
         .where(Evaluation.round_id == round_.id).group_by(code)).all())
-    names = _names()
+    names = authority_names()
     return [AuthorityFunds(c, names.get(c, c), bases.get(c, 0), allocated.get(c, 0), received.get(c, 0),
                            spent.get(c, 0)) for c in sorted(bases)]
 

@@ -18,7 +18,7 @@ from ...pagination import paginate
 from ...permissions import roles_required
 from ...services import application_query as query
 from ...services import criteria as criteria_svc
-from ...services.authority_list import authority_names
+from ...services.authority_list import authority_names, authority_rows
 from ...services.calls import CallData, create_call, find_call, update_call
 from ...services.recommendations import formal_check
 from ..common.applications import detail_context, export_response, send_attachment
@@ -129,7 +129,7 @@ def call_detail(code: str):
                        search=_("单位名称、统一社会信用代码或申报编号"),
                        filters=[Filter("state", _("状态"), [(s.value, _(s.label)) for s in ApplicationState
                                                           if s != ApplicationState.DRAFT], _("全部状态")),
-                                Filter("authority", _("推荐单位"), [(a.code, _(a.name)) for a in query.authorities()],
+                                Filter("authority", _("推荐单位"), [(a.code, _(a.name)) for a in authority_rows()],
                                        _("全部推荐单位"))])
     by_state = query.state_counts(call)
     # Unnarrowed, the list holds every application but the drafts: counted already, by state.

@@ -13,6 +13,7 @@ from ...listing import Filter, list_control
 from ...models import CaseState, TypicalCase, TypicalCaseImage
 from ...permissions import can_view_case
 from ...services import case_query
+from ...services.authority_list import authority_names
 from ...services import typical_cases as svc
 from ...services.files import read_verified
 
@@ -48,7 +49,7 @@ def case_list(endpoint: str, *, authorities: bool = False):
     authority on the ministry's list), sortable."""
     filters = [Filter("state", _("状态"), [(s.value, _(s.label)) for s in CaseState], _("全部状态"))]
     if authorities:
-        filters.append(Filter("authority", _("推荐单位"), [(c, _(n)) for c, n in sorted(case_query.authority_names().items())],
+        filters.append(Filter("authority", _("推荐单位"), [(c, _(n)) for c, n in authority_names().items()],
                               _("全部推荐单位")))
     return list_control(endpoint, sorts=case_query.CASE_SORTS, search=_("标题、单位名称或统一社会信用代码"),
                         filters=filters)
@@ -57,7 +58,7 @@ def case_list(endpoint: str, *, authorities: bool = False):
 def list_names(items) -> dict:
     """Organisation and authority names of one page of cases, in two queries."""
     org_ids = {c.organisation_id for c in items}
-    return {"orgs": case_query.organisation_names(org_ids), "authorities": case_query.authority_names()}
+    return {"orgs": case_query.organisation_names(org_ids), "authorities": authority_names()}
 
 
 def case_page(case: TypicalCase, template_base: str, **extra):

@@ -9,7 +9,7 @@ from ...models import CaseState, TypicalCase
 from ...listing import Filter, list_control
 from ...pagination import paginate
 from ...permissions import public
-from ...services import case_query
+from ...services.authority_list import authority_names
 from ...services import typical_cases as svc
 from ..common.cases import case_page, image_response
 
@@ -20,7 +20,7 @@ def cases():
     lst = list_control("public.cases", search=_("单位名称、统一社会信用代码或批次"),
                        filters=[Filter("kind", _("类别"), [("base", _("示范基地")), ("enterprise", _("示范企业"))],
                                        _("全部")),
-                                Filter("authority", _("推荐单位"), [(c, _(n)) for c, n in sorted(case_query.authority_names().items())],
+                                Filter("authority", _("推荐单位"), [(c, _(n)) for c, n in authority_names().items()],
                                        _("全部推荐单位"))])
     kind = lst.query.get("kind")
     page = paginate(svc.directory_query(kind or None, lst.query), per_page=50)
